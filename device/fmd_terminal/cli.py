@@ -1,0 +1,107 @@
+"""``fmd-terminal``: a table of commands, one user-facing error caught in ``main``.
+
+Each command lives in ``fmd_terminal.commands.<module>`` and exposes ``add_arguments(parser)`` and
+``execute(args) -> int``. Modules import their heavy dependencies inside ``execute`` so that
+``fmd-terminal --help`` stays fast.
+
+Exit codes (documented in the README):
+  0  success
+  1  the command ran but its goal was not reached (e.g. ``sync --until-drained`` timed out)
+  2  usage error (argparse)
+  3  configuration or device error
+  4  storage error (the outbox cannot be opened or written)
+  5  verification service error
+  130 interrupted (Ctrl+C)
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+
+from fmd_terminal import __version__
+from fmd_terminal.errors import ServiceError, StorageError, TerminalError
+
+PROG = "fmd-terminal"
+
+# name -> (module, one-line help)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "run": ("fmd_terminal.commands.run", "run the terminal: read scans, show verdicts"),
+    "decode": ("fmd_terminal.commands.decode", "decode pack codes: JSON lines in, JSON lines out"),
+    "doctor": ("fmd_terminal.commands.doctor", "check scanner, screen, pins, service, clock and storage"),
+    "sync": ("fmd_terminal.commands.sync", "run the sync worker alone (drain the outbox)"),
+    "attention": ("fmd_terminal.commands.attention", "list and resolve operations that need a person"),
+    "export": ("fmd_terminal.commands.export", "export every recorded operation (CSV or JSON lines)"),
+    "calibrate": ("fmd_terminal.commands.calibrate", "calibrate the scanner from its calibration code"),
+    "mode-sheet": ("fmd_terminal.commands.mode_sheet", "print the sheet of mode barcodes"),
+}
+
+EXIT_NOT_REACHED = 1
+EXIT_CONFIG = 3
+EXIT_STORAGE = 4
+EXIT_SERVICE = 5
+
+
+def _available_commands() -> dict[str, object]:
+    """Import each command module that exists; a command still being built is simply not listed."""
+    modules = {}
+    for name, (module_name, _help) in COMMANDS.items():
+        try:
+            modules[name] = importlib.import_module(module_name)
+        except ModuleNotFoundError as error:
+            if error.name != module_name:
+                raise
+    return modules
+
+
+def build_parser() -> tuple[argparse.ArgumentParser, dict[str, object]]:
+    parser = argparse.ArgumentParser(prog=PROG, description="FMD scan terminal")
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv: debug)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    modules = _available_commands()
+    for name, module in modules.items():
+        command_parser = sub.add_parser(name, help=COMMANDS[name][1], description=COMMANDS[name][1])
+        module.add_arguments(command_parser)  # type: ignore[attr-defined]
+    return parser, modules
+
+
+def configure_logging(verbosity: int) -> None:
+    """Log to stderr; under systemd (JOURNAL_STREAM set) without timestamps."""
+    import os
+
+    level = logging.WARNING - 10 * min(verbosity, 2)
+    fmt = "%(levelname)s %(name)s: %(message)s"
+    if "JOURNAL_STREAM" not in os.environ:
+        fmt = "%(asctime)s " + fmt
+    logging.basicConfig(level=level, format=fmt, stream=sys.stderr)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser, modules = build_parser()
+    args = parser.parse_args(argv)
+    if not args.command:
+        parser.print_help()
+        return 2
+    configure_logging(args.verbose)
+    try:
+        return int(modules[args.command].execute(args) or 0)  # type: ignore[attr-defined]
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+    except StorageError as error:
+        print(f"{PROG}: {error}", file=sys.stderr)
+        return EXIT_STORAGE
+    except ServiceError as error:
+        print(f"{PROG}: {error}", file=sys.stderr)
+        return EXIT_SERVICE
+    except TerminalError as error:
+        print(f"{PROG}: {error}", file=sys.stderr)
+        return EXIT_CONFIG
+
+
+if __name__ == "__main__":
+    sys.exit(main())

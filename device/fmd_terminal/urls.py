@@ -1,0 +1,31 @@
+"""Devices are chosen by URL (ARCHITECTURE.md, principle 3).
+
+Each port has one ``open_<port>(url)`` factory that looks the scheme up in a plain dict through
+``open_by_scheme`` and names the known schemes when it does not know one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import SplitResult, urlsplit
+
+from fmd_terminal.errors import UnknownSchemeError
+
+
+def scheme_of(url: str) -> str:
+    """Return the scheme of a device URL, lower case ("" when it has none)."""
+    return urlsplit(url).scheme.lower()
+
+
+def open_by_scheme(port: str, url: str, table: dict[str, Callable[..., Any]], **kwargs: Any) -> Any:
+    """Open ``url`` with the factory its scheme names in ``table``.
+
+    Each factory takes the parsed URL (``SplitResult``) and the keyword arguments given here.
+    """
+    parts: SplitResult = urlsplit(url)
+    factory = table.get(parts.scheme.lower())
+    if factory is None:
+        known = ", ".join(sorted(s + "://" for s in table))
+        raise UnknownSchemeError(f"unknown {port} URL {url!r}: expected one of {known}")
+    return factory(parts, **kwargs)
