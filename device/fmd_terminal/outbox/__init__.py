@@ -1,0 +1,130 @@
+"""The outbox port: the terminal's durable record of every operation and the worker that sends it.
+
+OFFLINE-QUEUE.md is the design. The application (``fmd_terminal.app``) uses only what is declared
+here, so the SQLite outbox (``sqlite://PATH``) and the in-memory twin (``memory://``) are
+interchangeable, chosen by ``open_outbox(url)``.
+
+The scan path (OFFLINE-QUEUE.md section 5.1) as the application drives it:
+
+1. ``outbox.record(request)``: local checks (section 5.2) and the insert, in one transaction.
+   Returns a ``RecordResult``: either ``.refusal`` (nothing recorded, nothing sent) or ``.op`` (the
+   committed op). Raises ``StorageFullError`` / ``StorageError`` when the op could not be recorded.
+   Only after it returns may a result be shown (promise P1).
+2. ``worker.send_live(op, deadline_s)``: the worker sends the op first in line and returns its
+   ``Settlement`` if one arrived within the deadline, else None (the op carries on in the
+   background and the screen shows "recorded, awaiting answer").
+3. ``worker.take_resolutions()``: settlements of earlier, deferred ops, for ``resolved`` events.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from fmd_core.service import PackRef, ServiceAnswer
+from fmd_terminal.errors import StorageError
+
+# Operation kinds (OFFLINE-QUEUE.md section 3), and the service state each one requests.
+REQUESTED_STATE = {
+    "verify": None,
+    "dispense": "Supplied",
+    "undo_dispense": "Active",
+    "destroy": "Destroyed",
+}
+
+# Local refusals (OFFLINE-QUEUE.md section 5.2): nothing is recorded or sent.
+ALREADY_DISPENSED_HERE = "already_dispensed_here"
+NO_DISPENSE_HERE = "no_dispense_here"
+UNDO_PERIOD_OVER = "undo_period_over"
+UNDO_TIME_UNKNOWN = "undo_time_unknown"
+PACK_BLOCKED = "pack_blocked"
+
+
+class StorageFullError(StorageError):
+    """The scan could not be recorded: storage is full or below its reserve (OFFLINE-QUEUE.md 2.3)."""
+
+
+class OpRequest:
+    """What a scan asks for. ``origin`` is "live" or "deferred" (OFFLINE-QUEUE.md section 3)."""
+
+    __slots__ = ("kind", "pack", "raw_scan", "user_id", "origin")
+
+    def __init__(self, kind: str, pack: PackRef, raw_scan: str, user_id: str = "", origin: str = "live") -> None:
+        self.kind = kind
+        self.pack = pack
+        self.raw_scan = raw_scan
+        self.user_id = user_id
+        self.origin = origin
+
+
+class RecordedOp:
+    """A committed op, as the application needs to see it."""
+
+    __slots__ = ("seq", "op_id", "kind", "pack", "client_trx_id", "ref_client_trx_id", "state", "wall_ns")
+
+    def __init__(self, seq: int, op_id: str, kind: str, pack: PackRef, client_trx_id: str,
+                 ref_client_trx_id: str | None, state: str, wall_ns: int) -> None:
+        self.seq = seq
+        self.op_id = op_id
+        self.kind = kind
+        self.pack = pack
+        self.client_trx_id = client_trx_id
+        self.ref_client_trx_id = ref_client_trx_id
+        self.state = state
+        self.wall_ns = wall_ns
+
+
+class LocalRefusal:
+    """Why the outbox refused a scan locally; ``since_wall_ns`` is the earlier op's time when known."""
+
+    __slots__ = ("reason", "seq", "since_wall_ns")
+
+    def __init__(self, reason: str, seq: int | None = None, since_wall_ns: int | None = None) -> None:
+        self.reason = reason
+        self.seq = seq
+        self.since_wall_ns = since_wall_ns
+
+
+class RecordResult:
+    __slots__ = ("op", "refusal")
+
+    def __init__(self, op: RecordedOp | None = None, refusal: LocalRefusal | None = None) -> None:
+        self.op = op
+        self.refusal = refusal
+
+
+class Settlement:
+    """How an op ended (or stands): its state after the answer, and the answer that settled it.
+
+    ``state`` is the op state of OFFLINE-QUEUE.md section 4 (done, rejected, needs_attention,
+    queued, uncertain ...). ``reconciled`` is None, "verify" or "duplicate_answer".
+    """
+
+    __slots__ = ("seq", "kind", "state", "answer", "reconciled")
+
+    def __init__(self, seq: int, kind: str, state: str, answer: ServiceAnswer | None,
+                 reconciled: str | None = None) -> None:
+        self.seq = seq
+        self.kind = kind
+        self.state = state
+        self.answer = answer
+        self.reconciled = reconciled
+
+
+class Outbox(Protocol):
+    def record(self, request: OpRequest) -> RecordResult: ...
+
+    def recent(self, n: int) -> list[RecordedOp]: ...
+
+    def pending_count(self) -> int: ...
+
+    def attention_count(self) -> int: ...
+
+    def close(self) -> None: ...
+
+
+class Worker(Protocol):
+    def send_live(self, op: RecordedOp, deadline_s: float) -> Settlement | None: ...
+
+    def take_resolutions(self) -> list[Settlement]: ...
+
+    def close(self) -> None: ...

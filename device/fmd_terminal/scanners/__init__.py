@@ -1,0 +1,45 @@
+"""The scanner port: where scans come from.
+
+``open_scanner(url)`` picks the adapter by URL scheme (ARCHITECTURE.md, principle 3):
+``evdev://<by-id name or /dev/input/eventN>?layout=fr&timeout_ms=50``, ``serial://<port>?baud=...``,
+``stdin://``, ``script://<path of JSON lines>``. Each returns a ``ScanSource``.
+
+A ``ScanSource`` is read by the main loop with ``read(timeout_s)``; it returns a ``ScanEvent`` or
+None when nothing arrived in time. Adapters never raise for a bad scan or an unplugged scanner:
+those are ``ScanEvent``s of kind "fault" (ARCHITECTURE.md, principle 5).
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+SCAN = "scan"  # raw text of one scan, exactly as the scanner delivered it (GS, RS, EOT kept)
+MODE = "mode"  # a scripted mode switch ({"mode": "verify"} in a script)
+FAULT = "fault"  # the scanner is gone, reconnecting, or a scan was cut (SYN_DROPPED): text says what
+END = "end"  # a finite source (script, closed stdin) has nothing more
+
+
+class ScanEvent:
+    """One thing the scanner port reports. ``received_ms`` is from the adapter's clock."""
+
+    __slots__ = ("kind", "text", "received_ms", "source")
+
+    def __init__(self, kind: str, text: str = "", received_ms: int = 0, source: str = "") -> None:
+        self.kind = kind
+        self.text = text
+        self.received_ms = received_ms
+        self.source = source
+
+    def __repr__(self) -> str:
+        return f"ScanEvent({self.kind!r}, {self.text!r}, received_ms={self.received_ms}, source={self.source!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ScanEvent) and (self.kind, self.text) == (other.kind, other.text)
+
+
+class ScanSource(Protocol):
+    def read(self, timeout_s: float) -> ScanEvent | None:
+        """The next event, or None when nothing arrived within ``timeout_s``."""
+
+    def close(self) -> None:
+        """Release the device (ungrab, close the port)."""
