@@ -35,7 +35,6 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "attention": ("fmd_terminal.commands.attention", "list and resolve operations that need a person"),
     "export": ("fmd_terminal.commands.export", "export every recorded operation (CSV or JSON lines)"),
     "calibrate": ("fmd_terminal.commands.calibrate", "calibrate the scanner from its calibration code"),
-    "mode-sheet": ("fmd_terminal.commands.mode_sheet", "print the sheet of mode barcodes"),
 }
 
 EXIT_NOT_REACHED = 1
