@@ -1,0 +1,63 @@
+"""The terminal's modes and the texts of the mode barcodes that switch between them.
+
+Modes (Reg. (EU) 2016/161):
+  dispense  decommission as supplied to the public (Art. 25(1)); the default at a pharmacy counter
+  verify    verify the safety features only (Art. 10, 25(1)); changes nothing in the repository
+  undo      revert a decommissioning done by this terminal (Art. 13: same place, within 10 days)
+  destroy   decommission as destroyed (Art. 25(3) with Art. 12)
+  receive   hospital: verify and decommission at receipt (Art. 25(2)); sent as a dispense
+
+A mode barcode is a Code 128 symbol printed on the mode sheet (``fmd-provision sheet``). The scanner
+delivers its text, usually behind an AIM symbology identifier (``]C0``; SCANNERS-AND-HARDWARE.md
+section 3), which ``mode_of_scan`` ignores. The texts use only capital letters and "-" so that they
+read the same under every supported keyboard layout, and can never be taken for a pack code
+(PACK-CODES.md: a GS1 element string starts with digits, an IFA code with "[)>" or "9N").
+"""
+
+DISPENSE = "dispense"
+VERIFY = "verify"
+UNDO = "undo"
+DESTROY = "destroy"
+RECEIVE = "receive"
+
+MODES = (DISPENSE, VERIFY, UNDO, DESTROY, RECEIVE)
+DEFAULT_MODE = DISPENSE
+
+# mode -> the exact text the scanner delivers for that mode's barcode (without AIM prefix).
+MODE_CODES = {
+    DISPENSE: "FMD-MODE-DISPENSE",
+    VERIFY: "FMD-MODE-VERIFY",
+    UNDO: "FMD-MODE-UNDO",
+    DESTROY: "FMD-MODE-DESTROY",
+    RECEIVE: "FMD-MODE-RECEIVE",
+}
+
+_MODE_BY_CODE = {text: mode for mode, text in MODE_CODES.items()}
+
+# The outbox operation kind (OFFLINE-QUEUE.md section 3) each mode requests.
+OP_KIND = {
+    DISPENSE: "dispense",
+    VERIFY: "verify",
+    UNDO: "undo_dispense",
+    DESTROY: "destroy",
+    RECEIVE: "dispense",
+}
+
+
+def _strip_aim(text):
+    """Drop a leading AIM symbology identifier ``]`` + letter + modifier character (ISO/IEC 15424)."""
+    if len(text) >= 3 and text[0] == "]":
+        return text[3:]
+    return text
+
+
+def mode_of_scan(text):
+    """The mode a scanned text switches to, or None when the text is not a mode barcode.
+
+    Trailing CR/LF (a scanner suffix) and surrounding spaces are ignored; case is not.
+    """
+    return _MODE_BY_CODE.get(_strip_aim(text.strip()))
+
+
+def is_mode(name):
+    return name in MODES
