@@ -3,3 +3,7 @@
 No I/O, no clock, no logging (ARCHITECTURE.md, "The portable core's rules"). Pack-code decoding,
 keyboard decoding, scan framing, the terminal flow and the outcome-to-feedback mapping live here.
 """
+
+from fmd_core.decoder import decode_scan
+
+__all__ = ["decode_scan"]

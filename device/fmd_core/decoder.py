@@ -1,0 +1,218 @@
+"""``decode_scan``: exactly what a scanner delivered -> a pack identifier or a precise reason.
+
+PACK-CODES.md is the specification ("Inputs it must recognise", "Result contract"):
+
+1. Strip one trailing CR, LF or CRLF (scanner suffix).
+2. Route on the AIM symbology identifier (ISO/IEC 15424) when present: ``]d2`` GS1 Data Matrix,
+   ``]Q3`` GS1 QR, ``]C1`` GS1-128, ``]J1`` GS1 DotCode (warning ``not_data_matrix``: Reg. 2016/161
+   Art. 5(1) requires a Data Matrix), ``]d1``/``]Q1`` (ISO/IEC 15434 envelope or Digital Link URI),
+   ``]E0``/``]E4`` (EAN-13/EAN-8). Without one, sniff in this order: ``[)>``, ``http(s)://``, all
+   digits of a GTIN length (8, 12, 13, 14), GS1 element string.
+3. Replace the keyboard-wedge stand-ins for GS (not inside a URI), then decode and check.
+
+``decode_scan`` never raises: every problem is a ``DecodeFailure`` with a reason code.
+"""
+
+from fmd_core import result as R
+from fmd_core.dates import DEFAULT_CURRENT_YEAR, iso_date
+from fmd_core.digital_link import is_digital_link, parse_digital_link
+from fmd_core.gs1 import (
+    AI_BATCH,
+    AI_EXPIRY,
+    AI_GTIN,
+    AI_SERIAL,
+    DIGITS,
+    GS,
+    NHRN_AIS,
+    check_combinations,
+    check_value,
+    find_ai,
+    parse_element_string,
+)
+from fmd_core.ifa import (
+    DI_BATCH,
+    DI_EXPIRY,
+    DI_PPN,
+    DI_SERIAL,
+    ENVELOPE_HEADER,
+    open_envelope,
+    parse_format_06,
+)
+from fmd_core.substitutes import _DEFAULT, prepare, replace_stand_ins
+
+# AIM symbology identifiers (ISO/IEC 15424) -> (route, warnings).
+_GS1 = "gs1"
+_NON_GS1 = "non-gs1"  # envelope or URI
+_LINEAR = "linear"
+_SYMBOLOGIES = {
+    "]d2": (_GS1, ()),
+    "]Q3": (_GS1, (R.NOT_DATA_MATRIX,)),
+    "]C1": (_GS1, (R.NOT_DATA_MATRIX,)),
+    "]J1": (_GS1, (R.NOT_DATA_MATRIX,)),
+    "]e0": (_GS1, (R.NOT_DATA_MATRIX,)),
+    "]d1": (_NON_GS1, ()),
+    "]Q1": (_NON_GS1, (R.NOT_DATA_MATRIX,)),
+    "]E0": (_LINEAR, (R.NOT_DATA_MATRIX,)),
+    "]E4": (_LINEAR, (R.NOT_DATA_MATRIX,)),
+}
+_GTIN_LENGTHS = (8, 12, 13, 14)
+_PADDING = "00000000000000"
+_CORE_AIS = (AI_GTIN, AI_SERIAL, AI_BATCH, AI_EXPIRY)
+# AIs a swallowed element could start with (PACK-CODES.md: "ambiguous without the separator").
+_SWALLOW_CANDIDATES = ("10", "17", "21") + NHRN_AIS
+
+
+def decode_scan(raw, *, substitutes=None, current_year=None):
+    """Decode one scan. Never raises: returns a ``PackCode`` (``.ok`` True) or a ``DecodeFailure``.
+
+    ``substitutes``: the keyboard-wedge stand-ins for GS (None: ``DEFAULT_SUBSTITUTES``).
+    ``current_year``: for the GS1 sliding century window (GenSpecs 7.12); the core has no clock.
+    """
+    if not isinstance(raw, str):
+        return R.DecodeFailure(R.NOT_A_PACK_CODE, "Scan %r is not text: expected a string." % (raw,))
+    year = DEFAULT_CURRENT_YEAR if current_year is None else current_year
+    stand_ins = _DEFAULT if substitutes is None else prepare(substitutes)
+    try:
+        return _decode(raw, stand_ins, year)
+    except R.Rejection as rejection:
+        return R.DecodeFailure(rejection.reason, "Scan %r rejected: %s." % (raw, rejection.detail))
+
+
+def _decode(raw: str, stand_ins, year: int):
+    text = raw
+    if text[-1:] == "\n":
+        text = text[:-1]
+    if text[-1:] == "\r":
+        text = text[:-1]
+    symbology = None
+    warnings = []
+    if text[:1] == "]" and len(text) >= 3:
+        symbology = text[:3]
+        known = _SYMBOLOGIES.get(symbology)
+        if known is None:
+            raise R.Rejection(R.NOT_A_PACK_CODE, "symbology %r carries no pack code" % symbology)
+        route = known[0]
+        warnings.extend(known[1])
+        text = text[3:]
+        if not text:
+            raise R.Rejection(R.TRUNCATED, "there is no data after the symbology identifier %r" % symbology)
+    elif text.startswith("[)>"):
+        route = _NON_GS1
+    elif is_digital_link(text):
+        route = _NON_GS1
+    elif len(text) in _GTIN_LENGTHS and DIGITS.issuperset(text):
+        route = _LINEAR
+    elif not text:
+        raise R.Rejection(R.NOT_A_PACK_CODE, "it is empty")
+    else:
+        route = _GS1
+
+    if route == _NON_GS1:
+        if is_digital_link(text):
+            elements = parse_digital_link(text, year)
+            return _gs1_result(R.DIGITAL_LINK, elements, symbology, warnings, "", year)
+        text, replaced = replace_stand_ins(text, stand_ins)
+        if not text.startswith(ENVELOPE_HEADER):
+            raise R.Rejection(
+                R.NOT_A_PACK_CODE, "expected an ISO/IEC 15434 envelope or a GS1 Digital Link URI"
+            )
+        if replaced:
+            warnings.append(R.SEPARATOR_STAND_IN)
+        form, body = open_envelope(text)
+        if form == "06":
+            return _ifa_result(parse_format_06(body, year), symbology, warnings, year)
+        if form == "05":
+            elements, last_ai = parse_element_string(body, year)
+            return _gs1_result(R.GS1, elements, symbology, warnings, last_ai, year)
+        raise R.Rejection(R.NOT_A_PACK_CODE, "envelope format %r is not 05 (GS1) or 06 (IFA)" % form)
+    if route == _LINEAR:
+        return _linear_result(text, symbology, warnings)
+    if text[:1] not in DIGITS and text[:1] != GS and symbology is None:
+        raise R.Rejection(
+            R.NOT_A_PACK_CODE, "expected a GS1 element string, an IFA envelope or a GS1 Digital Link URI"
+        )
+    text, replaced = replace_stand_ins(text, stand_ins)
+    if replaced:
+        warnings.append(R.SEPARATOR_STAND_IN)
+    elements, last_ai = parse_element_string(text, year)
+    return _gs1_result(R.GS1, elements, symbology, warnings, last_ai, year)
+
+
+def _gs1_result(scheme: str, elements, symbology, warnings, last_ai: str, year: int):
+    check_combinations(elements)
+    nhrn = None
+    extra = {}
+    for ai in elements:
+        if ai in _CORE_AIS:
+            continue
+        if nhrn is None and ai in NHRN_AIS:
+            nhrn = {"ai": ai, "value": elements[ai]}
+        else:
+            extra[ai] = elements[ai]
+    if last_ai and _may_hold_an_element(elements[last_ai], elements, year):
+        warnings.append(R.POSSIBLE_MISSING_SEPARATOR)
+    expiry_raw = elements[AI_EXPIRY]
+    return R.PackCode(
+        scheme,
+        elements[AI_GTIN],
+        R.GTIN,
+        elements[AI_SERIAL],
+        elements[AI_BATCH],
+        iso_date(expiry_raw, year),
+        expiry_raw,
+        nhrn,
+        symbology,
+        extra,
+        warnings,
+    )
+
+
+def _may_hold_an_element(value: str, elements, year: int) -> bool:
+    """Whether ``value`` (which ran to the end of the data) could hide a missing FMD element.
+
+    True when it contains, after its first character, an FMD AI not already present followed by a
+    value that AI would accept: the scan is valid, but a dropped separator cannot be ruled out.
+    """
+    for ai in _SWALLOW_CANDIDATES:
+        if ai in elements:
+            continue
+        at = value.find(ai, 1)
+        while at > 0:
+            if find_ai(value, at) == ai:
+                try:
+                    check_value(ai, value[at + len(ai) :], year)
+                    return True
+                except R.Rejection:
+                    pass
+            at = value.find(ai, at + 1)
+    return False
+
+
+def _ifa_result(fields, symbology, warnings, year: int):
+    extra = {}
+    for identifier in fields:
+        if identifier not in (DI_PPN, DI_SERIAL, DI_BATCH, DI_EXPIRY):
+            extra[identifier] = fields[identifier]
+    expiry_raw = fields[DI_EXPIRY]
+    return R.PackCode(
+        R.IFA,
+        fields[DI_PPN],
+        R.PPN,
+        fields[DI_SERIAL],
+        fields[DI_BATCH],
+        iso_date(expiry_raw, year),
+        expiry_raw,
+        None,
+        symbology,
+        extra,
+        warnings,
+    )
+
+
+def _linear_result(digits: str, symbology, warnings):
+    """EAN-8/UPC-A/EAN-13/GTIN-14 (GenSpecs 2.1): a product code without serial, not a pack identifier."""
+    if len(digits) not in _GTIN_LENGTHS or not DIGITS.issuperset(digits):
+        raise R.Rejection(R.BAD_LENGTH, "a linear GTIN has 8, 12, 13 or 14 digits, got %r" % digits)
+    gtin = _PADDING[len(digits) :] + digits
+    check_value(AI_GTIN, gtin, DEFAULT_CURRENT_YEAR)
+    return R.PackCode(R.LINEAR, gtin, R.GTIN, None, None, None, None, None, symbology, {}, warnings)

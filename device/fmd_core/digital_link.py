@@ -1,0 +1,142 @@
+"""GS1 Digital Link URIs carrying a GTIN (GS1 Digital Link standard 1.2, URI syntax).
+
+PACK-CODES.md, "GS1 Digital Link": ``{scheme}://{host}[/prefix]/01/{gtin}[/22/..][/10/..][/21/..]``
+with key qualifiers in the order the Syntax Dictionary gives (``dlpkey=22,10,21|235``), data
+attributes (AIs with the ``?`` flag: 17, 10, 71x, ...) in the query string. A qualifier in the
+query (the serial), qualifiers out of order, a trailing ``/``, an empty segment or a repeated query
+AI is ``invalid_dl_uri``. Values are percent-decoded (RFC 3986 section 2.1); in the query ``+`` is a
+space (which then fails character set 82). Scheme and host are case-insensitive; any host is
+accepted; non-numeric query keys (``linkType``, ...) are ignored.
+"""
+
+from fmd_core import result as R
+from fmd_core.ai_table import AI_TABLE
+from fmd_core.gs1 import DIGITS, check_value
+
+_HEX = "0123456789abcdefABCDEF"
+_GTIN_LENGTHS = (8, 12, 13, 14)
+
+
+def is_digital_link(text: str) -> bool:
+    head = text[:8].lower()
+    return head.startswith("http://") or head.startswith("https://")
+
+
+def _percent_decode(text: str, plus_is_space: bool) -> str:
+    """RFC 3986 percent-decoding into UTF-8 text; a broken escape is ``invalid_dl_uri``."""
+    if plus_is_space and "+" in text:
+        text = text.replace("+", " ")
+    if "%" not in text:
+        return text
+    out = bytearray()
+    pos = 0
+    n = len(text)
+    while pos < n:
+        char = text[pos]
+        if char == "%":
+            pair = text[pos + 1 : pos + 3]
+            if len(pair) != 2 or pair[0] not in _HEX or pair[1] not in _HEX:
+                raise R.Rejection(
+                    R.INVALID_DL_URI, "%r is not a percent-escape (expected %%XX)" % text[pos : pos + 3]
+                )
+            out.append(int(pair, 16))
+            pos += 3
+        else:
+            out.extend(char.encode("utf-8"))
+            pos += 1
+    decoded = None
+    try:
+        decoded = bytes(out).decode("utf-8")
+    except UnicodeError:
+        pass  # raised below, outside the handler (no exception chaining in the portable core)
+    if decoded is None:
+        raise R.Rejection(R.BAD_CHARSET, "percent-escaped value %r is not UTF-8 text" % text)
+    return decoded
+
+
+def parse_digital_link(uri: str, current_year: int):
+    """Split and check a Digital Link URI into a dict AI -> value (GTIN padded to 14 digits)."""
+    rest = uri[uri.index("://") + 3 :]
+    hash_at = rest.find("#")
+    if hash_at >= 0:
+        rest = rest[:hash_at]  # the fragment is not sent to the resolver (RFC 3986 section 3.5)
+    query = ""
+    query_at = rest.find("?")
+    if query_at >= 0:
+        query = rest[query_at + 1 :]
+        rest = rest[:query_at]
+    slash = rest.find("/")
+    if slash <= 0:
+        raise R.Rejection(R.NOT_A_PACK_CODE, "the URI has no path, expected /01/{GTIN}")
+    segments = rest[slash + 1 :].split("/")
+    start = -1
+    for index in range(len(segments)):
+        # The primary key: the first "01" that leaves key-value pairs after it (path prefix allowed).
+        if segments[index] == "01" and (len(segments) - index) % 2 == 0:
+            start = index
+            break
+    if start < 0:
+        if segments[-1] == "" and len(segments) > 1:
+            raise R.Rejection(R.INVALID_DL_URI, "the path ends with '/', expected /01/{GTIN}/... without it")
+        raise R.Rejection(R.NOT_A_PACK_CODE, "the path has no /01/{GTIN} primary key")
+    elements = {}
+    gtin = _percent_decode(segments[start + 1], False)
+    if not gtin:
+        raise R.Rejection(R.INVALID_DL_URI, "the path has an empty segment after /01/")
+    if len(gtin) in _GTIN_LENGTHS and DIGITS.issuperset(gtin):
+        gtin = "00000000000000"[len(gtin) :] + gtin  # GS1 Digital Link 1.2 section 4.6: GTIN-14
+    check_value("01", gtin, current_year)
+    elements["01"] = gtin
+    qualifiers = AI_TABLE["01"][5]
+    sequence = None
+    expected = 0
+    for index in range(start + 2, len(segments), 2):
+        ai = segments[index]
+        value = _percent_decode(segments[index + 1], False)
+        if not ai or not value:
+            raise R.Rejection(R.INVALID_DL_URI, "the path has an empty segment, expected /{AI}/{value} pairs")
+        if sequence is None:
+            for candidate in qualifiers:
+                if ai in candidate:
+                    sequence = candidate
+                    break
+        if sequence is None or ai not in sequence or sequence.index(ai) < expected:
+            raise R.Rejection(
+                R.INVALID_DL_URI,
+                "path AI %r is not a key qualifier in the order %s"
+                % (ai, " or ".join("/".join(s) for s in qualifiers)),
+            )
+        expected = sequence.index(ai) + 1
+        check_value(ai, value, current_year)
+        elements[ai] = value
+    if query:
+        _parse_query(query, elements, current_year)
+    return elements
+
+
+def _parse_query(query: str, elements, current_year: int) -> None:
+    seen = {}
+    for pair in query.split("&"):
+        if not pair:
+            continue
+        equals = pair.find("=")
+        key = pair if equals < 0 else pair[:equals]
+        if not key or not DIGITS.issuperset(key):
+            continue  # linkType, context, ... are not data
+        if key not in AI_TABLE:
+            raise R.Rejection(R.UNKNOWN_AI, "query key %r is not a GS1 AI" % key)
+        if not AI_TABLE[key][1]:
+            raise R.Rejection(
+                R.INVALID_DL_URI, "AI (%s) may not be a query attribute (it is a key or qualifier)" % key
+            )
+        if key in seen:
+            raise R.Rejection(R.INVALID_DL_URI, "query AI (%s) appears twice" % key)
+        value = _percent_decode("" if equals < 0 else pair[equals + 1 :], True)
+        check_value(key, value, current_year)
+        seen[key] = value
+        previous = elements.get(key)
+        if previous is not None and previous != value:
+            raise R.Rejection(
+                R.DUPLICATE_AI, "AI (%s) is %r in the path and %r in the query" % (key, previous, value)
+            )
+        elements[key] = value

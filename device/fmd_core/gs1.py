@@ -1,0 +1,300 @@
+"""GS1 element strings: application identifiers, their values and the rules between them.
+
+Rules implemented (GS1 General Specifications, GS1 Barcode Syntax Dictionary; PACK-CODES.md,
+"GS1 rules"):
+
+- An AI is found by its first 2, 3 or 4 digits in the generated table (``ai_table``); AIs are
+  prefix-free, so the first hit is the AI (GenSpecs 3.2). No hit is ``unknown_ai``.
+- Predefined-length AIs (flag ``*``, GenSpecs Figure 7.8.4-2) take exactly their length and need no
+  separator; a GS after one is tolerated. Any other value ends at GS or at the end of the data
+  (GenSpecs 7.8.4).
+- Each value is checked component by component against the dictionary's specification: length,
+  character set (``N`` digits, ``X`` set 82, ``Y`` set 39, ``Z`` base64url; GenSpecs 7.11), and the
+  linters ``csum`` (GenSpecs 7.9.1), ``yymmd0``/``yymmdd`` (7.12), ``yyyymmdd``, ``hhmi``/``hh``/``mi``/``ss``.
+  Other linters (``iso3166``, ``csumalpha``, ``pcenc``, ...) concern AIs no FMD code needs and are
+  not checked.
+- The same AI twice with the same value is accepted, with another value it is ``duplicate_ai``
+  (GenSpecs 4.14.1); ``ex=`` pairs are ``invalid_ai_combination`` and ``req=`` companions missing are
+  ``missing_*`` (Syntax Dictionary attributes; GenSpecs 4.14).
+"""
+
+from fmd_core import result as R
+from fmd_core.ai_table import AI_TABLE
+from fmd_core.check_digits import gs1_check_digit, gs1_check_digit_ok
+from fmd_core.dates import date_problem, yyyymmdd_problem
+
+GS = "\x1d"
+
+DIGITS = frozenset("0123456789")
+# GenSpecs Figure 7.11-1, character set 82.
+CSET82 = frozenset("!\"%&'()*+,-./0123456789:;<=>?ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz")
+# GenSpecs Figure 7.11-2, character set 39.
+CSET39 = frozenset("#-/0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+# RFC 4648 base64url (Syntax Dictionary type Z), with "=" padding.
+CSET64 = frozenset("-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz=")
+_CHARSETS = {"N": DIGITS, "X": CSET82, "Y": CSET39, "Z": CSET64}
+_CHARSET_NAMES = {"N": "digits", "X": "GS1 character set 82", "Y": "GS1 character set 39", "Z": "base64url"}
+
+# FMD AIs (Reg. 2016/161 Art. 4; PACK-CODES.md): product code, serial, batch, expiry, NHRN.
+AI_GTIN = "01"
+AI_SERIAL = "21"
+AI_BATCH = "10"
+AI_EXPIRY = "17"
+NHRN_AIS = ("710", "711", "712", "713", "714", "715", "716", "717")
+FMD_AIS = (AI_GTIN, AI_SERIAL, AI_BATCH, AI_EXPIRY) + NHRN_AIS
+_MISSING = {
+    AI_GTIN: R.MISSING_PRODUCT_CODE,
+    AI_SERIAL: R.MISSING_SERIAL,
+    AI_BATCH: R.MISSING_BATCH,
+    AI_EXPIRY: R.MISSING_EXPIRY,
+}
+
+_TIME_LINTERS = {"hhmi": (24, 60), "hh": (24,), "mi": (60,), "ss": (60,)}
+
+
+def _build_rules():
+    """Per AI, precomputed at import: (fixed length or 0, components, only_x_max or 0, req, ex)."""
+    rules = {}
+    for ai, entry in AI_TABLE.items():
+        predefined, _dl, components, req, ex, _dlpkey, _title = entry
+        fixed = components[0][2] if predefined else 0
+        simple_x = 0
+        if len(components) == 1 and components[0][0] == "X" and not components[0][4]:
+            simple_x = components[0][2]
+        rules[ai] = (fixed, components, simple_x, req, ex)
+    return rules
+
+
+RULES = _build_rules()
+
+
+def find_ai(data: str, pos: int):
+    """The AI at ``data[pos:]`` (2, 3 or 4 digits looked up in the table), or None."""
+    ai = data[pos : pos + 2]
+    if ai in RULES:
+        return ai
+    ai = data[pos : pos + 3]
+    if ai in RULES:
+        return ai
+    ai = data[pos : pos + 4]
+    if ai in RULES:
+        return ai
+    return None
+
+
+def _linter_problem(linter: str, part: str, current_year: int):
+    """(reason, detail) when ``part`` fails a checked linter, else None."""
+    if linter == "csum":
+        if not gs1_check_digit_ok(part):
+            return R.BAD_CHECK_DIGIT, "check digit is %s, expected %d" % (
+                part[-1],
+                gs1_check_digit(part[:-1]),
+            )
+    elif linter == "yymmd0" or linter == "yymmdd":
+        problem = date_problem(part, current_year, linter == "yymmd0")
+        if problem:
+            return R.INVALID_DATE, "date " + repr(part) + ": " + problem
+    elif linter == "yyyymmdd":
+        problem = yyyymmdd_problem(part)
+        if problem:
+            return R.INVALID_DATE, "date " + repr(part) + ": " + problem
+    elif linter in _TIME_LINTERS:
+        limits = _TIME_LINTERS[linter]
+        for index in range(len(limits)):
+            if int(part[2 * index : 2 * index + 2]) >= limits[index]:
+                return R.INVALID_DATE, "time " + repr(part) + " is out of range"
+    return None
+
+
+def check_value(ai: str, value: str, current_year: int) -> None:
+    """Check one AI's value against its specification; raise ``Rejection`` when it fails."""
+    rule = RULES[ai]
+    if not value:
+        raise R.Rejection(R.EMPTY_VALUE, "AI (%s) has an empty value" % ai)
+    simple_x = rule[2]
+    if simple_x:
+        # Fast path: one X component without linter (batch, serial, NHRN, 240, 91-99, ...).
+        if len(value) > simple_x:
+            raise R.Rejection(
+                R.TOO_LONG,
+                "AI (%s) value %r has %d characters, at most %d allowed" % (ai, value, len(value), simple_x),
+            )
+        if not CSET82.issuperset(value):
+            _raise_charset(ai, value, "X")
+        return
+    components = rule[1]
+    pos = 0
+    n = len(value)
+    all_fixed = True
+    for kind, low, high, optional, linters in components:
+        if low != high or optional:
+            all_fixed = False
+        if pos >= n:
+            if optional:
+                break
+            raise R.Rejection(
+                R.BAD_LENGTH, "AI (%s) value %r is %d characters, too short for its format" % (ai, value, n)
+            )
+        part = value[pos : pos + high]
+        if len(part) < low:
+            raise R.Rejection(
+                R.BAD_LENGTH, "AI (%s) value %r has %d characters, expected %d" % (ai, value, n, pos + low)
+            )
+        pos += len(part)
+        if not _CHARSETS[kind].issuperset(part):
+            _raise_charset(ai, part, kind)
+        for linter in linters:
+            problem = _linter_problem(linter, part, current_year)
+            if problem:
+                raise R.Rejection(problem[0], "AI (%s) %s" % (ai, problem[1]))
+    if pos < n:
+        if all_fixed:
+            raise R.Rejection(
+                R.MISSING_SEPARATOR,
+                "AI (%s) takes %d characters but %r follows without a group separator"
+                % (ai, pos, value[pos:]),
+            )
+        raise R.Rejection(
+            R.TOO_LONG, "AI (%s) value %r has %d characters, at most %d allowed" % (ai, value, n, pos)
+        )
+
+
+def _raise_charset(ai: str, value: str, kind: str):
+    allowed = _CHARSETS[kind]
+    bad = ""
+    for char in value:
+        if char not in allowed:
+            bad = char
+            break
+    raise R.Rejection(
+        R.BAD_CHARSET,
+        "AI (%s) value %r contains %r, expected only %s" % (ai, value, bad, _CHARSET_NAMES[kind]),
+    )
+
+
+def parse_element_string(data: str, current_year: int):
+    """Split and check a GS1 element string (without symbology identifier, GS as separator).
+
+    Returns ``(elements, last_ai)``: a dict AI -> value and the AI whose value ran to the end of the
+    data without a separator ("" if none). Raises ``Rejection``.
+    """
+    if data[:1] == GS:
+        data = data[1:]  # a leading GS is the first-position FNC1
+    if data[-1:] == GS:
+        data = data[:-1]  # a GS after the last element is ignored
+    n = len(data)
+    if not n:
+        raise R.Rejection(R.NOT_A_PACK_CODE, "there is no element string after the symbology identifier")
+    elements = {}
+    pos = 0
+    last_ai = ""
+    while pos < n:
+        ai = find_ai(data, pos)
+        if ai is None:
+            if n - pos < 2 and data[pos] in DIGITS:
+                raise R.Rejection(R.TRUNCATED, "the data ends with %r, an incomplete AI" % data[pos:])
+            raise R.Rejection(
+                R.UNKNOWN_AI, "%r at position %d does not start with a GS1 AI" % (data[pos : pos + 4], pos)
+            )
+        pos += len(ai)
+        fixed = RULES[ai][0]
+        if fixed:
+            end = pos + fixed
+            value = data[pos:end]
+            if GS in value:
+                value = value[: value.index(GS)]
+                raise R.Rejection(
+                    R.BAD_LENGTH,
+                    "AI (%s) takes %d digits but has %d (%r) before a separator"
+                    % (ai, fixed, len(value), value),
+                )
+            if len(value) < fixed:
+                raise R.Rejection(
+                    R.TRUNCATED,
+                    "AI (%s) takes %d digits but the data ends after %d (%r)"
+                    % (ai, fixed, len(value), value),
+                )
+            pos = end
+            if pos < n and data[pos] == GS:
+                pos += 1
+        else:
+            end = data.find(GS, pos)
+            if end < 0:
+                end = n
+                last_ai = ai
+            value = data[pos:end]
+            pos = end + 1
+        check_value(ai, value, current_year)
+        previous = elements.get(ai)
+        if previous is None:
+            elements[ai] = value
+        elif previous != value:
+            raise R.Rejection(R.DUPLICATE_AI, "AI (%s) appears twice, with %r and %r" % (ai, previous, value))
+    return elements, last_ai
+
+
+def _matches(pattern: str, ai: str) -> bool:
+    """Syntax Dictionary pattern: an AI, or digits with trailing ``n`` for any digit (``310n``)."""
+    if len(pattern) != len(ai):
+        return False
+    stem = pattern.rstrip("n")
+    return ai[: len(stem)] == stem
+
+
+def _present(pattern: str, elements) -> bool:
+    if pattern in elements:
+        return True
+    if pattern[-1] != "n":
+        return False
+    for ai in elements:
+        if _matches(pattern, ai):
+            return True
+    return False
+
+
+def check_combinations(elements) -> None:
+    """``ex=`` (mutually exclusive AIs) then FMD completeness then ``req=`` (mandatory companions).
+
+    FMD completeness (Reg. 2016/161 Art. 4(b); PACK-CODES.md): product code (01), serial (21),
+    batch (10) and expiry (17) must all be present.
+    """
+    for ai in elements:
+        for pattern in RULES[ai][4]:
+            for other in elements:
+                if other != ai and _matches(pattern, other):
+                    raise R.Rejection(
+                        R.INVALID_AI_COMBINATION, "AI (%s) may not appear with AI (%s)" % (ai, other)
+                    )
+    for ai in (AI_GTIN, AI_SERIAL, AI_BATCH, AI_EXPIRY):
+        if ai not in elements:
+            raise R.Rejection(_MISSING[ai], "AI (%s) %s is missing" % (ai, AI_TABLE[ai][6]))
+    for ai in elements:
+        req = RULES[ai][3]
+        if not req or ai in FMD_AIS:
+            continue  # the FMD AIs' requirements (01) were checked just above
+        satisfied = False
+        for group in req:
+            for pattern in group:
+                if not _present(pattern, elements):
+                    break
+            else:
+                satisfied = True
+                break
+        if not satisfied:
+            raise R.Rejection(
+                R.INVALID_AI_COMBINATION,
+                "AI (%s) requires %s"
+                % (ai, " or ".join("+".join("(" + p + ")" for p in group) for group in req)),
+            )
+
+
+def encode_element_string(product_code, serial, batch, expiry_raw, nhrn=None, symbology="]d2") -> str:
+    """A pack identifier as a GS1 element string: fixed AIs first, GS after each variable one.
+
+    Order 01, 17, 10, 21, then the NHRN ``(ai, value)`` if given (GenSpecs 7.8.5: predefined-length
+    AIs first saves separators). No separator after the last element.
+    """
+    text = symbology + "01" + product_code + "17" + expiry_raw + "10" + batch + GS + "21" + serial
+    if nhrn is not None:
+        text += GS + nhrn[0] + nhrn[1]
+    return text
