@@ -1,0 +1,107 @@
+"""Keyboard decoding and scan framing: the case tables, the xkb source of the layouts, MicroPython."""
+
+from __future__ import annotations
+
+import importlib.util
+import pathlib
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from fmd_core.keyboard import CSET82, KeyboardError, decode_keys, get_layout, type_text
+from fmd_core.keyboard.layouts import KPDOT, LAYOUTS
+
+TABLES = pathlib.Path(__file__).parent / "tables"
+DEVICE = pathlib.Path(__file__).parents[2] / "device"
+TABLE_NAMES = ("keyboard_roundtrip", "keyboard_events", "keyboard_framing")
+
+
+def _load(name: str):
+    spec = importlib.util.spec_from_file_location(f"_fmd_tables_{name}", TABLES / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _cases():
+    for name in TABLE_NAMES:
+        module = _load(name)
+        for index, case in enumerate(module.CASES):
+            yield pytest.param(module, case, id=f"{name}-{index}")
+
+
+@pytest.mark.parametrize(("module", "case"), list(_cases()))
+def test_table_case(module, case):
+    assert module.check(case) is None
+
+
+def test_layout_tables_agree_with_xkb():
+    sys.path.insert(0, str(pathlib.Path(__file__).parent))
+    try:
+        import keyboard_xkb
+    finally:
+        sys.path.pop(0)
+    if not keyboard_xkb.available():
+        pytest.skip("libxkbcommon.so.0 is not installed")
+    for xkb_name, name in keyboard_xkb.XKB_NAMES.items():
+        table, kpdot = keyboard_xkb.xkb_table(xkb_name)
+        assert LAYOUTS[name] == table, name
+        assert KPDOT[name] == kpdot, name
+
+
+def test_us_scanner_read_as_german_keeps_digits_and_swaps_y_z():
+    """SCANNERS-AND-HARDWARE.md 1.6: the dangerous pair; the AIM prefix is the canary."""
+    text, _ = decode_keys(type_text("]d20123456789yz", "us", suffix=""), "de")
+    assert text == "+d20123456789zy"
+
+
+def test_french_scanner_read_as_us_garbles_digits_and_fails_on_altgr():
+    text, _ = decode_keys(type_text("d2010", "fr", suffix=""), "us")
+    assert text == "d@)!)"
+    text, error = decode_keys(type_text("]", "fr", suffix=""), "us")
+    assert text is None and "only keypad digits" in error  # AltGr is a plain Alt on US
+
+
+def test_every_layout_garbles_another_somewhere():
+    """No two supported layouts type CSET 82 the same way, except Spanish and Italian (identical there)."""
+    identical = set()
+    for a in LAYOUTS:
+        for b in LAYOUTS:
+            if a < b and decode_keys(type_text(CSET82, a, suffix=""), b)[0] == CSET82:
+                identical.add((a, b))
+    assert identical == {("es", "it")}
+
+
+def test_untypeable_character_and_unknown_layout_are_refused():
+    with pytest.raises(KeyboardError, match="cannot be typed"):
+        type_text("^", "de")
+    with pytest.raises(KeyboardError, match="unknown keyboard layout 'xx'"):
+        get_layout("xx")
+    with pytest.raises(KeyboardError, match="control-character mode"):
+        type_text("\x1d", "us", control="morse")
+
+
+@pytest.mark.skipif(
+    shutil.which("micropython") is None
+    and not (pathlib.Path(sys.executable).parent / "micropython").exists(),
+    reason="micropython not installed",
+)
+def test_tables_run_under_micropython():
+    binary = shutil.which("micropython") or str(pathlib.Path(sys.executable).parent / "micropython")
+    script = (
+        "import sys\n"
+        f"sys.path.insert(0, {str(TABLES)!r})\n"
+        "bad = 0\n"
+        f"for name in {TABLE_NAMES!r}:\n"
+        "    module = __import__(name)\n"
+        "    for case in module.CASES:\n"
+        "        error = module.check(case)\n"
+        "        if error:\n"
+        "            bad += 1\n"
+        "            print(error)\n"
+        "print('bad', bad)\n"
+    )
+    result = subprocess.run([binary, "-c", script], cwd=DEVICE, capture_output=True, text=True, timeout=120)
+    assert result.stdout.strip().endswith("bad 0"), result.stdout + result.stderr
