@@ -1,0 +1,355 @@
+"""The terminal's flow: events in, effects out, driven with ``now_ms`` (ARCHITECTURE.md, principle 1).
+
+Pure and portable (CPython and MicroPython): no I/O, no clock. The application (``fmd_terminal.app``)
+feeds events and carries out the effects, in order:
+
+  events                                   effects
+  scan(text, now_ms, today)                RECORD (kind, PackRef, raw) | SHOW verdict | SCREEN notice
+  recorded(op_seq, refusal_reason, ...)    SCREEN "checking" + SEND | SHOW verdict
+  record_failed(now_ms)                    SHOW red "not recorded" (OFFLINE-QUEUE.md 5.1, step 5)
+  settled(state, answer, now_ms)           SHOW verdict (None: no answer within the deadline)
+  resolved(seq, kind, state, answer, ...)  SHOW verdict with event "resolved"
+  switch_mode(mode, now_ms)                SCREEN idle in the new mode
+  fault(text, now_ms)                      SCREEN neutral fault notice (scanner gone ...)
+  tick(now_ms)                             SCREEN idle once a result has been shown long enough
+
+The scan path (OFFLINE-QUEUE.md section 5.1; Reg. 2016/161 Art. 10, 11, 25):
+1. a mode barcode (``fmd_core.modes``) switches mode;
+2. decode; a failure is amber "scan again" (red after repeated failures), a linear code asks for the
+   Data Matrix, a code without serial is "not serialised" (VERIFICATION-SERVICE.md section 9);
+3. the same pack in the same mode within ``duplicate_window_ms``: the earlier result again, nothing
+   sent (outcome ``duplicate_scan``);
+4. expired by its own date: red, no decommission (France MVO: never decommission an expired pack);
+   a verify is still sent but can never be green;
+5. RECORD: the outbox runs the local checks of section 5.2 and records the op; a refusal is shown,
+   nothing is sent; then SEND: the answer within the deadline is shown, else amber "recorded".
+
+Outcomes, lights and message ids come from ``fmd_core.outcomes``; texts are translated by the
+terminal's presenter (the core has no gettext).
+"""
+
+from fmd_core import outcomes
+from fmd_core.modes import DEFAULT_MODE, MODES, OP_KIND, mode_of_scan
+from fmd_core.service import PackRef
+
+# Effect kinds
+SHOW = "show"  # payload: Verdict (screen + light + journal)
+SCREEN = "screen"  # payload: Notice (screen only; lights off)
+RECORD = "record"  # payload: RecordRequest
+SEND = "send"  # payload: the op seq to send live
+
+# Message ids of the notices (non-verdict screens) the flow shows.
+NOTICE_IDS = ("ready", "checking", "mode_switched", "unknown_mode", "scanner_fault")
+
+# A scan longer than this is keystroke garbage: not even decoded (a Data Matrix holds < 2,400 chars).
+MAX_SCAN_CHARS = 2400
+
+# The decoder's fields that make the journal's "pack" object (PACK-CODES.md, result contract).
+_RAW_SHOWN = 64
+
+
+class Effect:
+    __slots__ = ("kind", "payload")
+
+    def __init__(self, kind, payload):
+        self.kind = kind
+        self.payload = payload
+
+    def __repr__(self):
+        return "Effect(%r, %r)" % (self.kind, self.payload)
+
+
+class RecordRequest:
+    """Ask the outbox to check and record an op (kind as in OFFLINE-QUEUE.md section 3)."""
+
+    __slots__ = ("kind", "pack", "raw")
+
+    def __init__(self, kind, pack, raw):
+        self.kind = kind
+        self.pack = pack
+        self.raw = raw
+
+    def __repr__(self):
+        return "RecordRequest(%r, %r)" % (self.kind, self.pack.pack_key)
+
+
+class Notice:
+    """A screen that is not a verdict: idle, checking, mode switched, fault. ``message_id`` is translated."""
+
+    __slots__ = ("message_id", "mode", "busy", "detail")
+
+    def __init__(self, message_id, mode, busy=False, detail=""):
+        self.message_id = message_id
+        self.mode = mode
+        self.busy = busy
+        self.detail = detail
+
+    def __repr__(self):
+        return "Notice(%r, mode=%r, busy=%r)" % (self.message_id, self.mode, self.busy)
+
+
+class Verdict:
+    """A result to show, signal and journal. Treated as immutable.
+
+    event:   "scan" or "resolved" (a later settlement of a scan that was shown as pending)
+    seq:     the outbox op's seq when the scan was recorded, else the flow's own scan counter
+    pack:    the decoder's ``as_dict()`` or None; decode_error: its reason code or None
+    details: for the presenter: "earlier" (message id of the earlier result, duplicates),
+             "since_wall_ns" (local refusals), "description", "product_name", "alert_id", "kind"
+    """
+
+    __slots__ = ("event", "seq", "mode", "raw", "pack", "decode_error", "outcome", "light",
+                 "message_id", "service_code", "alert_code", "details", "recorded")
+
+    def __init__(self, event, seq, mode, raw, pack, decode_error, outcome, service_code=None,
+                 alert_code=None, details=None, recorded=False):
+        self.event = event
+        self.seq = seq
+        self.mode = mode
+        self.raw = raw
+        self.pack = pack
+        self.decode_error = decode_error
+        self.outcome = outcome.code
+        self.light = outcome.light
+        self.message_id = outcome.message_id
+        self.service_code = service_code
+        self.alert_code = alert_code
+        self.details = details or {}
+        self.recorded = recorded
+
+    def __repr__(self):
+        return "Verdict(%r, seq=%r, %r, %r, %r)" % (self.event, self.seq, self.outcome, self.light, self.message_id)
+
+
+class _Scan:
+    """The scan being handled, between RECORD and its SHOW."""
+
+    __slots__ = ("seq", "mode", "kind", "raw", "pack", "ref", "expired")
+
+    def __init__(self, seq, mode, kind, raw, pack, ref, expired):
+        self.seq = seq
+        self.mode = mode
+        self.kind = kind
+        self.raw = raw
+        self.pack = pack
+        self.ref = ref
+        self.expired = expired
+
+
+def _default_decode():
+    from fmd_core import decode_scan
+
+    return decode_scan
+
+
+def pack_ref_of(result, entry_mode="non-manual"):
+    """The service's view of a decoded pack identifier (raw YYMMDD expiry: PACK-CODES.md)."""
+    nhrn = result.nhrn
+    return PackRef(result.product_code_scheme, result.product_code, result.serial, result.batch,
+                   result.expiry_raw, nhrn["value"] if nhrn else None, entry_mode)
+
+
+class Flow:
+    """The terminal's state between events. One scan at a time (the scanner is read in one loop)."""
+
+    def __init__(self, mode=DEFAULT_MODE, decode=None, substitutes=None, duplicate_window_ms=10000,
+                 result_hold_ms=15000):
+        if mode not in MODES:
+            raise ValueError("unknown mode %r: expected one of %s" % (mode, ", ".join(MODES)))
+        self.mode = mode
+        self._decode = decode or _default_decode()
+        self._substitutes = substitutes
+        self.duplicate_window_ms = duplicate_window_ms
+        self.result_hold_ms = result_hold_ms
+        self._counter = 0
+        self._failures = 0
+        self._current = None
+        self._recent = {}  # (mode, pack_key) -> (verdict, at_ms)
+        self._pending = {}  # op seq -> _Scan shown as pending, for "resolved" events
+        self._dispensed = set()  # pack keys this terminal dispensed during this run
+        self._shown_at = None
+
+    # -- events --------------------------------------------------------------------------------
+
+    def start(self, now_ms):
+        return [self._idle()]
+
+    def switch_mode(self, mode, now_ms):
+        if mode not in MODES:
+            return [Effect(SCREEN, Notice("unknown_mode", self.mode, detail=str(mode)[:_RAW_SHOWN]))]
+        self.mode = mode
+        self._shown_at = None
+        return [Effect(SCREEN, Notice("mode_switched", mode))]
+
+    def next_mode(self, now_ms):
+        """The mode button: the next mode in ``MODES`` order, round."""
+        return self.switch_mode(MODES[(MODES.index(self.mode) + 1) % len(MODES)], now_ms)
+
+    def fault(self, text, now_ms):
+        self._shown_at = now_ms
+        return [Effect(SCREEN, Notice("scanner_fault", self.mode, detail=text[:_RAW_SHOWN]))]
+
+    def tick(self, now_ms):
+        if self._shown_at is not None and now_ms - self._shown_at >= self.result_hold_ms:
+            self._shown_at = None
+            return [self._idle()]
+        return []
+
+    def scan(self, text, now_ms, today=None):
+        """A scan's text, exactly as the scanner delivered it; ``today`` is YYYY-MM-DD when trusted."""
+        mode = mode_of_scan(text)
+        if mode is not None:
+            return self.switch_mode(mode, now_ms)
+        self._counter += 1
+        seq = self._counter
+        if len(text) > MAX_SCAN_CHARS:
+            return self._decode_failed(seq, text, "too_long", now_ms)
+        result = self._decode(text, substitutes=self._substitutes)
+        if not result.ok:
+            return self._decode_failed(seq, text, result.error, now_ms)
+        pack = result.as_dict()
+        if not result.is_pack_identifier:
+            self._failures = 0
+            outcome = outcomes.of_linear_code() if result.scheme == "linear" else outcomes.Outcome("not_a_pack")
+            return self._show(Verdict("scan", seq, self.mode, text, pack, None, outcome), now_ms)
+        self._failures = 0
+        ref = pack_ref_of(result)
+        earlier = self._recent.get((self.mode, ref.pack_key))
+        if earlier is not None and now_ms - earlier[1] < self.duplicate_window_ms:
+            return self._show_duplicate(seq, text, pack, earlier[0], now_ms)
+        kind = OP_KIND[self.mode]
+        expired = outcomes.expired_on(result.expiry, today)
+        scan = _Scan(seq, self.mode, kind, text, pack, ref, expired)
+        if expired and kind != "verify":
+            return self._finish(scan, outcomes.Outcome("expired", None, "expired_by_date"), now_ms)
+        self._current = scan
+        return [Effect(RECORD, RecordRequest(kind, ref, text))]
+
+    def recorded(self, op_seq, refusal, now_ms, since_wall_ns=None):
+        """The outbox's answer to RECORD: the op's seq, or the reason of a local refusal."""
+        scan = self._take_current()
+        if scan is None:
+            return []
+        if refusal is not None:
+            if refusal == "already_dispensed_here":
+                self._dispensed.add(scan.ref.pack_key)
+            details = {"since_wall_ns": since_wall_ns} if since_wall_ns is not None else None
+            return self._finish(scan, outcomes.of_refusal(refusal), now_ms, details=details)
+        scan.seq = op_seq
+        if scan.kind == "dispense":
+            self._dispensed.add(scan.ref.pack_key)
+        elif scan.kind == "undo_dispense":
+            self._dispensed.discard(scan.ref.pack_key)
+        self._current = scan
+        return [Effect(SCREEN, Notice("checking", scan.mode, busy=True)), Effect(SEND, op_seq)]
+
+    def record_failed(self, now_ms):
+        scan = self._take_current()
+        if scan is None:
+            return []
+        return self._finish(scan, outcomes.Outcome("not_recorded"), now_ms)
+
+    def settled(self, state, answer, now_ms, dispensed_here=None):
+        """The live send's end: the op state and its answer, or state None when no answer came in time.
+
+        ``dispensed_here``: whether the outbox shows this terminal's dispense of the pack; None lets the
+        flow answer from what it saw during this run.
+        """
+        scan = self._take_current()
+        if scan is None:
+            return []
+        if dispensed_here is None:
+            dispensed_here = scan.ref.pack_key in self._dispensed
+        if state is None:
+            outcome = outcomes.Outcome("pending", None, "recorded_awaiting")
+        else:
+            outcome = outcomes.of_settlement(scan.kind, state, answer, dispensed_here)
+        if scan.expired and outcome.light == outcomes.GREEN:
+            outcome = outcomes.Outcome("expired", None, "expired_by_date")
+        if outcome.code in ("pending", "recorded_offline"):
+            self._pending[scan.seq] = scan
+        return self._finish(scan, outcome, now_ms, answer=answer, recorded=True)
+
+    def resolved(self, seq, kind, state, answer, now_ms, dispensed_here=None):
+        """A later settlement of an op that was shown as pending (this run or an earlier one)."""
+        scan = self._pending.pop(seq, None)
+        key = scan.ref.pack_key if scan is not None else None
+        if dispensed_here is None:
+            dispensed_here = key in self._dispensed
+        outcome = outcomes.of_settlement(kind, state, answer, dispensed_here)
+        if outcome.code in ("pending", "recorded_offline"):
+            if scan is not None:
+                self._pending[seq] = scan
+            return []
+        if scan is not None and scan.expired and outcome.light == outcomes.GREEN:
+            outcome = outcomes.Outcome("expired", None, "expired_by_date")
+        verdict = Verdict("resolved", seq, scan.mode if scan else self.mode, scan.raw if scan else None,
+                          scan.pack if scan else None, None, outcome, *_codes(answer),
+                          details=_answer_details(answer, kind), recorded=True)
+        if scan is not None:
+            self._recent[(scan.mode, key)] = (verdict, now_ms)
+        return self._show(verdict, now_ms)
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    @property
+    def pending_seqs(self):
+        return sorted(self._pending)
+
+    def _take_current(self):
+        scan = self._current
+        self._current = None
+        return scan
+
+    def _idle(self):
+        return Effect(SCREEN, Notice("ready", self.mode))
+
+    def _decode_failed(self, seq, text, reason, now_ms):
+        self._failures += 1
+        outcome = outcomes.of_decode_error(reason, self._failures)
+        return self._show(Verdict("scan", seq, self.mode, text, None, reason, outcome), now_ms)
+
+    def _show_duplicate(self, seq, text, pack, earlier, now_ms):
+        outcome = outcomes.Outcome("duplicate_scan", earlier.light, "duplicate_scan")
+        details = dict(earlier.details)
+        details["earlier"] = earlier.message_id
+        verdict = Verdict("scan", earlier.seq if earlier.recorded else seq, self.mode, text, pack, None,
+                          outcome, earlier.service_code, earlier.alert_code, details, earlier.recorded)
+        return self._show(verdict, now_ms)
+
+    def _finish(self, scan, outcome, now_ms, answer=None, details=None, recorded=False):
+        merged = _answer_details(answer, scan.kind)
+        if details:
+            merged.update(details)
+        verdict = Verdict("scan", scan.seq, scan.mode, scan.raw, scan.pack, None, outcome, *_codes(answer),
+                          details=merged, recorded=recorded)
+        self._recent[(scan.mode, scan.ref.pack_key)] = (verdict, now_ms)
+        return self._show(verdict, now_ms)
+
+    def _show(self, verdict, now_ms):
+        self._shown_at = now_ms
+        self._forget_old(now_ms)
+        return [Effect(SHOW, verdict)]
+
+    def _forget_old(self, now_ms):
+        old = [key for key, (_v, at) in self._recent.items() if now_ms - at >= self.duplicate_window_ms]
+        for key in old:
+            del self._recent[key]
+
+
+def _codes(answer):
+    if answer is None:
+        return (None, None)
+    return (answer.operation_code, answer.alert_code)
+
+
+def _answer_details(answer, kind):
+    details = {"kind": kind}
+    if answer is not None:
+        if answer.alert_id:
+            details["alert_id"] = answer.alert_id
+        if answer.product_name:
+            details["product_name"] = answer.product_name
+        if answer.description:
+            details["description"] = answer.description
+    return details

@@ -1,0 +1,239 @@
+"""The pure flow (fmd_core.flow): events in, effects out, with the real decoder and an injected now_ms."""
+
+import pytest
+
+from fmd_core import flow as F
+from fmd_core.modes import MODE_CODES
+from fmd_core.service import NOT_SENT, ServiceAnswer
+
+GS = "\x1d"
+
+
+def pack_code(serial="SER0001", expiry="270630", batch="B123"):
+    return "]d2010340093001234517" + expiry + "10" + batch + GS + "21" + serial
+
+
+TODAY = "2026-11-26"
+SUCCESS = ServiceAnswer(http_status=200, operation_code="NMVS_SUCCESS", state="Supplied")
+
+
+def kinds(effects):
+    return [e.kind for e in effects]
+
+
+def only_verdict(effects):
+    assert kinds(effects) == [F.SHOW], effects
+    return effects[0].payload
+
+
+def scan_to_record(flow, text, now=0, today=TODAY):
+    effects = flow.scan(text, now, today)
+    assert kinds(effects) == [F.RECORD], effects
+    return effects[0].payload
+
+
+def test_start_shows_the_idle_screen_in_the_configured_mode():
+    (effect,) = F.Flow(mode="verify").start(0)
+    assert (effect.kind, effect.payload.message_id, effect.payload.mode) == (F.SCREEN, "ready", "verify")
+
+
+def test_unknown_mode_at_construction_is_refused():
+    with pytest.raises(ValueError, match="'sell'"):
+        F.Flow(mode="sell")
+
+
+def test_dispense_path_record_checking_send_then_green():
+    flow = F.Flow()
+    request = scan_to_record(flow, pack_code())
+    assert request.kind == "dispense"
+    assert request.pack.pack_key == "GTIN:03400930012345:SER0001"
+    assert (request.pack.batch, request.pack.expiry, request.pack.entry_mode) == ("B123", "270630", "non-manual")
+    effects = flow.recorded(41, None, 5)
+    assert kinds(effects) == [F.SCREEN, F.SEND]
+    assert effects[0].payload.busy and effects[1].payload == 41
+    verdict = only_verdict(flow.settled("done", SUCCESS, 30))
+    assert (verdict.event, verdict.seq, verdict.outcome, verdict.light) == ("scan", 41, "decommissioned", "green")
+    assert verdict.service_code == "NMVS_SUCCESS" and verdict.recorded
+    assert verdict.pack["serial"] == "SER0001" and verdict.raw == pack_code()
+
+
+@pytest.mark.parametrize("mode, kind", [("verify", "verify"), ("undo", "undo_dispense"),
+                                        ("destroy", "destroy"), ("receive", "dispense")])
+def test_each_mode_requests_its_operation(mode, kind):
+    assert scan_to_record(F.Flow(mode=mode), pack_code()).kind == kind
+
+
+def test_mode_barcode_switches_mode_and_sends_nothing():
+    flow = F.Flow()
+    effects = flow.scan("]C0" + MODE_CODES["undo"] + "\r\n", 0, TODAY)
+    assert kinds(effects) == [F.SCREEN] and effects[0].payload.mode == "undo"
+    assert flow.mode == "undo"
+    assert scan_to_record(flow, pack_code()).kind == "undo_dispense"
+
+
+def test_switch_mode_event_and_unknown_mode():
+    flow = F.Flow()
+    assert flow.switch_mode("verify", 0)[0].payload.message_id == "mode_switched"
+    effects = flow.switch_mode("sell", 0)
+    assert effects[0].payload.message_id == "unknown_mode" and flow.mode == "verify"
+
+
+def test_mode_button_goes_round_the_modes():
+    flow = F.Flow()
+    seen = [flow.next_mode(0)[0].payload.mode for _ in range(5)]
+    assert seen == ["verify", "undo", "destroy", "receive", "dispense"]
+
+
+def test_linear_code_asks_for_the_data_matrix():
+    verdict = only_verdict(F.Flow().scan("3400930012345", 0, TODAY))
+    assert (verdict.outcome, verdict.light, verdict.message_id) == ("not_a_pack", "amber", "scan_data_matrix")
+    assert verdict.pack["scheme"] == "linear" and verdict.decode_error is None and not verdict.recorded
+
+
+def test_code_without_serial_is_amber_not_serialised():
+    verdict = only_verdict(F.Flow().scan("]d201034009300123451727063010B1", 0, TODAY))
+    assert (verdict.outcome, verdict.light, verdict.decode_error) == ("not_serialised", "amber", "missing_serial")
+
+
+def test_garbled_codes_are_amber_then_red_after_repeated_failures():
+    flow = F.Flow()
+    lights = [only_verdict(flow.scan("]d20103400930012340", i, TODAY)).light for i in range(4)]
+    assert lights == ["amber", "amber", "red", "red"]
+    only_verdict(flow.scan("3400930012345", 10, TODAY))  # a good read resets the count
+    assert only_verdict(flow.scan("]d20103400930012340", 11, TODAY)).light == "amber"
+
+
+def test_keystroke_burst_is_unreadable_without_decoding():
+    def must_not_decode(text, substitutes=None):
+        raise AssertionError("decoded a 10,000-character burst")
+
+    verdict = only_verdict(F.Flow(decode=must_not_decode).scan("7" * 10000, 0, TODAY))
+    assert (verdict.outcome, verdict.decode_error, verdict.light) == ("unreadable", "too_long", "amber")
+
+
+def test_local_scan_counter_numbers_unrecorded_scans():
+    flow = F.Flow()
+    seqs = [only_verdict(flow.scan("garbage" + str(i), i, TODAY)).seq for i in range(3)]
+    assert seqs == [1, 2, 3]
+
+
+def test_same_pack_within_the_window_shows_the_earlier_result_and_sends_nothing():
+    flow = F.Flow(duplicate_window_ms=10000)
+    scan_to_record(flow, pack_code(), 0)
+    flow.recorded(7, None, 1)
+    flow.settled("done", SUCCESS, 2)
+    again = only_verdict(flow.scan(pack_code(), 9000, TODAY))
+    assert (again.outcome, again.light, again.seq) == ("duplicate_scan", "green", 7)
+    assert again.details["earlier"] == "dispensed" and again.service_code == "NMVS_SUCCESS"
+    # outside the window the scan goes to the outbox again (whose local check refuses a second dispense)
+    assert scan_to_record(flow, pack_code(), 12001).kind == "dispense"
+
+
+def test_same_pack_in_another_mode_is_not_a_duplicate():
+    flow = F.Flow()
+    scan_to_record(flow, pack_code(), 0)
+    flow.recorded(7, None, 1)
+    flow.settled("done", SUCCESS, 2)
+    flow.switch_mode("undo", 3)
+    assert scan_to_record(flow, pack_code(), 4).kind == "undo_dispense"
+
+
+def test_expired_pack_is_red_and_not_decommissioned():
+    verdict = only_verdict(F.Flow().scan(pack_code(expiry="250100"), 0, TODAY))
+    assert (verdict.outcome, verdict.light, verdict.message_id) == ("expired", "red", "expired_by_date")
+    assert not verdict.recorded
+
+
+def test_expired_pack_without_a_trusted_date_goes_to_the_service():
+    assert scan_to_record(F.Flow(), pack_code(expiry="250100"), 0, today=None).kind == "dispense"
+
+
+def test_expired_pack_is_verified_but_never_green():
+    flow = F.Flow(mode="verify")
+    scan_to_record(flow, pack_code(expiry="250100"))
+    flow.recorded(3, None, 1)
+    active = ServiceAnswer(http_status=200, operation_code="NMVS_SUCCESS", state="Active")
+    verdict = only_verdict(flow.settled("done", active, 2))
+    assert (verdict.outcome, verdict.light) == ("expired", "red")
+
+
+def test_local_refusal_is_shown_and_nothing_is_sent():
+    flow = F.Flow()
+    scan_to_record(flow, pack_code())
+    verdict = only_verdict(flow.recorded(None, "already_dispensed_here", 1, since_wall_ns=1_700_000_000 * 10**9))
+    assert (verdict.outcome, verdict.light, verdict.message_id) == ("already_done_here", "amber",
+                                                                   "already_dispensed_here")
+    assert verdict.details["since_wall_ns"] == 1_700_000_000 * 10**9 and not verdict.recorded
+
+
+def test_storage_failure_is_red_not_recorded():
+    flow = F.Flow()
+    scan_to_record(flow, pack_code())
+    verdict = only_verdict(flow.record_failed(1))
+    assert (verdict.outcome, verdict.light) == ("not_recorded", "red")
+
+
+def test_no_answer_in_time_is_pending_and_resolves_later():
+    flow = F.Flow()
+    scan_to_record(flow, pack_code())
+    flow.recorded(9, None, 1)
+    pending = only_verdict(flow.settled(None, None, 3001))
+    assert (pending.outcome, pending.light, pending.message_id) == ("pending", "amber", "recorded_awaiting")
+    assert flow.pending_seqs == [9]
+    # a settlement that still says "queued" is not a resolution
+    assert flow.resolved(9, "dispense", "queued", ServiceAnswer(transport=NOT_SENT), 4000) == []
+    alert = ServiceAnswer(http_status=409, operation_code="NMVS_NC_PCK_22", state="Destroyed",
+                          alert_id="X1", alert_code="A24")
+    resolved = only_verdict(flow.resolved(9, "dispense", "needs_attention", alert, 5000))
+    assert (resolved.event, resolved.seq, resolved.outcome, resolved.light) == ("resolved", 9, "alert", "red")
+    assert (resolved.alert_code, resolved.details["alert_id"]) == ("A24", "X1")
+    assert flow.pending_seqs == []
+
+
+def test_resolution_of_an_op_from_an_earlier_run():
+    verdict = only_verdict(F.Flow().resolved(3, "dispense", "done", SUCCESS, 0))
+    assert (verdict.event, verdict.seq, verdict.outcome, verdict.pack) == ("resolved", 3, "decommissioned", None)
+
+
+def test_offline_answer_is_recorded_offline_amber():
+    flow = F.Flow()
+    scan_to_record(flow, pack_code())
+    flow.recorded(2, None, 1)
+    verdict = only_verdict(flow.settled("queued", ServiceAnswer(transport=NOT_SENT, transport_error="refused"), 2))
+    assert (verdict.outcome, verdict.light) == ("recorded_offline", "amber")
+
+
+def test_verify_of_a_pack_this_run_dispensed_is_amber_not_red():
+    flow = F.Flow()
+    scan_to_record(flow, pack_code())
+    flow.recorded(1, None, 1)
+    flow.settled("done", SUCCESS, 2)
+    flow.switch_mode("verify", 3)
+    scan_to_record(flow, pack_code(), 4)
+    flow.recorded(2, None, 5)
+    supplied = ServiceAnswer(http_status=200, operation_code="NMVS_SUCCESS", state="Supplied", reasons=["SUPPLIED"])
+    assert only_verdict(flow.settled("done", supplied, 6)).outcome == "already_done_here"
+    # the outbox's view, when the application has it, wins over the run's memory
+    scan_to_record(flow, pack_code("SER0002"), 7)
+    flow.recorded(3, None, 8)
+    assert only_verdict(flow.settled("done", supplied, 9, dispensed_here=True)).light == "amber"
+
+
+def test_result_is_held_then_the_idle_screen_returns():
+    flow = F.Flow(result_hold_ms=15000)
+    only_verdict(flow.scan("3400930012345", 1000, TODAY))
+    assert flow.tick(15999) == []
+    (effect,) = flow.tick(16000)
+    assert (effect.kind, effect.payload.message_id) == (F.SCREEN, "ready")
+    assert flow.tick(40000) == []
+
+
+def test_scanner_fault_is_a_neutral_notice():
+    (effect,) = F.Flow().fault("scanner unplugged", 0)
+    assert (effect.kind, effect.payload.message_id, effect.payload.detail) == (F.SCREEN, "scanner_fault",
+                                                                               "scanner unplugged")
+
+
+def test_events_without_a_scan_in_progress_do_nothing():
+    flow = F.Flow()
+    assert flow.recorded(1, None, 0) == [] and flow.settled("done", SUCCESS, 0) == [] and flow.record_failed(0) == []
