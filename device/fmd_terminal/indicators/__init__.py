@@ -13,7 +13,11 @@ from typing import Protocol
 
 class Indicators(Protocol):
     def signal(self, light: str | None) -> None:
-        """Show ``light`` ("green", "amber", "red") with its LED and buzzer pattern; None turns all off."""
+        """Show ``light`` ("green", "amber", "red") with its LED and buzzer pattern; None turns all off.
+
+        Also takes the neutral events of ``fmd_core.feedback`` ("ready", "working", "mode_changed",
+        "fault"), which beep but never light a verdict LED. An unknown name raises ``CoreError``.
+        """
 
     def close(self) -> None:
         """Turn everything off and release the pins."""
