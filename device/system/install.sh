@@ -1,0 +1,89 @@
+#!/bin/sh
+# Install or update the FMD scan terminal on a Raspberry Pi (Raspberry Pi OS Bookworm or Trixie).
+#
+#   sudo sh device/system/install.sh [BUNDLE_DIR]
+#
+# Run from a copy of the source tree on the Pi (`fmd-provision deploy --host` copies it to
+# /opt/fmd-terminal/src and runs this script). BUNDLE_DIR is a device bundle made by
+# `fmd-provision new-device` (default: the bundle `fmd-provision write-boot` put on the boot
+# partition, /boot/firmware/fmd, when it exists). Safe to run again: it updates in place.
+#
+# What it does (SCANNERS-AND-HARDWARE.md, sections 1.9, 4, 5 and 6):
+#  1. apt: python3-venv, python3-lgpio, python3-gpiozero, python3-evdev, i2c-tools (the pip wheels
+#     of lgpio and evdev are missing or empty on aarch64, so they come from apt);
+#  2. the service user `fmd` in input, dialout, gpio and i2c (sysusers.d);
+#  3. a virtual environment /opt/fmd-terminal/venv (--system-site-packages) with the terminal;
+#  4. the configuration and key from the bundle into /etc/fmd-terminal (root:fmd 0640, key 0600 fmd);
+#  5. I2C on, getty on tty1 masked (a scan before the grab must not type into a login prompt);
+#  6. udev rules, the unit, `systemctl enable --now fmd-terminal`.
+#
+# FMD_NO_START=1 installs and enables without starting (inside an image build's chroot, where no
+# udev or systemd runs). DESTDIR (default empty) installs under another root; it is for tests, which
+# also put fake apt-get/systemctl/udevadm/... on PATH. Exit codes: 0 done, 1 a step failed, 2 usage.
+set -eu
+
+DESTDIR="${DESTDIR:-}"
+SRC="$(cd "$(dirname "$0")/../.." && pwd)"
+PREFIX="$DESTDIR/opt/fmd-terminal"
+ETC="$DESTDIR/etc/fmd-terminal"
+BUNDLE="${1:-}"
+if [ -z "$BUNDLE" ] && [ -d "$DESTDIR/boot/firmware/fmd" ]; then
+    BUNDLE="$DESTDIR/boot/firmware/fmd"
+fi
+
+say() { printf 'fmd-install: %s\n' "$*"; }
+die() { printf 'fmd-install: %s\n' "$*" >&2; exit 1; }
+
+[ "$#" -le 1 ] || { echo "usage: sudo sh install.sh [BUNDLE_DIR]" >&2; exit 2; }
+[ -f "$SRC/pyproject.toml" ] || die "no source tree at $SRC (pyproject.toml missing)"
+if [ -z "$DESTDIR" ] && [ "$(id -u)" != 0 ]; then die "run as root (sudo)"; fi
+if [ -n "$BUNDLE" ] && [ ! -f "$BUNDLE/terminal.toml" ]; then die "bundle $BUNDLE has no terminal.toml"; fi
+
+say "installing Debian packages"
+DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+    python3-venv python3-lgpio python3-gpiozero python3-evdev i2c-tools
+
+say "service user fmd"
+install -D -m 0644 "$SRC/device/system/fmd-terminal.sysusers" "$DESTDIR/etc/sysusers.d/fmd-terminal.conf"
+systemd-sysusers "$DESTDIR/etc/sysusers.d/fmd-terminal.conf"
+
+say "virtual environment $PREFIX/venv"
+[ -x "$PREFIX/venv/bin/python" ] || python3 -m venv --system-site-packages "$PREFIX/venv"
+"$PREFIX/venv/bin/python" -m pip install --quiet --upgrade "$SRC[device]"
+
+say "configuration $ETC"
+install -d -m 0750 "$ETC"
+if [ -n "$BUNDLE" ]; then
+    install -m 0640 "$BUNDLE/terminal.toml" "$ETC/terminal.toml"
+    for file in device.key device.crt ca.crt secrets.toml; do
+        if [ -f "$BUNDLE/$file" ]; then install -m 0600 "$BUNDLE/$file" "$ETC/$file"; fi
+    done
+elif [ ! -f "$ETC/terminal.toml" ]; then
+    install -m 0640 "$SRC/device/system/fmd-terminal.example.toml" "$ETC/terminal.toml"
+fi
+if [ -n "$BUNDLE" ] && [ "$BUNDLE" = "$DESTDIR/boot/firmware/fmd" ]; then
+    # The boot partition is FAT (no permissions): secrets do not stay there once copied.
+    rm -f "$BUNDLE/device.key" "$BUNDLE/secrets.toml"
+fi
+chown -R root:fmd "$ETC"
+for file in device.key device.crt ca.crt secrets.toml; do
+    if [ -f "$ETC/$file" ]; then chown fmd:fmd "$ETC/$file"; fi
+done
+
+say "I2C on, console login off tty1"
+if command -v raspi-config >/dev/null 2>&1; then raspi-config nonint do_i2c 0; fi
+systemctl mask getty@tty1.service
+
+say "udev rules and service"
+install -D -m 0644 "$SRC/device/system/70-fmd-scanner.rules" "$DESTDIR/etc/udev/rules.d/70-fmd-scanner.rules"
+install -D -m 0644 "$SRC/device/system/fmd-terminal.service" "$DESTDIR/etc/systemd/system/fmd-terminal.service"
+systemctl enable fmd-terminal.service
+if [ "${FMD_NO_START:-0}" = 1 ]; then
+    say "done: fmd-terminal starts at the next boot"
+    exit 0
+fi
+udevadm control --reload
+udevadm trigger --subsystem-match=input --subsystem-match=tty
+systemctl daemon-reload
+systemctl restart fmd-terminal.service
+say "done: systemctl status fmd-terminal; journalctl -u fmd-terminal -f"

@@ -1,0 +1,123 @@
+"""device/system/install.sh into a scratch root, with the system's tools replaced by recorders.
+
+What runs for real: the script itself under /bin/sh, every `install` of a file and its mode, the
+bundle hand-over. What is recorded instead of run: apt-get, systemd-sysusers, python3 -m venv / pip,
+chown, raspi-config, systemctl and udevadm (they change the machine; on a Pi they are the real ones).
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from fmd_provision.bundle import new_device
+
+ROOT = Path(__file__).resolve().parents[2]
+SCRIPT = ROOT / "device" / "system" / "install.sh"
+RECORDED = ("apt-get", "systemd-sysusers", "python3", "chown", "raspi-config", "systemctl", "udevadm")
+RECORDER = """#!/bin/sh
+printf '%s' "$(basename "$0")" >> "$FMD_FAKE_LOG"
+for arg in "$@"; do printf ' %s' "$arg" >> "$FMD_FAKE_LOG"; done
+printf '\\n' >> "$FMD_FAKE_LOG"
+if [ "$(basename "$0")" = python3 ] && [ "$1" = -m ] && [ "$2" = venv ]; then
+    eval "target=\\${$#}"
+    mkdir -p "$target/bin" && cp "$0" "$target/bin/python"
+fi
+"""
+
+
+def run_install(tmp_path, *args, environ=None):
+    fakes = tmp_path / "fakes"
+    fakes.mkdir(exist_ok=True)
+    for name in RECORDED:
+        (fakes / name).write_text(RECORDER)
+        (fakes / name).chmod(0o755)
+    log = tmp_path / "commands.log"
+    env = {"PATH": f"{fakes}:/usr/bin:/bin", "DESTDIR": str(tmp_path / "root"), "FMD_FAKE_LOG": str(log)}
+    env.update(environ or {})
+    result = subprocess.run(["sh", str(SCRIPT), *map(str, args)], env=env, capture_output=True, text=True,
+                            timeout=60)
+    commands = log.read_text().splitlines() if log.exists() else []
+    return result, commands
+
+
+def mode_of(path):
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+@pytest.fixture
+def bundle(tmp_path):
+    path = tmp_path / "bundle"
+    new_device(path, "pharm-01", "https://mvs.example.test")
+    return path
+
+
+def test_install_with_a_bundle(tmp_path, bundle):
+    result, commands = run_install(tmp_path, bundle)
+    assert result.returncode == 0, result.stderr
+    root = tmp_path / "root"
+    etc = root / "etc" / "fmd-terminal"
+    assert (etc / "terminal.toml").read_bytes() == (bundle / "terminal.toml").read_bytes()
+    assert (etc / "device.key").read_bytes() == (bundle / "device.key").read_bytes()
+    assert mode_of(etc / "device.key") == 0o600
+    assert mode_of(etc / "terminal.toml") == 0o640
+    assert mode_of(etc) == 0o750
+    assert (root / "etc/systemd/system/fmd-terminal.service").read_bytes() == (
+        ROOT / "device/system/fmd-terminal.service").read_bytes()
+    assert (root / "etc/udev/rules.d/70-fmd-scanner.rules").is_file()
+    assert (root / "etc/sysusers.d/fmd-terminal.conf").is_file()
+    venv = root / "opt/fmd-terminal/venv"
+    names = [line.split()[0] for line in commands]
+    assert names[0] == "apt-get"
+    assert "python3-lgpio" in commands[0] and "python3-evdev" in commands[0]
+    assert f"python3 -m venv --system-site-packages {venv}" in commands
+    assert f"python -m pip install --quiet --upgrade {ROOT}[device]" in commands
+    assert f"chown fmd:fmd {etc}/device.key" in commands
+    assert "systemctl mask getty@tty1.service" in commands
+    assert "systemctl enable fmd-terminal.service" in commands
+    assert commands[-1] == "systemctl restart fmd-terminal.service"
+    assert "udevadm control --reload" in commands
+
+
+def test_bundle_on_the_boot_partition_is_taken_and_its_key_removed(tmp_path, bundle):
+    boot = tmp_path / "root" / "boot" / "firmware" / "fmd"
+    boot.parent.mkdir(parents=True)
+    os.rename(bundle, boot)
+    key = (boot / "device.key").read_bytes()
+    result, commands = run_install(tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "root/etc/fmd-terminal/device.key").read_bytes() == key
+    assert not (boot / "device.key").exists()
+    assert (boot / "terminal.toml").exists()
+
+
+def test_no_start_inside_an_image_build(tmp_path, bundle):
+    result, commands = run_install(tmp_path, bundle, environ={"FMD_NO_START": "1"})
+    assert result.returncode == 0, result.stderr
+    assert "systemctl enable fmd-terminal.service" in commands
+    assert not any(c.startswith(("udevadm", "systemctl restart", "systemctl daemon-reload")) for c in commands)
+
+
+def test_a_directory_without_terminal_toml_is_refused(tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result, commands = run_install(tmp_path, empty)
+    assert result.returncode == 1
+    assert "has no terminal.toml" in result.stderr
+    assert commands == []
+
+
+def test_a_failing_step_stops_the_install(tmp_path, bundle):
+    fakes = tmp_path / "fakes"
+    fakes.mkdir()
+    (fakes / "apt-get").write_text("#!/bin/sh\necho 'E: Unable to locate package' >&2\nexit 100\n")
+    (fakes / "apt-get").chmod(0o755)
+    env = {"PATH": f"{fakes}:/usr/bin:/bin", "DESTDIR": str(tmp_path / "root"),
+           "FMD_FAKE_LOG": str(tmp_path / "log")}
+    result = subprocess.run(["sh", str(SCRIPT), str(bundle)], env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    assert not (tmp_path / "root" / "etc" / "systemd").exists()
