@@ -73,7 +73,9 @@ def compile_mo(messages: dict[str, str]) -> bytes:
     ids_offset = header_size
     strs_offset = ids_offset + 8 * n
     data_offset = strs_offset + 8 * n
-    table_ids, table_strs, data = [], [], b""
+    table_ids: list[tuple[int, int]] = []
+    table_strs: list[tuple[int, int]] = []
+    data = b""
     for blob, table in [(b, table_ids) for b in id_bytes] + [(b, table_strs) for b in str_bytes]:
         table.append((len(blob), data_offset + len(data)))
         data += blob + b"\0"

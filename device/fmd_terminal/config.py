@@ -1,0 +1,136 @@
+"""The terminal's configuration: a TOML file, the environment, then flags (each overrides the one before).
+
+``device/system/fmd-terminal.example.toml`` shows every key. Service credentials come from the file
+(``[service] client_id`` / ``client_secret``, or a separate ``secrets_file``) or from the environment
+variables ``FMD_CLIENT_ID`` and ``FMD_CLIENT_SECRET``. A file that holds a secret must not be readable
+by group or others (mode 0600 or 0400): such a file is refused with the command that fixes it, since
+a leaked secret lets anyone decommission packs in the pharmacy's name.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from fmd_core.modes import DEFAULT_MODE, MODES
+from fmd_terminal.errors import ConfigError
+from fmd_terminal.i18n import DEFAULT_LANGUAGE, LANGUAGES
+
+# Flags of ``fmd-terminal run`` that override a key of the same name.
+OVERRIDABLE = ("scanner", "screen", "indicators", "service", "outbox", "mode", "lang", "events_jsonl")
+
+
+@dataclass(frozen=True)
+class Config:
+    scanner: str = "stdin://"
+    screen: str = "console://"
+    indicators: str = "none://"
+    button: str = ""  # optional mode button, e.g. "gpio://?pin=5&pin_factory=mock"
+    service: str = ""
+    outbox: str = "memory://"
+    mode: str = DEFAULT_MODE
+    lang: str = DEFAULT_LANGUAGE
+    events_jsonl: str = ""
+    duplicate_window_s: float = 10.0
+    result_hold_s: float = 15.0
+    live_deadline_s: float = 3.0  # OFFLINE-QUEUE.md 5.1 step 6: "CHECKING" for up to 3 s
+    client_id: str = ""
+    client_secret: str = field(default="", repr=False)
+    client_cert: str = ""
+    client_key: str = ""
+    ca_bundle: str = ""
+    timeouts: Mapping[str, float] = field(default_factory=dict)
+    source: str = ""  # the file read, for messages
+
+    def validate(self) -> Config:
+        if self.mode not in MODES:
+            raise ConfigError(f"mode {self.mode!r} is unknown: expected one of {', '.join(MODES)}")
+        if self.lang not in LANGUAGES:
+            raise ConfigError(f"lang {self.lang!r} is unknown: expected one of {', '.join(LANGUAGES)}")
+        if not self.service:
+            raise ConfigError("no verification service: set [service] url in the configuration or --service URL")
+        for name in ("duplicate_window_s", "result_hold_s", "live_deadline_s"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"{name} must be 0 or more, not {getattr(self, name)!r}")
+        return self
+
+
+def check_private(path: Path) -> None:
+    """Refuse a file holding a secret that group or others can read."""
+    mode = path.stat().st_mode
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise ConfigError(
+            f"{path} holds the service secret but is readable by group or others "
+            f"(mode {stat.S_IMODE(mode):04o}); run: chmod 600 {path}")
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except OSError as error:
+        raise ConfigError(f"cannot read configuration {str(path)!r}: {error.strerror}") from error
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"configuration {str(path)!r} is not valid TOML: {error}") from error
+
+
+_TOP_KEYS = {f.name for f in fields(Config)} - {"service", "client_id", "client_secret", "client_cert",
+                                                  "client_key", "ca_bundle", "timeouts", "source"}
+_SERVICE_KEYS = {"url", "client_id", "client_secret", "client_cert", "client_key", "ca_bundle", "timeouts",
+                 "secrets_file"}
+
+
+def _from_mapping(data: Mapping[str, Any], path: Path) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for key, value in data.items():
+        if key == "service" and isinstance(value, Mapping):
+            continue
+        if key not in _TOP_KEYS:
+            raise ConfigError(f"{path}: unknown key {key!r}; known: {', '.join(sorted(_TOP_KEYS | {'service'}))}")
+        values[key] = value
+    service = data.get("service", {})
+    if isinstance(service, str):
+        service = {"url": service}
+    for key in service:
+        if key not in _SERVICE_KEYS:
+            raise ConfigError(f"{path}: unknown key service.{key}; known: {', '.join(sorted(_SERVICE_KEYS))}")
+    if "url" in service:
+        values["service"] = service["url"]
+    for key in ("client_id", "client_cert", "client_key", "ca_bundle", "timeouts"):
+        if key in service:
+            values[key] = service[key]
+    if service.get("client_secret"):
+        check_private(path)
+        values["client_secret"] = service["client_secret"]
+    if service.get("secrets_file"):
+        secrets_path = (path.parent / service["secrets_file"]).resolve()
+        secrets = _read_toml(secrets_path)
+        check_private(secrets_path)
+        for key in ("client_id", "client_secret"):
+            if secrets.get(key):
+                values[key] = secrets[key]
+    return values
+
+
+def load(path: str | None = None, *, environ: Mapping[str, str] | None = None,
+         overrides: Mapping[str, Any] | None = None) -> Config:
+    """File, then ``FMD_CLIENT_ID`` / ``FMD_CLIENT_SECRET``, then ``overrides`` (flags; None = not given)."""
+    env = os.environ if environ is None else environ
+    config = Config()
+    if path:
+        file_path = Path(path)
+        try:
+            config = replace(config, source=str(file_path), **_from_mapping(_read_toml(file_path), file_path))
+        except TypeError as error:
+            raise ConfigError(f"{file_path}: {error}") from error
+    if env.get("FMD_CLIENT_ID"):
+        config = replace(config, client_id=env["FMD_CLIENT_ID"])
+    if env.get("FMD_CLIENT_SECRET"):
+        config = replace(config, client_secret=env["FMD_CLIENT_SECRET"])
+    given = {k: v for k, v in (overrides or {}).items() if v is not None}
+    return replace(config, **given)

@@ -1,0 +1,84 @@
+"""Outcome and details -> translated ``ScreenModel`` (SCANNERS-AND-HARDWARE.md section 4).
+
+A 128x64 OLED shows a headline and at most three short lines, so the presenter chooses: the alert
+code and id first (the NMVO follow-up needs them: VERIFICATION-SERVICE.md section 10), then the
+service code's short text (section 9: our own text, descriptions vary between systems), then the
+product code and the serial's last four characters (never the whole serial: ARCHITECTURE.md,
+"Errors and logging"). Lines are cut to ``LINE_CHARS``.
+"""
+
+from __future__ import annotations
+
+import time
+
+from fmd_core.flow import Notice, Verdict
+from fmd_core.screen import ScreenModel
+from fmd_terminal.i18n import Translator
+
+LINE_CHARS = 21  # 128 px / 6 px per character of the OLED's pixel font
+MAX_LINES = 3
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= LINE_CHARS else text[: LINE_CHARS - 1] + "…"
+
+
+def local_time(wall_ns: int) -> str:
+    return time.strftime("%d/%m %H:%M", time.localtime(wall_ns / 1e9))
+
+
+def _product(pack: dict) -> dict[str, str]:
+    """French packs read better by their CIP13: GTIN 0 + 3400... (VERIFICATION-SERVICE.md section 9)."""
+    code = pack["product_code"]
+    if pack.get("product_code_scheme", "GTIN") == "GTIN" and code.startswith("03400"):
+        return {"scheme": "CIP", "code": code[1:]}
+    return {"scheme": pack.get("product_code_scheme") or "GTIN", "code": code}
+
+
+class Presenter:
+    def __init__(self, translate: Translator) -> None:
+        self.t = translate
+
+    def mode_label(self, mode: str) -> str:
+        return self.t("mode." + mode)
+
+    def badge(self, pending: int) -> str:
+        return self.t("badge.pending", n=pending) if pending else ""
+
+    def headline(self, verdict: Verdict) -> str:
+        return self.t(verdict.message_id)
+
+    def verdict(self, verdict: Verdict, pending: int = 0) -> ScreenModel:
+        lines = self._lines(verdict)
+        return ScreenModel(light=verdict.light, headline=self.headline(verdict),
+                           lines=[_cut(line) for line in lines[:MAX_LINES]],
+                           mode=self.mode_label(verdict.mode), badge=self.badge(pending))
+
+    def notice(self, notice: Notice, pending: int = 0) -> ScreenModel:
+        lines = [_cut(notice.detail)] if notice.detail else []
+        return ScreenModel(light=None, headline=self.t(notice.message_id), lines=lines,
+                           mode=self.mode_label(notice.mode), badge=self.badge(pending), busy=notice.busy)
+
+    def fault(self, mode: str) -> ScreenModel:
+        """The neutral screen of the top-level loop after an unexpected error: no light, no verdict."""
+        return ScreenModel(light=None, headline=self.t("fault"), mode=self.mode_label(mode))
+
+    def _lines(self, verdict: Verdict) -> list[str]:
+        t, details, lines = self.t, verdict.details, []
+        if verdict.alert_code or details.get("alert_id"):
+            lines.append(t("line.alert", code=verdict.alert_code or "", id=details.get("alert_id", "")))
+        if "earlier" in details:
+            lines.append(t(details["earlier"]))
+        if verdict.service_code and verdict.service_code != "NMVS_SUCCESS":
+            key = "op." + verdict.service_code
+            lines.append(t(key) if t.has(key) else t("line.code", code=verdict.service_code))
+        if details.get("since_wall_ns"):
+            lines.append(t("line.since", when=local_time(details["since_wall_ns"])))
+        if verdict.decode_error:
+            lines.append(t("line.decode_error", reason=verdict.decode_error))
+        pack = verdict.pack or {}
+        if pack.get("product_code"):
+            lines.append(t("line.product", **_product(pack)))
+        if pack.get("serial"):
+            lines.append(t("line.serial", tail=pack["serial"][-4:]))
+        return lines

@@ -1,0 +1,73 @@
+"""Presenter (verdict -> translated ScreenModel) and the events journal (one JSON object per line)."""
+
+import json
+
+from fmd_core import flow as F
+from fmd_core.outcomes import Outcome
+from fmd_terminal.i18n import Translator
+from fmd_terminal.journal import Journal, event_of
+from fmd_terminal.presenter import LINE_CHARS, Presenter
+
+PACK = {"product_code": "03400930012345", "serial": "SERIAL-7781", "scheme": "GS1"}
+
+
+def verdict(outcome, **kw):
+    fields = dict(event="scan", seq=4, mode="dispense", raw="raw", pack=PACK, decode_error=None, outcome=outcome)
+    fields.update(kw)
+    return F.Verdict(**fields)
+
+
+def test_alert_shows_code_and_alert_id_first_then_the_pack():
+    v = verdict(Outcome("alert"), service_code="NMVS_NC_PCK_22", alert_code="A24", details={"alert_id": "AL-9"})
+    model = Presenter(Translator("fr")).verdict(v, pending=2)
+    assert model.light == "red" and model.headline == "Alerte – ne pas délivrer"
+    assert model.lines == ("Alerte A24 AL-9", "Déjà inactive", "CIP 3400930012345")
+    assert (model.mode, model.badge) == ("DÉLIVRER", "2 en attente")
+
+
+def test_only_the_serial_tail_is_shown_and_lines_fit():
+    model = Presenter(Translator("en")).verdict(verdict(Outcome("decommissioned", None, "dispensed")))
+    assert model.headline == "Pack dispensed" and model.badge == ""
+    assert "Serial …7781" in model.lines and not any("SERIAL-7781" in line for line in model.lines)
+    assert all(len(line) <= LINE_CHARS for line in model.lines)
+
+
+def test_unknown_service_code_is_shown_raw():
+    v = verdict(Outcome("refused", "amber", "service_refused"), service_code="NMVS_NEW_99", pack=None)
+    assert Presenter(Translator("de")).verdict(v).lines == ("Code NMVS_NEW_99",)
+    ppn = verdict(Outcome("authentic"), pack={"product_code": "110375286414", "product_code_scheme": "PPN"})
+    assert Presenter(Translator("de")).verdict(ppn).lines == ("PPN 110375286414",)
+
+
+def test_duplicate_names_the_earlier_result():
+    v = verdict(Outcome("duplicate_scan", "green", "duplicate_scan"), details={"earlier": "dispensed"}, pack=None)
+    model = Presenter(Translator("fr")).verdict(v)
+    assert (model.headline, model.light, model.lines) == ("Déjà scannée", "green", ("Boîte désactivée",))
+
+
+def test_notice_and_fault_screens_have_no_light():
+    p = Presenter(Translator("fr"))
+    busy = p.notice(F.Notice("checking", "verify", busy=True))
+    assert (busy.light, busy.busy, busy.headline, busy.mode) == (None, True, "Vérification…", "VÉRIFIER")
+    assert p.fault("undo").light is None and p.fault("undo").headline == "Erreur interne – rescanner"
+
+
+def test_journal_writes_one_flushed_json_line_per_event(tmp_path):
+    path = tmp_path / "events.jsonl"
+    journal = Journal(str(path))
+    journal.write(verdict(Outcome("pending", None, "recorded_awaiting"), recorded=True), "Enregistrée", "T1")
+    resolved = F.Verdict("resolved", 4, "dispense", None, None, None, Outcome("alert"), "NMVS_NC_PC_02", "A3",
+                         recorded=True)
+    journal.write(resolved, "Alerte", "T2")
+    lines = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    journal.close()
+    assert lines[0] == {"event": "scan", "seq": 4, "time": "T1", "mode": "dispense", "raw": "raw", "pack": PACK,
+                        "decode_error": None, "outcome": "pending", "light": "amber", "service_code": None,
+                        "alert_code": None, "message": "Enregistrée", "recorded": True}
+    assert lines[1] == {"event": "resolved", "seq": 4, "time": "T2", "outcome": "alert", "light": "red",
+                        "service_code": "NMVS_NC_PC_02", "alert_code": "A3", "message": "Alerte", "recorded": True}
+
+
+def test_journal_time_is_iso_8601_utc():
+    event = event_of(verdict(Outcome("authentic")), "ok", Journal().write(verdict(Outcome("authentic")), "ok")["time"])
+    assert event["time"].endswith("+00:00") and event["time"][10] == "T"
