@@ -1,0 +1,103 @@
+"""``fmd-simulator``: serve the verification-service simulator, or write seed data as JSON lines.
+
+Commands (a table, as mpremote does): ``serve`` and ``seed``. Exit codes: 0 success; 2 usage error;
+3 configuration error (clients file, TLS files, port, faults); 4 storage error; 130 interrupted.
+``serve`` prints ``listening on http(s)://HOST:PORT`` on stdout once it accepts connections, so a parent
+process that passed ``--port 0`` can learn the port.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+
+from fmd_simulator import seeding
+from fmd_simulator.errors import ConfigurationError, SimulatorError, StoreError
+
+log = logging.getLogger(__name__)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from fmd_simulator.server import bind, build_app, make_server
+
+    faults = json.loads(args.faults) if args.faults else None
+    if faults is not None and not isinstance(faults, dict):
+        raise ConfigurationError("--faults must be a JSON object")
+    app = build_app(db=args.db, clients=args.clients, market=args.market, seed_packs=args.seed_packs,
+                    seed=args.seed, faults=faults, allow_reused_trx_ids=args.allow_reused_trx_ids,
+                    double_scan_alert=args.double_scan_alert, admin_token=args.admin_token)
+    server = make_server(app, args.tls_cert, args.tls_key, args.client_ca, args.log_level)
+    sock = bind(args.host, args.port)
+    host, port = sock.getsockname()[:2]
+    scheme = "https" if args.tls_cert else "http"
+    shown = f"[{host}]" if ":" in host else host
+    original_startup = server.startup
+
+    async def startup(sockets=None):  # type: ignore[no-untyped-def]
+        await original_startup(sockets=sockets)
+        print(f"listening on {scheme}://{shown}:{port}", flush=True)
+
+    server.startup = startup  # type: ignore[method-assign]
+    server.run(sockets=[sock])
+    return 0
+
+
+def cmd_seed(args: argparse.Namespace) -> int:
+    out = sys.stdout
+    for record in seeding.generate(args.packs, args.seed, args.market):
+        out.write(json.dumps(record, ensure_ascii=False) + "\n")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="fmd-simulator", description=__doc__.splitlines()[0])
+    sub = p.add_subparsers(dest="command", required=True)
+    s = sub.add_parser("serve", help="run the simulator over HTTP(S)")
+    s.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    s.add_argument("--port", type=int, default=8080, help="port (0: any free port; default 8080)")
+    s.add_argument("--db", default=None, help="SQLite file (default: in memory, lost at exit)")
+    s.add_argument("--seed-packs", type=int, default=0, help="seed N packs at start-up")
+    s.add_argument("--seed", type=int, default=0, help="seed of the generated data (default 0)")
+    s.add_argument("--market", default="FR", choices=seeding.MARKETS, help="home market (default FR)")
+    s.add_argument("--clients", default=None, help="JSON file of clients (default: the demo clients)")
+    s.add_argument("--tls-cert", default=None, help="server certificate (PEM): serve HTTPS")
+    s.add_argument("--tls-key", default=None, help="server private key (PEM)")
+    s.add_argument("--client-ca", default=None, help="CA bundle: require client certificates (mutual TLS)")
+    s.add_argument("--faults", default=None, help="initial fault settings, JSON as for PUT /admin/faults")
+    s.add_argument("--admin-token", default=None, help="allow /admin/* from anywhere with X-Admin-Token")
+    s.add_argument("--double-scan-alert", action="store_true", help="NMVS_NC_PCK_23 raises A7")
+    s.add_argument("--allow-reused-trx-ids", action="store_true",
+                   help="TEST ONLY: execute requests whose client transaction id was used before")
+    s.add_argument("--log-level", default="warning", choices=("debug", "info", "warning", "error"))
+    s.set_defaults(func=cmd_serve)
+    d = sub.add_parser("seed", help="write deterministic packs as JSON lines on stdout")
+    d.add_argument("--packs", type=int, default=100, help="number of packs (default 100)")
+    d.add_argument("--seed", type=int, default=0, help="seed (default 0)")
+    d.add_argument("--market", default="FR", choices=seeding.MARKETS, help="market (default FR)")
+    d.set_defaults(func=cmd_seed)
+    return p
+
+
+EXIT_CODES: dict[type[BaseException], int] = {ConfigurationError: 3, StoreError: 4, SimulatorError: 3}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    logging.basicConfig(level=getattr(args, "log_level", "warning").upper(), format="%(name)s: %(message)s")
+    func: Callable[[argparse.Namespace], int] = args.func
+    try:
+        return func(args)
+    except KeyboardInterrupt:
+        return 130
+    except (SimulatorError, ValueError) as exc:
+        print(f"fmd-simulator: {exc}", file=sys.stderr)
+        return EXIT_CODES.get(type(exc), 3)
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

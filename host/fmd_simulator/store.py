@@ -1,0 +1,229 @@
+"""SQLite storage of the simulator: master data, packs, history, alerts, transaction ids, bulk jobs.
+
+WAL journal, ``synchronous=NORMAL`` (survives a process crash; a power cut may lose the last commits,
+acceptable for a development service), a versioned schema (``PRAGMA user_version``) and ``:memory:``
+for tests. One connection used from the server's event-loop thread; every engine request is one
+transaction (``transaction()``). No ORM: plain prepared statements (sqlite3 caches them).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from fmd_simulator.errors import StoreError
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS products (
+    scheme TEXT NOT NULL, product_code TEXT NOT NULL, market TEXT NOT NULL, name TEXT NOT NULL,
+    nhrn TEXT, unavailable INTEGER NOT NULL DEFAULT 0, withdrawn INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (scheme, product_code)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS batches (
+    scheme TEXT NOT NULL, product_code TEXT NOT NULL, batch TEXT NOT NULL, expiry TEXT NOT NULL,
+    recalled INTEGER NOT NULL DEFAULT 0, withdrawn INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (scheme, product_code, batch)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS packs (
+    scheme TEXT NOT NULL, product_code TEXT NOT NULL, serial TEXT NOT NULL, batch TEXT NOT NULL,
+    reason TEXT, reason_client TEXT, reason_location TEXT, reason_trx_id TEXT, reason_at REAL,
+    PRIMARY KEY (scheme, product_code, serial));
+CREATE TABLE IF NOT EXISTS history (
+    id INTEGER PRIMARY KEY, scheme TEXT NOT NULL, product_code TEXT NOT NULL, serial TEXT NOT NULL,
+    known INTEGER NOT NULL, operation TEXT NOT NULL, requested_state TEXT, client_id TEXT NOT NULL,
+    location_id TEXT NOT NULL, client_trx_id TEXT, ref_client_trx_id TEXT, entry_mode TEXT NOT NULL,
+    at REAL NOT NULL, recorded_at TEXT, result TEXT NOT NULL, nmvs_trx_id TEXT NOT NULL, alert_id TEXT,
+    intermarket INTEGER NOT NULL, bulk_id TEXT);
+CREATE INDEX IF NOT EXISTS history_pack ON history (scheme, product_code, serial);
+CREATE TABLE IF NOT EXISTS trx_ids (
+    client_id TEXT NOT NULL, trx_id TEXT NOT NULL, PRIMARY KEY (client_id, trx_id)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS alerts (
+    alert_id TEXT PRIMARY KEY, alert_code TEXT NOT NULL, operation_code TEXT NOT NULL, scheme TEXT NOT NULL,
+    product_code TEXT NOT NULL, serial TEXT NOT NULL, batch TEXT, expiry TEXT, client_id TEXT NOT NULL,
+    location_id TEXT NOT NULL, at REAL NOT NULL, nmvs_trx_id TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS bulk_jobs (
+    bulk_id TEXT PRIMARY KEY, client_id TEXT NOT NULL, kind TEXT NOT NULL, request TEXT NOT NULL,
+    status TEXT NOT NULL, results TEXT, created_at REAL NOT NULL) WITHOUT ROWID;
+"""
+
+PACK_COLUMNS = (
+    "p.batch, p.reason, p.reason_client, p.reason_location, p.reason_trx_id, p.reason_at, "
+    "b.expiry, b.recalled, b.withdrawn"
+)
+
+
+class Store:
+    """The simulator's database (a file path, or ``":memory:"``)."""
+
+    def __init__(self, path: str = ":memory:") -> None:
+        self.path = path
+        try:
+            self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.execute("PRAGMA busy_timeout=5000")
+            version = self.db.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise StoreError(f"database {path!r} has schema version {version}, newer than {SCHEMA_VERSION}")
+            self.db.executescript(_SCHEMA)
+            self.db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open simulator database {path!r}: {exc}") from exc
+
+    def close(self) -> None:
+        self.db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One ``BEGIN IMMEDIATE`` ... ``COMMIT`` (rolled back on any error)."""
+        db = self.db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
+    # -- meta ---------------------------------------------------------------------------------
+    def get_meta(self, key: str, default: Any = None) -> Any:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return default if row is None else json.loads(row[0])
+
+    def set_meta(self, key: str, value: Any) -> None:
+        self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, json.dumps(value)))
+
+    # -- master data --------------------------------------------------------------------------
+    def upsert_product(self, scheme: str, product_code: str, market: str, name: str, nhrn: str | None,
+                       unavailable: bool = False) -> None:
+        self.db.execute(
+            "INSERT INTO products (scheme, product_code, market, name, nhrn, unavailable) VALUES (?,?,?,?,?,?) "
+            "ON CONFLICT (scheme, product_code) DO UPDATE SET market=excluded.market, name=excluded.name, "
+            "nhrn=excluded.nhrn, unavailable=excluded.unavailable",
+            (scheme, product_code, market, name, nhrn, int(unavailable)))
+
+    def insert_batches(self, rows: Iterable[tuple[str, str, str, str]]) -> None:
+        self.db.executemany(
+            "INSERT OR IGNORE INTO batches (scheme, product_code, batch, expiry) VALUES (?,?,?,?)", rows)
+
+    def insert_packs(self, rows: Iterable[tuple[str, str, str, str]]) -> None:
+        self.db.executemany(
+            "INSERT OR IGNORE INTO packs (scheme, product_code, serial, batch) VALUES (?,?,?,?)", rows)
+
+    def product(self, scheme: str, product_code: str) -> tuple | None:
+        """(market, name, nhrn, unavailable, withdrawn) or None."""
+        return self.db.execute(
+            "SELECT market, name, nhrn, unavailable, withdrawn FROM products WHERE scheme=? AND product_code=?",
+            (scheme, product_code)).fetchone()
+
+    def batch(self, scheme: str, product_code: str, batch: str) -> tuple | None:
+        """(expiry, recalled, withdrawn) or None."""
+        return self.db.execute(
+            "SELECT expiry, recalled, withdrawn FROM batches WHERE scheme=? AND product_code=? AND batch=?",
+            (scheme, product_code, batch)).fetchone()
+
+    def pack(self, scheme: str, product_code: str, serial: str) -> tuple | None:
+        """(batch, reason, reason_client, reason_location, reason_trx_id, reason_at, expiry, recalled,
+        withdrawn) or None."""
+        return self.db.execute(
+            f"SELECT {PACK_COLUMNS} FROM packs p JOIN batches b ON b.scheme = p.scheme "
+            "AND b.product_code = p.product_code AND b.batch = p.batch "
+            "WHERE p.scheme=? AND p.product_code=? AND p.serial=?",
+            (scheme, product_code, serial)).fetchone()
+
+    def flag_batch(self, scheme: str, product_code: str, batch: str, flag: str) -> bool:
+        column = {"recall": "recalled", "withdraw": "withdrawn"}[flag]
+        cur = self.db.execute(f"UPDATE batches SET {column}=1 WHERE scheme=? AND product_code=? AND batch=?",
+                              (scheme, product_code, batch))
+        return cur.rowcount == 1
+
+    def withdraw_product(self, scheme: str, product_code: str) -> bool:
+        cur = self.db.execute("UPDATE products SET withdrawn=1 WHERE scheme=? AND product_code=?",
+                              (scheme, product_code))
+        return cur.rowcount == 1
+
+    def packs_of_market(self, market: str) -> list[tuple]:
+        """(scheme, product_code, serial, batch, expiry, name, nhrn) of every pack of ``market``."""
+        return self.db.execute(
+            "SELECT p.scheme, p.product_code, p.serial, p.batch, b.expiry, pr.name, pr.nhrn FROM packs p "
+            "JOIN batches b ON b.scheme=p.scheme AND b.product_code=p.product_code AND b.batch=p.batch "
+            "JOIN products pr ON pr.scheme=p.scheme AND pr.product_code=p.product_code WHERE pr.market=? "
+            "ORDER BY p.rowid", (market,)).fetchall()
+
+    # -- pack state ---------------------------------------------------------------------------
+    def set_reason(self, key: tuple[str, str, str], reason: str | None, client_id: str | None,
+                   location_id: str | None, trx_id: str | None, at: float | None) -> None:
+        self.db.execute(
+            "UPDATE packs SET reason=?, reason_client=?, reason_location=?, reason_trx_id=?, reason_at=? "
+            "WHERE scheme=? AND product_code=? AND serial=?", (reason, client_id, location_id, trx_id, at, *key))
+
+    def use_trx_id(self, client_id: str, trx_id: str) -> bool:
+        """Record a client transaction id; False when this client used it before (section 6)."""
+        cur = self.db.execute("INSERT OR IGNORE INTO trx_ids (client_id, trx_id) VALUES (?, ?)", (client_id, trx_id))
+        return cur.rowcount == 1
+
+    def trx_id_used(self, client_id: str, trx_id: str) -> bool:
+        return self.db.execute("SELECT 1 FROM trx_ids WHERE client_id=? AND trx_id=?",
+                               (client_id, trx_id)).fetchone() is not None
+
+    def add_history(self, row: tuple) -> None:
+        self.db.execute(
+            "INSERT INTO history (scheme, product_code, serial, known, operation, requested_state, client_id, "
+            "location_id, client_trx_id, ref_client_trx_id, entry_mode, at, recorded_at, result, nmvs_trx_id, "
+            "alert_id, intermarket, bulk_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", row)
+
+    def client_operation(self, client_id: str, key: tuple[str, str, str], trx_id: str) -> tuple | None:
+        """The latest history row (operation, requested_state, result) of this client, pack and id."""
+        return self.db.execute(
+            "SELECT operation, requested_state, result FROM history WHERE scheme=? AND product_code=? "
+            "AND serial=? AND client_id=? AND client_trx_id=? ORDER BY id DESC LIMIT 1",
+            (*key, client_id, trx_id)).fetchone()
+
+    def history(self, key: tuple[str, str, str]) -> list[dict[str, Any]]:
+        cur = self.db.execute(
+            "SELECT operation, requested_state, client_id, location_id, client_trx_id, ref_client_trx_id, "
+            "entry_mode, at, recorded_at, result, nmvs_trx_id, alert_id, intermarket, bulk_id FROM history "
+            "WHERE scheme=? AND product_code=? AND serial=? ORDER BY id", key)
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+    def add_alert(self, row: tuple) -> None:
+        self.db.execute(
+            "INSERT INTO alerts (alert_id, alert_code, operation_code, scheme, product_code, serial, batch, expiry, "
+            "client_id, location_id, at, nmvs_trx_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", row)
+
+    def alerts(self) -> list[dict[str, Any]]:
+        cur = self.db.execute(
+            "SELECT alert_id, alert_code, operation_code, scheme, product_code, serial, batch, expiry, client_id, "
+            "location_id, at, nmvs_trx_id FROM alerts ORDER BY at, alert_id")
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+    # -- bulk ---------------------------------------------------------------------------------
+    def add_bulk(self, bulk_id: str, client_id: str, kind: str, request: Any, at: float) -> None:
+        self.db.execute(
+            "INSERT INTO bulk_jobs (bulk_id, client_id, kind, request, status, created_at) VALUES (?,?,?,?,?,?)",
+            (bulk_id, client_id, kind, json.dumps(request), "pending", at))
+
+    def finish_bulk(self, bulk_id: str, results: list[dict[str, Any]]) -> None:
+        self.db.execute("UPDATE bulk_jobs SET status='done', results=?, request='null' WHERE bulk_id=?",
+                        (json.dumps(results), bulk_id))
+
+    def bulk(self, bulk_id: str) -> tuple | None:
+        """(client_id, kind, status, request, results) or None."""
+        row = self.db.execute("SELECT client_id, kind, status, request, results FROM bulk_jobs WHERE bulk_id=?",
+                              (bulk_id,)).fetchone()
+        if row is None:
+            return None
+        return row[0], row[1], row[2], json.loads(row[3]), None if row[4] is None else json.loads(row[4])
+
+    def pending_bulks(self) -> list[str]:
+        return [r[0] for r in self.db.execute(
+            "SELECT bulk_id FROM bulk_jobs WHERE status='pending' ORDER BY created_at, bulk_id")]
