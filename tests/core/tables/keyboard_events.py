@@ -1,7 +1,7 @@
 """Key events to text, written out by hand (SCANNERS-AND-HARDWARE.md 1.3 to 1.5, 7.1).
 
-A case: ``(what, layout, events, expected text or None, error fragment)``. Events are
-``(code, value)`` with value 1 down, 0 up, 2 autorepeat. When the expected text is None the decoder
+A case: ``{"id", "layout", "events", "text", "error"}``. Events are ``[code, value]`` with value 1
+down, 0 up, 2 autorepeat. When the expected text is None the decoder
 must refuse the events and its error must contain the fragment.
 """
 
@@ -13,11 +13,11 @@ U = k.UP
 
 
 def tap(code, *modifiers):
-    events = [(m, D) for m in modifiers] + [(code, D), (code, U)]
-    return events + [(m, U) for m in reversed(modifiers)]
+    events = [[m, D] for m in modifiers] + [[code, D], [code, U]]
+    return events + [[m, U] for m in reversed(modifiers)]
 
 
-CASES = [
+_ROWS = [
     ("plain letters", "us", tap(k.KEY_A) + tap(k.KEY_B), "ab", ""),
     ("shift makes capitals", "us", tap(k.KEY_A, k.KEY_LEFTSHIFT) + tap(k.KEY_A, k.KEY_RIGHTSHIFT), "AA", ""),
     ("caps lock makes capitals", "us", tap(k.KEY_CAPSLOCK) + tap(k.KEY_A), "A", ""),
@@ -47,7 +47,7 @@ CASES = [
     (
         "autorepeat ignored",
         "us",
-        [(k.KEY_A, D), (k.KEY_A, k.REPEAT), (k.KEY_A, k.REPEAT), (k.KEY_A, U)],
+        [[k.KEY_A, D], [k.KEY_A, k.REPEAT], [k.KEY_A, k.REPEAT], [k.KEY_A, U]],
         "a",
         "",
     ),
@@ -67,28 +67,28 @@ CASES = [
     (
         "Alt 029 is GS",
         "us",
-        [(k.KEY_LEFTALT, D)] + tap(k.KEY_KP0) + tap(k.KEY_KP2) + tap(k.KEY_KP9) + [(k.KEY_LEFTALT, U)],
+        [[k.KEY_LEFTALT, D]] + tap(k.KEY_KP0) + tap(k.KEY_KP2) + tap(k.KEY_KP9) + [[k.KEY_LEFTALT, U]],
         GS,
         "",
     ),
     (
         "Alt 30 without leading 0 is RS",
         "fr",
-        [(k.KEY_LEFTALT, D)] + tap(k.KEY_KP3) + tap(k.KEY_KP0) + [(k.KEY_LEFTALT, U)],
+        [[k.KEY_LEFTALT, D]] + tap(k.KEY_KP3) + tap(k.KEY_KP0) + [[k.KEY_LEFTALT, U]],
         RS,
         "",
     ),
     (
         "Alt 004 is EOT",
         "de",
-        [(k.KEY_LEFTALT, D)] + tap(k.KEY_KP0) + tap(k.KEY_KP0) + tap(k.KEY_KP4) + [(k.KEY_LEFTALT, U)],
+        [[k.KEY_LEFTALT, D]] + tap(k.KEY_KP0) + tap(k.KEY_KP0) + tap(k.KEY_KP4) + [[k.KEY_LEFTALT, U]],
         EOT,
         "",
     ),
     (
         "right Alt is Alt on US",
         "us",
-        [(k.KEY_RIGHTALT, D)] + tap(k.KEY_KP2) + tap(k.KEY_KP9) + [(k.KEY_RIGHTALT, U)],
+        [[k.KEY_RIGHTALT, D]] + tap(k.KEY_KP2) + tap(k.KEY_KP9) + [[k.KEY_RIGHTALT, U]],
         GS,
         "",
     ),
@@ -96,14 +96,14 @@ CASES = [
     (
         "Alt code above 127 refused",
         "us",
-        [(k.KEY_LEFTALT, D)] + tap(k.KEY_KP2) + tap(k.KEY_KP0) + tap(k.KEY_KP0) + [(k.KEY_LEFTALT, U)],
+        [[k.KEY_LEFTALT, D]] + tap(k.KEY_KP2) + tap(k.KEY_KP0) + tap(k.KEY_KP0) + [[k.KEY_LEFTALT, U]],
         None,
         "not an ASCII",
     ),
     (
         "Alt with a letter refused",
         "us",
-        [(k.KEY_LEFTALT, D)] + tap(k.KEY_A) + [(k.KEY_LEFTALT, U)],
+        [[k.KEY_LEFTALT, D]] + tap(k.KEY_A) + [[k.KEY_LEFTALT, U]],
         None,
         "only keypad digits",
     ),
@@ -116,8 +116,24 @@ CASES = [
 ]
 
 
+def _slug(what):
+    return "".join(ch if ch.isalpha() or ch.isdigit() else "-" for ch in what.lower())
+
+
+CASES = [
+    {"id": _slug(what), "layout": layout, "events": events, "text": text, "error": error}
+    for what, layout, events, text, error in _ROWS
+]
+
+
 def check(case):
-    what, layout, events, expected, fragment = case
+    what, layout, events, expected, fragment = (
+        case["id"],
+        case["layout"],
+        case["events"],
+        case["text"],
+        case["error"],
+    )
     got, error = decode_keys(events, layout)
     if expected is None:
         if got is not None:

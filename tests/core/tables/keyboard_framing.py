@@ -1,9 +1,9 @@
 """Scan framing (SCANNERS-AND-HARDWARE.md 1.7 and 2; issue 4 item 1, "Bad input").
 
-A keyboard case: ``(what, layout, steps, expected)`` where a step is either ``("type", text,
+A keyboard case: ``{"id", "layout", "steps", "expected"}`` where a step is either ``("type", text,
 suffix, t0_ms, step_ms)`` (the events a scanner sends, one every ``step_ms``), ``("event", type,
 code, value, t_ms)`` or ``("expire", now_ms)``, and ``expected`` lists ``(kind, text or reason)``.
-A byte case: ``(what, "bytes", steps, expected)`` with steps ``("chunk", text, t_ms)`` or
+A byte case has layout ``"bytes"`` with steps ``("chunk", text, t_ms)`` or
 ``("expire", now_ms)``.
 """
 
@@ -15,7 +15,7 @@ PACK = "]d2010340093001234521ABCDEFG" + GS + "10LOT1" + GS + "17270630"
 MAX_LENGTH = 300
 BURST = "A" * 10000
 
-CASES = [
+_ROWS = [
     ("Enter ends a scan", "us", [("type", PACK, "\r", 0, 1)], [(SCAN, PACK)]),
     ("AZERTY scan", "fr", [("type", PACK, "\r", 0, 1)], [(SCAN, PACK)]),
     ("QWERTZ scan", "de", [("type", PACK, "\r", 0, 1)], [(SCAN, PACK)]),
@@ -152,10 +152,25 @@ def _run_bytes(steps):
     return frames
 
 
+def _slug(what):
+    return "".join(ch if ch.isalpha() or ch.isdigit() else "-" for ch in what.lower())
+
+
+CASES = [
+    {
+        "id": _slug(what),
+        "layout": layout,
+        "steps": [list(s) for s in steps],
+        "expected": [list(e) for e in expected],
+    }
+    for what, layout, steps, expected in _ROWS
+]
+
+
 def check(case):
-    what, layout, steps, expected = case
+    what, layout, steps, expected = case["id"], case["layout"], case["steps"], case["expected"]
     frames = _run_bytes(steps) if layout == "bytes" else _run_keys(layout, steps)
-    got = [(f.kind, f.text if f.kind == SCAN else f.reason) for f in frames]
+    got = [[f.kind, f.text if f.kind == SCAN else f.reason] for f in frames]
     if got != expected:
         return f"{what}: expected {expected!r}, framed {[(g[0], g[1][:60]) for g in got]!r}"
     return None

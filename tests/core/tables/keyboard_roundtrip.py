@@ -3,8 +3,8 @@
 Every character of GS1 character set 82, ``]`` (the AIM prefix) and each control character GS, RS
 and EOT, typed as a scanner set to that layout types it (``type_text``), decodes back exactly, for
 every way of sending control characters, with and without a Caps Lock the scanner compensates for.
-A case: ``(layout, control mode, caps, text)``; caps means the stream starts with a Caps Lock press
-and the scanner inverts Shift on letters to compensate.
+A case: ``{"id", "layout", "control", "caps", "text"}``; caps means the stream starts with a Caps
+Lock press and the scanner inverts Shift on letters to compensate.
 """
 
 from fmd_core.keyboard import (
@@ -27,14 +27,30 @@ CALIBRATION_TEXT = "]d2" + CSET82 + GS + "91" + RS + EOT + "]"
 CASES = []
 for _layout in sorted(LAYOUTS):
     for _ch in CSET82 + "]" + GS + RS + EOT:
-        CASES.append((_layout, CTRL, False, _ch))
+        CASES.append(
+            {
+                "id": f"{_layout}-char-{ord(_ch)}",
+                "layout": _layout,
+                "control": CTRL,
+                "caps": False,
+                "text": _ch,
+            }
+        )
     for _control in (CTRL, CTRL_LAYOUT, ALT):
         for _caps in (False, True):
-            CASES.append((_layout, _control, _caps, CALIBRATION_TEXT))
+            CASES.append(
+                {
+                    "id": "{}-{}-{}".format(_layout, _control, "caps" if _caps else "nocaps"),
+                    "layout": _layout,
+                    "control": _control,
+                    "caps": _caps,
+                    "text": CALIBRATION_TEXT,
+                }
+            )
 
 
 def check(case):
-    layout, control, caps, text = case
+    layout, control, caps, text = case["layout"], case["control"], case["caps"], case["text"]
     if control not in CONTROL_MODES:
         return f"unknown control mode {control!r}"
     events = type_text(text, layout, control, caps_inverted=caps)
