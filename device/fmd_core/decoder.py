@@ -127,11 +127,11 @@ def _decode(raw: str, stand_ins, year: int):
         raise R.Rejection(R.NOT_A_PACK_CODE, "envelope format %r is not 05 (GS1) or 06 (IFA)" % form)
     if route == _LINEAR:
         return _linear_result(text, symbology, warnings)
+    text, replaced = replace_stand_ins(text, stand_ins)
     if text[:1] not in DIGITS and text[:1] != GS and symbology is None:
         raise R.Rejection(
             R.NOT_A_PACK_CODE, "expected a GS1 element string, an IFA envelope or a GS1 Digital Link URI"
         )
-    text, replaced = replace_stand_ins(text, stand_ins)
     if replaced:
         warnings.append(R.SEPARATOR_STAND_IN)
     elements, last_ai = parse_element_string(text, year)
@@ -141,13 +141,15 @@ def _decode(raw: str, stand_ins, year: int):
 def _gs1_result(scheme: str, elements, symbology, warnings, last_ai: str, year: int):
     check_combinations(elements)
     nhrn = None
+    for ai in NHRN_AIS:
+        # Several NHRNs: the lowest AI is the NHRN, the others stay in extra (dicts are unordered
+        # on MicroPython, so "first in the scan" would not be portable).
+        if ai in elements:
+            nhrn = {"ai": ai, "value": elements[ai]}
+            break
     extra = {}
     for ai in elements:
-        if ai in _CORE_AIS:
-            continue
-        if nhrn is None and ai in NHRN_AIS:
-            nhrn = {"ai": ai, "value": elements[ai]}
-        else:
+        if ai not in _CORE_AIS and (nhrn is None or ai != nhrn["ai"]):
             extra[ai] = elements[ai]
     if last_ai and _may_hold_an_element(elements[last_ai], elements, year):
         warnings.append(R.POSSIBLE_MISSING_SEPARATOR)

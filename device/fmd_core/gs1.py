@@ -180,8 +180,9 @@ def parse_element_string(data: str, current_year: int):
     """
     if data[:1] == GS:
         data = data[1:]  # a leading GS is the first-position FNC1
-    if data[-1:] == GS:
-        data = data[:-1]  # a GS after the last element is ignored
+    terminated = data[-1:] == GS
+    if terminated:
+        data = data[:-1]  # a GS after the last element is ignored (but it did end that element)
     n = len(data)
     if not n:
         raise R.Rejection(R.NOT_A_PACK_CODE, "there is no element string after the symbology identifier")
@@ -221,7 +222,8 @@ def parse_element_string(data: str, current_year: int):
             end = data.find(GS, pos)
             if end < 0:
                 end = n
-                last_ai = ai
+                if not terminated:
+                    last_ai = ai
             value = data[pos:end]
             pos = end + 1
         check_value(ai, value, current_year)

@@ -1,0 +1,45 @@
+"""Replays core test tables under MicroPython (run by ``micropython_run.py``; see tables/__init__.py).
+
+Usage: ``micropython mp_replay.py <compiled core dir> <dir holding tables/> <table> [<table> ...]``.
+Prints ``FAIL <table> <id>: <problem>`` per failing case, ``TABLE <table> <passed> <failed>`` per
+table and ``TOTAL <passed> <failed>`` at the end. Written for MicroPython and CPython alike.
+"""
+
+import sys
+
+
+def replay(name):
+    passed = failed = 0
+    try:
+        __import__("tables." + name)
+        module = sys.modules["tables." + name]
+    except Exception as error:  # a table that cannot even be imported is one failure
+        print("FAIL %s <import>: %r" % (name, error))
+        return 0, 1
+    for case in module.CASES:
+        try:
+            problem = module.check(case)
+        except Exception as error:
+            problem = "check raised %r" % (error,)
+        if problem is None:
+            passed += 1
+        else:
+            failed += 1
+            print("FAIL %s %s: %s" % (name, case.get("id"), problem))
+    return passed, failed
+
+
+def main():
+    core_dir, tables_parent = sys.argv[1], sys.argv[2]
+    sys.path.insert(0, tables_parent)
+    sys.path.insert(0, core_dir)
+    total_passed = total_failed = 0
+    for name in sys.argv[3:]:
+        passed, failed = replay(name)
+        print("TABLE %s %d %d" % (name, passed, failed))
+        total_passed += passed
+        total_failed += failed
+    print("TOTAL %d %d" % (total_passed, total_failed))
+
+
+main()

@@ -1,0 +1,15 @@
+"""Core test tables: plain data that pytest parametrizes and MicroPython replays.
+
+The convention (ARCHITECTURE.md, "Tests": tables over prose), one module per table in this folder:
+
+- ``CASES``: a list (or tuple) of cases. A case is a plain dict of str/int/None/bool/list/dict with at
+  least an ``"id"`` (unique within the table, used as the pytest id).
+- ``check(case)``: runs the code under test on one case and returns ``None`` when it behaves as the
+  case says, or a one-line string saying what differed. It never raises for a failing case.
+
+The module must import on CPython and on the MicroPython unix port: import only ``fmd_core`` and
+other modules of this folder, no pytest, no ``typing``/``re``/``dataclasses`` (the portable core's
+rules). ``tests/core/micropython_run.py`` discovers every ``tests/core/tables/*.py`` (except this
+file), runs ``check`` over ``CASES`` under ``micropython`` against the ``mpy-cross``-compiled core,
+and ``tests/core/test_tables.py`` does the same under CPython with one pytest item per case.
+"""

@@ -1,0 +1,143 @@
+"""The pack-code decoder: the case table, the generated AI table, the MicroPython run.
+
+The cases are plain data in ``tables/pack_codes.py`` (replayed under MicroPython too); this file
+parametrizes them for pytest and adds what a table cannot hold.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import pathlib
+import subprocess
+import sys
+
+import pytest
+
+from fmd_core import decode_scan
+from fmd_core.gs1 import encode_element_string
+from fmd_core.result import REASON_CODES
+
+HERE = pathlib.Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+
+
+def _load_table():
+    spec = importlib.util.spec_from_file_location("_fmd_tables_pack_codes", HERE / "tables" / "pack_codes.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+TABLE = _load_table()
+
+
+@pytest.mark.parametrize("case", TABLE.CASES, ids=[case["id"] for case in TABLE.CASES])
+def test_case(case):
+    assert TABLE.check(case) is None
+
+
+def test_table_is_large_and_covers_every_reason_code():
+    assert len(TABLE.CASES) >= 200
+    assert len({case["id"] for case in TABLE.CASES}) == len(TABLE.CASES)
+    covered = {case["error"] for case in TABLE.CASES if "error" in case}
+    assert covered == set(REASON_CODES)
+    for reason in REASON_CODES:
+        assert sum(1 for case in TABLE.CASES if case.get("error") == reason) >= 2, reason
+
+
+def test_table_covers_every_input_kind_and_nhrn_ai():
+    schemes = {case["expect"].get("scheme") for case in TABLE.CASES if "expect" in case}
+    assert {"GS1", "IFA", "DigitalLink", "linear"} <= schemes
+    nhrns = {case["expect"]["nhrn"]["ai"] for case in TABLE.CASES if (case.get("expect") or {}).get("nhrn")}
+    assert nhrns == {"710", "711", "712", "713", "714", "715", "716", "717"}
+
+
+def test_check_reports_a_wrong_expectation():
+    """The table's check() can fail: a case with a wrong expectation is reported, not passed."""
+    case = dict(TABLE.CASES[0])
+    case["expect"] = dict(case["expect"], serial="not-the-serial")
+    assert "serial" in TABLE.check(case)
+    assert "expected error" in TABLE.check({"id": "x", "raw": case["raw"], "error": "too_long"})
+
+
+def test_encode_element_string_round_trips():
+    raw = encode_element_string("04150037528643", "SER/1", "b-2", "280200", nhrn=("710", "03752864"))
+    assert raw == "]d20104150037528643172802001" + "0b-2\x1d21SER/1\x1d71003752864"
+    result = decode_scan(raw)
+    assert (result.product_code, result.serial, result.batch, result.expiry_raw, result.expiry) == (
+        "04150037528643",
+        "SER/1",
+        "b-2",
+        "280200",
+        "2028-02-29",
+    )
+    assert result.nhrn == {"ai": "710", "value": "03752864"}
+
+
+def test_failure_attributes():
+    result = decode_scan("]d20103400930012346")
+    assert not result.ok
+    assert result.error == "bad_check_digit"
+    assert "'" in result.message and "expected 5" in result.message
+
+
+def test_ai_table_is_regenerated_identically():
+    """A new dictionary release is a data update: the committed table must be what the generator writes."""
+    sys.path.insert(0, str(ROOT / "tools"))
+    try:
+        import generate_ai_table
+    finally:
+        sys.path.remove(str(ROOT / "tools"))
+    committed = (ROOT / "device" / "fmd_core" / "ai_table.py").read_text(encoding="utf-8")
+    assert generate_ai_table.generate() == committed
+
+
+def test_ai_table_generator_check_mode_detects_a_change(tmp_path):
+    sys.path.insert(0, str(ROOT / "tools"))
+    try:
+        import generate_ai_table
+    finally:
+        sys.path.remove(str(ROOT / "tools"))
+    dictionary = tmp_path / "dictionary.txt"
+    source = (ROOT / "third_party" / "gs1" / "gs1-syntax-dictionary.txt").read_text(encoding="utf-8")
+    dictionary.write_text(source.replace("X..20                             req=01,03,8006 ex=235", "X..25 req=01"))
+    changed = generate_ai_table.generate(dictionary)
+    assert "'21': (False, False, (('X', 1, 25, False, ()),)" in changed
+    assert changed != (ROOT / "device" / "fmd_core" / "ai_table.py").read_text(encoding="utf-8")
+
+
+def test_micropython_runner_passes_and_counts():
+    """The README's test command runs this first; here it is counted by pytest as well."""
+    run = subprocess.run(
+        [sys.executable, str(HERE / "micropython_run.py")], capture_output=True, text=True, timeout=280
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    last = run.stdout.strip().splitlines()[-1]
+    assert last.startswith("MicroPython: ")
+    passed = int(last.split()[1])
+    assert passed >= len(TABLE.CASES)
+    assert " 0 failed" in last
+    assert f"pack_codes {len(TABLE.CASES)}/{len(TABLE.CASES)}" in last
+
+
+def test_micropython_runner_fails_on_a_failing_case(tmp_path):
+    tables = tmp_path / "tables"
+    tables.mkdir()
+    (tables / "__init__.py").write_text("")
+    (tables / "broken.py").write_text(
+        "from fmd_core import decode_scan\n"
+        "CASES = [{'id': 'good', 'raw': '3400930012345', 'ok': True}, {'id': 'bad', 'raw': 'hello', 'ok': True}]\n"
+        "def check(case):\n"
+        "    if decode_scan(case['raw']).ok != case['ok']:\n"
+        "        return 'ok differs'\n"
+        "    return None\n"
+    )
+    run = subprocess.run(
+        [sys.executable, str(HERE / "micropython_run.py"), "--tables", str(tables)],
+        capture_output=True,
+        text=True,
+        timeout=280,
+    )
+    assert run.returncode == 1
+    assert "FAIL broken bad: ok differs" in run.stdout
+    assert "MicroPython: 1 cases passed, 1 failed" in run.stdout
