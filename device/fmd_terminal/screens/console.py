@@ -54,13 +54,19 @@ def format_block(model: ScreenModel, *, color: bool = False, width: int = WIDTH)
     return "\n".join([top, *body, bottom])
 
 
+def _is_tty(stream: TextIO) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
 class ConsoleScreen:
     """Prints one block per changed model to ``stream``."""
 
     def __init__(self, stream: TextIO | None = None, *, color: bool | None = None):
         self.stream = stream if stream is not None else sys.stdout
-        isatty = getattr(self.stream, "isatty", None)
-        self.color = bool(isatty and isatty()) if color is None else color
+        self.color = _is_tty(self.stream) if color is None else color
         self._last: ScreenModel | None = None
         self._failed = False
         self._lock = threading.Lock()

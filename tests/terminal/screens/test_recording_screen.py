@@ -1,0 +1,45 @@
+"""The recording twin and the screen factory."""
+
+from __future__ import annotations
+
+import pytest
+
+from fmd_core.screen import ScreenModel
+from fmd_terminal.errors import ConfigError, UnknownSchemeError
+from fmd_terminal.screens.console import ConsoleScreen
+from fmd_terminal.screens.factory import open_screen
+from fmd_terminal.screens.recording import RecordingScreen
+from fmd_terminal.screens.render import render
+
+IDLE = ScreenModel(None, "Prêt – scannez une boîte", (), "DÉLIVRER", "")
+AUTHENTIC = ScreenModel("green", "Boîte authentique", ("CIP/GTIN 03400933112345",), "VÉRIFIER", "")
+
+
+def test_recording_keeps_every_model_and_its_image():
+    screen = open_screen("recording://")
+    assert isinstance(screen, RecordingScreen) and screen.last is None
+    for model in (IDLE, IDLE, AUTHENTIC):
+        screen.show(model)
+    assert screen.models == [IDLE, IDLE, AUTHENTIC]
+    assert screen.changes == [IDLE, AUTHENTIC]
+    assert [image.tobytes() for image in screen.images] == [render(m).tobytes() for m in screen.models]
+    assert screen.last == AUTHENTIC
+    screen.close()
+    assert screen.closed
+
+
+def test_recording_without_images():
+    screen = open_screen("recording://?render=0")
+    screen.show(IDLE)
+    assert screen.models == [IDLE] and screen.images == []
+    with pytest.raises(ConfigError):
+        open_screen("recording://?render=maybe")
+
+
+def test_factory_picks_by_scheme_and_names_the_known_ones():
+    assert isinstance(open_screen("console://"), ConsoleScreen)
+    assert isinstance(open_screen("RECORDING://"), RecordingScreen)
+    with pytest.raises(
+        UnknownSchemeError, match=r"'st7735://'.*console://, recording://, sh1106://, ssd1306://"
+    ):
+        open_screen("st7735://")
