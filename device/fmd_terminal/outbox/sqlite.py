@@ -1,0 +1,775 @@
+"""The SQLite outbox (``sqlite://PATH``): the terminal's durable record of every op (OFFLINE-QUEUE.md).
+
+One database, one write connection shared by the scan path and the sync worker under a lock, every
+write ``BEGIN IMMEDIATE ... COMMIT`` (section 2.1). The decisions (local checks, transitions, time
+correction) are the pure functions of ``fmd_core``; this module stores what they decide, in the
+same transaction as the state change they explain.
+
+Deviation from section 2.1, on purpose: reads use the same connection under the same lock instead
+of separate read connections. The reads are a handful of indexed rows, and one connection keeps the
+in-memory twin (``memory://``) the very same code.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from fmd_core import local_checks, op_states
+from fmd_core.service import PackRef, ServiceAnswer
+from fmd_core.timekeeping import Anchor, ClockReading, correct_time, wall_quality
+from fmd_terminal.errors import StorageError
+from fmd_terminal.outbox import (
+    LocalRefusal,
+    OpRequest,
+    RecordedOp,
+    RecordResult,
+    Settlement,
+    StorageFullError,
+)
+from fmd_terminal.outbox.storage import Sqlite3Storage, Storage, StorageCorruptError
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+RESERVE_BYTES = 32 * 1024 * 1024  # section 2.3, "Reserve"
+
+_FINAL_SQL = "('done', 'rejected', 'cancelled')"
+
+SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS op (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  op_id TEXT NOT NULL UNIQUE,
+  client_trx_id TEXT NOT NULL UNIQUE,
+  kind TEXT NOT NULL CHECK (kind IN ('verify', 'dispense', 'undo_dispense', 'destroy')),
+  ref_seq INTEGER REFERENCES op(seq),
+  pack_key TEXT NOT NULL,
+  scheme TEXT NOT NULL, product_code TEXT NOT NULL, serial TEXT NOT NULL,
+  batch TEXT, expiry TEXT, nhrn TEXT,
+  raw_scan TEXT, entry_mode TEXT NOT NULL DEFAULT 'non-manual', user_id TEXT,
+  origin TEXT NOT NULL CHECK (origin IN ('live', 'deferred')),
+  state TEXT NOT NULL CHECK (state IN ('queued', 'in_flight', 'uncertain', 'done', 'rejected',
+                                       'needs_attention', 'cancelled')),
+  attempts INTEGER NOT NULL DEFAULT 0,
+  single_only INTEGER NOT NULL DEFAULT 0,
+  renewals INTEGER NOT NULL DEFAULT 0,
+  duplicate_seen INTEGER NOT NULL DEFAULT 0,
+  last_error_class TEXT, last_error_detail TEXT,
+  wall_ns INTEGER NOT NULL, boot_id TEXT NOT NULL, boottime_ns INTEGER NOT NULL,
+  wall_quality TEXT NOT NULL,
+  wall_corrected_ns INTEGER, time_quality TEXT,
+  uncertain_boot_id TEXT, uncertain_bt_ns INTEGER, uncertain_wall_ns INTEGER,
+  bulk_id TEXT, results_ref TEXT,
+  svc_trx_id TEXT, svc_time TEXT, svc_time_ns INTEGER, return_code TEXT, return_desc TEXT,
+  pack_state_after TEXT, reasons TEXT, alert_id TEXT, alert_code TEXT, intermarket INTEGER,
+  reconciled TEXT CHECK (reconciled IS NULL OR reconciled IN ('verify', 'duplicate_answer')),
+  settled_boot_id TEXT, settled_bt_ns INTEGER,
+  resolved_by TEXT, resolved_at INTEGER, resolution TEXT, resolution_note TEXT
+);
+CREATE INDEX IF NOT EXISTS op_pack ON op (pack_key, seq);
+CREATE INDEX IF NOT EXISTS op_pending ON op (state, seq) WHERE state NOT IN {_FINAL_SQL};
+CREATE TABLE IF NOT EXISTS attempt (
+  id INTEGER PRIMARY KEY,
+  seq INTEGER NOT NULL REFERENCES op(seq),
+  n INTEGER NOT NULL,
+  action TEXT NOT NULL CHECK (action IN ('send', 'reconcile_verify', 'bulk_submit', 'bulk_result', 'person')),
+  client_trx_id TEXT, bulk_id TEXT, results_ref TEXT,
+  boot_id TEXT, started_bt_ns INTEGER, ended_bt_ns INTEGER, wall_ns INTEGER, wall_quality TEXT,
+  outcome TEXT, http_status INTEGER, error_type TEXT, return_code TEXT, svc_trx_id TEXT,
+  user_id TEXT, reason TEXT, note TEXT
+);
+CREATE INDEX IF NOT EXISTS attempt_seq ON attempt (seq, id);
+CREATE TABLE IF NOT EXISTS clock_anchor (
+  id INTEGER PRIMARY KEY,
+  boot_id TEXT NOT NULL, boottime_ns INTEGER NOT NULL, wall_ns INTEGER NOT NULL,
+  source TEXT NOT NULL CHECK (source IN ('ntp', 'server')), uncertainty_ns INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS boot (
+  n INTEGER PRIMARY KEY AUTOINCREMENT, boot_id TEXT NOT NULL UNIQUE
+);
+CREATE TABLE IF NOT EXISTS pack_view (
+  pack_key TEXT PRIMARY KEY,
+  local_state TEXT NOT NULL CHECK (local_state IN ('unknown', 'active', 'dispensed_here', 'inactive_other')),
+  dispense_seq INTEGER, dispense_done INTEGER NOT NULL DEFAULT 0,
+  dispense_time_ns INTEGER, dispense_time_trusted INTEGER NOT NULL DEFAULT 0,
+  dispense_boot_id TEXT, dispense_boottime_ns INTEGER,
+  blocked_seq INTEGER, last_seq INTEGER
+);
+"""
+
+_VIEW_COLUMNS = local_checks.PackView.__slots__
+
+
+def new_trx_id() -> str:
+    """A random UUIDv4 as 32 hex digits: within the service's 32-character limit (VERIFICATION-SERVICE.md s. 6)."""
+    return uuid.uuid4().hex
+
+
+def iso_utc(wall_ns: int | None) -> str | None:
+    if wall_ns is None:
+        return None
+    seconds, rest = divmod(wall_ns, 1_000_000_000)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{rest // 1_000_000:03d}Z"
+
+
+def parse_iso_ns(text: str | None) -> int | None:
+    """A service timestamp (ISO-8601 UTC) in ns since the epoch, or None when absent or unreadable."""
+    if not text:
+        return None
+    import datetime
+
+    try:
+        moment = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=datetime.UTC)
+    return int(moment.timestamp() * 1_000_000) * 1000
+
+
+def pack_of(row: dict[str, Any]) -> PackRef:
+    return PackRef(row["scheme"], row["product_code"], row["serial"], row["batch"], row["expiry"],
+                   row["nhrn"], row["entry_mode"])
+
+
+def recorded_op(row: dict[str, Any]) -> RecordedOp:
+    return RecordedOp(row["seq"], row["op_id"], row["kind"], pack_of(row), row["client_trx_id"],
+                      row.get("ref_client_trx_id"), row["state"], row["wall_ns"])
+
+
+def answer_of(row: dict[str, Any]) -> ServiceAnswer | None:
+    """The settling answer as stored on the op row (None before any answer)."""
+    if row.get("return_code") is None and row.get("pack_state_after") is None:
+        return None
+    return ServiceAnswer(operation_code=row["return_code"], description=row["return_desc"],
+                         state=row["pack_state_after"], reasons=json.loads(row["reasons"] or "[]"),
+                         alert_id=row["alert_id"], alert_code=row["alert_code"],
+                         is_intermarket=bool(row["intermarket"]), nmvs_trx_id=row["svc_trx_id"],
+                         client_trx_id=row["client_trx_id"], timestamp=row["svc_time"])
+
+
+class SQLiteOutbox:
+    """The outbox over one ``Storage``; ``durable=False`` only for the in-memory twin.
+
+    ``clock()`` returns a ``ClockReading``; ``free_bytes()`` the free space of the data partition
+    (None: not checked). ``restored=True`` applies transition #10 once (first start after a restore
+    or salvage).
+    """
+
+    def __init__(self, storage: Storage, clock: Callable[[], ClockReading], *, durable: bool = True,
+                 free_bytes: Callable[[], int | None] | None = None, reserve_bytes: int = RESERVE_BYTES,
+                 build_time_ns: int = 0, restored: bool = False) -> None:
+        self.storage = storage
+        self.where = storage.where
+        self.clock = clock
+        self.durable = durable
+        self.free_bytes = free_bytes or (lambda: None)
+        self.reserve_bytes = reserve_bytes
+        self.build_time_ns = build_time_ns
+        self.lock = threading.RLock()
+        self.alarms: list[str] = []
+        self._configure()
+        self._start(restored)
+
+    # -- start-up ---------------------------------------------------------------------------------
+
+    def _configure(self) -> None:
+        """Section 2.1: set and read back journal_mode, synchronous and foreign_keys."""
+        db = self.storage
+        db.execute("PRAGMA busy_timeout = 5000")
+        db.execute("PRAGMA foreign_keys = ON")
+        if self.durable:
+            mode = db.execute("PRAGMA journal_mode = WAL")[0]
+            db.execute("PRAGMA synchronous = FULL")
+            db.execute("PRAGMA journal_size_limit = 4194304")
+            sync = next(iter(db.execute("PRAGMA synchronous")[0].values()))
+            keys = next(iter(db.execute("PRAGMA foreign_keys")[0].values()))
+            mode_value = next(iter(mode.values()))
+            if str(mode_value).lower() != "wal" or sync != 2 or keys != 1:
+                raise StorageError(
+                    f"{self.where}: journal_mode={mode_value!r} synchronous={sync!r} foreign_keys={keys!r}, "
+                    "expected 'wal', 2 (FULL), 1: refusing to record scans (STORAGE ERROR - record packs by hand)")
+            check = next(iter(db.execute("PRAGMA quick_check")[0].values()))
+            if check != "ok":
+                raise StorageCorruptError(f"{self.where}: quick_check says {check!r}")
+
+    def _start(self, restored: bool) -> None:
+        now = self.clock()
+        with self.transaction():
+            for statement in SCHEMA.split(";"):
+                if statement.strip():
+                    self.storage.execute(statement)
+            version = self.meta("schema_version")
+            if version is None:
+                self.set_meta("schema_version", str(SCHEMA_VERSION))
+                self.set_meta("terminal_id", new_trx_id())
+                self.storage.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            elif int(version) != SCHEMA_VERSION:
+                raise StorageError(f"{self.where}: schema version {version}, this software knows {SCHEMA_VERSION}")
+            self.storage.execute("INSERT OR IGNORE INTO boot (boot_id) VALUES (?)", (now.boot_id,))
+            self._after_restart(restored)
+            self._note_clock(now)
+
+    def _after_restart(self, restored: bool) -> None:
+        """Transitions #9 and #10 for every op a previous process left unsettled."""
+        rows = self.storage.execute(
+            "SELECT seq, kind, state, pack_key, results_ref FROM op WHERE state IN ('queued', 'in_flight')")
+        packs = set()
+        for row in rows:
+            state = op_states.after_restart(row["state"], row["kind"], row["results_ref"] is not None)
+            if restored:
+                state = op_states.after_restore(state, row["kind"])
+            if state != row["state"]:
+                self._set_state(row["seq"], state, uncertain_now=state == op_states.UNCERTAIN, previous_boot=True)
+                packs.add(row["pack_key"])
+        for pack_key in packs:
+            self._refresh_view(pack_key)
+
+    # -- transactions -----------------------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator[Storage]:
+        """``BEGIN IMMEDIATE ... COMMIT``; on any error ``ROLLBACK`` (ignoring "no transaction")."""
+        with self.lock:
+            self.storage.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.storage
+                self.storage.execute("COMMIT")
+            except BaseException:
+                try:
+                    self.storage.execute("ROLLBACK")
+                except StorageError:
+                    pass  # SQLite may already have rolled back (section 2.3, "Storage full")
+                raise
+
+    def meta(self, key: str) -> str | None:
+        rows = self.storage.execute("SELECT value FROM meta WHERE key = ?", (key,))
+        return rows[0]["value"] if rows else None
+
+    def set_meta(self, key: str, value: str | None) -> None:
+        self.storage.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+    def read_meta(self, key: str) -> str | None:
+        with self.lock:
+            return self.meta(key)
+
+    def write_meta(self, key: str, value: str | None) -> None:
+        with self.transaction():
+            self.set_meta(key, value)
+
+    # -- time (section 7) -------------------------------------------------------------------------
+
+    def quality(self, now: ClockReading) -> str:
+        floor = int(self.meta("clock_floor_ns") or 0)
+        return wall_quality(now, floor, self.build_time_ns)
+
+    def _add_anchor(self, now: ClockReading, wall_ns: int, source: str) -> bool:
+        """Write a ``clock_anchor`` row unless one of ``source`` was written less than 10 min ago."""
+        last = self.storage.execute(
+            "SELECT boottime_ns FROM clock_anchor WHERE boot_id = ? AND source = ? ORDER BY id DESC LIMIT 1",
+            (now.boot_id, source))
+        if last and now.boottime_ns - last[0]["boottime_ns"] < 600_000_000_000:
+            return False
+        self.storage.execute(
+            "INSERT INTO clock_anchor (boot_id, boottime_ns, wall_ns, source, uncertainty_ns) VALUES (?, ?, ?, ?, 0)",
+            (now.boot_id, now.boottime_ns, wall_ns, source))
+        self._correct_times()
+        return True
+
+    def _note_clock(self, now: ClockReading) -> None:
+        """An anchor when the clock is synchronised (then every 10 min); each one raises the floor (section 7)."""
+        if now.synced and self._add_anchor(now, now.wall_ns, "ntp"):
+            if now.wall_ns > int(self.meta("clock_floor_ns") or 0):
+                self.set_meta("clock_floor_ns", str(now.wall_ns))
+
+    def note_clock(self, now: ClockReading) -> None:
+        with self.transaction():
+            self._note_clock(now)
+
+    def _correct_times(self) -> None:
+        """Correct every event not yet ``exact`` from the anchors (section 7). Small tables: one pass."""
+        anchors = [Anchor(a["boot_id"], a["boottime_ns"], a["wall_ns"], a["source"], a["uncertainty_ns"])
+                   for a in self.storage.execute("SELECT * FROM clock_anchor")]
+        boots = [b["boot_id"] for b in self.storage.execute("SELECT boot_id FROM boot ORDER BY n")]
+        rows = self.storage.execute(
+            "SELECT seq, wall_ns, boot_id, boottime_ns, wall_quality, time_quality FROM op "
+            "WHERE time_quality IS NULL OR time_quality NOT IN ('exact', 'corrected')")
+        for row in rows:
+            corrected, quality = correct_time(row["wall_ns"], row["boot_id"], row["boottime_ns"],
+                                              row["wall_quality"], anchors, boots)
+            self.storage.execute("UPDATE op SET wall_corrected_ns = ?, time_quality = ? WHERE seq = ?",
+                                 (corrected, quality, row["seq"]))
+
+    # -- the scan path (section 5) ----------------------------------------------------------------
+
+    def view(self, pack_key: str) -> local_checks.PackView | None:
+        rows = self.storage.execute("SELECT * FROM pack_view WHERE pack_key = ?", (pack_key,))
+        if not rows:
+            return None
+        row = rows[0]
+        row["dispense_done"] = bool(row["dispense_done"])
+        row["dispense_time_trusted"] = bool(row["dispense_time_trusted"])
+        return local_checks.PackView(**{name: row[name] for name in _VIEW_COLUMNS})
+
+    def _refresh_view(self, pack_key: str) -> None:
+        """Re-derive the pack's ``pack_view`` row from its ops, in the caller's transaction."""
+        ops = [local_checks.OpFacts(r["seq"], r["kind"], r["state"], r["ref_seq"], r["svc_time_ns"],
+                                    r["wall_corrected_ns"], r["settled_boot_id"], r["settled_bt_ns"],
+                                    r["pack_state_after"])
+               for r in self.storage.execute(
+                   "SELECT seq, kind, state, ref_seq, svc_time_ns, wall_corrected_ns, settled_boot_id, "
+                   "settled_bt_ns, pack_state_after FROM op WHERE pack_key = ? ORDER BY seq", (pack_key,))]
+        view = local_checks.view_from_ops(pack_key, ops)
+        values = [getattr(view, name) for name in _VIEW_COLUMNS]
+        self.storage.execute(
+            f"INSERT OR REPLACE INTO pack_view ({', '.join(_VIEW_COLUMNS)}) VALUES ({', '.join('?' * len(values))})",
+            values)
+
+    def rebuild_views(self) -> None:
+        """Rebuild ``pack_view`` from ``op`` (after a salvage or a migration, section 3)."""
+        with self.transaction() as db:
+            db.execute("DELETE FROM pack_view")
+            for row in db.execute("SELECT DISTINCT pack_key FROM op"):
+                self._refresh_view(row["pack_key"])
+
+    def _check_space(self) -> None:
+        free = self.free_bytes()
+        if free is not None and free < self.reserve_bytes:
+            raise StorageFullError(f"{self.where}: {free} bytes free, below the {self.reserve_bytes}-byte reserve")
+
+    def record(self, request: OpRequest) -> RecordResult:
+        """Section 5.1, steps 2-4: read the clock, check locally, insert, commit (transition #1).
+
+        Returns the committed op or the local refusal; raises ``StorageFullError`` / ``StorageError``
+        when the scan could not be recorded. A failed commit leaves no partial row.
+        """
+        self._check_space()
+        now = self.clock()
+        pack = request.pack
+        with self.transaction() as db:
+            quality = self.quality(now)
+            refusal = local_checks.check(request.kind, self.view(pack.pack_key), now)
+            if refusal is not None:
+                return RecordResult(refusal=LocalRefusal(refusal.reason, refusal.seq, refusal.since_wall_ns))
+            ref_seq = None
+            if request.kind == "undo_dispense":
+                ref_seq = self.view(pack.pack_key).dispense_seq  # type: ignore[union-attr]
+            op_id = new_trx_id()
+            exact = quality == "synced"
+            row = db.execute(
+                "INSERT INTO op (op_id, client_trx_id, kind, ref_seq, pack_key, scheme, product_code, serial, "
+                "batch, expiry, nhrn, raw_scan, entry_mode, user_id, origin, state, wall_ns, boot_id, "
+                "boottime_ns, wall_quality, wall_corrected_ns, time_quality) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?) RETURNING seq",
+                (op_id, op_id, request.kind, ref_seq, pack.pack_key, pack.scheme, pack.product_code, pack.serial,
+                 pack.batch, pack.expiry, pack.nhrn, request.raw_scan, pack.entry_mode, request.user_id,
+                 request.origin, now.wall_ns, now.boot_id, now.boottime_ns, quality,
+                 now.wall_ns if exact else None, "exact" if exact else None))
+            seq = row[0]["seq"]
+            self._refresh_view(pack.pack_key)
+            self._note_clock(now)
+            op = self._op_row(seq)
+        return RecordResult(op=recorded_op(op))
+
+    # -- reads ------------------------------------------------------------------------------------
+
+    _OP_SELECT = ("SELECT op.*, ref.client_trx_id AS ref_client_trx_id FROM op "
+                  "LEFT JOIN op AS ref ON ref.seq = op.ref_seq ")
+
+    def _op_row(self, seq: int) -> dict[str, Any]:
+        return self.storage.execute(self._OP_SELECT + "WHERE op.seq = ?", (seq,))[0]
+
+    def op(self, seq: int) -> dict[str, Any]:
+        with self.lock:
+            return self._op_row(seq)
+
+    def ops(self, where: str = "1", params: Any = (), order: str = "op.seq") -> list[dict[str, Any]]:
+        with self.lock:
+            return self.storage.execute(self._OP_SELECT + f"WHERE {where} ORDER BY {order}", params)
+
+    def attempts(self, seq: int) -> list[dict[str, Any]]:
+        with self.lock:
+            return self.storage.execute("SELECT * FROM attempt WHERE seq = ? ORDER BY id", (seq,))
+
+    def recent(self, n: int) -> list[RecordedOp]:
+        """The last ``n`` ops recorded, newest first (section 5.3, after a restart)."""
+        return [recorded_op(r) for r in self.ops(order=f"op.seq DESC LIMIT {int(n)}")]
+
+    def pending_count(self) -> int:
+        with self.lock:
+            return self.storage.execute(
+                "SELECT count(*) AS n FROM op WHERE state IN ('queued', 'in_flight', 'uncertain')")[0]["n"]
+
+    def attention_count(self) -> int:
+        with self.lock:
+            return self.storage.execute("SELECT count(*) AS n FROM op WHERE state = 'needs_attention'")[0]["n"]
+
+    def oldest_pending(self) -> dict[str, Any] | None:
+        """The oldest op still to send (section 6.4), for the backlog alarms."""
+        rows = self.ops("op.state IN ('queued', 'in_flight', 'uncertain')", order="op.seq LIMIT 1")
+        return rows[0] if rows else None
+
+    def eligible(self, limit: int, exclude_single_only: bool = False) -> list[dict[str, Any]]:
+        """Queued ops that are their pack's head: every earlier op of the pack is final (P4, section 6.1)."""
+        extra = "AND op.single_only = 0 " if exclude_single_only else ""
+        return self.ops(
+            "op.state = 'queued' " + extra + "AND NOT EXISTS (SELECT 1 FROM op AS p WHERE p.pack_key = op.pack_key "
+            f"AND p.seq < op.seq AND p.state NOT IN {_FINAL_SQL})", order=f"op.seq LIMIT {int(limit)}")
+
+    def uncertain(self) -> list[dict[str, Any]]:
+        return self.ops("op.state = 'uncertain' AND op.results_ref IS NULL")
+
+    def polling(self) -> list[dict[str, Any]]:
+        """Ops whose recovery results are awaited (a stored ``results_ref``)."""
+        return self.ops("op.state = 'in_flight' AND op.results_ref IS NOT NULL")
+
+    # -- the worker's writes (section 4.2) ---------------------------------------------------------
+
+    def _set_state(self, seq: int, state: str, *, uncertain_now: bool = False, previous_boot: bool = False) -> None:
+        if uncertain_now:
+            now = self.clock()
+            boot = None if previous_boot else now.boot_id
+            self.storage.execute(
+                "UPDATE op SET state = ?, uncertain_boot_id = ?, uncertain_bt_ns = ?, uncertain_wall_ns = ?, "
+                "bulk_id = NULL, results_ref = NULL WHERE seq = ?",
+                (state, boot, now.boottime_ns, now.wall_ns, seq))
+        else:
+            self.storage.execute("UPDATE op SET state = ? WHERE seq = ?", (state, seq))
+
+    def _attempt(self, seq: int, action: str, now: ClockReading, **fields: Any) -> int:
+        n = self.storage.execute("SELECT count(*) AS n FROM attempt WHERE seq = ?", (seq,))[0]["n"] + 1
+        fields.update(seq=seq, n=n, action=action, boot_id=now.boot_id, started_bt_ns=now.boottime_ns,
+                      wall_ns=now.wall_ns, wall_quality=self.quality(now))
+        names = ", ".join(fields)
+        marks = ", ".join("?" * len(fields))
+        row = self.storage.execute(f"INSERT INTO attempt ({names}) VALUES ({marks}) RETURNING id",
+                                   tuple(fields.values()))
+        return row[0]["id"]
+
+    def claim(self, seq: int, action: str = "send") -> int | None:
+        """Transition #2: ``in_flight``, attempts+1 and an ``attempt`` row, committed before any byte is sent.
+
+        For a reconciling verify (``action="reconcile_verify"``) the op stays ``uncertain``; only the
+        attempt row is written. Returns the attempt id, or None if the op is no longer claimable.
+        """
+        now = self.clock()
+        with self.transaction():
+            row = self._op_row(seq)
+            expected = op_states.UNCERTAIN if action == "reconcile_verify" else op_states.QUEUED
+            if row["state"] != expected:
+                return None
+            if action == "send":
+                self.storage.execute("UPDATE op SET state = 'in_flight', attempts = attempts + 1 WHERE seq = ?",
+                                     (seq,))
+            return self._attempt(seq, action, now, client_trx_id=row["client_trx_id"])
+
+    def _complete_attempt(self, attempt_id: int, answer: ServiceAnswer | None, klass: str,
+                          now: ClockReading) -> None:
+        a = answer or ServiceAnswer()
+        self.storage.execute(
+            "UPDATE attempt SET ended_bt_ns = ?, outcome = ?, http_status = ?, error_type = ?, return_code = ?, "
+            "svc_trx_id = ? WHERE id = ? AND outcome IS NULL",
+            (now.boottime_ns, klass, a.http_status, a.transport_error, a.operation_code, a.nmvs_trx_id, attempt_id))
+
+    def _store_answer(self, seq: int, answer: ServiceAnswer, klass: str, now: ClockReading) -> None:
+        svc_ns = parse_iso_ns(answer.timestamp)
+        self.storage.execute(
+            "UPDATE op SET last_error_class = ?, last_error_detail = ?, return_code = ?, return_desc = ?, "
+            "svc_trx_id = coalesce(?, svc_trx_id), svc_time = coalesce(?, svc_time), "
+            "svc_time_ns = coalesce(?, svc_time_ns), pack_state_after = ?, reasons = ?, alert_id = ?, "
+            "alert_code = ?, intermarket = ?, settled_boot_id = ?, settled_bt_ns = ? WHERE seq = ?",
+            (klass, answer.transport_error or answer.description, answer.operation_code, answer.description,
+             answer.nmvs_trx_id, answer.timestamp, svc_ns, answer.state, json.dumps(list(answer.reasons)),
+             answer.alert_id, answer.alert_code, int(bool(answer.is_intermarket)), now.boot_id,
+             now.boottime_ns, seq))
+
+    def _note_error(self, seq: int, answer: ServiceAnswer, klass: str) -> None:
+        self.storage.execute("UPDATE op SET last_error_class = ?, last_error_detail = ? WHERE seq = ?",
+                             (klass, answer.transport_error or answer.operation_code or answer.detail, seq))
+
+    def settle_send(self, seq: int, attempt_id: int, answer: ServiceAnswer, klass: str,
+                    decide: Callable[[dict[str, Any]], op_states.Outcome]) -> Settlement:
+        """Transitions #3-#8, #16: store the answer, apply the state, complete the attempt, one transaction.
+
+        ``decide(row)`` picks the transition from the op row as it is inside this transaction, so an
+        origin changed to ``deferred`` by the scan path (section 5.1, step 6) is never missed.
+        """
+        now = self.clock()
+        with self.transaction():
+            row = self._op_row(seq)
+            outcome = decide(row)
+            self._complete_attempt(attempt_id, answer, klass, now)
+            if klass == op_states.DUPLICATE_ID:
+                self.storage.execute("UPDATE op SET duplicate_seen = 1 WHERE seq = ?", (seq,))
+            if outcome.state in op_states.FINAL or outcome.state == op_states.NEEDS_ATTENTION:
+                self._store_answer(seq, answer, klass, now)
+                self.storage.execute("UPDATE op SET reconciled = ? WHERE seq = ?", (outcome.reconciled, seq))
+            else:
+                self._note_error(seq, answer, klass)
+            self._set_state(seq, outcome.state, uncertain_now=outcome.state == op_states.UNCERTAIN)
+            if outcome.pause:
+                self.set_meta("paused", outcome.pause)
+            if outcome.admin_alarm:
+                self.alarms.append(outcome.admin_alarm)
+            self._apply_undo_guard(row["pack_key"], now)
+            self._refresh_view(row["pack_key"])
+            self._server_anchor(answer, now)
+        return Settlement(seq, row["kind"], outcome.state, answer, outcome.reconciled)
+
+    def settle_reconcile(self, seq: int, attempt_id: int, answer: ServiceAnswer, klass: str,
+                         outcome: op_states.Outcome) -> Settlement:
+        """Transitions #11-#15 after a reconciling verify."""
+        now = self.clock()
+        with self.transaction():
+            row = self._op_row(seq)
+            self._complete_attempt(attempt_id, answer, klass, now)
+            state = outcome.state
+            if state == op_states.DONE:
+                self._store_answer(seq, answer, klass, now)
+                # #11: svc_time is estimated as the start of the uncertain attempt
+                estimate = row["uncertain_wall_ns"]
+                self.storage.execute(
+                    "UPDATE op SET reconciled = 'verify', svc_trx_id = NULL, svc_time = ?, svc_time_ns = ?, "
+                    "return_code = ?, return_desc = 'confirmed by verify' WHERE seq = ?",
+                    (iso_utc(estimate), estimate, answer.operation_code, seq))
+            elif state == op_states.NEEDS_ATTENTION:
+                self._store_answer(seq, answer, klass, now)
+            elif state == op_states.QUEUED and outcome.new_trx_id:
+                log.warning("op %s: earlier attempt processed without effect; resending under a new id (#13)", seq)
+                self.storage.execute(
+                    "UPDATE op SET client_trx_id = ?, renewals = renewals + 1, duplicate_seen = 0 WHERE seq = ?",
+                    (new_trx_id(), seq))
+            else:
+                self._note_error(seq, answer, klass)
+            if state != op_states.UNCERTAIN:
+                self._set_state(seq, state)
+            if outcome.pause:
+                self.set_meta("paused", outcome.pause)
+            self._apply_undo_guard(row["pack_key"], now)
+            self._refresh_view(row["pack_key"])
+            self._server_anchor(answer, now)
+        return Settlement(seq, row["kind"], state, answer, outcome.reconciled)
+
+    def _server_anchor(self, answer: ServiceAnswer, now: ClockReading) -> None:
+        """A service timestamp is an anchor with source ``server`` (section 7), taken while the kernel
+        clock is not synchronised, so that boots which never synchronise can still be corrected."""
+        svc_ns = parse_iso_ns(answer.timestamp)
+        if svc_ns is not None and not now.synced:
+            self._add_anchor(now, svc_ns, "server")
+
+    def _apply_undo_guard(self, pack_key: str, now: ClockReading) -> None:
+        """Transition #18: a queued undo whose dispense was refused or cancelled, or is too old, stops."""
+        undos = self.storage.execute(
+            "SELECT u.seq, d.state AS dispense_state FROM op AS u JOIN op AS d ON d.seq = u.ref_seq "
+            "WHERE u.pack_key = ? AND u.kind = 'undo_dispense' AND u.state = 'queued'", (pack_key,))
+        for undo in undos:
+            view = self.view(pack_key)
+            left = None
+            if view is not None and view.dispense_done:
+                left = local_checks.undo_time_left_ns(view, now)
+            if op_states.undo_must_stop(undo["dispense_state"], left):
+                self._set_state(undo["seq"], op_states.NEEDS_ATTENTION)
+                self.storage.execute(
+                    "UPDATE op SET last_error_class = 'undo_guard', last_error_detail = ? WHERE seq = ?",
+                    (f"its dispense was {undo['dispense_state']}" if left is None or left > 0
+                     else "undo period (10 days) over", undo["seq"]))
+
+    def defer(self, seq: int) -> bool:
+        """Section 5.1 step 6: the screen moved on without an answer. False if the op is already final."""
+        with self.transaction():
+            row = self._op_row(seq)
+            if row["state"] in op_states.FINAL or row["state"] == op_states.NEEDS_ATTENTION:
+                return False
+            self.storage.execute("UPDATE op SET origin = 'deferred' WHERE seq = ?", (seq,))
+            return True
+
+    # -- recovery endpoint (section 6.3) -----------------------------------------------------------
+
+    def claim_bulk(self, seqs: list[int], bulk_id: str) -> list[dict[str, Any]]:
+        """Claim every item under one ``bulk_id`` in one transaction (#2), before the submission."""
+        now = self.clock()
+        claimed = []
+        with self.transaction():
+            for seq in seqs:
+                row = self._op_row(seq)
+                if row["state"] != op_states.QUEUED:
+                    continue
+                self.storage.execute(
+                    "UPDATE op SET state = 'in_flight', attempts = attempts + 1, bulk_id = ? WHERE seq = ?",
+                    (bulk_id, seq))
+                self._attempt(seq, "bulk_submit", now, client_trx_id=row["client_trx_id"], bulk_id=bulk_id)
+                claimed.append(row)
+        return claimed
+
+    def store_results_ref(self, bulk_id: str, results_ref: str) -> None:
+        with self.transaction():
+            self.storage.execute("UPDATE op SET results_ref = ? WHERE bulk_id = ? AND state = 'in_flight'",
+                                 (results_ref, bulk_id))
+            self.storage.execute("UPDATE attempt SET results_ref = ? WHERE bulk_id = ? AND outcome IS NULL",
+                                 (results_ref, bulk_id))
+
+    def settle_bulk(self, bulk_id: str, results: list[tuple[int, ServiceAnswer, str, op_states.Outcome]],
+                    single_only: list[int] = ()) -> list[Settlement]:  # type: ignore[assignment]
+        """Store each item's answer (as a ``bulk_result`` attempt) and apply its transition, one transaction."""
+        now = self.clock()
+        settled = []
+        packs = set()
+        with self.transaction():
+            for seq, answer, klass, outcome in results:
+                row = self._op_row(seq)
+                if row["state"] != op_states.IN_FLIGHT or row["bulk_id"] != bulk_id:
+                    continue
+                self.storage.execute("UPDATE attempt SET ended_bt_ns = ?, outcome = 'bulk_result' "
+                                     "WHERE seq = ? AND bulk_id = ? AND outcome IS NULL",
+                                     (now.boottime_ns, seq, bulk_id))
+                attempt_id = self._attempt(seq, "bulk_result", now, client_trx_id=row["client_trx_id"],
+                                           bulk_id=bulk_id, results_ref=row["results_ref"])
+                self._complete_attempt(attempt_id, answer, klass, now)
+                if outcome.state in op_states.FINAL or outcome.state == op_states.NEEDS_ATTENTION:
+                    self._store_answer(seq, answer, klass, now)
+                    self.storage.execute("UPDATE op SET reconciled = ? WHERE seq = ?", (outcome.reconciled, seq))
+                else:
+                    self._note_error(seq, answer, klass)
+                self._set_state(seq, outcome.state, uncertain_now=outcome.state == op_states.UNCERTAIN)
+                self.storage.execute("UPDATE op SET bulk_id = NULL, results_ref = NULL, single_only = ? "
+                                     "WHERE seq = ?", (int(seq in single_only), seq))
+                packs.add(row["pack_key"])
+                settled.append(Settlement(seq, row["kind"], outcome.state, answer, outcome.reconciled))
+            for pack_key in packs:
+                self._apply_undo_guard(pack_key, now)
+                self._refresh_view(pack_key)
+        return settled
+
+    def bulk_unknown(self, bulk_id: str) -> list[Settlement]:
+        """No 202, or results not retrievable for 1 h: every item becomes ``uncertain`` (section 6.3)."""
+        now = self.clock()
+        settled = []
+        with self.transaction():
+            rows = self.storage.execute("SELECT seq, kind, pack_key FROM op WHERE bulk_id = ? AND state = 'in_flight'",
+                                        (bulk_id,))
+            for row in rows:
+                state = op_states.QUEUED if row["kind"] == "verify" else op_states.UNCERTAIN
+                self.storage.execute("UPDATE attempt SET ended_bt_ns = ?, outcome = 'unknown' "
+                                     "WHERE seq = ? AND bulk_id = ? AND outcome IS NULL",
+                                     (now.boottime_ns, row["seq"], bulk_id))
+                self._set_state(row["seq"], state, uncertain_now=state == op_states.UNCERTAIN)
+                self.storage.execute("UPDATE op SET bulk_id = NULL, results_ref = NULL WHERE seq = ?",
+                                     (row["seq"],))
+                self._refresh_view(row["pack_key"])
+                settled.append(Settlement(row["seq"], row["kind"], state, None))
+        return settled
+
+    def bulk_release(self, bulk_id: str, single_only: bool = False) -> None:
+        """The submission was not executed (``not_sent``, 429, 503, a refused batch): back to ``queued``.
+
+        ``single_only``: the service refused the batch as a whole, so its items go one by one.
+        """
+        now = self.clock()
+        with self.transaction():
+            self.storage.execute("UPDATE attempt SET ended_bt_ns = ?, outcome = 'not_sent' "
+                                 "WHERE bulk_id = ? AND outcome IS NULL", (now.boottime_ns, bulk_id))
+            self.storage.execute("UPDATE op SET state = 'queued', bulk_id = NULL, results_ref = NULL, "
+                                 "single_only = max(single_only, ?) WHERE bulk_id = ? AND state = 'in_flight'",
+                                 (int(single_only), bulk_id))
+
+    # -- the pharmacist's list (section 8) ---------------------------------------------------------
+
+    def attention(self) -> list[dict[str, Any]]:
+        return self.ops("op.state = 'needs_attention'")
+
+    def resolve(self, seq: int, action: str, user_id: str, reason: str | None = None, note: str | None = None,
+                rescan: PackRef | None = None) -> str:
+        """Transition #17, recorded as an ``attempt`` row (action ``person``) and in ``resolved_*``.
+
+        Returns the new state; raises ``OutboxRefusal`` when the action does not apply.
+        """
+        now = self.clock()
+        with self.transaction():
+            rows = self.storage.execute(self._OP_SELECT + "WHERE op.seq = ?", (seq,))
+            if not rows:
+                raise ResolutionRefused(f"no op with seq {seq}")
+            row = rows[0]
+            outcome, why = op_states.after_person(row["state"], action, reason, note)
+            if outcome is None:
+                raise ResolutionRefused(f"op {seq}: {why}")
+            if action == op_states.RETRY and (rescan is None or rescan != pack_of(row)):
+                raise ResolutionRefused(f"op {seq}: Retry needs a rescan of the same pack (product code, serial, "
+                                        "batch, expiry); the rescan does not match")
+            attempt_id = self._attempt(seq, "person", now, client_trx_id=row["client_trx_id"], user_id=user_id,
+                                       reason=reason or action, note=note)
+            self.storage.execute("UPDATE attempt SET outcome = ?, ended_bt_ns = ? WHERE id = ?",
+                                 (action, now.boottime_ns, attempt_id))
+            if outcome.new_trx_id:
+                self.storage.execute("UPDATE op SET client_trx_id = ?, duplicate_seen = 0 WHERE seq = ?",
+                                     (new_trx_id(), seq))
+            self.storage.execute(
+                "UPDATE op SET state = ?, resolved_by = ?, resolved_at = ?, resolution = ?, resolution_note = ? "
+                "WHERE seq = ?", (outcome.state, user_id, now.wall_ns, action if reason is None else
+                                  f"{action}:{reason}", note, seq))
+            self._apply_undo_guard(row["pack_key"], now)
+            self._refresh_view(row["pack_key"])
+        return outcome.state
+
+    def close(self) -> None:
+        with self.lock:
+            self.storage.close()
+
+
+class ResolutionRefused(StorageError):
+    """A person action that does not apply to the op (wrong state, missing reason, rescan mismatch)."""
+
+
+def open_sqlite_outbox(path: str, clock: Callable[[], ClockReading] | None = None, *,
+                       reserve_bytes: int = RESERVE_BYTES, restored: bool = False,
+                       set_aside_corrupt: bool = True) -> SQLiteOutbox:
+    """Open (or create) the outbox database at ``path``.
+
+    A damaged file is kept aside (renamed with a ``.corrupt-<time>`` suffix, with its ``-wal`` and
+    ``-shm``; it is not open anywhere else, since only the queue service opens it) and a fresh
+    database is opened with a red admin alarm recorded in ``meta`` (issue 5, "Bad input").
+    """
+    from fmd_terminal.outbox.clock import SystemClock
+
+    clock = clock or SystemClock()
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise StorageError(f"{path}: the data directory {directory!r} does not exist")
+    if not os.access(directory, os.W_OK):
+        raise StorageError(f"{path}: the data directory {directory!r} is not writable "
+                           "(STORAGE ERROR - record packs by hand)")
+
+    def free_bytes() -> int:
+        stat = os.statvfs(directory)
+        return stat.f_bavail * stat.f_frsize
+
+    def build() -> SQLiteOutbox:
+        storage = Sqlite3Storage(path)
+        try:
+            return SQLiteOutbox(storage, clock, free_bytes=free_bytes, reserve_bytes=reserve_bytes,
+                                restored=restored)
+        except StorageError:
+            storage.close()
+            raise
+
+    try:
+        return build()
+    except StorageCorruptError as error:
+        if not set_aside_corrupt:
+            raise
+        aside = f"{path}.corrupt-{int(time.time())}"
+        log.error("%s; keeping it aside as %s and starting a fresh outbox", error, aside)
+        for suffix in ("", "-wal", "-shm"):
+            if os.path.exists(path + suffix):
+                os.replace(path + suffix, aside + suffix)
+        outbox = build()
+        outbox.write_meta("alarm_storage", f"red: damaged database kept aside as {aside}: {error}")
+        outbox.alarms.append(f"STORAGE FAULT: damaged database kept aside as {aside}")
+        return outbox

@@ -1,0 +1,485 @@
+"""The sync worker: replays the outbox to the service (OFFLINE-QUEUE.md section 6).
+
+One thread, one loop: ``step()`` does at most one piece of work (a probe, a send, a reconciling
+verify, a recovery submission or poll) and returns how long nothing is due. Every decision is a pure
+function of ``fmd_core.op_states`` / ``fmd_core.link``; every state change is one outbox transaction.
+Claim, then send: nothing goes on the wire before the claim is committed (transition #2).
+
+Tests drive ``step()`` directly with a ``FakeClock``; the thread (``start()``) loops over it and
+waits on a condition that ``send_live`` notifies, so a live scan never waits for a backoff timer.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from fmd_core import link, op_states
+from fmd_core.service import ServiceAnswer
+from fmd_core.timekeeping import SECOND_NS, ClockReading, elapsed_ns
+from fmd_terminal.outbox import REQUESTED_STATE, RecordedOp, Settlement
+from fmd_terminal.outbox.sqlite import SQLiteOutbox, answer_of, iso_utc, new_trx_id, pack_of
+from fmd_terminal.verification import RecoveryItem
+
+log = logging.getLogger(__name__)
+
+IDLE_S = 1.0
+
+
+class SyncSettings:
+    """Pacing is configuration (section 6.3). The defaults are polite to a national system."""
+
+    __slots__ = ("rate", "burst", "quiet_s", "bulk_threshold", "batch_size", "outstanding", "poll_first_s",
+                 "poll_cap_s", "results_timeout_s", "start_jitter_s", "breaker_threshold", "breaker_open_s",
+                 "breaker_open_cap_s", "probe_gap_s", "backoff_base_s", "anchor_every_s")
+
+    def __init__(self, **overrides: Any) -> None:
+        self.rate = 5.0
+        self.burst = 5.0
+        self.quiet_s = 60.0
+        self.bulk_threshold = 100
+        self.batch_size = 200
+        self.outstanding = 1
+        self.poll_first_s = 2.0
+        self.poll_cap_s = 60.0
+        self.results_timeout_s = 3600.0
+        self.start_jitter_s = 60.0
+        self.breaker_threshold = 5
+        self.breaker_open_s = 30.0
+        self.breaker_open_cap_s = 600.0
+        self.probe_gap_s = 2.0
+        self.backoff_base_s = 1.0
+        self.anchor_every_s = 60.0
+        for name, value in overrides.items():
+            setattr(self, name, value)
+
+    @classmethod
+    def unpaced(cls, **overrides: Any) -> SyncSettings:
+        """The capacity benchmark's settings: pacing limits lifted (section 10, "Drain capacity")."""
+        values: dict[str, Any] = dict(rate=0.0, start_jitter_s=0.0, batch_size=2000, outstanding=4,
+                                      poll_first_s=0.01, poll_cap_s=0.05, probe_gap_s=0.0, breaker_open_s=0.05)
+        values.update(overrides)
+        return cls(**values)
+
+
+def _ns(seconds: float) -> int:
+    return int(seconds * SECOND_NS)
+
+
+class _Bulk:
+    __slots__ = ("bulk_id", "results_ref", "seqs", "submitted_bt_ns", "next_poll_bt_ns", "polls")
+
+    def __init__(self, bulk_id: str, results_ref: str, seqs: list[int], submitted_bt_ns: int, next_poll_bt_ns: int):
+        self.bulk_id = bulk_id
+        self.results_ref = results_ref
+        self.seqs = seqs
+        self.submitted_bt_ns = submitted_bt_ns
+        self.next_poll_bt_ns = next_poll_bt_ns
+        self.polls = 0
+
+
+class SyncWorker:
+    """The ``Worker`` port over a ``SQLiteOutbox`` and a ``VerificationClient``."""
+
+    def __init__(self, outbox: SQLiteOutbox, client: Any, clock: Callable[[], ClockReading] | None = None,
+                 settings: SyncSettings | None = None, rng: random.Random | None = None) -> None:
+        self.outbox = outbox
+        self.client = client
+        self.clock = clock or outbox.clock
+        self.settings = settings or SyncSettings()
+        self.rng = rng or random.Random()
+        s = self.settings
+        self.breaker = link.Breaker(s.breaker_threshold, _ns(s.breaker_open_s), _ns(s.breaker_open_cap_s),
+                                    3, _ns(s.probe_gap_s))
+        self.bucket = link.TokenBucket(s.rate, s.burst)
+        self.failures = 0
+        self.not_before_ns = 0
+        now = self.clock()
+        self.backlog_not_before_ns = now.boottime_ns + _ns(self.rng.uniform(0, s.start_jitter_s))
+        self.next_anchor_ns = 0
+        self.cond = threading.Condition()
+        self.live: list[int] = []
+        self.live_results: dict[int, Settlement] = {}
+        self.resolutions: list[Settlement] = []
+        self.bulks: dict[str, _Bulk] = {}
+        self.events: list[tuple[str, Any]] = []  # (what, detail): breaker, pause, alarm; for logs and tests
+        self._thread: threading.Thread | None = None
+        self._stop = False
+        self._resume_polls(now)
+
+    def _resume_polls(self, now: ClockReading) -> None:
+        """Transition #9 with a stored ``results_ref``: polling of the recovery results resumes."""
+        for row in self.outbox.polling():
+            bulk = self.bulks.get(row["bulk_id"])
+            if bulk is None:
+                bulk = self.bulks[row["bulk_id"]] = _Bulk(row["bulk_id"], row["results_ref"], [],
+                                                          now.boottime_ns, now.boottime_ns)
+            bulk.seqs.append(row["seq"])
+
+    # -- the Worker port ---------------------------------------------------------------------------
+
+    def send_live(self, op: RecordedOp, deadline_s: float) -> Settlement | None:
+        """Send ``op`` first in line; its settlement if it arrives within ``deadline_s``, else None.
+
+        After the deadline the op is marked ``deferred`` (section 5.1, step 6) unless it was settled
+        in the meantime, in which case that settlement is returned after all.
+        """
+        end = time.monotonic() + deadline_s
+        with self.cond:
+            self.live.append(op.seq)
+            self.cond.notify_all()
+            while op.seq not in self.live_results:
+                left = end - time.monotonic()
+                if left <= 0:
+                    break
+                self.cond.wait(left)
+            settled = self.live_results.pop(op.seq, None)
+            if settled is not None:
+                return settled
+            if op.seq in self.live:
+                self.live.remove(op.seq)
+        if self.outbox.defer(op.seq):
+            return None
+        with self.cond:  # settled between the deadline and the defer: it was shown live after all
+            settled = self.live_results.pop(op.seq, None)
+        if settled is None:
+            row = self.outbox.op(op.seq)
+            settled = Settlement(op.seq, op.kind, row["state"], answer_of(row), row["reconciled"])
+        return settled
+
+    def take_resolutions(self) -> list[Settlement]:
+        with self.cond:
+            taken, self.resolutions = self.resolutions, []
+        return taken
+
+    def start(self) -> SyncWorker:
+        self._thread = threading.Thread(target=self._run, name="fmd-sync", daemon=True)
+        self._thread.start()
+        return self
+
+    def close(self) -> None:
+        with self.cond:
+            self._stop = True
+            self.cond.notify_all()
+        if self._thread is not None:
+            self._thread.join(timeout=35)
+
+    def _run(self) -> None:
+        while True:
+            with self.cond:
+                if self._stop:
+                    return
+            try:
+                delay = self.step()
+            except Exception:  # the top-level loop: log, wait, go on (ARCHITECTURE.md, "Errors")
+                log.exception("sync step failed; retrying in %s s", IDLE_S)
+                delay = IDLE_S
+            if delay > 0:
+                with self.cond:
+                    if not self._stop and not self.live:
+                        self.cond.wait(min(delay, IDLE_S))
+
+    def run_until_drained(self, timeout_s: float | None, on_settled: Callable[[Settlement], None] | None = None,
+                          sleep: Callable[[float], None] = time.sleep) -> bool:
+        """Run the loop in this thread until nothing is pending (True) or ``timeout_s`` passes (False)."""
+        end = None if timeout_s is None else time.monotonic() + timeout_s
+        while True:
+            if self.outbox.pending_count() == 0:
+                self._deliver(on_settled)
+                return True
+            if end is not None and time.monotonic() >= end:
+                self._deliver(on_settled)
+                return False
+            delay = self.step()
+            self._deliver(on_settled)
+            if delay > 0:
+                sleep(min(delay, IDLE_S) if end is None else max(0.0, min(delay, IDLE_S, end - time.monotonic())))
+
+    def _deliver(self, on_settled: Callable[[Settlement], None] | None) -> None:
+        if on_settled is not None:
+            for settlement in self.take_resolutions():
+                on_settled(settlement)
+
+    # -- one step ----------------------------------------------------------------------------------
+
+    def step(self) -> float:
+        """Do at most one piece of work; return seconds until something is due (0: call again now)."""
+        now = self.clock()
+        bt = now.boottime_ns
+        if bt >= self.next_anchor_ns:
+            self.outbox.note_clock(now)
+            self.next_anchor_ns = bt + _ns(self.settings.anchor_every_s)
+        paused = self.outbox.read_meta("paused")
+        if paused == op_states.PAUSE_CLOCK and now.synced:
+            self.resume("clock synchronised")
+            paused = None
+        if paused:
+            return IDLE_S
+        with self.outbox.lock:
+            quality = self.outbox.quality(now)
+        if quality == "stale":  # section 7: no TLS attempt with a stale clock
+            return IDLE_S
+        if not self.breaker.allows_send(bt):
+            return self._probe(now)
+        if bt < self.not_before_ns:
+            return (self.not_before_ns - bt) / SECOND_NS
+        wait = self.bucket.delay_ns(bt)
+        if wait:
+            return wait / SECOND_NS
+        live = self._next_live()
+        if live is not None:
+            self._send(live, now)
+            return 0.0
+        for bulk in list(self.bulks.values()):
+            if bt >= bulk.next_poll_bt_ns:
+                self._poll(bulk, now)
+                return 0.0
+        for row in self.outbox.uncertain():
+            gone = elapsed_ns(row["uncertain_boot_id"], row["uncertain_bt_ns"], now)
+            if gone is None or gone >= _ns(self.settings.quiet_s):
+                self._reconcile(row, now)
+                return 0.0
+        if bt < self.backlog_not_before_ns:
+            return self._next_due(now, (self.backlog_not_before_ns - bt) / SECOND_NS)
+        s = self.settings
+        eligible = self.outbox.eligible(max(s.batch_size, s.bulk_threshold))
+        batch = [r for r in eligible if r["kind"] != "verify" and not r["single_only"]]
+        if len(batch) >= s.bulk_threshold and len(self.bulks) < s.outstanding:
+            self._submit(batch[:s.batch_size], now)
+            return 0.0
+        if eligible:
+            self._send(eligible[0], now)
+            return 0.0
+        return self._next_due(now, IDLE_S)
+
+    def _next_due(self, now: ClockReading, default_s: float) -> float:
+        due = [b.next_poll_bt_ns for b in self.bulks.values()]
+        for row in self.outbox.uncertain():
+            if row["uncertain_boot_id"] == now.boot_id:
+                due.append(row["uncertain_bt_ns"] + _ns(self.settings.quiet_s))
+        wait = default_s
+        for at in due:
+            wait = min(wait, max(0.0, (at - now.boottime_ns) / SECOND_NS))
+        return wait
+
+    def _next_live(self) -> dict[str, Any] | None:
+        with self.cond:
+            seqs = list(self.live)
+        for seq in seqs:
+            row = self.outbox.op(seq)
+            if row["state"] != op_states.QUEUED:
+                continue
+            heads = self.outbox.ops("op.pack_key = ? AND op.seq < ? AND op.state NOT IN "
+                                    "('done', 'rejected', 'cancelled')", (row["pack_key"], seq))
+            if not heads:
+                return row
+        return None
+
+    # -- link bookkeeping (section 6.2) ------------------------------------------------------------
+
+    def _link(self, klass: str, answer: ServiceAnswer, now: ClockReading) -> None:
+        bt = now.boottime_ns
+        if klass in op_states.PAUSES:
+            self._pause(klass, answer)
+            return
+        if klass not in op_states.LINK_FAILURES:
+            self.failures = 0
+            self.breaker.on_success(bt)
+            return
+        self.failures += 1
+        retry_after = answer.retry_after_s
+        self.not_before_ns = bt + link.wait_ns(self.failures, self.rng.random(), retry_after,
+                                               _ns(self.settings.backoff_base_s))
+        if answer.http_status == 429:
+            self.bucket.throttled(bt)
+        if self.breaker.on_failure(bt, self.rng.random()):
+            self.events.append(("breaker", "open"))
+            log.warning("service unreachable (%s); breaker open", klass)
+
+    def _pause(self, klass: str, answer: ServiceAnswer) -> None:
+        detail = answer.operation_code or answer.transport_error or str(answer.http_status)
+        self.outbox.write_meta("paused", klass)
+        self.outbox.write_meta("paused_detail", detail)
+        self.events.append(("pause", klass))
+        log.error("sync paused: %s (%s)", klass, detail)
+
+    def resume(self, why: str) -> None:
+        """Lift a pause (section 4.3): an administrator's Resume, new credentials, a synchronised clock."""
+        self.outbox.write_meta("paused", None)
+        self.events.append(("resume", why))
+        log.warning("sync resumed: %s", why)
+
+    def _probe(self, now: ClockReading) -> float:
+        bt = now.boottime_ns
+        if not self.breaker.probe_due(bt):
+            nxt = self.breaker.next_event_ns() or bt
+            return max(0.0, (nxt - bt) / SECOND_NS)
+        wait = self.bucket.delay_ns(bt)
+        if wait:
+            return wait / SECOND_NS
+        self.bucket.take(bt)
+        answer = self.client.ping()
+        klass = op_states.classify(answer, now.synced)
+        after = self.clock().boottime_ns
+        if klass == op_states.SUCCESS or (answer.transport == "answered" and answer.http_status == 200):
+            self.failures = 0
+            if self.breaker.on_success(after):
+                open_for = self.breaker.closed_after_ns(after)
+                self.events.append(("breaker", "closed"))
+                if open_for >= 60 * SECOND_NS:  # randomised start after an outage (section 6.2)
+                    self.backlog_not_before_ns = after + _ns(self.rng.uniform(0, self.settings.start_jitter_s))
+            return 0.0
+        if klass in op_states.PAUSES:
+            self._pause(klass, answer)
+            return IDLE_S
+        self.breaker.on_failure(after, self.rng.random())
+        return 0.0
+
+    # -- single-pack send (transitions #2-#8, #16) -------------------------------------------------
+
+    def _request(self, row: dict[str, Any]) -> ServiceAnswer:
+        pack = pack_of(row)
+        if row["kind"] == "verify":
+            return self.client.verify(pack)
+        return self.client.change_state(pack, REQUESTED_STATE[row["kind"]], row["client_trx_id"],
+                                        row["ref_client_trx_id"])
+
+    def _send(self, row: dict[str, Any], now: ClockReading) -> None:
+        seq = row["seq"]
+        attempt = self.outbox.claim(seq)
+        if attempt is None:
+            return
+        row = self.outbox.op(seq)  # the claimed row: the ref's client_trx_id as it is now
+        self.bucket.take(now.boottime_ns)
+        answer = self._request(row)
+        klass = op_states.classify(answer, self.clock().synced)
+        after_uncertain = row["uncertain_bt_ns"] is not None
+
+        def decide(current: dict[str, Any]) -> op_states.Outcome:
+            return op_states.after_send(row["kind"], current["origin"], klass, op_states.code_of(answer),
+                                        after_uncertain)
+
+        settled = self.outbox.settle_send(seq, attempt, answer, klass, decide)
+        self._link(klass, answer, now)
+        self._publish(settled)
+
+    def _publish(self, settled: Settlement) -> None:
+        with self.cond:
+            if settled.seq in self.live:
+                if settled.state == op_states.QUEUED:
+                    return  # still first in line; the next step resends it
+                self.live.remove(settled.seq)
+                self.live_results[settled.seq] = settled
+                self.cond.notify_all()
+                return
+            if settled.state in op_states.FINAL or settled.state == op_states.NEEDS_ATTENTION:
+                self.resolutions.append(settled)
+
+    # -- reconciling verify (transitions #11-#15) --------------------------------------------------
+
+    def _reconcile(self, row: dict[str, Any], now: ClockReading) -> None:
+        seq = row["seq"]
+        attempt = self.outbox.claim(seq, "reconcile_verify")
+        if attempt is None:
+            return
+        self.bucket.take(now.boottime_ns)
+        answer = self.client.verify(pack_of(row))
+        klass = op_states.classify(answer, self.clock().synced)
+        outcome = op_states.after_reconcile(row["kind"], answer, klass, bool(row["duplicate_seen"]), row["renewals"])
+        settled = self.outbox.settle_reconcile(seq, attempt, answer, klass, outcome)
+        self._link(klass, answer, now)
+        if settled.state != op_states.UNCERTAIN:
+            self._publish(settled)
+
+    # -- recovery endpoint (section 6.3) -----------------------------------------------------------
+
+    def _submit(self, batch: list[dict[str, Any]], now: ClockReading) -> None:
+        bulk_id = new_trx_id()
+        claimed = self.outbox.claim_bulk([r["seq"] for r in batch], bulk_id)
+        if not claimed:
+            return
+        rows = [self.outbox.op(r["seq"]) for r in claimed]
+        items = [RecoveryItem(pack_of(r), REQUESTED_STATE[r["kind"]], r["client_trx_id"], r["ref_client_trx_id"],
+                              iso_utc(r["wall_corrected_ns"] or r["wall_ns"]) or "") for r in rows]
+        self.bucket.take(now.boottime_ns)
+        answer, results_ref = self.client.submit_recovery(items)
+        klass = op_states.classify(answer, self.clock().synced)
+        after = self.clock().boottime_ns
+        if results_ref:
+            self.outbox.store_results_ref(bulk_id, results_ref)
+            self.bulks[bulk_id] = _Bulk(bulk_id, results_ref, [r["seq"] for r in rows], after,
+                                        after + _ns(self.settings.poll_first_s))
+            self._link(op_states.SUCCESS, answer, now)
+            return
+        if klass in (op_states.NOT_SENT_CLASS, op_states.RETRY_LATER) or klass in op_states.PAUSES:
+            self.outbox.bulk_release(bulk_id)
+        elif klass in (op_states.INVALID, op_states.REFUSED, op_states.SUCCESS):
+            log.error("recovery submission refused (%s %s); sending its items one by one",
+                      answer.http_status, answer.operation_code)
+            self.outbox.bulk_release(bulk_id, single_only=True)
+        else:
+            for settled in self.outbox.bulk_unknown(bulk_id):
+                self._publish(settled)
+        self._link(klass, answer, now)
+
+    def _poll(self, bulk: _Bulk, now: ClockReading) -> None:
+        self.bucket.take(now.boottime_ns)
+        answer, results = self.client.fetch_results(bulk.results_ref)
+        after = self.clock().boottime_ns
+        if results is None:
+            klass = op_states.classify(answer, now.synced)
+            not_ready = op_states.code_of(answer) == "FE_TX_02" or answer.http_status == 202
+            if not not_ready:
+                self._link(klass, answer, now)
+            bulk.polls += 1
+            if after - bulk.submitted_bt_ns >= _ns(self.settings.results_timeout_s):
+                del self.bulks[bulk.bulk_id]
+                for settled in self.outbox.bulk_unknown(bulk.bulk_id):
+                    self._publish(settled)
+                return
+            gap = min(self.settings.poll_cap_s, self.settings.poll_first_s * (2 ** min(bulk.polls, 10)))
+            bulk.next_poll_bt_ns = after + _ns(gap)
+            return
+        self._link(op_states.SUCCESS, answer, now)
+        rows = {r["seq"]: r for r in (self.outbox.op(seq) for seq in bulk.seqs)}
+        outcomes = []
+        single_only = []
+        for seq, item in zip(sorted(bulk.seqs), results, strict=False):
+            row = rows[seq]
+            klass = op_states.classify(item, now.synced)
+            code = op_states.code_of(item)
+            if code == op_states.UNKNOWN_PRODUCT:  # no intermarket lookup in bulk: send it alone
+                outcome = op_states.Outcome(op_states.QUEUED)
+                single_only.append(seq)
+            else:
+                outcome = op_states.after_send(row["kind"], row["origin"], klass, code,
+                                               row["uncertain_bt_ns"] is not None)
+            outcomes.append((seq, item, klass, outcome))
+        del self.bulks[bulk.bulk_id]
+        for settled in self.outbox.settle_bulk(bulk.bulk_id, outcomes, single_only):
+            self._publish(settled)
+        if len(results) < len(bulk.seqs):  # items without a result: their outcome is unknown
+            for settled in self.outbox.bulk_unknown(bulk.bulk_id):
+                self._publish(settled)
+
+    # -- what the pharmacist sees (section 6.4) ----------------------------------------------------
+
+    def status(self) -> dict[str, Any]:
+        """The queue badge and backlog alarms: pending count, attention count, alarm level and text."""
+        now = self.clock()
+        pending = self.outbox.pending_count()
+        attention = self.outbox.attention_count()
+        oldest = self.outbox.oldest_pending()
+        age_ns = None
+        if oldest is not None:
+            age_ns = elapsed_ns(oldest["boot_id"], oldest["boottime_ns"], now)
+            if age_ns is None:
+                start = oldest["wall_corrected_ns"] or oldest["wall_ns"]
+                age_ns = now.wall_ns - start
+        level, text = op_states.backlog_alarm(age_ns, pending, attention, self.outbox.read_meta("paused"))
+        return {"pending": pending, "attention": attention, "oldest_age_s": None if age_ns is None
+                else age_ns / SECOND_NS, "level": level, "text": text, "breaker": self.breaker.state}

@@ -1,0 +1,193 @@
+"""The scan path of the outbox (OFFLINE-QUEUE.md section 5): record, local refusals, storage settings."""
+
+import sqlite3
+
+import pytest
+from outbox_fakes import pack
+
+from fmd_terminal.errors import StorageError
+from fmd_terminal.outbox import OpRequest, StorageFullError
+from fmd_terminal.outbox.factory import open_outbox
+from fmd_terminal.outbox.sqlite import open_sqlite_outbox
+
+
+def record(box, kind, n=1, origin="live"):
+    return box.record(OpRequest(kind, pack(n), f"raw{n}", "ph1", origin))
+
+
+def test_record_commits_a_queued_op(outbox):
+    result = record(outbox, "dispense")
+    assert result.refusal is None
+    op = result.op
+    assert (op.seq, op.kind, op.state, op.client_trx_id) == (1, "dispense", "queued", op.op_id)
+    assert len(op.op_id) == 32 and int(op.op_id, 16) >= 0
+    row = outbox.op(op.seq)
+    assert (row["origin"], row["wall_quality"], row["time_quality"], row["user_id"]) == ("live", "synced", "exact", "ph1")
+    assert outbox.pending_count() == 1
+
+
+def test_second_dispense_is_refused_and_not_recorded(outbox):
+    first = record(outbox, "dispense").op
+    second = record(outbox, "dispense")
+    assert second.op is None and second.refusal.reason == "already_dispensed_here"
+    assert second.refusal.seq == first.seq
+    assert [o.seq for o in outbox.recent(10)] == [first.seq]
+
+
+def test_undo_refers_to_its_dispense_and_allows_a_new_dispense(outbox):
+    assert record(outbox, "undo_dispense").refusal.reason == "no_dispense_here"
+    dispense = record(outbox, "dispense").op
+    undo = record(outbox, "undo_dispense").op
+    assert undo.ref_client_trx_id == dispense.client_trx_id
+    assert outbox.op(undo.seq)["ref_seq"] == dispense.seq
+    again = record(outbox, "dispense")
+    assert again.refusal is None  # dispense, undo, dispense replay in order
+
+
+def test_verifies_are_always_recorded(outbox):
+    record(outbox, "dispense")
+    assert record(outbox, "verify").op is not None
+    assert record(outbox, "verify").op is not None
+
+
+def test_seq_rises_without_gaps_and_recent_is_newest_first(outbox):
+    seqs = [record(outbox, "dispense", n).op.seq for n in range(1, 8)]
+    assert seqs == list(range(1, 8))
+    assert [o.seq for o in outbox.recent(5)] == [7, 6, 5, 4, 3]
+    assert outbox.recent(5)[0].pack.serial == "SER000007"
+
+
+def test_blocked_pack_refuses_state_changes(outbox):
+    op = record(outbox, "dispense").op
+    with outbox.transaction() as db:
+        db.execute("UPDATE op SET state = 'needs_attention' WHERE seq = ?", (op.seq,))
+        outbox._refresh_view(op.pack.pack_key)
+    assert record(outbox, "undo_dispense").refusal.reason == "pack_blocked"
+    assert record(outbox, "verify").op is not None
+    assert outbox.attention_count() == 1
+
+
+def test_storage_settings_are_read_back(tmp_path, clock):
+    box = open_sqlite_outbox(str(tmp_path / "o.db"), clock, reserve_bytes=0)
+    rows = box.storage.execute("PRAGMA journal_mode")
+    assert next(iter(rows[0].values())) == "wal"
+    assert next(iter(box.storage.execute("PRAGMA synchronous")[0].values())) == 2
+    box.close()
+
+
+def test_a_storage_that_does_not_keep_full_sync_refuses_to_start(tmp_path, clock):
+    from fmd_terminal.outbox.sqlite import SQLiteOutbox
+    from fmd_terminal.outbox.storage import Sqlite3Storage
+
+    class NormalOnly(Sqlite3Storage):  # a wrapper that silently keeps synchronous=NORMAL
+        def execute(self, sql, params=()):
+            if sql.strip().upper().startswith("PRAGMA SYNCHRONOUS ="):
+                sql = "PRAGMA synchronous = NORMAL"
+            return super().execute(sql, params)
+
+    with pytest.raises(StorageError, match="record packs by hand"):
+        SQLiteOutbox(NormalOnly(str(tmp_path / "n.db")), clock)
+
+
+def test_reserve_refuses_new_scans_and_keeps_old_rows(tmp_path, clock):
+    free = {"bytes": 10**9}
+    from fmd_terminal.outbox.sqlite import SQLiteOutbox
+    from fmd_terminal.outbox.storage import Sqlite3Storage
+
+    box = SQLiteOutbox(Sqlite3Storage(str(tmp_path / "r.db")), clock, free_bytes=lambda: free["bytes"])
+    first = record(box, "dispense", 1).op
+    free["bytes"] = 31 * 1024 * 1024
+    with pytest.raises(StorageFullError, match="reserve"):
+        record(box, "dispense", 2)
+    free["bytes"] = 33 * 1024 * 1024
+    assert record(box, "dispense", 2).op.seq == first.seq + 1  # scanning resumes once space returns
+    assert [o.seq for o in box.recent(9)] == [2, 1]
+    box.close()
+
+
+def test_max_page_count_full_is_not_recorded_and_leaves_no_partial_row(tmp_path, clock):
+    box = open_sqlite_outbox(str(tmp_path / "f.db"), clock, reserve_bytes=0)
+    for n in range(1, 4):
+        record(box, "dispense", n)
+    pages = next(iter(box.storage.execute("PRAGMA page_count")[0].values()))
+    box.storage.execute(f"PRAGMA max_page_count = {pages}")
+    refused = 0
+    for n in range(4, 400):
+        try:
+            record(box, "dispense", n)
+        except StorageFullError:
+            refused += 1
+            break
+    assert refused == 1
+    seqs = [o.seq for o in box.recent(1000)]
+    assert seqs == list(range(len(seqs), 0, -1))  # no gap, no partial row
+    assert next(iter(box.storage.execute("PRAGMA integrity_check")[0].values())) == "ok"
+    box.storage.execute(f"PRAGMA max_page_count = {pages + 100}")
+    assert record(box, "dispense", 999).op.seq == len(seqs) + 1
+    box.close()
+
+
+def test_corrupt_database_is_kept_aside_and_a_fresh_one_opened(tmp_path, clock):
+    path = tmp_path / "bad.db"
+    path.write_bytes(b"this is not a database" * 100)
+    box = open_sqlite_outbox(str(path), clock, reserve_bytes=0)
+    aside = [p for p in tmp_path.iterdir() if ".corrupt-" in p.name]
+    assert len(aside) == 1 and aside[0].read_bytes().startswith(b"this is not a database")
+    assert box.read_meta("alarm_storage").startswith("red:")
+    assert record(box, "dispense").op.seq == 1
+    box.close()
+
+
+def test_read_only_data_directory_is_a_clear_storage_error(tmp_path, clock):
+    import os
+
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    os.chmod(ro, 0o500)
+    try:
+        if os.access(ro, os.W_OK):
+            pytest.skip("running as root: directory permissions are not enforced")
+        with pytest.raises(StorageError, match="not writable"):
+            open_sqlite_outbox(str(ro / "o.db"), clock)
+    finally:
+        os.chmod(ro, 0o700)
+
+
+def test_factory_names_known_schemes(tmp_path, clock):
+    from fmd_terminal.errors import UnknownSchemeError
+
+    with pytest.raises(UnknownSchemeError, match="memory://, sqlite://"):
+        open_outbox("redis://x")
+    box = open_outbox(f"sqlite://{tmp_path}/u.db", clock=clock, reserve_bytes=0)
+    assert record(box, "verify").op.seq == 1
+    box.close()
+    box = open_outbox(f"sqlite://{tmp_path}/u.db", clock=clock, reserve_bytes=0)
+    assert box.pending_count() == 1  # durable across opens
+    box.close()
+
+
+def test_restart_turns_in_flight_changes_uncertain(tmp_path, clock):
+    path = str(tmp_path / "k.db")
+    box = open_sqlite_outbox(path, clock, reserve_bytes=0)
+    d = record(box, "dispense", 1).op
+    v = record(box, "verify", 2).op
+    assert box.claim(d.seq) and box.claim(v.seq)
+    box.close()  # as if killed during both sends
+    box = open_sqlite_outbox(path, clock, reserve_bytes=0)
+    assert box.op(d.seq)["state"] == "uncertain"  # 9
+    assert box.op(v.seq)["state"] == "queued"  # 9, verify
+    assert box.view(d.pack.pack_key).blocked_seq == d.seq
+    box.close()
+    raw = sqlite3.connect(path)
+    assert raw.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    raw.close()
+
+
+def test_restore_makes_queued_changes_uncertain(tmp_path, clock):
+    path = str(tmp_path / "r.db")
+    box = open_sqlite_outbox(path, clock, reserve_bytes=0)
+    d = record(box, "dispense", 1).op
+    box.close()
+    box = open_sqlite_outbox(path, clock, reserve_bytes=0, restored=True)
+    assert box.op(d.seq)["state"] == "uncertain"  # 10
+    box.close()
