@@ -72,7 +72,15 @@ def main(argv: list[str] | None = None) -> int:
         for error in errors:
             print(f"mpy-cross: {error}")
         run = subprocess.run(
-            [micropython, "-X", "heapsize=16M", str(HERE / "mp_replay.py"), str(out_dir), str(args.tables.resolve().parent), *names],
+            [
+                micropython,
+                "-X",
+                "heapsize=16M",
+                str(HERE / "mp_replay.py"),
+                str(out_dir),
+                str(args.tables.resolve().parent),
+                *names,
+            ],
             capture_output=True,
             text=True,
             timeout=TIMEOUT_S,

@@ -14,18 +14,18 @@ def replay(name):
         __import__("tables." + name)
         module = sys.modules["tables." + name]
     except Exception as error:  # a table that cannot even be imported is one failure
-        print("FAIL %s <import>: %r" % (name, error))
+        print(f"FAIL {name} <import>: {error!r}")
         return 0, 1
     for case in module.CASES:
         try:
             problem = module.check(case)
         except Exception as error:
-            problem = "check raised %r" % (error,)
+            problem = f"check raised {error!r}"
         if problem is None:
             passed += 1
         else:
             failed += 1
-            print("FAIL %s %s: %s" % (name, case.get("id"), problem))
+            print("FAIL {} {}: {}".format(name, case.get("id"), problem))
     return passed, failed
 
 
@@ -36,10 +36,10 @@ def main():
     total_passed = total_failed = 0
     for name in sys.argv[3:]:
         passed, failed = replay(name)
-        print("TABLE %s %d %d" % (name, passed, failed))
+        print("TABLE {} {} {}".format(name, passed, failed))
         total_passed += passed
         total_failed += failed
-    print("TOTAL %d %d" % (total_passed, total_failed))
+    print("TOTAL {} {}".format(total_passed, total_failed))
 
 
 main()

@@ -100,7 +100,9 @@ def test_ai_table_generator_check_mode_detects_a_change(tmp_path):
         sys.path.remove(str(ROOT / "tools"))
     dictionary = tmp_path / "dictionary.txt"
     source = (ROOT / "third_party" / "gs1" / "gs1-syntax-dictionary.txt").read_text(encoding="utf-8")
-    dictionary.write_text(source.replace("X..20                             req=01,03,8006 ex=235", "X..25 req=01"))
+    dictionary.write_text(
+        source.replace("X..20                             req=01,03,8006 ex=235", "X..25 req=01")
+    )
     changed = generate_ai_table.generate(dictionary)
     assert "'21': (False, False, (('X', 1, 25, False, ()),)" in changed
     assert changed != (ROOT / "device" / "fmd_core" / "ai_table.py").read_text(encoding="utf-8")

@@ -552,23 +552,23 @@ def check(case):
     got = result.as_dict()
     if "error" in case:
         if got["ok"] or result.ok:
-            return "expected error %s, got a valid result %r" % (case["error"], got)
+            return "expected error {}, got a valid result {!r}".format(case["error"], got)
         if tuple(sorted(got)) != tuple(sorted(CONTRACT_ERROR_KEYS)):
-            return "error keys %r are not the contract's" % (sorted(got),)
+            return f"error keys {sorted(got)!r} are not the contract's"
         if got["error"] != case["error"]:
-            return "expected error %s, got %s (%s)" % (case["error"], got["error"], got["message"])
+            return "expected error {}, got {} ({})".format(case["error"], got["error"], got["message"])
         if result.error != got["error"] or result.message != got["message"]:
             return "attributes differ from as_dict()"
         if repr(raw) not in got["message"]:
-            return "message %r does not quote the input" % got["message"]
+            return "message {!r} does not quote the input".format(got["message"])
         return None
     if not got["ok"] or not result.ok:
-        return "expected a valid code, got %s (%s)" % (got.get("error"), got.get("message"))
+        return "expected a valid code, got {} ({})".format(got.get("error"), got.get("message"))
     if tuple(sorted(got)) != tuple(sorted(CONTRACT_OK_KEYS)):
-        return "result keys %r are not the contract's" % (sorted(got),)
+        return f"result keys {sorted(got)!r} are not the contract's"
     for key, value in case["expect"].items():
         if got[key] != value:
-            return "%s: expected %r, got %r" % (key, value, got[key])
+            return f"{key}: expected {value!r}, got {got[key]!r}"
         if key != "ok" and getattr(result, key) != value:
-            return "attribute %s is %r but as_dict() has %r" % (key, getattr(result, key), value)
+            return f"attribute {key} is {getattr(result, key)!r} but as_dict() has {value!r}"
     return None
