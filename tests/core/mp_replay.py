@@ -36,10 +36,10 @@ def main():
     total_passed = total_failed = 0
     for name in sys.argv[3:]:
         passed, failed = replay(name)
-        print("TABLE {} {} {}".format(name, passed, failed))
+        print(f"TABLE {name} {passed} {failed}")
         total_passed += passed
         total_failed += failed
-    print("TOTAL {} {}".format(total_passed, total_failed))
+    print(f"TOTAL {total_passed} {total_failed}")
 
 
 main()
