@@ -188,8 +188,10 @@ class Store:
 
     def history(self, key: tuple[str, str, str]) -> list[dict[str, Any]]:
         cur = self.db.execute(
-            "SELECT operation, requested_state, client_id, location_id, client_trx_id, ref_client_trx_id, "
-            "entry_mode, at, recorded_at, result, nmvs_trx_id, alert_id, intermarket, bulk_id FROM history "
+            "SELECT operation, requested_state AS requestedState, client_id AS client, location_id AS location, "
+            "client_trx_id AS clientTrxId, ref_client_trx_id AS refClientTrxId, entry_mode AS entryMode, at, "
+            "recorded_at AS recordedAt, result, nmvs_trx_id AS nmvsTrxId, alert_id AS alertId, intermarket, "
+            "bulk_id AS bulkId FROM history "
             "WHERE scheme=? AND product_code=? AND serial=? ORDER BY id", key)
         names = [d[0] for d in cur.description]
         return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
@@ -201,8 +203,9 @@ class Store:
 
     def alerts(self) -> list[dict[str, Any]]:
         cur = self.db.execute(
-            "SELECT alert_id, alert_code, operation_code, scheme, product_code, serial, batch, expiry, client_id, "
-            "location_id, at, nmvs_trx_id FROM alerts ORDER BY at, alert_id")
+            "SELECT alert_id AS alertId, alert_code AS alertCode, operation_code AS operationCode, scheme, "
+            "product_code AS productCode, serial, batch, expiry, client_id AS client, location_id AS location, at, "
+            "nmvs_trx_id AS nmvsTrxId FROM alerts ORDER BY at, alert_id")
         names = [d[0] for d in cur.description]
         return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
