@@ -74,15 +74,20 @@ class RecordRequest:
 
 
 class Notice:
-    """A screen that is not a verdict: idle, checking, mode switched, fault. ``message_id`` is translated."""
+    """A screen that is not a verdict: idle, checking, mode switched, fault. ``message_id`` is translated.
 
-    __slots__ = ("message_id", "mode", "busy", "detail")
+    ``signal`` is the neutral feedback event for the indicators (``fmd_core.feedback``: "ready",
+    "working", "mode_changed", "fault") or None (all off); never a verdict light.
+    """
 
-    def __init__(self, message_id, mode, busy=False, detail=""):
+    __slots__ = ("message_id", "mode", "busy", "detail", "signal")
+
+    def __init__(self, message_id, mode, busy=False, detail="", signal=None):
         self.message_id = message_id
         self.mode = mode
         self.busy = busy
         self.detail = detail
+        self.signal = signal
 
     def __repr__(self):
         return "Notice(%r, mode=%r, busy=%r)" % (self.message_id, self.mode, self.busy)
@@ -172,14 +177,14 @@ class Flow:
     # -- events --------------------------------------------------------------------------------
 
     def start(self, now_ms):
-        return [self._idle()]
+        return [Effect(SCREEN, Notice("ready", self.mode, signal="ready"))]
 
     def switch_mode(self, mode, now_ms):
         if mode not in MODES:
-            return [Effect(SCREEN, Notice("unknown_mode", self.mode, detail=str(mode)[:_RAW_SHOWN]))]
+            return [Effect(SCREEN, Notice("unknown_mode", self.mode, detail=str(mode)[:_RAW_SHOWN], signal="fault"))]
         self.mode = mode
         self._shown_at = None
-        return [Effect(SCREEN, Notice("mode_switched", mode))]
+        return [Effect(SCREEN, Notice("mode_switched", mode, signal="mode_changed"))]
 
     def next_mode(self, now_ms):
         """The mode button: the next mode in ``MODES`` order, round."""
@@ -187,7 +192,7 @@ class Flow:
 
     def fault(self, text, now_ms):
         self._shown_at = now_ms
-        return [Effect(SCREEN, Notice("scanner_fault", self.mode, detail=text[:_RAW_SHOWN]))]
+        return [Effect(SCREEN, Notice("scanner_fault", self.mode, detail=text[:_RAW_SHOWN], signal="fault"))]
 
     def tick(self, now_ms):
         if self._shown_at is not None and now_ms - self._shown_at >= self.result_hold_ms:
@@ -241,7 +246,7 @@ class Flow:
         elif scan.kind == "undo_dispense":
             self._dispensed.discard(scan.ref.pack_key)
         self._current = scan
-        return [Effect(SCREEN, Notice("checking", scan.mode, busy=True)), Effect(SEND, op_seq)]
+        return [Effect(SCREEN, Notice("checking", scan.mode, busy=True, signal="working")), Effect(SEND, op_seq)]
 
     def record_failed(self, now_ms):
         scan = self._take_current()
@@ -249,18 +254,21 @@ class Flow:
             return []
         return self._finish(scan, outcomes.Outcome("not_recorded"), now_ms)
 
-    def settled(self, state, answer, now_ms, dispensed_here=None):
+    def settled(self, state, answer, now_ms, dispensed_here=None, offline=False):
         """The live send's end: the op state and its answer, or state None when no answer came in time.
 
         ``dispensed_here``: whether the outbox shows this terminal's dispense of the pack; None lets the
-        flow answer from what it saw during this run.
+        flow answer from what it saw during this run. ``offline`` (with state None): the request never
+        reached the service, so the op is "recorded, verification deferred" rather than "awaiting answer".
         """
         scan = self._take_current()
         if scan is None:
             return []
         if dispensed_here is None:
             dispensed_here = scan.ref.pack_key in self._dispensed
-        if state is None:
+        if state is None and offline:
+            outcome = outcomes.Outcome("recorded_offline")
+        elif state is None:
             outcome = outcomes.Outcome("pending", None, "recorded_awaiting")
         else:
             outcome = outcomes.of_settlement(scan.kind, state, answer, dispensed_here)

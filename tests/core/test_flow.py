@@ -47,18 +47,29 @@ def test_dispense_path_record_checking_send_then_green():
     request = scan_to_record(flow, pack_code())
     assert request.kind == "dispense"
     assert request.pack.pack_key == "GTIN:03400930012345:SER0001"
-    assert (request.pack.batch, request.pack.expiry, request.pack.entry_mode) == ("B123", "270630", "non-manual")
+    assert (request.pack.batch, request.pack.expiry, request.pack.entry_mode) == (
+        "B123",
+        "270630",
+        "non-manual",
+    )
     effects = flow.recorded(41, None, 5)
     assert kinds(effects) == [F.SCREEN, F.SEND]
     assert effects[0].payload.busy and effects[1].payload == 41
     verdict = only_verdict(flow.settled("done", SUCCESS, 30))
-    assert (verdict.event, verdict.seq, verdict.outcome, verdict.light) == ("scan", 41, "decommissioned", "green")
+    assert (verdict.event, verdict.seq, verdict.outcome, verdict.light) == (
+        "scan",
+        41,
+        "decommissioned",
+        "green",
+    )
     assert verdict.service_code == "NMVS_SUCCESS" and verdict.recorded
     assert verdict.pack["serial"] == "SER0001" and verdict.raw == pack_code()
 
 
-@pytest.mark.parametrize("mode, kind", [("verify", "verify"), ("undo", "undo_dispense"),
-                                        ("destroy", "destroy"), ("receive", "dispense")])
+@pytest.mark.parametrize(
+    "mode, kind",
+    [("verify", "verify"), ("undo", "undo_dispense"), ("destroy", "destroy"), ("receive", "dispense")],
+)
 def test_each_mode_requests_its_operation(mode, kind):
     assert scan_to_record(F.Flow(mode=mode), pack_code()).kind == kind
 
@@ -92,7 +103,11 @@ def test_linear_code_asks_for_the_data_matrix():
 
 def test_code_without_serial_is_amber_not_serialised():
     verdict = only_verdict(F.Flow().scan("]d201034009300123451727063010B1", 0, TODAY))
-    assert (verdict.outcome, verdict.light, verdict.decode_error) == ("not_serialised", "amber", "missing_serial")
+    assert (verdict.outcome, verdict.light, verdict.decode_error) == (
+        "not_serialised",
+        "amber",
+        "missing_serial",
+    )
 
 
 def test_garbled_codes_are_amber_then_red_after_repeated_failures():
@@ -160,9 +175,14 @@ def test_expired_pack_is_verified_but_never_green():
 def test_local_refusal_is_shown_and_nothing_is_sent():
     flow = F.Flow()
     scan_to_record(flow, pack_code())
-    verdict = only_verdict(flow.recorded(None, "already_dispensed_here", 1, since_wall_ns=1_700_000_000 * 10**9))
-    assert (verdict.outcome, verdict.light, verdict.message_id) == ("already_done_here", "amber",
-                                                                   "already_dispensed_here")
+    verdict = only_verdict(
+        flow.recorded(None, "already_dispensed_here", 1, since_wall_ns=1_700_000_000 * 10**9)
+    )
+    assert (verdict.outcome, verdict.light, verdict.message_id) == (
+        "already_done_here",
+        "amber",
+        "already_dispensed_here",
+    )
     assert verdict.details["since_wall_ns"] == 1_700_000_000 * 10**9 and not verdict.recorded
 
 
@@ -182,8 +202,9 @@ def test_no_answer_in_time_is_pending_and_resolves_later():
     assert flow.pending_seqs == [9]
     # a settlement that still says "queued" is not a resolution
     assert flow.resolved(9, "dispense", "queued", ServiceAnswer(transport=NOT_SENT), 4000) == []
-    alert = ServiceAnswer(http_status=409, operation_code="NMVS_NC_PCK_22", state="Destroyed",
-                          alert_id="X1", alert_code="A24")
+    alert = ServiceAnswer(
+        http_status=409, operation_code="NMVS_NC_PCK_22", state="Destroyed", alert_id="X1", alert_code="A24"
+    )
     resolved = only_verdict(flow.resolved(9, "dispense", "needs_attention", alert, 5000))
     assert (resolved.event, resolved.seq, resolved.outcome, resolved.light) == ("resolved", 9, "alert", "red")
     assert (resolved.alert_code, resolved.details["alert_id"]) == ("A24", "X1")
@@ -192,14 +213,21 @@ def test_no_answer_in_time_is_pending_and_resolves_later():
 
 def test_resolution_of_an_op_from_an_earlier_run():
     verdict = only_verdict(F.Flow().resolved(3, "dispense", "done", SUCCESS, 0))
-    assert (verdict.event, verdict.seq, verdict.outcome, verdict.pack) == ("resolved", 3, "decommissioned", None)
+    assert (verdict.event, verdict.seq, verdict.outcome, verdict.pack) == (
+        "resolved",
+        3,
+        "decommissioned",
+        None,
+    )
 
 
 def test_offline_answer_is_recorded_offline_amber():
     flow = F.Flow()
     scan_to_record(flow, pack_code())
     flow.recorded(2, None, 1)
-    verdict = only_verdict(flow.settled("queued", ServiceAnswer(transport=NOT_SENT, transport_error="refused"), 2))
+    verdict = only_verdict(
+        flow.settled("queued", ServiceAnswer(transport=NOT_SENT, transport_error="refused"), 2)
+    )
     assert (verdict.outcome, verdict.light) == ("recorded_offline", "amber")
 
 
@@ -211,7 +239,9 @@ def test_verify_of_a_pack_this_run_dispensed_is_amber_not_red():
     flow.switch_mode("verify", 3)
     scan_to_record(flow, pack_code(), 4)
     flow.recorded(2, None, 5)
-    supplied = ServiceAnswer(http_status=200, operation_code="NMVS_SUCCESS", state="Supplied", reasons=["SUPPLIED"])
+    supplied = ServiceAnswer(
+        http_status=200, operation_code="NMVS_SUCCESS", state="Supplied", reasons=["SUPPLIED"]
+    )
     assert only_verdict(flow.settled("done", supplied, 6)).outcome == "already_done_here"
     # the outbox's view, when the application has it, wins over the run's memory
     scan_to_record(flow, pack_code("SER0002"), 7)
@@ -230,10 +260,26 @@ def test_result_is_held_then_the_idle_screen_returns():
 
 def test_scanner_fault_is_a_neutral_notice():
     (effect,) = F.Flow().fault("scanner unplugged", 0)
-    assert (effect.kind, effect.payload.message_id, effect.payload.detail) == (F.SCREEN, "scanner_fault",
-                                                                               "scanner unplugged")
+    assert (effect.kind, effect.payload.message_id, effect.payload.detail) == (
+        F.SCREEN,
+        "scanner_fault",
+        "scanner unplugged",
+    )
 
 
 def test_events_without_a_scan_in_progress_do_nothing():
     flow = F.Flow()
-    assert flow.recorded(1, None, 0) == [] and flow.settled("done", SUCCESS, 0) == [] and flow.record_failed(0) == []
+    assert (
+        flow.recorded(1, None, 0) == []
+        and flow.settled("done", SUCCESS, 0) == []
+        and flow.record_failed(0) == []
+    )
+
+
+def test_no_answer_because_the_service_was_never_reached_is_recorded_offline():
+    flow = F.Flow()
+    scan_to_record(flow, pack_code())
+    flow.recorded(9, None, 1)
+    verdict = only_verdict(flow.settled(None, None, 3001, offline=True))
+    assert (verdict.outcome, verdict.light, verdict.message_id) == ("recorded_offline", "amber", "recorded_offline")
+    assert flow.pending_seqs == [9]

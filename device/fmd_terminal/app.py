@@ -1,0 +1,267 @@
+"""The one composition root (ARCHITECTURE.md, principle 4): builds the adapters, runs the main loop.
+
+``build(config)`` opens every adapter from its URL inside an ``ExitStack`` and hands them to a
+``Terminal``; ``Terminal.run()`` reads the scanner, feeds the pure flow (``fmd_core.flow``) and carries
+out its effects: record in the outbox, send live, draw, signal, journal, tell systemd.
+
+The main loop never dies on a bad code, an unreachable service or a refused pack (principle 5):
+those are outcomes. Anything unexpected is caught once, at the top of the loop, logged, and shown as
+a neutral fault screen (no light, never green), and the loop goes on.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from fmd_core.flow import RECORD, SCREEN, SEND, SHOW, Effect, Flow, Verdict
+from fmd_terminal.config import Config
+from fmd_terminal.errors import StorageError
+from fmd_terminal.i18n import Translator
+from fmd_terminal.journal import Journal
+from fmd_terminal.outbox import OpRequest, RecordedOp
+from fmd_terminal.presenter import Presenter
+from fmd_terminal.scanners import END, FAULT, MODE, SCAN
+
+log = logging.getLogger(__name__)
+
+READ_TIMEOUT_S = 0.2
+
+
+def monotonic_ms() -> int:
+    return time.monotonic_ns() // 1_000_000
+
+
+def trusted_today() -> str | None:
+    """Today's date for the expiry check, or None while the clock is clearly unset (before 2025)."""
+    today = time.strftime("%Y-%m-%d")
+    return today if today >= "2025-01-01" else None
+
+
+class _Silent:
+    """Stands in for the systemd notifier when none is given."""
+
+    def ready(self) -> None: ...
+
+    def status(self, text: str) -> None: ...
+
+    def watchdog(self) -> None: ...
+
+    def stopping(self) -> None: ...
+
+
+def _short(pack: dict[str, Any] | None) -> str:
+    """A pack for the log: product code and the serial's last four characters only."""
+    if not pack:
+        return "-"
+    return f"{pack.get('product_code')}/…{(pack.get('serial') or '')[-4:]}"
+
+
+class Terminal:
+    """The main loop over injected adapters. ``clock`` gives monotonic ms, ``today`` a trusted date."""
+
+    def __init__(self, *, flow: Flow, scanner: Any, screen: Any, indicators: Any, outbox: Any, worker: Any,
+                 presenter: Presenter, journal: Journal, notifier: Any = None, live_deadline_s: float = 3.0, clock: Callable[[], int] = monotonic_ms,
+                 today: Callable[[], str | None] = trusted_today) -> None:
+        self.flow = flow
+        self.scanner = scanner
+        self.screen = screen
+        self.indicators = indicators
+        self.outbox = outbox
+        self.worker = worker
+        self.presenter = presenter
+        self.journal = journal
+        self.notifier = notifier or _Silent()
+        self.live_deadline_s = live_deadline_s
+        self.clock = clock
+        self.today = today
+        self.shown: list[Verdict] = []  # every verdict shown, in order (tests, the demo)
+        self._ops: dict[int, RecordedOp] = {}
+        self._presses = 0
+        self._lock = threading.Lock()
+        self.ended = False
+
+    # -- the loop ------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self.apply(self.flow.start(self.clock()))
+        self.notifier.ready()
+        self.notifier.status(f"ready, mode {self.flow.mode}, {self._pending()} pending")
+
+    def run(self, should_stop: Callable[[], bool] = lambda: False) -> int:
+        """Run until the scanner ends (a script, closed stdin) or ``should_stop()``; returns 0."""
+        self.start()
+        while not self.ended and not should_stop():
+            self.step()
+        self.notifier.stopping()
+        return 0
+
+    def step(self, timeout_s: float = READ_TIMEOUT_S) -> None:
+        """One turn: read one scanner event, apply what follows, collect late settlements."""
+        try:
+            self._turn(timeout_s)
+        except Exception:  # the top-level loop: log, show a neutral screen, go on (ARCHITECTURE.md)
+            log.exception("unexpected error in the main loop; the terminal carries on")
+            self._show_fault()
+        self.notifier.watchdog()
+
+    def _turn(self, timeout_s: float) -> None:
+        self._button_turn()
+        event = self.scanner.read(timeout_s)
+        now = self.clock()
+        if event is None:
+            effects = self.flow.tick(now)
+        elif event.kind == SCAN:
+            effects = self.flow.scan(event.text, now, self.today())
+        elif event.kind == MODE:
+            effects = self.flow.switch_mode(event.text, now)
+        elif event.kind == FAULT:
+            log.warning("scanner: %s", event.text)
+            effects = self.flow.fault(event.text, now)
+        elif event.kind == END:
+            self.ended = True
+            effects = []
+        else:
+            log.warning("scanner reported an unknown event %r", event)
+            effects = []
+        self.apply(effects)
+        self.collect_resolutions()
+
+    def press_mode_button(self) -> None:
+        """Called from the button's thread: only counted here, handled by the loop's thread."""
+        with self._lock:
+            self._presses += 1
+
+    def _button_turn(self) -> None:
+        with self._lock:
+            presses, self._presses = self._presses, 0
+        for _ in range(presses):
+            self.apply(self.flow.next_mode(self.clock()))
+
+    def collect_resolutions(self) -> None:
+        for settlement in self.worker.take_resolutions():
+            now = self.clock()
+            self.apply(self.flow.resolved(settlement.seq, settlement.kind, settlement.state, settlement.answer,
+                                          now, dispensed_here=self._dispensed_here(settlement.seq)))
+
+    # -- effects -------------------------------------------------------------------------------
+
+    def apply(self, effects: list[Effect]) -> None:
+        queue = list(effects)
+        while queue:
+            effect = queue.pop(0)
+            if effect.kind == SHOW:
+                self._show(effect.payload)
+            elif effect.kind == SCREEN:
+                self._draw(self.presenter.notice(effect.payload, self._pending()), effect.payload.signal)
+            elif effect.kind == RECORD:
+                queue.extend(self._record(effect.payload))
+            elif effect.kind == SEND:
+                queue.extend(self._send(effect.payload))
+
+    def _record(self, request: Any) -> list[Effect]:
+        try:
+            result = self.outbox.record(OpRequest(request.kind, request.pack, request.raw))
+        except StorageError as error:
+            log.error("scan not recorded: %s", error)
+            return self.flow.record_failed(self.clock())
+        if result.refusal is not None:
+            refusal = result.refusal
+            return self.flow.recorded(None, refusal.reason, self.clock(), since_wall_ns=refusal.since_wall_ns)
+        self._ops[result.op.seq] = result.op
+        return self.flow.recorded(result.op.seq, None, self.clock())
+
+    def _send(self, seq: int) -> list[Effect]:
+        op = self._ops.pop(seq)
+        settlement = self.worker.send_live(op, self.live_deadline_s)
+        now = self.clock()
+        if settlement is None:
+            return self.flow.settled(None, None, now, offline=self._op_state(seq) == "queued")
+        return self.flow.settled(settlement.state, settlement.answer, now,
+                                 dispensed_here=self._dispensed_here(seq, op.pack.pack_key))
+
+    def _op_state(self, seq: int) -> str | None:
+        """The op's state after a live send without answer: "queued" means it never reached the service."""
+        read = getattr(self.outbox, "op", None)
+        if read is None:
+            return None
+        try:
+            return read(seq)["state"]
+        except (StorageError, LookupError, TypeError):
+            return None
+
+    def _dispensed_here(self, seq: int, pack_key: str | None = None) -> bool | None:
+        """Whether the outbox shows this terminal's dispense of the pack (None: let the flow decide)."""
+        view = getattr(self.outbox, "view", None)
+        if view is None or pack_key is None:
+            return None
+        pack_view = view(pack_key)
+        return bool(pack_view is not None and pack_view.dispense_seq is not None)
+
+    def _pending(self) -> int:
+        try:
+            return int(self.outbox.pending_count())
+        except StorageError:
+            return 0
+
+    def _show(self, verdict: Verdict) -> None:
+        headline = self.presenter.headline(verdict)
+        self._draw(self.presenter.verdict(verdict, self._pending()), verdict.light)
+        self.journal.write(verdict, headline)
+        self.shown.append(verdict)
+        log.info("%s seq=%s %s %s %s %s", verdict.event, verdict.seq, verdict.mode, _short(verdict.pack),
+                 verdict.outcome, verdict.service_code or "")
+        self.notifier.status(f"{verdict.outcome} ({verdict.light}); {self._pending()} pending")
+
+    def _draw(self, model: Any, light: str | None) -> None:
+        self.screen.show(model)
+        self.indicators.signal(light)
+
+    def _show_fault(self) -> None:
+        with contextlib.suppress(Exception):  # the fault screen itself must not take the loop down
+            self._draw(self.presenter.fault(self.flow.mode), "fault")
+
+
+def build(config: Config, stack: contextlib.ExitStack, *, notifier: Any = None,
+          clock: Callable[[], int] = monotonic_ms) -> Terminal:
+    """Open every adapter ``config`` names; ``stack`` closes them in reverse order."""
+    from fmd_terminal.indicators.factory import open_indicators
+    from fmd_terminal.outbox.factory import open_outbox
+    from fmd_terminal.outbox.sync import SyncSettings, SyncWorker
+    from fmd_terminal.scanners.factory import open_scanner
+    from fmd_terminal.screens.factory import open_screen
+    from fmd_terminal.verification.factory import open_service
+
+    translate = Translator(config.lang)
+    presenter = Presenter(translate)
+    journal = Journal(config.events_jsonl)
+    stack.callback(journal.close)
+    screen = open_screen(config.screen)
+    stack.callback(screen.close)
+    indicators = open_indicators(config.indicators)
+    stack.callback(indicators.close)
+    service = open_service(config.service, client_id=config.client_id or None,
+                           client_secret=config.client_secret or None, client_cert=config.client_cert or None,
+                           client_key=config.client_key or None, ca_bundle=config.ca_bundle or None,
+                           timeouts=dict(config.timeouts) or None)
+    stack.callback(service.close)
+    outbox = open_outbox(config.outbox)
+    stack.callback(outbox.close)
+    worker = SyncWorker(outbox, service, settings=SyncSettings(**config.sync)).start()
+    stack.callback(worker.close)
+    scanner = open_scanner(config.scanner)
+    stack.callback(scanner.close)
+    flow = Flow(mode=config.mode, duplicate_window_ms=int(config.duplicate_window_s * 1000),
+                result_hold_ms=int(config.result_hold_s * 1000))
+    terminal = Terminal(flow=flow, scanner=scanner, screen=screen, indicators=indicators, outbox=outbox,
+                        worker=worker, presenter=presenter, journal=journal, notifier=notifier,
+                        live_deadline_s=config.live_deadline_s, clock=clock)
+    if config.button:
+        from fmd_terminal.indicators.button import open_mode_button
+
+        stack.callback(open_mode_button(config.button, terminal.press_mode_button).close)
+    return terminal

@@ -1,0 +1,45 @@
+"""``fmd-terminal run``: the terminal itself (issue 4, item 5).
+
+``--config FILE`` (TOML, see ``device/system/fmd-terminal.example.toml``); every flag overrides the
+file; credentials from the file or ``FMD_CLIENT_ID`` / ``FMD_CLIENT_SECRET``. With a finite scanner
+(``script://PATH``, ``stdin://`` at end of input) the run ends once the last scan's result is shown;
+anything still pending stays in the outbox for the next run.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from fmd_core.modes import MODES
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", metavar="FILE", help="TOML configuration file")
+    parser.add_argument("--scanner", metavar="URL", help="evdev://..., serial://..., stdin://, script://PATH")
+    parser.add_argument("--screen", metavar="URL", help="ssd1306://..., sh1106://..., console://, recording://")
+    parser.add_argument("--indicators", metavar="URL", help="gpio://..., recording://, none://")
+    parser.add_argument("--service", metavar="URL", help="https://... (REST), scripted://offline")
+    parser.add_argument("--outbox", metavar="URL", help="sqlite://PATH or memory://")
+    parser.add_argument("--mode", choices=MODES, help="mode at start (default: dispense)")
+    parser.add_argument("--lang", choices=("fr", "en", "de"), help="language of the texts (default: fr)")
+    parser.add_argument("--events-jsonl", metavar="PATH", dest="events_jsonl",
+                        help="write one JSON object per scan and per resolution ('-' for standard output)")
+
+
+def overrides_of(args: argparse.Namespace) -> dict[str, object]:
+    from fmd_terminal.config import OVERRIDABLE
+
+    return {name: getattr(args, name, None) for name in OVERRIDABLE}
+
+
+def execute(args: argparse.Namespace) -> int:
+    import contextlib
+
+    from fmd_terminal import app, config
+    from fmd_terminal.system_notify import ServiceNotifier
+
+    settings = config.load(args.config, overrides=overrides_of(args)).validate()
+    notifier = ServiceNotifier()
+    with contextlib.ExitStack() as stack:
+        terminal = app.build(settings, stack, notifier=notifier)
+        return terminal.run()
