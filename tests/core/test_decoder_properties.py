@@ -47,7 +47,7 @@ def gs1_check(digits: str) -> str:
 
 
 def ppn_check(data: str) -> str:
-    return f"{sum(ord(c) * w for c, w in zip(data, range(2, 2 + len(data)))) % 97:02d}"
+    return f"{sum(ord(c) * (i + 2) for i, c in enumerate(data)) % 97:02d}"
 
 
 def full_year(yy: int) -> int:
