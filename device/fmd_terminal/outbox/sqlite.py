@@ -25,7 +25,7 @@ from typing import Any
 from fmd_core import local_checks, op_states
 from fmd_core.service import PackRef, ServiceAnswer
 from fmd_core.timekeeping import Anchor, ClockReading, correct_time, wall_quality
-from fmd_terminal.errors import StorageError
+from fmd_terminal.errors import StorageError, TerminalError
 from fmd_terminal.outbox import (
     LocalRefusal,
     OpRequest,
@@ -138,6 +138,11 @@ def parse_iso_ns(text: str | None) -> int | None:
 def pack_of(row: dict[str, Any]) -> PackRef:
     return PackRef(row["scheme"], row["product_code"], row["serial"], row["batch"], row["expiry"],
                    row["nhrn"], row["entry_mode"])
+
+
+def same_pack_data(pack: PackRef) -> tuple[str, ...]:
+    """The pack data a Retry rescan must match exactly (section 8): not the entry mode."""
+    return (pack.scheme, pack.product_code, pack.serial, pack.batch, pack.expiry, pack.nhrn or "")
 
 
 def recorded_op(row: dict[str, Any]) -> RecordedOp:
@@ -689,7 +694,7 @@ class SQLiteOutbox:
                 rescan: PackRef | None = None) -> str:
         """Transition #17, recorded as an ``attempt`` row (action ``person``) and in ``resolved_*``.
 
-        Returns the new state; raises ``OutboxRefusal`` when the action does not apply.
+        Returns the new state; raises ``ResolutionRefused`` when the action does not apply.
         """
         now = self.clock()
         with self.transaction():
@@ -700,7 +705,7 @@ class SQLiteOutbox:
             outcome, why = op_states.after_person(row["state"], action, reason, note)
             if outcome is None:
                 raise ResolutionRefused(f"op {seq}: {why}")
-            if action == op_states.RETRY and (rescan is None or rescan != pack_of(row)):
+            if action == op_states.RETRY and (rescan is None or same_pack_data(rescan) != same_pack_data(pack_of(row))):
                 raise ResolutionRefused(f"op {seq}: Retry needs a rescan of the same pack (product code, serial, "
                                         "batch, expiry); the rescan does not match")
             attempt_id = self._attempt(seq, "person", now, client_trx_id=row["client_trx_id"], user_id=user_id,
@@ -723,7 +728,7 @@ class SQLiteOutbox:
             self.storage.close()
 
 
-class ResolutionRefused(StorageError):
+class ResolutionRefused(TerminalError):
     """A person action that does not apply to the op (wrong state, missing reason, rescan mismatch)."""
 
 

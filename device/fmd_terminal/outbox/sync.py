@@ -184,11 +184,14 @@ class SyncWorker:
                         self.cond.wait(min(delay, IDLE_S))
 
     def run_until_drained(self, timeout_s: float | None, on_settled: Callable[[Settlement], None] | None = None,
-                          sleep: Callable[[float], None] = time.sleep) -> bool:
-        """Run the loop in this thread until nothing is pending (True) or ``timeout_s`` passes (False)."""
+                          sleep: Callable[[float], None] = time.sleep, forever: bool = False) -> bool:
+        """Run the loop in this thread until nothing is pending (True) or ``timeout_s`` passes (False).
+
+        ``forever``: keep running when drained (``fmd-terminal sync`` without ``--until-drained``).
+        """
         end = None if timeout_s is None else time.monotonic() + timeout_s
         while True:
-            if self.outbox.pending_count() == 0:
+            if not forever and self.outbox.pending_count() == 0:
                 self._deliver(on_settled)
                 return True
             if end is not None and time.monotonic() >= end:

@@ -1,0 +1,77 @@
+"""``fmd-terminal sync``: run the sync worker alone (OFFLINE-QUEUE.md section 6; issue 5, "Draining").
+
+``--until-drained`` stops when no op is pending (exit 0) or when ``--timeout`` passes (exit 1, with
+what is still pending on standard error). ``resolved`` events go to ``--events-jsonl`` exactly as
+``fmd-terminal run`` writes them. Without ``--until-drained`` it runs until interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from fmd_terminal.outbox.commands_support import add_outbox_arguments, load_config
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_outbox_arguments(parser)
+    parser.add_argument("--service", metavar="URL", help="https://... (REST), scripted://success")
+    parser.add_argument("--events-jsonl", metavar="PATH", dest="events_jsonl",
+                        help="append resolved events as JSON lines ('-' for standard output)")
+    parser.add_argument("--until-drained", action="store_true", help="stop once nothing is pending")
+    parser.add_argument("--timeout", type=float, metavar="SECONDS", help="with --until-drained: give up after this")
+    parser.add_argument("--start-delay", type=float, default=60.0, metavar="SECONDS",
+                        help="upper bound of the random delay before the backlog is sent (default 60; "
+                             "section 6.2: a fleet must not reconnect all at once)")
+    parser.add_argument("--unpaced", action="store_true",
+                        help="lift the pacing limits (benchmarks against the local simulator only)")
+
+
+def execute(args: argparse.Namespace) -> int:
+    import contextlib
+
+    from fmd_core.flow import Flow
+    from fmd_terminal.i18n import Translator
+    from fmd_terminal.journal import Journal
+    from fmd_terminal.outbox.factory import open_outbox
+    from fmd_terminal.outbox.sync import SyncSettings, SyncWorker
+    from fmd_terminal.presenter import Presenter
+    from fmd_terminal.verification.factory import open_service
+
+    config = load_config(args, service=args.service, events_jsonl=args.events_jsonl)
+    if not config.service:
+        from fmd_terminal.errors import ConfigError
+
+        raise ConfigError("no verification service: set [service] url in the configuration or --service URL")
+    with contextlib.ExitStack() as stack:
+        journal = Journal(config.events_jsonl)
+        stack.callback(journal.close)
+        presenter = Presenter(Translator(config.lang))
+        service = open_service(config.service, client_id=config.client_id or None,
+                               client_secret=config.client_secret or None, client_cert=config.client_cert or None,
+                               client_key=config.client_key or None, ca_bundle=config.ca_bundle or None,
+                               timeouts=dict(config.timeouts) or None)
+        stack.callback(service.close)
+        outbox = open_outbox(config.outbox)
+        stack.callback(outbox.close)
+        settings = SyncSettings.unpaced() if args.unpaced else SyncSettings()
+        settings.start_jitter_s = max(0.0, args.start_delay)
+        worker = SyncWorker(outbox, service, settings=settings)
+        flow = Flow(mode=config.mode)
+
+        def resolved(settlement) -> None:
+            for effect in flow.resolved(settlement.seq, settlement.kind, settlement.state, settlement.answer, 0):
+                verdict = getattr(effect, "payload", None)
+                if getattr(verdict, "event", None) == "resolved":
+                    journal.write(verdict, presenter.headline(verdict))
+
+        drained = worker.run_until_drained(args.timeout if args.until_drained else None, resolved,
+                                           forever=not args.until_drained)
+        if drained:
+            return 0
+        pending = outbox.ops("op.state IN ('queued', 'in_flight', 'uncertain')")
+        print(f"fmd-terminal: {len(pending)} operation(s) still pending after {args.timeout} s:", file=sys.stderr)
+        for row in pending[:50]:
+            print(f"  seq {row['seq']} {row['kind']} {row['state']} serial ...{row['serial'][-4:]} "
+                  f"last error: {row['last_error_class'] or '-'}", file=sys.stderr)
+        return 1

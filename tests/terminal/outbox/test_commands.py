@@ -1,0 +1,132 @@
+"""``fmd-terminal sync``, ``attention`` and ``export`` (issue 5, items 3, 5, 6) on a real outbox file."""
+
+import csv
+import json
+
+import pytest
+from outbox_fakes import pack
+
+from fmd_core.service import PackRef
+from fmd_simulator.testing import running_simulator
+from fmd_terminal.cli import main
+from fmd_terminal.outbox import OpRequest
+from fmd_terminal.outbox.sqlite import open_sqlite_outbox
+
+
+@pytest.fixture
+def creds(monkeypatch):
+    monkeypatch.setenv("FMD_CLIENT_ID", "pharmacy-demo")
+    monkeypatch.setenv("FMD_CLIENT_SECRET", "demo-secret")
+
+
+def ref_of(p):
+    return PackRef(p["scheme"], p["productCode"], p["serial"], p["batch"], p["expiry"])
+
+
+def fill(path, packs, kind="dispense"):
+    box = open_sqlite_outbox(str(path), reserve_bytes=0)
+    seqs = [box.record(OpRequest(kind, ref_of(p), p["raw"], "ph1", "deferred")).op.seq for p in packs]
+    box.close()
+    return seqs
+
+
+def test_sync_until_drained_writes_resolved_events(tmp_path, creds, capsys):
+    db = tmp_path / "o.db"
+    events = tmp_path / "events.jsonl"
+    with running_simulator(seed_packs=6) as sim:
+        packs = sim.seeded_packs()[:6]
+        seqs = fill(db, packs)
+        code = main(["sync", "--until-drained", "--timeout", "60", "--start-delay", "0", "--service", sim.base_url,
+                     "--outbox", f"sqlite://{db}", "--events-jsonl", str(events)])
+        assert code == 0
+        lines = [json.loads(line) for line in events.read_text().splitlines()]
+        assert sorted(e["seq"] for e in lines) == seqs
+        assert {(e["event"], e["light"], e["service_code"]) for e in lines} == {("resolved", "green", "NMVS_SUCCESS")}
+        for p in packs:
+            history = sim.history(p["scheme"], p["productCode"], p["serial"])["history"]
+            assert [h["result"] for h in history] == ["NMVS_SUCCESS"]
+        assert sim.alerts() == []
+
+
+def test_sync_timeout_reports_what_is_pending(tmp_path, creds, capsys):
+    db = tmp_path / "o.db"
+    with running_simulator(seed_packs=2, faults={"outage": True}) as sim:
+        fill(db, sim.seeded_packs()[:2])
+        code = main(["sync", "--until-drained", "--timeout", "0.5", "--start-delay", "0", "--service", sim.base_url,
+                     "--outbox", f"sqlite://{db}"])
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "2 operation(s) still pending" in err and "seq 1 dispense queued" in err
+
+
+def needs_attention(path):
+    """An outbox with a dispense refused after the fact (needs_attention), and a later verify it blocks."""
+    from outbox_fakes import ModelService
+
+    from fmd_terminal.outbox.clock import FakeClock
+    from fmd_terminal.outbox.sync import SyncSettings, SyncWorker
+
+    clock = FakeClock()
+    box = open_sqlite_outbox(str(path), clock, reserve_bytes=0)
+    service = ModelService([])  # the serial is unknown: NC_PC_02 with an alert
+    first = box.record(OpRequest("dispense", pack(1), "raw1", "ph1", "deferred")).op
+    box.record(OpRequest("verify", pack(1), "raw1", "ph1", "deferred"))
+    worker = SyncWorker(box, service, clock, SyncSettings(start_jitter_s=0), __import__("random").Random(1))
+    for _ in range(50):
+        clock.advance(worker.step())
+    assert box.op(first.seq)["state"] == "needs_attention"
+    box.close()
+    return first.seq
+
+
+def test_attention_lists_and_resolves_with_who_and_why(tmp_path, capsys):
+    db = tmp_path / "a.db"
+    seq = needs_attention(db)
+    assert main(["attention", "--outbox", f"sqlite://{db}"]) == 0
+    out = capsys.readouterr().out
+    assert f"seq {seq}: dispense (recorded offline)" in out and "NMVS_NC_PC_02" in out and "blocks [2]" in out
+    assert "alert procedure" in out
+    assert main(["attention", "cancel", str(seq), "--outbox", f"sqlite://{db}", "--user", "ph2"]) == 3
+    assert "a cancel needs one of" in capsys.readouterr().err
+    assert main(["attention", "cancel", str(seq), "--outbox", f"sqlite://{db}", "--user", "ph2",
+                 "--reason", "other", "--note", "pack broken at the counter"]) == 0
+    assert f"seq {seq}: cancelled" in capsys.readouterr().out
+    box = open_sqlite_outbox(str(db), reserve_bytes=0)
+    row = box.op(seq)
+    assert (row["state"], row["resolved_by"], row["resolution"], row["resolution_note"]) == (
+        "cancelled", "ph2", "cancel:other", "pack broken at the counter")
+    person = [a for a in box.attempts(seq) if a["action"] == "person"]
+    assert len(person) == 1 and person[0]["user_id"] == "ph2" and person[0]["wall_ns"]
+    assert box.attention_count() == 0
+    box.close()
+    assert main(["attention", "--outbox", f"sqlite://{db}"]) == 0
+    assert "nothing needs attention" in capsys.readouterr().out
+
+
+def test_attention_retry_needs_a_matching_rescan(tmp_path, capsys):
+    from fmd_terminal.outbox.sqlite import ResolutionRefused
+
+    db = tmp_path / "r.db"
+    seq = needs_attention(db)
+    box = open_sqlite_outbox(str(db), reserve_bytes=0)
+    before = box.op(seq)["client_trx_id"]
+    with pytest.raises(ResolutionRefused, match="does not match"):
+        box.resolve(seq, "retry", "ph2", rescan=pack(2))
+    assert box.resolve(seq, "retry", "ph2", rescan=pack(1)) == "queued"
+    assert box.op(seq)["client_trx_id"] != before  # a new client_trx_id (#17)
+    box.close()
+
+
+def test_export_csv_and_jsonl(tmp_path, capsys):
+    db = tmp_path / "e.db"
+    seq = needs_attention(db)
+    out_csv, out_jsonl = tmp_path / "ops.csv", tmp_path / "ops.jsonl"
+    assert main(["export", "--outbox", f"sqlite://{db}", "--csv", str(out_csv), "--jsonl", str(out_jsonl)]) == 0
+    rows = list(csv.DictReader(out_csv.open()))
+    assert [r["seq"] for r in rows] == [str(seq), str(seq + 1)]
+    assert rows[0]["serial"] == "SER000001" and rows[0]["return_code"] == "NMVS_NC_PC_02"
+    assert rows[0]["time_quality"] == "exact" and rows[0]["wall_time"].endswith("Z")
+    records = [json.loads(line) for line in out_jsonl.read_text().splitlines()]
+    assert [a["action"] for a in records[0]["history"]] == ["send"]
+    assert records[0]["alert_code"] == "A3"
+    assert main(["export", "--outbox", f"sqlite://{db}"]) == 3  # nothing asked for: a usage error
