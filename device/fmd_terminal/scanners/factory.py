@@ -1,0 +1,102 @@
+"""``open_scanner(url)``: the scanner adapter a URL names (ARCHITECTURE.md, principle 3).
+
+| URL | adapter |
+| --- | --- |
+| ``evdev://<by-id name>?layout=fr&gap_ms=50`` or ``evdev:///dev/input/eventN`` | keyboard-wedge scanner (python-evdev) |
+| ``serial://<by-id name>?gap_ms=50`` or ``serial:///dev/ttyACM0`` | USB-CDC serial scanner (pyserial) |
+| ``stdin://`` (``?escapes=1`` forces ``\\x1d`` escapes on) | one scan per line of standard input |
+| ``script://<path>`` | JSON lines replayed (``{"raw": ...}``, ``{"mode": ...}``) |
+
+Query parameters: ``layout`` (us, fr, de, gb, be, es, it; SCANNERS-AND-HARDWARE.md 1.3), ``gap_ms``
+(``timeout_ms`` is the same; the inter-key or inter-byte timeout of 1.7, default 200),
+``max_length`` (characters in one scan, default 1024), ``baud`` (serial). An unknown parameter or a bad
+value is a ``ConfigError`` naming it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import SplitResult, parse_qs
+
+from fmd_core.keyboard import KeyboardError, get_layout
+from fmd_terminal.errors import ConfigError
+from fmd_terminal.urls import open_by_scheme
+
+INTEGER_PARAMETERS = ("gap_ms", "timeout_ms", "max_length", "baud", "escapes")
+
+
+def _parameters(parts: SplitResult, allowed: tuple[str, ...]) -> dict[str, Any]:
+    url = parts.geturl()
+    found: dict[str, Any] = {}
+    for key, values in parse_qs(parts.query, keep_blank_values=True).items():
+        if key not in allowed:
+            raise ConfigError(
+                f"scanner URL {url!r}: unknown parameter {key!r}; expected one of {', '.join(allowed)}"
+            )
+        value = values[-1]
+        if key in INTEGER_PARAMETERS:
+            try:
+                found[key] = int(value)
+            except ValueError:
+                raise ConfigError(
+                    f"scanner URL {url!r}: {key} must be a whole number, got {value!r}"
+                ) from None
+            if found[key] < 0 or (found[key] == 0 and key != "escapes"):
+                raise ConfigError(f"scanner URL {url!r}: {key} must be positive, got {value!r}")
+        else:
+            found[key] = value
+    if "timeout_ms" in found:
+        found["gap_ms"] = found.pop("timeout_ms")
+    if "layout" in found:
+        try:
+            get_layout(found["layout"])
+        except KeyboardError as error:
+            raise ConfigError(f"scanner URL {url!r}: {error}") from None
+    return found
+
+
+def _device_name(parts: SplitResult, kind: str) -> str:
+    name = parts.netloc + parts.path
+    if not name:
+        raise ConfigError(
+            f"scanner URL {parts.geturl()!r} names no {kind}: expected {parts.scheme}://<by-id name or /dev path>"
+        )
+    return name
+
+
+def _open_evdev(parts: SplitResult, **kwargs: Any) -> Any:
+    from fmd_terminal.scanners.evdev_keyboard import EvdevScanSource
+
+    options = _parameters(parts, ("layout", "gap_ms", "timeout_ms", "max_length"))
+    return EvdevScanSource(_device_name(parts, "input device"), **options, **kwargs).start()
+
+
+def _open_serial(parts: SplitResult, **kwargs: Any) -> Any:
+    from fmd_terminal.scanners.serial_port import SerialScanSource
+
+    options = _parameters(parts, ("baud", "gap_ms", "timeout_ms", "max_length"))
+    return SerialScanSource(_device_name(parts, "serial port"), **options, **kwargs).start()
+
+
+def _open_stdin(parts: SplitResult, **kwargs: Any) -> Any:
+    from fmd_terminal.scanners.stdin import StdinScanSource
+
+    options = _parameters(parts, ("escapes", "max_length"))
+    if "escapes" in options:
+        options["escapes"] = bool(options["escapes"])
+    return StdinScanSource(**options, **kwargs).start()
+
+
+def _open_script(parts: SplitResult, **kwargs: Any) -> Any:
+    from fmd_terminal.scanners.script import ScriptedScanSource
+
+    _parameters(parts, ())
+    return ScriptedScanSource.from_file(_device_name(parts, "script file"))
+
+
+SCHEMES = {"evdev": _open_evdev, "serial": _open_serial, "stdin": _open_stdin, "script": _open_script}
+
+
+def open_scanner(url: str, **kwargs: Any) -> Any:
+    """Open the ``ScanSource`` that ``url`` names; keyword arguments go to the adapter (tests: clocks)."""
+    return open_by_scheme("scanner", url, SCHEMES, **kwargs)
