@@ -254,19 +254,23 @@ class Flow:
             return []
         return self._finish(scan, outcomes.Outcome("not_recorded"), now_ms)
 
-    def settled(self, state, answer, now_ms, dispensed_here=None, offline=False):
+    def settled(self, state, answer, now_ms, dispensed_here=None, offline=False, paused=None):
         """The live send's end: the op state and its answer, or state None when no answer came in time.
 
         ``dispensed_here``: whether the outbox shows this terminal's dispense of the pack; None lets the
         flow answer from what it saw during this run. ``offline`` (with state None): the request never
         reached the service, so the op is "recorded, verification deferred" rather than "awaiting answer".
+        ``paused``: the outbox's queue pause (OFFLINE-QUEUE.md 4.3); a login or certificate pause is
+        shown as "check the account" (VERIFICATION-SERVICE.md section 10), the scan stays recorded.
         """
         scan = self._take_current()
         if scan is None:
             return []
         if dispensed_here is None:
             dispensed_here = scan.ref.pack_key in self._dispensed
-        if state is None and offline:
+        if state is None and paused in ("pause_auth", "pause_cert"):
+            outcome = outcomes.Outcome("account_problem")
+        elif state is None and offline:
             outcome = outcomes.Outcome("recorded_offline")
         elif state is None:
             outcome = outcomes.Outcome("pending", None, "recorded_awaiting")

@@ -180,7 +180,8 @@ class Terminal:
         settlement = self.worker.send_live(op, self.live_deadline_s)
         now = self.clock()
         if settlement is None:
-            return self.flow.settled(None, None, now, offline=self._op_state(seq) == "queued")
+            return self.flow.settled(None, None, now, offline=self._op_state(seq) == "queued",
+                                     paused=self._paused())
         return self.flow.settled(settlement.state, settlement.answer, now,
                                  dispensed_here=self._dispensed_here(seq, op.pack.pack_key))
 
@@ -192,6 +193,14 @@ class Terminal:
         try:
             return read(seq)["state"]
         except (StorageError, LookupError, TypeError):
+            return None
+
+    def _paused(self) -> str | None:
+        """Why the outbox's queue is paused (login, certificate, clock ...), or None."""
+        read = getattr(self.outbox, "read_meta", None)
+        try:
+            return read("paused") if read is not None else None
+        except StorageError:
             return None
 
     def _dispensed_here(self, seq: int, pack_key: str | None = None) -> bool | None:
@@ -226,6 +235,16 @@ class Terminal:
             self._draw(self.presenter.fault(self.flow.mode), "fault")
 
 
+def open_configured_service(config: Config) -> Any:
+    """The verification client ``config`` names, with its credentials, certificates and timeouts."""
+    from fmd_terminal.verification.factory import open_service
+
+    return open_service(config.service, client_id=config.client_id or None,
+                        client_secret=config.client_secret or None, client_cert=config.client_cert or None,
+                        client_key=config.client_key or None, ca_bundle=config.ca_bundle or None,
+                        timeouts=dict(config.timeouts) or None)
+
+
 def build(config: Config, stack: contextlib.ExitStack, *, notifier: Any = None,
           clock: Callable[[], int] = monotonic_ms) -> Terminal:
     """Open every adapter ``config`` names; ``stack`` closes them in reverse order."""
@@ -234,7 +253,6 @@ def build(config: Config, stack: contextlib.ExitStack, *, notifier: Any = None,
     from fmd_terminal.outbox.sync import SyncSettings, SyncWorker
     from fmd_terminal.scanners.factory import open_scanner
     from fmd_terminal.screens.factory import open_screen
-    from fmd_terminal.verification.factory import open_service
 
     translate = Translator(config.lang)
     presenter = Presenter(translate)
@@ -244,10 +262,7 @@ def build(config: Config, stack: contextlib.ExitStack, *, notifier: Any = None,
     stack.callback(screen.close)
     indicators = open_indicators(config.indicators)
     stack.callback(indicators.close)
-    service = open_service(config.service, client_id=config.client_id or None,
-                           client_secret=config.client_secret or None, client_cert=config.client_cert or None,
-                           client_key=config.client_key or None, ca_bundle=config.ca_bundle or None,
-                           timeouts=dict(config.timeouts) or None)
+    service = open_configured_service(config)
     stack.callback(service.close)
     outbox = open_outbox(config.outbox)
     stack.callback(outbox.close)

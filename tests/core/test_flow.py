@@ -283,3 +283,11 @@ def test_no_answer_because_the_service_was_never_reached_is_recorded_offline():
     verdict = only_verdict(flow.settled(None, None, 3001, offline=True))
     assert (verdict.outcome, verdict.light, verdict.message_id) == ("recorded_offline", "amber", "recorded_offline")
     assert flow.pending_seqs == [9]
+
+
+def test_no_answer_while_the_queue_is_paused_for_login_is_an_account_problem():
+    flow = F.Flow()
+    scan_to_record(flow, pack_code())
+    flow.recorded(9, None, 1)
+    verdict = only_verdict(flow.settled(None, None, 3001, offline=True, paused="pause_auth"))
+    assert (verdict.outcome, verdict.light) == ("account_problem", "amber")
