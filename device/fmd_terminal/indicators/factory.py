@@ -7,6 +7,7 @@ only when used), ``recording://`` and ``none://``. Keyword arguments go to the a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import SplitResult
 
@@ -21,7 +22,7 @@ def _gpio(parts: SplitResult, **kwargs: Any) -> Indicators:
     return open_gpio(parts, **kwargs)
 
 
-INDICATORS = {"gpio": _gpio, "recording": open_recording, "none": open_none}
+INDICATORS: dict[str, Callable[..., Any]] = {"gpio": _gpio, "recording": open_recording, "none": open_none}
 
 
 def open_indicators(url: str, **kwargs: Any) -> Indicators:
