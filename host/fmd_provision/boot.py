@@ -33,8 +33,8 @@ import shutil
 import struct
 import tempfile
 from collections.abc import Iterable
-from typing import BinaryIO
 from pathlib import Path
+from typing import BinaryIO
 
 from fmd_provision.bundle import read_bundle
 from fmd_provision.errors import InputError, TargetError
