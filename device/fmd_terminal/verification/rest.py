@@ -77,9 +77,7 @@ def answer_from_fields(body: Mapping[str, Any], **extra: Any) -> ServiceAnswer:
     if not isinstance(fields.get("reasons", ()), list | tuple):
         fields["reasons"] = (fields["reasons"],)
     notes = fields.get("notifications", ())
-    if not isinstance(notes, list | tuple):
-        notes = (notes,)
-    fields["notifications"] = tuple(n if isinstance(n, str) else json.dumps(n, sort_keys=True) for n in notes)
+    fields["notifications"] = tuple(notes) if isinstance(notes, list | tuple) else (notes,)
     fields["is_intermarket"] = bool(fields.get("is_intermarket", False))
     fields.update(extra)
     return ServiceAnswer(**fields)
@@ -137,6 +135,7 @@ class HTTPVerificationClient:
                                         timeouts=timeouts, clock=clock, wall_clock=wall_clock)
         self._token: str | None = None
         self._token_renew_at = 0.0
+        self._token_notes: tuple[Any, ...] = ()
         self._token_lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -207,10 +206,13 @@ class HTTPVerificationClient:
         if data is not None:
             headers["Content-Type"] = "application/json"
         headers.update(extra_headers or {})
+        token_notes: tuple[Any, ...] = ()
         for attempt in (1, 2):
             token, fresh = self._current_token()
             if isinstance(token, ServiceAnswer):
                 return token, None
+            if fresh:
+                token_notes = self._token_notes
             headers["Authorization"] = "Bearer " + token
             got = self._transport.send(method, self.base_url + path, headers=headers, body=data)
             if isinstance(got, Received) and got.status == 401 and not fresh and attempt == 1:
@@ -218,7 +220,11 @@ class HTTPVerificationClient:
                 self._forget_token(token)
                 continue
             break
-        return answer_from_received(got)
+        answer, parsed = answer_from_received(got)
+        if token_notes and not answer.notifications:
+            # "password about to expire" may come with the token only: keep it visible.
+            answer = ServiceAnswer(**dict(answer.as_dict(), notifications=token_notes))
+        return answer, parsed
 
     def _current_token(self) -> tuple[str | ServiceAnswer, bool]:
         """The cached token (fresh=False) or a new one (fresh=True), or the answer that says why not."""
@@ -242,6 +248,8 @@ class HTTPVerificationClient:
                 return ServiceAnswer(transport=NOT_SENT, transport_error="token_unavailable",
                                      detail="token answer without access_token or expires_in"), True
             self._token = token
+            notes = body.get("notifications") or ()
+            self._token_notes = tuple(notes) if isinstance(notes, list) else (notes,)
             self._token_renew_at = requested_at + lifetime - min(60.0, lifetime / 10.0)
             log.debug("new access token, valid %s s", lifetime)
             return token, True

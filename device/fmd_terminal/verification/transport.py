@@ -280,7 +280,7 @@ class HTTPTransport:
                 cert=self._cert,
             )
         except requests.RequestException as exc:
-            failed = classify_failure(exc)
+            failed = self._explain_handshake(classify_failure(exc))
             log.info("%s %s: %s (%s)", method, _path_for_log(url), failed.transport, failed.transport_error)
             return failed
         try:
@@ -297,6 +297,35 @@ class HTTPTransport:
             response.headers.get("Retry-After"), response.headers.get("Date"), self._wall_clock
         )
         return Received(response.status_code, response.headers, body_or_failure, retry_after)
+
+    def client_cert_validity(self) -> tuple[float, float] | None:
+        """(notBefore, notAfter) of the client certificate as POSIX seconds, or None if unknown.
+
+        For the terminal's own warning well before the end date (VERIFICATION-SERVICE.md section 8).
+        """
+        path = _as_tuple(self._cert)[0] if self._cert else None
+        if path is None:
+            return None
+        try:
+            # CPython's decoder of a PEM certificate file (no third-party X.509 library on the device).
+            decoded = ssl._ssl._test_decode_cert(path)  # type: ignore[attr-defined]
+            return ssl.cert_time_to_seconds(decoded["notBefore"]), ssl.cert_time_to_seconds(decoded["notAfter"])
+        except (AttributeError, KeyError, OSError, ValueError, ssl.SSLError):
+            return None
+
+    def _explain_handshake(self, failed: ServiceAnswer) -> ServiceAnswer:
+        """A handshake the server simply closed (uvicorn, many load balancers send no alert) while our
+        own certificate is outside its validity period by the wall clock: the certificate is the cause."""
+        if failed.transport_error != "tls_handshake":
+            return failed
+        validity = self.client_cert_validity()
+        now = self._wall_clock()
+        if validity is None or validity[0] <= now <= validity[1]:
+            return failed
+        when = time.strftime("%Y-%m-%d", time.gmtime(validity[1] if now > validity[1] else validity[0]))
+        reason = f"expired on {when}" if now > validity[1] else f"not valid before {when}"
+        return ServiceAnswer(transport=NOT_SENT, transport_error="tls_client_cert",
+                             detail=f"client certificate {reason}; {failed.detail}")
 
     def _read_body(self, response: requests.Response, started: float) -> bytes | ServiceAnswer:
         """Read the body in chunks, keeping every read inside the total deadline."""
