@@ -37,6 +37,7 @@ BIG_FONT = FONT_DIR / "spleen-8x16.otf"
 SMALL_FONT = FONT_DIR / "spleen-6x12.otf"
 
 BAR_HEIGHT = 12
+ELLIPSIS = "\u2026"  # one cell wide; drawn as three dots where the font has no glyph for it
 MAX_DETAIL_LINES = 3
 
 # Look-alikes for what the Spleen 6x12 font (ISO 8859-1) lacks; typography that translations use.
@@ -52,7 +53,6 @@ _FALLBACK = {
     "\u201c": '"',
     "\u201d": '"',
     "\u201e": '"',
-    "\u2026": "...",
     "\u0153": "oe",
     "\u0152": "OE",
     "\u20ac": "EUR",
@@ -91,7 +91,7 @@ def printable(text: str) -> str:
     out = []
     for char in unicodedata.normalize("NFC", str(text)):
         code = ord(char)
-        if 0x20 <= code < 0x7F or 0xA1 <= code <= 0xFF:
+        if 0x20 <= code < 0x7F or 0xA1 <= code <= 0xFF or char == ELLIPSIS:
             out.append(char)
         elif char in _FALLBACK:
             out.append(_FALLBACK[char])
@@ -132,20 +132,23 @@ def wrap(text: str, columns: int) -> list[str]:
 
 
 class _Row:
-    """One row of text to draw: its face, its text and whether it ends in an ellipsis."""
+    """One row of text to draw in one face."""
 
-    __slots__ = ("face", "text", "ellipsis")
+    __slots__ = ("face", "text")
 
-    def __init__(self, face: _Face, text: str, ellipsis: bool = False):
+    def __init__(self, face: _Face, text: str):
         self.face = face
         self.text = text
-        self.ellipsis = ellipsis
+
+    @property
+    def width(self) -> int:
+        return len(self.text) * self.face.cell_width
 
 
 def _truncate(face: _Face, text: str, columns: int) -> _Row:
     if len(text) <= columns:
         return _Row(face, text)
-    return _Row(face, text[: columns - 1].rstrip(), ellipsis=True)
+    return _Row(face, text[: columns - 1].rstrip() + ELLIPSIS)
 
 
 def _wrapped(face: _Face, text: str, columns: int, max_rows: int) -> list[_Row]:
@@ -155,7 +158,7 @@ def _wrapped(face: _Face, text: str, columns: int, max_rows: int) -> list[_Row]:
         return [_Row(face, row) for row in rows]
     kept = [_Row(face, row) for row in rows[: max_rows - 1]]
     rest = " ".join(rows[max_rows - 1 :])
-    kept.append(_truncate(face, rest, columns) if len(rest) > columns else _Row(face, rest, True))
+    kept.append(_truncate(face, rest, columns) if len(rest) >= columns else _Row(face, rest + ELLIPSIS))
     return kept
 
 
@@ -187,29 +190,32 @@ def _detail_rows(lines: list[str], width: int, spare_rows: int) -> list[_Row]:
 
 
 def _draw_row(draw: ImageDraw.ImageDraw, row: _Row, x: int, y: int, fill: int) -> None:
-    draw.text((x, y), row.text, font=row.face.font, fill=fill)
-    if row.ellipsis:
-        # The 6x12 font has no "…": three dots on the baseline of one more cell.
-        cell = row.face.cell_width
-        left = x + len(row.text) * cell
-        base = y + row.face.cell_height - (4 if cell == 6 else 5)
-        for dx in range(0, cell - 1, 2):
-            draw.point((left + dx, base), fill=fill)
+    face = row.face
+    if face.cell_width == 8 or ELLIPSIS not in row.text:  # the 8x16 font has its own "…"
+        draw.text((x, y), row.text, font=face.font, fill=fill)
+        return
+    # The 6x12 font has no "…": three dots on the baseline of its cell.
+    for index, piece in enumerate(row.text.split(ELLIPSIS)):
+        if index:
+            for dx in (0, 2, 4):
+                draw.point((x + dx, y + face.cell_height - 4), fill=fill)
+            x += face.cell_width
+        draw.text((x, y), piece, font=face.font, fill=fill)
+        x += len(piece) * face.cell_width
 
 
 def _draw_bar(draw: ImageDraw.ImageDraw, mode: str, badge: str, width: int) -> None:
     small = _faces()[1]
     columns = small.columns(width - 2)
     badge_row = _truncate(small, badge, max(0, columns - 4)) if badge else None
-    badge_cols = len(badge_row.text) + badge_row.ellipsis if badge_row else 0
+    badge_cols = len(badge_row.text) if badge_row else 0
     if mode:
         mode_row = _truncate(small, mode, max(1, columns - badge_cols - (1 if badge_cols else 0)))
-        mode_width = (len(mode_row.text) + mode_row.ellipsis) * small.cell_width + 2
+        mode_width = mode_row.width + 2
         draw.rectangle((0, 0, mode_width - 1, BAR_HEIGHT - 1), fill=1)
         _draw_row(draw, mode_row, 1, 0, 0)
     if badge_row:
-        badge_width = badge_cols * small.cell_width
-        _draw_row(draw, badge_row, width - badge_width, 0, 1)
+        _draw_row(draw, badge_row, width - badge_row.width, 0, 1)
     draw.line((0, BAR_HEIGHT - 1, width - 1, BAR_HEIGHT - 1), fill=1)
 
 
@@ -237,8 +243,7 @@ def render(model: ScreenModel, width: int = 128, height: int = 64) -> Image.Imag
     if inverse and headline:
         draw.rectangle((0, y, width - 1, y + headline_height - 1), fill=1)
     for row in headline:
-        row_width = (len(row.text) + row.ellipsis) * row.face.cell_width
-        _draw_row(draw, row, max(0, (width - row_width) // 2), y, 0 if inverse else 1)
+        _draw_row(draw, row, max(0, (width - row.width) // 2), y, 0 if inverse else 1)
         y += row.face.cell_height
     for row in details:
         _draw_row(draw, row, 1, y, 1)

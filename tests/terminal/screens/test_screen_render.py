@@ -72,6 +72,7 @@ def test_printable_maps_characters_outside_the_font():
     assert printable("Łódź ő") == "?ódz o"
     assert printable("e\u0301") == "é"  # decomposed accents are composed first
     assert printable("a\u200bb") == "ab"
+    assert printable("Série …4F2A") == "Série …4F2A"  # one cell, drawn as dots in the 6x12 font
 
 
 def test_wrap_breaks_at_spaces_and_splits_words_longer_than_a_row():
