@@ -85,7 +85,7 @@ def _decode(raw: str, stand_ins, year: int):
     if text[-1:] == "\r":
         text = text[:-1]
     symbology = None
-    warnings = []
+    warnings: list = []
     if text[:1] == "]" and len(text) >= 3:
         symbology = text[:3]
         known = _SYMBOLOGIES.get(symbology)

@@ -79,7 +79,7 @@ def parse_digital_link(uri: str, current_year: int):
         if segments[-1] == "" and len(segments) > 1:
             raise R.Rejection(R.INVALID_DL_URI, "the path ends with '/', expected /01/{GTIN}/... without it")
         raise R.Rejection(R.NOT_A_PACK_CODE, "the path has no /01/{GTIN} primary key")
-    elements = {}
+    elements: dict = {}
     gtin = _percent_decode(segments[start + 1], False)
     if not gtin:
         raise R.Rejection(R.INVALID_DL_URI, "the path has an empty segment after /01/")
@@ -87,7 +87,7 @@ def parse_digital_link(uri: str, current_year: int):
         gtin = "00000000000000"[len(gtin) :] + gtin  # GS1 Digital Link 1.2 section 4.6: GTIN-14
     check_value("01", gtin, current_year)
     elements["01"] = gtin
-    qualifiers = AI_TABLE["01"][5]
+    qualifiers = AI_TABLE["01"][5] or ()
     sequence = None
     expected = 0
     for index in range(start + 2, len(segments), 2):

@@ -186,7 +186,7 @@ def parse_element_string(data: str, current_year: int):
     n = len(data)
     if not n:
         raise R.Rejection(R.NOT_A_PACK_CODE, "there is no element string after the symbology identifier")
-    elements = {}
+    elements: dict = {}
     pos = 0
     last_ai = ""
     while pos < n:

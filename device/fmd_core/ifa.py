@@ -65,7 +65,7 @@ def split_identifier(field: str):
 
 def parse_format_06(body: str, current_year: int):
     """The data identifier fields of a format 06 body as a dict identifier -> value."""
-    fields = {}
+    fields: dict = {}
     for field in body.split(GS):
         if not field:
             continue
