@@ -65,8 +65,10 @@ class Presenter:
 
     def _lines(self, verdict: Verdict) -> list[str]:
         t, details, lines = self.t, verdict.details, []
-        if verdict.alert_code or details.get("alert_id"):
-            lines.append(t("line.alert", code=verdict.alert_code or "", id=details.get("alert_id", "")))
+        if verdict.alert_code or details.get("alert_id"):  # both kept for the NMVO follow-up (s. 10)
+            lines.append(t("line.alert", code=verdict.alert_code or ""))
+            if details.get("alert_id"):
+                lines.append(details["alert_id"])
         if "earlier" in details:
             lines.append(t(details["earlier"]))
         if verdict.service_code and verdict.service_code != "NMVS_SUCCESS":

@@ -21,7 +21,7 @@ def test_alert_shows_code_and_alert_id_first_then_the_pack():
     v = verdict(Outcome("alert"), service_code="NMVS_NC_PCK_22", alert_code="A24", details={"alert_id": "AL-9"})
     model = Presenter(Translator("fr")).verdict(v, pending=2)
     assert model.light == "red" and model.headline == "Alerte – ne pas délivrer"
-    assert model.lines == ("Alerte A24 AL-9", "Déjà inactive", "CIP 3400930012345")
+    assert model.lines == ("Alerte A24", "AL-9", "Déjà inactive")
     assert (model.mode, model.badge) == ("DÉLIVRER", "2 en attente")
 
 

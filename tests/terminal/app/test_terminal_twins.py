@@ -139,7 +139,7 @@ def test_alert_answer_is_red_with_its_code(tmp_path):
     (event,) = rig.run()
     assert (event["outcome"], event["light"], event["alert_code"]) == ("alert", "red", "A24")
     shown = [m for m in rig.screen.models if m.light == "red"][-1]
-    assert shown.lines[0] == "Alerte A24 AL-77"
+    assert shown.lines[:2] == ("Alerte A24", "AL-77")
 
 
 def test_storage_failure_is_red_and_the_loop_goes_on(tmp_path):

@@ -1,0 +1,52 @@
+"""``make run`` (python -m fmd_terminal.demo): replays a file and exits; SIGTERM stops both processes."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+from urllib.parse import urlsplit
+
+
+def demo(*args, stdin=None, **kw):
+    return subprocess.run([sys.executable, "-m", "fmd_terminal.demo", *args], input=stdin, capture_output=True,
+                          text=True, timeout=90, **kw)
+
+
+def test_make_run_replays_the_demo_scans_and_exits(tmp_path):
+    printed = demo("--print-scans")
+    assert printed.returncode == 0, printed.stderr
+    scans = printed.stdout.splitlines()
+    assert len(scans) == 7 and "\\x1d" in scans[0]
+    events_path = tmp_path / "events.jsonl"
+    done = demo("--lang", "en", "--events-jsonl", str(events_path), stdin=printed.stdout)
+    assert done.returncode == 0, done.stderr
+    events = [json.loads(line) for line in events_path.read_text(encoding="utf-8").splitlines()]
+    assert [(e["outcome"], e["light"]) for e in events] == [
+        ("decommissioned", "green"), ("duplicate_scan", "green"), ("alert", "red"), ("recalled", "red"),
+        ("alert", "red"), ("not_a_pack", "amber"), ("unreadable", "amber")]
+    assert (events[2]["service_code"], events[4]["alert_code"]) == ("NMVS_NC_PCK_19", "A3")
+    assert "[GREEN] Pack dispensed" in done.stdout and "Scan the Data Matrix" in done.stdout
+
+
+def test_sigterm_stops_the_terminal_and_the_simulator():
+    process = subprocess.Popen([sys.executable, "-m", "fmd_terminal.demo"], stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        line = process.stderr.readline()
+        while line and "simulator on" not in line:
+            line = process.stderr.readline()
+        assert "simulator on" in line, "the demo did not start"
+        port = urlsplit(line.split()[-1]).port
+        assert process.stdout.readline().startswith("+--")  # the idle screen is drawn: the terminal runs
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 130
+    finally:
+        if process.poll() is None:
+            process.kill()
+        for stream in (process.stdin, process.stdout, process.stderr):
+            stream.close()
+    with socket.socket() as probe:
+        assert probe.connect_ex(("127.0.0.1", port)) != 0, "the simulator still listens"
