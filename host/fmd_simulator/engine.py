@@ -276,7 +276,7 @@ def syntax_error(req: PackRequest) -> tuple[str, str] | None:
     if req.nhrn is not None and not identifiers.is_nhrn(req.nhrn):
         return "NMVS_NC_PC_11", f"nhrn {req.nhrn!r} must be 1-20 digits."
     if req.requested_state is not None:
-        if req.requested_state not in REQUESTED_STATES:
+        if not isinstance(req.requested_state, str) or req.requested_state not in REQUESTED_STATES:
             return "NMVS_TE_JS_02", f"state {req.requested_state!r} is not one of {sorted(REQUESTED_STATES)}."
         if not identifiers.is_trx_id(req.client_trx_id):
             return "NMVS_TE_JS_02", f"client transaction id {req.client_trx_id!r} must be 1-32 of [A-Za-z0-9-]."
@@ -321,7 +321,7 @@ class Engine:
         now = self.clock.now()
         is_change = req.requested_state is not None
         # Step 1 (role check): decommissions need their G-code; undo rights are checked once the reason is known.
-        if is_change and req.requested_state in REASON_OF_STATE and \
+        if is_change and isinstance(req.requested_state, str) and req.requested_state in REASON_OF_STATE and \
                 self.operation_code(req) not in req.client.permissions:
             return PackResult("NMVS_FE_BR_01", True, now, req.client_trx_id,
                               detail=f"role {req.client.role!r} may not set {req.requested_state!r}.")

@@ -366,7 +366,7 @@ class SimulatorApp:
         state = None
         if kind == "bulk":
             state = data.get("requestedState")
-            if state not in REQUESTED_STATES:
+            if not isinstance(state, str) or state not in REQUESTED_STATES:
                 raise HTTPProblem(400, "NMVS_TE_JS_02", f"requestedState must be one of {sorted(REQUESTED_STATES)}.")
         bulk_id = os.urandom(16).hex()
         with self.store.transaction():
