@@ -7,13 +7,17 @@ only when used), ``recording://`` and ``none://``. Keyword arguments go to the a
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import SplitResult
 
+from fmd_terminal.errors import DeviceError
 from fmd_terminal.indicators import Indicators
 from fmd_terminal.indicators.recording import open_none, open_recording
 from fmd_terminal.urls import open_by_scheme
+
+log = logging.getLogger(__name__)
 
 
 def _gpio(parts: SplitResult, **kwargs: Any) -> Indicators:
@@ -28,3 +32,16 @@ INDICATORS: dict[str, Callable[..., Any]] = {"gpio": _gpio, "recording": open_re
 def open_indicators(url: str, **kwargs: Any) -> Indicators:
     """Open the indicators ``url`` names; ``UnknownSchemeError`` lists the known schemes."""
     return open_by_scheme("indicators", url, INDICATORS, **kwargs)
+
+
+def open_indicators_or_fallback(url: str, fallback: str = "none://", **kwargs: Any) -> Indicators:
+    """Open ``url``; when its device is missing (``DeviceError``), log why and open ``fallback``.
+
+    For the composition root: a box whose GPIO is absent or dead keeps running and says so in the
+    log (issue 4, item 3, "Bad input"). Configuration errors still raise: a typo is not a fault.
+    """
+    try:
+        return open_indicators(url, **kwargs)
+    except DeviceError as exc:
+        log.warning("%s; using %s instead", exc, fallback)
+        return open_indicators(fallback)

@@ -7,11 +7,15 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 from urllib.parse import SplitResult
 
+from fmd_terminal.errors import DeviceError
 from fmd_terminal.screens import Screen
 from fmd_terminal.urls import open_by_scheme
+
+log = logging.getLogger(__name__)
 
 
 def _ssd1306(parts: SplitResult, **kwargs: Any) -> Screen:
@@ -44,3 +48,16 @@ SCREENS = {"ssd1306": _ssd1306, "sh1106": _sh1106, "console": _console, "recordi
 def open_screen(url: str, **kwargs: Any) -> Screen:
     """Open the screen ``url`` names; ``UnknownSchemeError`` lists the known schemes."""
     return open_by_scheme("screen", url, SCREENS, **kwargs)
+
+
+def open_screen_or_fallback(url: str, fallback: str = "console://", **kwargs: Any) -> Screen:
+    """Open ``url``; when its device is missing (``DeviceError``), log why and open ``fallback``.
+
+    For the composition root: a box whose OLED is absent or dead keeps running and says so in the
+    log (issue 4, item 3, "Bad input"). Configuration errors still raise: a typo is not a fault.
+    """
+    try:
+        return open_screen(url, **kwargs)
+    except DeviceError as exc:
+        log.warning("%s; using %s instead", exc, fallback)
+        return open_screen(fallback)

@@ -48,3 +48,14 @@ def test_factory_names_the_known_schemes_and_rejects_options():
         open_indicators("pwm://")
     with pytest.raises(ConfigError):
         open_indicators("none://?green=1")
+
+
+def test_missing_gpio_falls_back_to_none_and_says_why(caplog, monkeypatch):
+    from fmd_terminal.indicators.factory import open_indicators_or_fallback
+
+    with caplog.at_level("WARNING", logger="fmd_terminal.indicators.factory"):
+        indicators = open_indicators_or_fallback("gpio://?pin_factory=native")
+    assert isinstance(indicators, NoIndicators)
+    assert "'native' cannot start here" in caplog.text and "using none://" in caplog.text
+    with pytest.raises(ConfigError):
+        open_indicators_or_fallback("gpio://?pin_factory=bogus")

@@ -43,3 +43,14 @@ def test_factory_picks_by_scheme_and_names_the_known_ones():
         UnknownSchemeError, match=r"'st7735://'.*console://, recording://, sh1106://, ssd1306://"
     ):
         open_screen("st7735://")
+
+
+def test_a_missing_oled_falls_back_to_the_console_and_says_why(caplog):
+    from fmd_terminal.screens.factory import open_screen_or_fallback
+
+    with caplog.at_level("WARNING", logger="fmd_terminal.screens.factory"):
+        screen = open_screen_or_fallback("ssd1306://i2c/250/0x3c", tick_every_s=None)
+    assert isinstance(screen, ConsoleScreen)
+    assert "I2C bus 250" in caplog.text and "using console://" in caplog.text
+    with pytest.raises(ConfigError):  # a typo is not a missing device
+        open_screen_or_fallback("ssd1306://spi/0/0")
