@@ -24,6 +24,9 @@ ALERT = ScreenModel("red", "Alerte – ne pas délivrer", ("Alerte A24 7Q2K9XM4"
 
 DISPLAYOFF, DISPLAYON, SETCONTRAST = 0xAE, 0xAF, 0x81
 
+# luma.oled 3.16 reads pixels with Image.getdata, which Pillow 13 deprecates (removed in Pillow 14).
+pytestmark = pytest.mark.filterwarnings("ignore:Image.Image.getdata is deprecated:DeprecationWarning")
+
 
 def ssd1306_frame_to_image(frame: bytes) -> Image.Image:
     """Decode an SSD1306 horizontal-addressing frame (8 pages of 128 columns, LSB on top)."""
