@@ -16,6 +16,7 @@ PACK-CODES.md is the specification ("Inputs it must recognise", "Result contract
 from fmd_core import result as R
 from fmd_core.dates import DEFAULT_CURRENT_YEAR, iso_date
 from fmd_core.digital_link import is_digital_link, parse_digital_link
+from fmd_core.errors import ConfigurationError
 from fmd_core.gs1 import (
     AI_BATCH,
     AI_EXPIRY,
@@ -67,10 +68,15 @@ def decode_scan(raw, *, substitutes=None, current_year=None):
 
     ``substitutes``: the keyboard-wedge stand-ins for GS (None: ``DEFAULT_SUBSTITUTES``).
     ``current_year``: for the GS1 sliding century window (GenSpecs 7.12); the core has no clock.
+
+    Whatever ``raw`` holds, the answer is a result. Only a programming mistake in the settings
+    (``substitutes`` not a list of strings, ``current_year`` not a year) raises ``ConfigurationError``.
     """
     if not isinstance(raw, str):
         return R.DecodeFailure(R.NOT_A_PACK_CODE, "Scan %r is not text: expected a string." % (raw,))
     year = DEFAULT_CURRENT_YEAR if current_year is None else current_year
+    if not isinstance(year, int) or year < 100:
+        raise ConfigurationError("current_year must be a four-digit year, got %r" % (current_year,))
     stand_ins = _DEFAULT if substitutes is None else prepare(substitutes)
     try:
         return _decode(raw, stand_ins, year)

@@ -23,30 +23,36 @@ def is_digital_link(text: str) -> bool:
 
 
 def _percent_decode(text: str, plus_is_space: bool) -> str:
-    """RFC 3986 percent-decoding into UTF-8 text; a broken escape is ``invalid_dl_uri``."""
+    """RFC 3986 percent-decoding into UTF-8 text; a broken escape is ``invalid_dl_uri``.
+
+    Runs of escapes are decoded as UTF-8 together; the characters between them are kept as they
+    are (a non-ASCII one then fails character set 82 with the value quoted).
+    """
     if plus_is_space and "+" in text:
         text = text.replace("+", " ")
     if "%" not in text:
         return text
-    out = bytearray()
-    pos = 0
-    n = len(text)
-    while pos < n:
-        char = text[pos]
-        if char == "%":
-            pair = text[pos + 1 : pos + 3]
-            if len(pair) != 2 or pair[0] not in _HEX or pair[1] not in _HEX:
-                raise R.Rejection(
-                    R.INVALID_DL_URI, "%r is not a percent-escape (expected %%XX)" % text[pos : pos + 3]
-                )
-            out.append(int(pair, 16))
-            pos += 3
-        else:
-            out.extend(char.encode("utf-8"))
-            pos += 1
+    pieces = text.split("%")
+    out = [pieces[0]]
+    pending = bytearray()
+    for piece in pieces[1:]:
+        pair = piece[:2]
+        if len(pair) != 2 or pair[0] not in _HEX or pair[1] not in _HEX:
+            raise R.Rejection(R.INVALID_DL_URI, "%r is not a percent-escape (expected %%XX)" % ("%" + pair))
+        pending.append(int(pair, 16))
+        if len(piece) > 2:
+            out.append(_utf8(pending, text))
+            pending = bytearray()
+            out.append(piece[2:])
+    if pending:
+        out.append(_utf8(pending, text))
+    return "".join(out)
+
+
+def _utf8(data: bytearray, text: str) -> str:
     decoded = None
     try:
-        decoded = bytes(out).decode("utf-8")
+        decoded = bytes(data).decode("utf-8")
     except UnicodeError:
         pass  # raised below, outside the handler (no exception chaining in the portable core)
     if decoded is None:

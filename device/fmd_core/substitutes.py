@@ -6,18 +6,26 @@ in character set 82, GenSpecs Figure 7.11-1). ``<GS>`` is accepted only when con
 characters are legal GS1 data. A missing separator is never guessed back.
 """
 
+from fmd_core.errors import ConfigurationError
 from fmd_core.gs1 import GS
 
 DEFAULT_SUBSTITUTES = (GS, "|", "^", "~", "@", "{GS}", "[GS]")
 
 
 def prepare(substitutes):
-    """A configured list as a tuple of stand-ins, longest first (``{GS}`` before ``{``), GS excluded."""
+    """A configured list as a tuple of stand-ins, longest first (``{GS}`` before ``{``), GS excluded.
+
+    Raises ``ConfigurationError`` when ``substitutes`` is not a list or tuple of non-empty strings.
+    """
     if substitutes is None:
         substitutes = DEFAULT_SUBSTITUTES
+    if not isinstance(substitutes, (list, tuple)):
+        raise ConfigurationError("substitutes must be a list of strings, got %r" % (substitutes,))
     unique = []
     for stand_in in substitutes:
-        if isinstance(stand_in, str) and stand_in and stand_in != GS and stand_in not in unique:
+        if not isinstance(stand_in, str) or not stand_in:
+            raise ConfigurationError("a separator stand-in must be a non-empty string, got %r" % (stand_in,))
+        if stand_in != GS and stand_in not in unique:
             unique.append(stand_in)
     return tuple(sorted(unique, key=len, reverse=True))
 

@@ -81,6 +81,28 @@ def test_failure_attributes():
     assert "'" in result.message and "expected 5" in result.message
 
 
+def test_lone_surrogate_in_a_uri_is_a_charset_failure():
+    """CPython-only (MicroPython strings cannot hold a lone surrogate), so not in the table."""
+    result = decode_scan("https://a.example/01/03400930012345/10/B\ud800%41/21/S?17=270630")
+    assert (result.ok, result.error) == (False, "bad_charset")
+
+
+@pytest.mark.parametrize(
+    ("options", "words"),
+    [
+        ({"substitutes": "|"}, "substitutes must be a list"),
+        ({"substitutes": ["|", ""]}, "non-empty string"),
+        ({"substitutes": [29]}, "non-empty string"),
+        ({"current_year": "2026"}, "four-digit year"),
+    ],
+)
+def test_bad_settings_are_a_configuration_error(options, words):
+    from fmd_core.errors import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match=words):
+        decode_scan("]d2010340093001234517270630", **options)
+
+
 def test_ai_table_is_regenerated_identically():
     """A new dictionary release is a data update: the committed table must be what the generator writes."""
     sys.path.insert(0, str(ROOT / "tools"))
