@@ -248,19 +248,19 @@ def open_configured_service(config: Config) -> Any:
 def build(config: Config, stack: contextlib.ExitStack, *, notifier: Any = None,
           clock: Callable[[], int] = monotonic_ms) -> Terminal:
     """Open every adapter ``config`` names; ``stack`` closes them in reverse order."""
-    from fmd_terminal.indicators.factory import open_indicators
+    from fmd_terminal.indicators.factory import open_indicators_or_fallback
     from fmd_terminal.outbox.factory import open_outbox
     from fmd_terminal.outbox.sync import SyncSettings, SyncWorker
     from fmd_terminal.scanners.factory import open_scanner
-    from fmd_terminal.screens.factory import open_screen
+    from fmd_terminal.screens.factory import open_screen_or_fallback
 
     translate = Translator(config.lang)
     presenter = Presenter(translate)
     journal = Journal(config.events_jsonl)
     stack.callback(journal.close)
-    screen = open_screen(config.screen)
+    screen = open_screen_or_fallback(config.screen)  # a missing OLED: console, logged; never fatal
     stack.callback(screen.close)
-    indicators = open_indicators(config.indicators)
+    indicators = open_indicators_or_fallback(config.indicators)  # missing GPIO: none://, logged
     stack.callback(indicators.close)
     service = open_configured_service(config)
     stack.callback(service.close)

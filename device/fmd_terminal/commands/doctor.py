@@ -1,0 +1,170 @@
+"""``fmd-terminal doctor``: check scanner, screen, pins, permissions, service, clock and storage.
+
+Takes the same ``--config`` and flags as ``run`` and opens each adapter the way ``run`` would, one at a
+time, then closes it. Prints one line per check (``ok``, ``WARN`` or ``FAIL``) and, for each problem,
+what to do about it. Exit code 0 when nothing failed, 1 otherwise (warnings do not fail).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import stat
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from fmd_terminal.commands import run as run_command
+
+OK, WARN, FAIL = "ok", "WARN", "FAIL"
+MIN_FREE_BYTES = 64 * 1024 * 1024  # OFFLINE-QUEUE.md 2.3: keep a reserve for the outbox
+
+
+class Check:
+    __slots__ = ("name", "status", "detail", "fix")
+
+    def __init__(self, name: str, status: str, detail: str, fix: str = "") -> None:
+        self.name = name
+        self.status = status
+        self.detail = detail
+        self.fix = fix
+
+    def line(self) -> str:
+        text = f"{self.status:<4}  {self.name:<11} {self.detail}"
+        return text + (f"\n      {'':<11} fix: {self.fix}" if self.fix else "")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    run_command.add_arguments(parser)
+
+
+def _opened(name: str, url: str, opener: Callable[[str], Any], fix: str) -> Check:
+    from fmd_terminal.errors import TerminalError
+
+    try:
+        device = opener(url)
+    except TerminalError as error:
+        return Check(name, FAIL, str(error), fix)
+    except ImportError as error:
+        return Check(name, FAIL, f"{url}: library missing ({error.name})", "make venv (installs the device extra)")
+    device.close()
+    return Check(name, OK, f"{url} opened")
+
+
+def check_scanner(config: Any) -> Check:
+    from fmd_terminal.scanners.factory import open_scanner
+
+    return _opened("scanner", config.scanner, open_scanner,
+                   "plug the scanner in; the user needs group 'input' (evdev) or 'dialout' (serial); "
+                   "see device/system udev rules")
+
+
+def check_screen(config: Any) -> Check:
+    from fmd_terminal.screens.factory import open_screen
+
+    return _opened("screen", config.screen, open_screen,
+                   "check the OLED wiring and address (i2cdetect -y 1), enable I2C, group 'i2c'")
+
+
+def check_pins(config: Any) -> Check:
+    from fmd_terminal.indicators.factory import open_indicators
+
+    return _opened("pins", config.indicators, open_indicators,
+                   "check the BCM pin numbers in the indicators URL and group 'gpio'")
+
+
+def check_permissions(config: Any) -> Check:
+    if not config.source:
+        return Check("permissions", OK, "no configuration file (defaults and flags)")
+    path = Path(config.source)
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o002:
+        return Check("permissions", FAIL, f"{path} is writable by everyone ({mode:04o})", f"chmod o-w {path}")
+    return Check("permissions", OK, f"{path} mode {mode:04o}; secrets private")
+
+
+def check_service(config: Any) -> Check:
+    from fmd_core.service import ANSWERED
+    from fmd_terminal.app import open_configured_service
+    from fmd_terminal.errors import TerminalError
+
+    if not config.service:
+        return Check("service", FAIL, "no service URL", "set [service] url or --service URL")
+    try:
+        client = open_configured_service(config)
+    except TerminalError as error:
+        return Check("service", FAIL, str(error), "set FMD_CLIENT_ID and FMD_CLIENT_SECRET or a secrets_file")
+    try:
+        started = time.monotonic()
+        answer = client.ping()
+        took_ms = (time.monotonic() - started) * 1000
+    finally:
+        client.close()
+    if answer.transport == ANSWERED and answer.http_status is not None and answer.http_status < 400:
+        return Check("service", OK, f"{config.service} answered in {took_ms:.0f} ms")
+    why = answer.transport_error or f"HTTP {answer.http_status} {answer.operation_code or ''}".strip()
+    return Check("service", FAIL, f"{config.service} not reachable: {why}",
+                 "check the network, the URL and the client certificate; scans are still recorded offline")
+
+
+def check_clock(now_s: float | None = None, synced: bool | None = None) -> Check:
+    from fmd_terminal.outbox.clock import kernel_clock_synced
+
+    now_s = time.time() if now_s is None else now_s
+    synced = kernel_clock_synced() if synced is None else synced
+    when = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(now_s))
+    if time.gmtime(now_s).tm_year < 2025:
+        return Check("clock", FAIL, f"the clock says {when}", "connect to a network with NTP, or set the time")
+    if not synced:
+        return Check("clock", WARN, f"{when}, not synchronised",
+                     "enable systemd-timesyncd or chrony; the undo limit needs a trusted time")
+    return Check("clock", OK, f"{when}, synchronised")
+
+
+def check_storage(config: Any) -> Check:
+    from fmd_terminal.errors import TerminalError
+    from fmd_terminal.outbox.factory import open_outbox
+
+    parts = urlsplit(config.outbox)
+    where = Path(unquote(parts.netloc + parts.path)).parent if parts.scheme == "sqlite" else None
+    if where is not None and not os.access(where, os.W_OK):
+        return Check("storage", FAIL, f"{where} is not writable", f"create {where} owned by the terminal's user")
+    try:
+        outbox = open_outbox(config.outbox)
+    except TerminalError as error:
+        return Check("storage", FAIL, str(error), "restore the outbox from its backup or move the damaged file away")
+    try:
+        pending, attention = outbox.pending_count(), outbox.attention_count()
+    finally:
+        outbox.close()
+    detail = f"{config.outbox}: {pending} pending, {attention} need attention"
+    if where is not None:
+        free = shutil.disk_usage(where).free
+        detail += f", {free // (1024 * 1024)} MB free"
+        if free < MIN_FREE_BYTES:
+            return Check("storage", FAIL, detail, "free space on the data partition")
+    if attention:
+        return Check("storage", WARN, detail, "fmd-terminal attention (resolve them)")
+    return Check("storage", OK, detail)
+
+
+def run_checks(config: Any) -> list[Check]:
+    return [check_scanner(config), check_screen(config), check_pins(config), check_permissions(config),
+            check_service(config), check_clock(), check_storage(config)]
+
+
+def execute(args: argparse.Namespace) -> int:
+    from fmd_terminal import config as config_module
+
+    settings = config_module.load(args.config, overrides=run_command.overrides_of(args))
+    checks = run_checks(settings)
+    for check in checks:
+        print(check.line())
+    failed = [c.name for c in checks if c.status == FAIL]
+    print(f"{len(checks) - len(failed)} of {len(checks)} checks passed" + (f"; fix: {', '.join(failed)}" if failed else ""))
+    sys.stdout.flush()
+    return 1 if failed else 0
