@@ -31,7 +31,9 @@ class ScanEvent:
         self.source = source
 
     def __repr__(self) -> str:
-        return f"ScanEvent({self.kind!r}, {self.text!r}, received_ms={self.received_ms}, source={self.source!r})"
+        return (
+            f"ScanEvent({self.kind!r}, {self.text!r}, received_ms={self.received_ms}, source={self.source!r})"
+        )
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, ScanEvent) and (self.kind, self.text) == (other.kind, other.text)

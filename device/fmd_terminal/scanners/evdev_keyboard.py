@@ -97,7 +97,8 @@ class EvdevScanSource(QueuedScanSource):
     def _connect(self) -> bool:
         path = resolve_device(self.name, self.input_dir)
         if not os.path.exists(path):
-            self._device_fault(f"scanner {self.name} not found under {self.input_dir}: unplugged? retrying")
+            where = "" if os.path.isabs(self.name) else f" under {self.input_dir}"
+            self._device_fault(f"scanner {self.name} not found{where}: unplugged? retrying")
             return False
         try:
             device = self.open_device(path)
@@ -120,7 +121,6 @@ class EvdevScanSource(QueuedScanSource):
         self.device = device
         self.grabbed_path = path
         self.framer.resync(())
-        self._device_ok()
         log.info("scanner %s grabbed (layout %s)", path, self.framer.decoder.layout.name)
         return True
 
@@ -177,6 +177,7 @@ class EvdevScanSource(QueuedScanSource):
             self._disconnect(f"scanner disconnected ({reason}); waiting for it to come back")
 
     def _event(self, type_: int, code: int, value: int, t_ms: int) -> None:
+        self._device_ok()  # only events prove the device works: a reopen that fails again stays quiet
         self._last_event_ms = t_ms
         self._last_clock_ms = self.now_ms()
         frames = self.framer.push(type_, code, value, t_ms)

@@ -90,14 +90,14 @@ class SerialScanSource(QueuedScanSource):
     def _connect(self) -> bool:
         path = resolve_port(self.name, self.by_id_dir)
         if "://" not in path and not os.path.exists(path):
-            self._device_fault(f"scanner {self.name} not found under {self.by_id_dir}: unplugged? retrying")
+            where = "" if os.path.isabs(self.name) else f" under {self.by_id_dir}"
+            self._device_fault(f"scanner {self.name} not found{where}: unplugged? retrying")
             return False
         try:
             self.port = self.open_port(path, self.baud)
         except self._errors() as error:
             self._device_fault(f"scanner {path} cannot be opened: {error}; retrying")
             return False
-        self._device_ok()
         log.info("scanner %s open", path)
         return True
 
@@ -124,5 +124,6 @@ class SerialScanSource(QueuedScanSource):
                 continue
             now = self.now_ms()
             if data:
+                self._device_ok()  # only data proves the device works: a reopen that fails again stays quiet
                 self._emit_frames(self.framer.push(data.decode("latin-1"), now))
             self._emit_frames(self.framer.expire(now))
