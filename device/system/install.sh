@@ -17,6 +17,7 @@
 #  5. I2C on, getty on tty1 masked (a scan before the grab must not type into a login prompt);
 #  6. udev rules, the unit, `systemctl enable --now fmd-terminal`.
 #
+# FMD_PYTHON (default python3) is the interpreter the virtual environment is made from.
 # FMD_NO_START=1 installs and enables without starting (inside an image build's chroot, where no
 # udev or systemd runs). DESTDIR (default empty) installs under another root; it is for tests, which
 # also put fake apt-get/systemctl/udevadm/... on PATH. Exit codes: 0 done, 1 a step failed, 2 usage.
@@ -48,7 +49,7 @@ install -D -m 0644 "$SRC/device/system/fmd-terminal.sysusers" "$DESTDIR/etc/sysu
 systemd-sysusers "$DESTDIR/etc/sysusers.d/fmd-terminal.conf"
 
 say "virtual environment $PREFIX/venv"
-[ -x "$PREFIX/venv/bin/python" ] || python3 -m venv --system-site-packages "$PREFIX/venv"
+[ -x "$PREFIX/venv/bin/python" ] || "${FMD_PYTHON:-python3}" -m venv --system-site-packages "$PREFIX/venv"
 "$PREFIX/venv/bin/python" -m pip install --quiet --upgrade "$SRC[device]"
 
 say "configuration $ETC"

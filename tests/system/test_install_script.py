@@ -13,36 +13,22 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from fake_system import make_fakes, recorded
 
 from fmd_provision.bundle import new_device
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "device" / "system" / "install.sh"
-RECORDED = ("apt-get", "systemd-sysusers", "python3", "chown", "raspi-config", "systemctl", "udevadm")
-RECORDER = """#!/bin/sh
-printf '%s' "$(basename "$0")" >> "$FMD_FAKE_LOG"
-for arg in "$@"; do printf ' %s' "$arg" >> "$FMD_FAKE_LOG"; done
-printf '\\n' >> "$FMD_FAKE_LOG"
-if [ "$(basename "$0")" = python3 ] && [ "$1" = -m ] && [ "$2" = venv ]; then
-    eval "target=\\${$#}"
-    mkdir -p "$target/bin" && cp "$0" "$target/bin/python"
-fi
-"""
 
 
 def run_install(tmp_path, *args, environ=None):
-    fakes = tmp_path / "fakes"
-    fakes.mkdir(exist_ok=True)
-    for name in RECORDED:
-        (fakes / name).write_text(RECORDER)
-        (fakes / name).chmod(0o755)
+    fakes = make_fakes(tmp_path / "fakes")
     log = tmp_path / "commands.log"
     env = {"PATH": f"{fakes}:/usr/bin:/bin", "DESTDIR": str(tmp_path / "root"), "FMD_FAKE_LOG": str(log)}
     env.update(environ or {})
     result = subprocess.run(["sh", str(SCRIPT), *map(str, args)], env=env, capture_output=True, text=True,
                             timeout=60)
-    commands = log.read_text().splitlines() if log.exists() else []
-    return result, commands
+    return result, recorded(log)
 
 
 def mode_of(path):
