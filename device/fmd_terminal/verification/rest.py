@@ -22,8 +22,9 @@ Wire-level rules the spec leaves open, decided here:
   with that status and ``transport_error="bad_body"``, so a 404 still pauses the queue as an
   interface mismatch; for any other status (200, 202, 409, 500, ...) it is ``NO_ANSWER`` /
   ``bad_body``: the outcome is unknown.
-- Per-item answers of a recovery upload carry ``http_status=None``: the results list has one body per
-  item, not one status per item; classify them by ``operation_code``.
+- Per-item answers of a recovery upload carry the status a single-pack change with that code gets
+  (``codes.equivalent_status``), so that the outbox classifies them like single-pack answers; their
+  ``detail`` says "bulk item".
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from urllib.parse import quote, urlencode, urlsplit
 from fmd_core.service import ANSWERED, NO_ANSWER, NOT_SENT, PackRef, ServiceAnswer
 from fmd_terminal.errors import ConfigError
 from fmd_terminal.verification import RecoveryItem
+from fmd_terminal.verification.codes import equivalent_status
 from fmd_terminal.verification.transport import (
     NOT_PROCESSED_STATUSES,
     HTTPTransport,
@@ -186,7 +188,9 @@ class HTTPVerificationClient:
         if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
             return ServiceAnswer(transport=NO_ANSWER, transport_error="bad_body", http_status=200,
                                  detail="results body has no list of item objects"), None
-        return answer, [answer_from_fields(item, detail="bulk item") for item in items]
+        return answer, [answer_from_fields(item, detail="bulk item",
+                                           http_status=equivalent_status(item.get("operationCode"), True))
+                        for item in items]
 
     def ping(self) -> ServiceAnswer:
         """``GET /ping`` (s. 7.3): a read-only probe, token included, for the breaker's half-open state."""

@@ -12,6 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from verification_fakes import PACK, json_reply, token_reply
 
+from fmd_core.op_states import classify
 from fmd_core.service import ANSWERED, NO_ANSWER, NOT_SENT, PackRef
 from fmd_terminal.verification import RecoveryItem
 from fmd_terminal.verification.rest import HTTPVerificationClient
@@ -227,7 +228,9 @@ def test_recovery_upload_and_results(fake_service):
     done, results = client.fetch_results(service.url + uri)
     assert done.http_status == 200
     assert [(r.operation_code, r.state, r.http_status) for r in results] == [
-        ("NMVS_SUCCESS", "Supplied", None), ("NMVS_NC_PC_01", "NotFound", None)]
+        ("NMVS_SUCCESS", "Supplied", 200), ("NMVS_NC_PC_01", "NotFound", 409)]
+    # the outbox classifies each item like a single-pack answer (OFFLINE-QUEUE.md section 4.1)
+    assert [classify(r) for r in results] == ["success", "refused"]
 
 
 def test_results_are_never_fetched_from_another_origin(fake_service):
