@@ -161,6 +161,9 @@ def _assert_identity(result, product_code, serial, batch, expiry):
 @given(gtins(), values, values, expiries(), st.randoms(use_true_random=False), st.data())
 def test_element_strings_decode_to_the_same_identifier(gtin, serial, batch, expiry, rnd, data):
     elements = [("01", gtin, True), ("17", expiry[0], True), ("10", batch, False), ("21", serial, False)]
+    nhrn = data.draw(st.none() | st.tuples(st.sampled_from([f"71{n}" for n in range(8)]), values))
+    if nhrn is not None:
+        elements.append((nhrn[0], nhrn[1], False))
     rnd.shuffle(elements)
     text = data.draw(st.sampled_from(["]d2", "", "]d2" + GS, GS]))
     for index, (ai, value, fixed) in enumerate(elements):
@@ -168,7 +171,9 @@ def test_element_strings_decode_to_the_same_identifier(gtin, serial, batch, expi
         last = index == len(elements) - 1
         if (not fixed and not last) or data.draw(st.booleans()):
             text += GS  # required after a variable-length value, allowed anywhere else
-    _assert_identity(decode_scan(text, current_year=YEAR), gtin, serial, batch, expiry)
+    result = decode_scan(text, current_year=YEAR)
+    _assert_identity(result, gtin, serial, batch, expiry)
+    assert result.nhrn == (None if nhrn is None else {"ai": nhrn[0], "value": nhrn[1]})
 
 
 @PROPERTY
