@@ -1,5 +1,8 @@
 """The pure flow (fmd_core.flow): events in, effects out, with the real decoder and an injected now_ms."""
 
+import importlib.util
+import pathlib
+
 import pytest
 
 from fmd_core import flow as F
@@ -291,3 +294,20 @@ def test_no_answer_while_the_queue_is_paused_for_login_is_an_account_problem():
     flow.recorded(9, None, 1)
     verdict = only_verdict(flow.settled(None, None, 3001, offline=True, paused="pause_auth"))
     assert (verdict.outcome, verdict.light) == ("account_problem", "amber")
+
+
+def _load_table():
+    path = pathlib.Path(__file__).resolve().parent / "tables" / "flow_cases.py"
+    spec = importlib.util.spec_from_file_location("_fmd_tables_flow_cases", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+TABLE = _load_table()
+
+
+@pytest.mark.parametrize("case", TABLE.CASES, ids=lambda case: case["id"])
+def test_flow_table_case(case):
+    """The table MicroPython replays (tests/core/tables/flow_cases.py), here under CPython."""
+    assert TABLE.check(case) is None

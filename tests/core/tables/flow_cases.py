@@ -1,0 +1,89 @@
+"""The terminal flow (fmd_core.flow) over event sequences: the verdict it shows, on CPython and MicroPython.
+
+Each case: the mode, the events (``scan`` text, ``recorded`` seq or refusal, ``settled`` op state and
+answer fields, ``switch`` mode) and the last verdict expected: [outcome, light, message id].
+VERIFICATION-SERVICE.md section 10 (colours), OFFLINE-QUEUE.md sections 5.1 and 5.2 (scan path).
+"""
+
+from fmd_core import flow as F
+from fmd_core.service import ServiceAnswer
+
+GS = "\x1d"
+PACK = "]d201034009300123451727063010B123" + GS + "21SER0001"
+EXPIRED = "]d201034009300123451725010010B123" + GS + "21SER0002"
+TODAY = "2026-11-26"
+OK_SUPPLIED = {"http_status": 200, "operation_code": "NMVS_SUCCESS", "state": "Supplied"}
+
+CASES = [
+    {"id": "dispense_applied", "mode": "dispense",
+     "events": [["scan", PACK], ["recorded", 7], ["settled", "done", OK_SUPPLIED]],
+     "expect": ["decommissioned", "green", "dispensed"]},
+    {"id": "verify_active", "mode": "verify",
+     "events": [["scan", PACK], ["recorded", 1], ["settled", "done", {"http_status": 200,
+                                                                      "operation_code": "NMVS_SUCCESS",
+                                                                      "state": "Active"}]],
+     "expect": ["authentic", "green", "authentic"]},
+    {"id": "alert_is_red", "mode": "dispense",
+     "events": [["scan", PACK], ["recorded", 2], ["settled", "rejected", {
+         "http_status": 409, "operation_code": "NMVS_NC_PCK_22", "state": "Destroyed", "alert_id": "X",
+         "alert_code": "A24"}]],
+     "expect": ["alert", "red", "alert"]},
+    {"id": "no_answer_in_time", "mode": "dispense",
+     "events": [["scan", PACK], ["recorded", 3], ["settled", None, None]],
+     "expect": ["pending", "amber", "recorded_awaiting"]},
+    {"id": "local_second_dispense", "mode": "dispense",
+     "events": [["scan", PACK], ["refused", "already_dispensed_here"]],
+     "expect": ["already_done_here", "amber", "already_dispensed_here"]},
+    {"id": "undo_without_dispense", "mode": "undo",
+     "events": [["scan", PACK], ["refused", "no_dispense_here"]],
+     "expect": ["refused", "amber", "no_dispense_here"]},
+    {"id": "expired_by_its_date", "mode": "dispense", "events": [["scan", EXPIRED]],
+     "expect": ["expired", "red", "expired_by_date"]},
+    {"id": "linear_code", "mode": "dispense", "events": [["scan", "3400930012345"]],
+     "expect": ["not_a_pack", "amber", "scan_data_matrix"]},
+    {"id": "no_serial", "mode": "dispense", "events": [["scan", "]d201034009300123451727063010B1"]],
+     "expect": ["not_serialised", "amber", "not_serialised"]},
+    {"id": "three_garbled_in_a_row", "mode": "dispense",
+     "events": [["scan", "]d2010340"], ["scan", "]d2010340"], ["scan", "]d2010340"]],
+     "expect": ["unreadable", "red", "unreadable_repeated"]},
+    {"id": "duplicate_in_window", "mode": "dispense",
+     "events": [["scan", PACK], ["recorded", 7], ["settled", "done", OK_SUPPLIED], ["scan", PACK]],
+     "expect": ["duplicate_scan", "green", "duplicate_scan"]},
+    {"id": "mode_barcode_then_undo", "mode": "dispense",
+     "events": [["scan", "]C0FMD-MODE-UNDO"], ["scan", PACK], ["recorded", 9],
+                ["settled", "done", {"http_status": 200, "operation_code": "NMVS_SUCCESS", "state": "Active"}]],
+     "expect": ["undone", "green", "undone"]},
+    {"id": "storage_failed", "mode": "dispense", "events": [["scan", PACK], ["record_failed"]],
+     "expect": ["not_recorded", "red", "not_recorded"]},
+]
+
+
+def _step(flow, event, now):
+    name = event[0]
+    if name == "scan":
+        return flow.scan(event[1], now, TODAY)
+    if name == "recorded":
+        return flow.recorded(event[1], None, now)
+    if name == "refused":
+        return flow.recorded(None, event[1], now)
+    if name == "record_failed":
+        return flow.record_failed(now)
+    answer = ServiceAnswer(**event[2]) if event[2] is not None else None
+    return flow.settled(event[1], answer, now)
+
+
+def check(case):
+    flow = F.Flow(mode=case["mode"])
+    shown = None
+    now = 0
+    for event in case["events"]:
+        now += 100
+        for effect in _step(flow, event, now):
+            if effect.kind == F.SHOW:
+                shown = effect.payload
+    if shown is None:
+        return "no verdict was shown"
+    got = [shown.outcome, shown.light, shown.message_id]
+    if got != case["expect"]:
+        return "expected {}, got {}".format(case["expect"], got)
+    return None
