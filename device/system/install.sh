@@ -38,7 +38,7 @@ die() { printf 'fmd-install: %s\n' "$*" >&2; exit 1; }
 [ "$#" -le 1 ] || { echo "usage: sudo sh install.sh [BUNDLE_DIR]" >&2; exit 2; }
 [ -f "$SRC/pyproject.toml" ] || die "no source tree at $SRC (pyproject.toml missing)"
 if [ -z "$DESTDIR" ] && [ "$(id -u)" != 0 ]; then die "run as root (sudo)"; fi
-if [ -n "$BUNDLE" ] && [ ! -f "$BUNDLE/terminal.toml" ]; then die "bundle $BUNDLE has no terminal.toml"; fi
+if [ -n "$BUNDLE" ] && [ ! -f "$BUNDLE/fmd-terminal.toml" ]; then die "bundle $BUNDLE has no fmd-terminal.toml"; fi
 
 say "installing Debian packages"
 DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
@@ -55,12 +55,12 @@ say "virtual environment $PREFIX/venv"
 say "configuration $ETC"
 install -d -m 0750 "$ETC"
 if [ -n "$BUNDLE" ]; then
-    install -m 0640 "$BUNDLE/terminal.toml" "$ETC/terminal.toml"
+    install -m 0640 "$BUNDLE/fmd-terminal.toml" "$ETC/fmd-terminal.toml"
     for file in device.key device.crt ca.crt secrets.toml; do
         if [ -f "$BUNDLE/$file" ]; then install -m 0600 "$BUNDLE/$file" "$ETC/$file"; fi
     done
-elif [ ! -f "$ETC/terminal.toml" ]; then
-    install -m 0640 "$SRC/device/system/fmd-terminal.example.toml" "$ETC/terminal.toml"
+elif [ ! -f "$ETC/fmd-terminal.toml" ]; then
+    install -m 0640 "$SRC/device/system/fmd-terminal.example.toml" "$ETC/fmd-terminal.toml"
 fi
 if [ -n "$BUNDLE" ] && [ "$BUNDLE" = "$DESTDIR/boot/firmware/fmd" ]; then
     # The boot partition is FAT (no permissions): secrets do not stay there once copied.

@@ -2,7 +2,7 @@
 
 A bundle is a directory (mode 0700) holding:
 
-- ``terminal.toml``: the terminal's configuration (keys of ``fmd_terminal.config``, see
+- ``fmd-terminal.toml``: the terminal's configuration (keys of ``fmd_terminal.config``, see
   ``device/system/fmd-terminal.example.toml``), pointing at the installed paths in ``etc/fmd-terminal``;
 - ``device.key``: the terminal's private key, an ECDSA P-256 key generated here (mode 0600, never
   logged, never printed), or an imported key, refused unless it is mode 0600 already;
@@ -29,7 +29,7 @@ from fmd_provision.files import PRIVATE, PUBLIC, read_input_file, read_private_k
 
 INSTALLED_DIR = "/etc/fmd-terminal"
 STATE_DIR = "/var/lib/fmd-terminal"
-CONFIG_NAME = "terminal.toml"
+CONFIG_NAME = "fmd-terminal.toml"
 KEY_NAME = "device.key"
 CSR_NAME = "device.csr"
 CERT_NAME = "device.crt"
@@ -37,11 +37,12 @@ CA_NAME = "ca.crt"
 SECRETS_NAME = "secrets.toml"
 
 # Device URLs of the reference build (hardware/README.md); each may be overridden by a flag.
+# Scanner set to the US keyboard country (SCANNERS-AND-HARDWARE.md 1.2: the policy for every scanner).
 DEFAULT_DEVICES = {
-    "scanner": "evdev:///dev/input/fmd-scanner",
-    "screen": "ssd1306://1/0x3C",
-    "indicators": "gpio://?green=17&amber=27&red=22&buzzer=18",
-    "outbox": "sqlite://" + STATE_DIR + "/outbox.sqlite3",
+    "scanner": "evdev:///dev/input/fmd-scanner?layout=us",
+    "screen": "ssd1306://i2c/1/0x3c",
+    "indicators": "gpio://?green=17&amber=27&red=22&buzzer=18&active_high=1",
+    "outbox": "sqlite://" + STATE_DIR + "/outbox.db",
 }
 
 
@@ -66,7 +67,7 @@ def render_config(
     has_ca: bool,
     has_secrets: bool,
 ) -> str:
-    """The ``terminal.toml`` text of a bundle (keys of ``fmd_terminal.config``).
+    """The ``fmd-terminal.toml`` text of a bundle (keys of ``fmd_terminal.config``).
 
     ``client_cert`` is always named: with a CSR, the signed certificate is saved as ``device.crt``
     in the bundle before it is installed.

@@ -47,10 +47,10 @@ def test_install_with_a_bundle(tmp_path, bundle):
     assert result.returncode == 0, result.stderr
     root = tmp_path / "root"
     etc = root / "etc" / "fmd-terminal"
-    assert (etc / "terminal.toml").read_bytes() == (bundle / "terminal.toml").read_bytes()
+    assert (etc / "fmd-terminal.toml").read_bytes() == (bundle / "fmd-terminal.toml").read_bytes()
     assert (etc / "device.key").read_bytes() == (bundle / "device.key").read_bytes()
     assert mode_of(etc / "device.key") == 0o600
-    assert mode_of(etc / "terminal.toml") == 0o640
+    assert mode_of(etc / "fmd-terminal.toml") == 0o640
     assert mode_of(etc) == 0o750
     assert (root / "etc/systemd/system/fmd-terminal.service").read_bytes() == (
         ROOT / "device/system/fmd-terminal.service").read_bytes()
@@ -78,7 +78,7 @@ def test_bundle_on_the_boot_partition_is_taken_and_its_key_removed(tmp_path, bun
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "root/etc/fmd-terminal/device.key").read_bytes() == key
     assert not (boot / "device.key").exists()
-    assert (boot / "terminal.toml").exists()
+    assert (boot / "fmd-terminal.toml").exists()
 
 
 def test_no_start_inside_an_image_build(tmp_path, bundle):
@@ -93,7 +93,7 @@ def test_a_directory_without_terminal_toml_is_refused(tmp_path):
     empty.mkdir()
     result, commands = run_install(tmp_path, empty)
     assert result.returncode == 1
-    assert "has no terminal.toml" in result.stderr
+    assert "has no fmd-terminal.toml" in result.stderr
     assert commands == []
 
 

@@ -43,7 +43,7 @@ def test_fresh_key_and_csr(provision, tmp_path):
     run = provision("new-device", "--out", out, "--device-id", "pharm-01", "--service", SERVICE,
                     "--organization", "Pharmacie du Port", "--country", "fr")
     assert run.code == 0, run.err
-    assert sorted(p.name for p in out.iterdir()) == ["device.csr", "device.key", "terminal.toml"]
+    assert sorted(p.name for p in out.iterdir()) == ["device.csr", "device.key", "fmd-terminal.toml"]
     assert mode_of(out / "device.key") == 0o600
     assert mode_of(out) == 0o700
     key = serialization.load_pem_private_key((out / "device.key").read_bytes(), password=None)
@@ -54,7 +54,7 @@ def test_fresh_key_and_csr(provision, tmp_path):
     # the key never reaches the terminal's output
     assert "PRIVATE KEY" not in run.out + run.err
     # the terminal itself accepts the configuration
-    loaded = terminal_config.load(str(out / "terminal.toml")).validate()
+    loaded = terminal_config.load(str(out / "fmd-terminal.toml")).validate()
     assert loaded.service == SERVICE
     assert loaded.client_id == "pharm-01"
     assert loaded.client_key == "/etc/fmd-terminal/device.key"
@@ -77,13 +77,13 @@ def test_imported_certificate(provision, tmp_path):
                     "--cert", cert, "--key", key, "--ca", cert, "--secrets", secrets, "--lang", "de",
                     "--scanner", "serial:///dev/fmd-scanner-serial")
     assert run.code == 0, run.err
-    assert sorted(p.name for p in out.iterdir()) == ["ca.crt", "device.crt", "device.key", "secrets.toml",
-                                                      "terminal.toml"]
+    assert sorted(p.name for p in out.iterdir()) == ["ca.crt", "device.crt", "device.key", "fmd-terminal.toml",
+                                                      "secrets.toml"]
     assert (out / "device.key").read_bytes() == key.read_bytes()
     assert mode_of(out / "device.key") == 0o600
     assert mode_of(out / "secrets.toml") == 0o600
     assert "s3cret-value" not in run.out + run.err
-    text = (out / "terminal.toml").read_text()
+    text = (out / "fmd-terminal.toml").read_text()
     assert "s3cret" not in text
     assert 'scanner = "serial:///dev/fmd-scanner-serial"' in text
     assert 'ca_bundle = "/etc/fmd-terminal/ca.crt"' in text
@@ -149,3 +149,16 @@ def test_existing_bundle_needs_force(provision, tmp_path):
     assert provision("new-device", "--out", out, "--device-id", "a", "--service", SERVICE, "--force").code == 0
     assert (out / "device.key").read_bytes() != first_key
     assert sorted(os.listdir(tmp_path)) == ["bundle"]
+
+
+def test_default_device_urls_name_schemes_the_terminal_knows():
+    from fmd_provision.bundle import DEFAULT_DEVICES
+    from fmd_terminal.indicators.factory import INDICATORS
+    from fmd_terminal.outbox.factory import OUTBOXES
+    from fmd_terminal.scanners.factory import SCHEMES
+    from fmd_terminal.screens.factory import SCREENS
+    from fmd_terminal.urls import scheme_of
+
+    tables = {"scanner": SCHEMES, "screen": SCREENS, "indicators": INDICATORS, "outbox": OUTBOXES}
+    for port, url in DEFAULT_DEVICES.items():
+        assert scheme_of(url) in tables[port], (port, url)

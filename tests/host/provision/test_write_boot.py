@@ -85,7 +85,7 @@ def test_partition_image(provision, tmp_path, ssh_key, bundle, wifi_password):
                     "--wifi-ssid", "Pharmacie", "--wifi-password-file", wifi_password, "--wifi-country", "fr")
     assert run.code == 0, run.err
     files = read_fat(image)
-    assert sorted(files) == ["/fmd/device.csr", "/fmd/device.key", "/fmd/terminal.toml", "/meta-data",
+    assert sorted(files) == ["/fmd/device.csr", "/fmd/device.key", "/fmd/fmd-terminal.toml", "/meta-data",
                              "/network-config", "/user-data"]
     assert files["/fmd/device.key"] == (bundle / "device.key").read_bytes()
     user_data = files["/user-data"].decode()
