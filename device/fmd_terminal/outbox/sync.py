@@ -333,6 +333,7 @@ class SyncWorker:
             if self.breaker.on_success(after):
                 open_for = self.breaker.closed_after_ns(after)
                 self.events.append(("breaker", "closed"))
+                self.not_before_ns = 0  # the probes showed the service back: the outage's backoff is over
                 if open_for >= 60 * SECOND_NS:  # randomised start after an outage (section 6.2)
                     self.backlog_not_before_ns = after + _ns(self.rng.uniform(0, self.settings.start_jitter_s))
             return 0.0
