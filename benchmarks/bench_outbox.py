@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import os
 import sqlite3
-import statistics
 import sys
 import tempfile
 import time
@@ -42,7 +41,7 @@ def raw_commit_latencies(path: str, n: int) -> list[float]:
     db.execute("PRAGMA synchronous = FULL")
     db.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, payload TEXT)")
     out = []
-    for i in range(n):
+    for _ in range(n):
         start = time.perf_counter()
         db.execute("BEGIN IMMEDIATE")
         db.execute("INSERT INTO t (payload) VALUES (?)", ("x" * 200,))
