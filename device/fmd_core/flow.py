@@ -39,7 +39,7 @@ RECORD = "record"  # payload: RecordRequest
 SEND = "send"  # payload: the op seq to send live
 
 # Message ids of the notices (non-verdict screens) the flow shows.
-NOTICE_IDS = ("ready", "checking", "mode_switched", "unknown_mode", "scanner_fault")
+NOTICE_IDS = ("ready", "checking", "mode_switched", "unknown_mode", "scanner_fault", "restart_list")
 
 # A scan longer than this is keystroke garbage: not even decoded (a Data Matrix holds < 2,400 chars).
 MAX_SCAN_CHARS = 2400
@@ -80,14 +80,15 @@ class Notice:
     "working", "mode_changed", "fault") or None (all off); never a verdict light.
     """
 
-    __slots__ = ("message_id", "mode", "busy", "detail", "signal")
+    __slots__ = ("message_id", "mode", "busy", "detail", "signal", "items")
 
-    def __init__(self, message_id, mode, busy=False, detail="", signal=None):
+    def __init__(self, message_id, mode, busy=False, detail="", signal=None, items=()):
         self.message_id = message_id
         self.mode = mode
         self.busy = busy
         self.detail = detail
         self.signal = signal
+        self.items = tuple(items)  # restart list: (kind, product_code, serial, state) per op
 
     def __repr__(self):
         return "Notice(%r, mode=%r, busy=%r)" % (self.message_id, self.mode, self.busy)
@@ -103,11 +104,36 @@ class Verdict:
              "since_wall_ns" (local refusals), "description", "product_name", "alert_id", "kind"
     """
 
-    __slots__ = ("event", "seq", "mode", "raw", "pack", "decode_error", "outcome", "light",
-                 "message_id", "service_code", "alert_code", "details", "recorded")
+    __slots__ = (
+        "event",
+        "seq",
+        "mode",
+        "raw",
+        "pack",
+        "decode_error",
+        "outcome",
+        "light",
+        "message_id",
+        "service_code",
+        "alert_code",
+        "details",
+        "recorded",
+    )
 
-    def __init__(self, event, seq, mode, raw, pack, decode_error, outcome, service_code=None,
-                 alert_code=None, details=None, recorded=False):
+    def __init__(
+        self,
+        event,
+        seq,
+        mode,
+        raw,
+        pack,
+        decode_error,
+        outcome,
+        service_code=None,
+        alert_code=None,
+        details=None,
+        recorded=False,
+    ):
         self.event = event
         self.seq = seq
         self.mode = mode
@@ -123,7 +149,13 @@ class Verdict:
         self.recorded = recorded
 
     def __repr__(self):
-        return "Verdict(%r, seq=%r, %r, %r, %r)" % (self.event, self.seq, self.outcome, self.light, self.message_id)
+        return "Verdict(%r, seq=%r, %r, %r, %r)" % (
+            self.event,
+            self.seq,
+            self.outcome,
+            self.light,
+            self.message_id,
+        )
 
 
 class _Scan:
@@ -150,15 +182,28 @@ def _default_decode():
 def pack_ref_of(result, entry_mode="non-manual"):
     """The service's view of a decoded pack identifier (raw YYMMDD expiry: PACK-CODES.md)."""
     nhrn = result.nhrn
-    return PackRef(result.product_code_scheme, result.product_code, result.serial, result.batch,
-                   result.expiry_raw, nhrn["value"] if nhrn else None, entry_mode)
+    return PackRef(
+        result.product_code_scheme,
+        result.product_code,
+        result.serial,
+        result.batch,
+        result.expiry_raw,
+        nhrn["value"] if nhrn else None,
+        entry_mode,
+    )
 
 
 class Flow:
     """The terminal's state between events. One scan at a time (the scanner is read in one loop)."""
 
-    def __init__(self, mode=DEFAULT_MODE, decode=None, substitutes=None, duplicate_window_ms=10000,
-                 result_hold_ms=15000):
+    def __init__(
+        self,
+        mode=DEFAULT_MODE,
+        decode=None,
+        substitutes=None,
+        duplicate_window_ms=10000,
+        result_hold_ms=15000,
+    ):
         if mode not in MODES:
             raise ValueError("unknown mode %r: expected one of %s" % (mode, ", ".join(MODES)))
         self.mode = mode
@@ -176,12 +221,23 @@ class Flow:
 
     # -- events --------------------------------------------------------------------------------
 
-    def start(self, now_ms):
+    def start(self, now_ms, recent=()):
+        """Start-up. ``recent``: the last ops recorded before a restart, newest first, as
+        (kind, product_code, serial, state); shown until the next scan or the hold time ends, since a
+        kill during COMMIT can leave an op recorded whose result was never shown (OFFLINE-QUEUE.md 5.3).
+        """
+        if recent:
+            self._shown_at = now_ms
+            return [Effect(SCREEN, Notice("restart_list", self.mode, signal="ready", items=recent))]
         return [Effect(SCREEN, Notice("ready", self.mode, signal="ready"))]
 
     def switch_mode(self, mode, now_ms):
         if mode not in MODES:
-            return [Effect(SCREEN, Notice("unknown_mode", self.mode, detail=str(mode)[:_RAW_SHOWN], signal="fault"))]
+            return [
+                Effect(
+                    SCREEN, Notice("unknown_mode", self.mode, detail=str(mode)[:_RAW_SHOWN], signal="fault")
+                )
+            ]
         self.mode = mode
         self._shown_at = None
         return [Effect(SCREEN, Notice("mode_switched", mode, signal="mode_changed"))]
@@ -215,7 +271,9 @@ class Flow:
         pack = result.as_dict()
         if not result.is_pack_identifier:
             self._failures = 0
-            outcome = outcomes.of_linear_code() if result.scheme == "linear" else outcomes.Outcome("not_a_pack")
+            outcome = (
+                outcomes.of_linear_code() if result.scheme == "linear" else outcomes.Outcome("not_a_pack")
+            )
             return self._show(Verdict("scan", seq, self.mode, text, pack, None, outcome), now_ms)
         self._failures = 0
         ref = pack_ref_of(result)
@@ -246,7 +304,10 @@ class Flow:
         elif scan.kind == "undo_dispense":
             self._dispensed.discard(scan.ref.pack_key)
         self._current = scan
-        return [Effect(SCREEN, Notice("checking", scan.mode, busy=True, signal="working")), Effect(SEND, op_seq)]
+        return [
+            Effect(SCREEN, Notice("checking", scan.mode, busy=True, signal="working")),
+            Effect(SEND, op_seq),
+        ]
 
     def record_failed(self, now_ms):
         scan = self._take_current()
@@ -295,9 +356,18 @@ class Flow:
             return []
         if scan is not None and scan.expired and outcome.light == outcomes.GREEN:
             outcome = outcomes.Outcome("expired", None, "expired_by_date")
-        verdict = Verdict("resolved", seq, scan.mode if scan else self.mode, scan.raw if scan else None,
-                          scan.pack if scan else None, None, outcome, *_codes(answer),
-                          details=_answer_details(answer, kind), recorded=True)
+        verdict = Verdict(
+            "resolved",
+            seq,
+            scan.mode if scan else self.mode,
+            scan.raw if scan else None,
+            scan.pack if scan else None,
+            None,
+            outcome,
+            *_codes(answer),
+            details=_answer_details(answer, kind),
+            recorded=True,
+        )
         if scan is not None:
             self._recent[(scan.mode, key)] = (verdict, now_ms)
         return self._show(verdict, now_ms)
@@ -325,16 +395,37 @@ class Flow:
         outcome = outcomes.Outcome("duplicate_scan", earlier.light, "duplicate_scan")
         details = dict(earlier.details)
         details["earlier"] = earlier.message_id
-        verdict = Verdict("scan", earlier.seq if earlier.recorded else seq, self.mode, text, pack, None,
-                          outcome, earlier.service_code, earlier.alert_code, details, earlier.recorded)
+        verdict = Verdict(
+            "scan",
+            earlier.seq if earlier.recorded else seq,
+            self.mode,
+            text,
+            pack,
+            None,
+            outcome,
+            earlier.service_code,
+            earlier.alert_code,
+            details,
+            earlier.recorded,
+        )
         return self._show(verdict, now_ms)
 
     def _finish(self, scan, outcome, now_ms, answer=None, details=None, recorded=False):
         merged = _answer_details(answer, scan.kind)
         if details:
             merged.update(details)
-        verdict = Verdict("scan", scan.seq, scan.mode, scan.raw, scan.pack, None, outcome, *_codes(answer),
-                          details=merged, recorded=recorded)
+        verdict = Verdict(
+            "scan",
+            scan.seq,
+            scan.mode,
+            scan.raw,
+            scan.pack,
+            None,
+            outcome,
+            *_codes(answer),
+            details=merged,
+            recorded=recorded,
+        )
         self._recent[(scan.mode, scan.ref.pack_key)] = (verdict, now_ms)
         return self._show(verdict, now_ms)
 

@@ -88,7 +88,7 @@ class Terminal:
     # -- the loop ------------------------------------------------------------------------------
 
     def start(self) -> None:
-        self.apply(self.flow.start(self.clock()))
+        self.apply(self.flow.start(self.clock(), self._recent_ops()))
         self.notifier.ready()
         self.notifier.status(f"ready, mode {self.flow.mode}, {self._pending()} pending")
 
@@ -210,6 +210,18 @@ class Terminal:
             return None
         pack_view = view(pack_key)
         return bool(pack_view is not None and pack_view.dispense_seq is not None)
+
+    def _recent_ops(self, n: int = 5) -> list[tuple[str, str, str, str]]:
+        """The last ops recorded before this start (OFFLINE-QUEUE.md 5.3), newest first."""
+        try:
+            ops = self.outbox.recent(n)
+        except StorageError as error:
+            log.error("cannot list the last ops: %s", error)
+            return []
+        for op in ops:
+            log.info("before the restart: seq=%s %s %s/…%s %s", op.seq, op.kind, op.pack.product_code,
+                     op.pack.serial[-4:], op.state)
+        return [(op.kind, op.pack.product_code, op.pack.serial, op.state) for op in ops]
 
     def _pending(self) -> int:
         try:

@@ -56,8 +56,14 @@ class Presenter:
 
     def notice(self, notice: Notice, pending: int = 0) -> ScreenModel:
         lines = [_cut(notice.detail)] if notice.detail else []
+        lines += [_cut(self.restart_item(*item)) for item in notice.items[:MAX_LINES]]
         return ScreenModel(light=None, headline=self.t(notice.message_id), lines=lines,
                            mode=self.mode_label(notice.mode), badge=self.badge(pending), busy=notice.busy)
+
+    def restart_item(self, kind: str, product_code: str, serial: str, state: str) -> str:
+        """One op of the restart list: state first (what matters), serial tail, kind."""
+        mode = {"undo_dispense": "undo"}.get(kind, kind)
+        return f"{self.t('state.' + state)} {serial[-4:]} {self.mode_label(mode)}"
 
     def fault(self, mode: str) -> ScreenModel:
         """The neutral screen of the top-level loop after an unexpected error: no light, no verdict."""

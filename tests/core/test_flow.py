@@ -311,3 +311,11 @@ TABLE = _load_table()
 def test_flow_table_case(case):
     """The table MicroPython replays (tests/core/tables/flow_cases.py), here under CPython."""
     assert TABLE.check(case) is None
+
+
+def test_start_after_a_restart_lists_the_last_ops_then_returns_to_idle():
+    flow = F.Flow(result_hold_ms=60000)
+    (effect,) = flow.start(0, recent=[("dispense", "03400930012345", "SER0001", "uncertain")])
+    assert (effect.payload.message_id, effect.payload.items) == (
+        "restart_list", (("dispense", "03400930012345", "SER0001", "uncertain"),))
+    assert flow.tick(59999) == [] and flow.tick(60000)[0].payload.message_id == "ready"

@@ -194,3 +194,17 @@ def test_mode_button_presses_switch_mode_in_the_loop_thread(tmp_path):
 def test_end_of_script_ends_the_run(tmp_path, kind):
     rig = Rig([ScanEvent(kind)] + scans(pack_code()), ScriptedVerificationClient(default=success_answer), tmp_path)
     assert rig.run() == []
+
+
+def test_restart_lists_the_ops_recorded_before(tmp_path):
+    from fmd_terminal.outbox.factory import open_outbox
+
+    url = f"sqlite://{tmp_path / 'outbox.db'}"
+    first = Rig(scans(pack_code()), ScriptedVerificationClient(default=offline_answer), tmp_path,
+                outbox=open_outbox(url), live_deadline_s=0.2)
+    first.run()
+    (tmp_path / "again").mkdir()
+    again = Rig([], ScriptedVerificationClient(default=offline_answer), tmp_path / "again", outbox=open_outbox(url))
+    again.run()
+    listed = again.screen.models[0]
+    assert listed.headline == "Avant redémarrage :" and listed.lines == ("en file 0001 DÉLIVRER",)
