@@ -208,3 +208,26 @@ def test_restart_lists_the_ops_recorded_before(tmp_path):
     again.run()
     listed = again.screen.models[0]
     assert listed.headline == "Avant redémarrage :" and listed.lines == ("en file 0001 DÉLIVRER",)
+
+
+def test_slow_answer_is_shown_pending_then_resolved_in_the_journal(tmp_path):
+    import threading
+
+    release = threading.Event()
+
+    def slow_service(call):
+        if call.method == "change_state":
+            release.wait(30)  # the service answers only once the test lets it
+        return success_answer(call)
+
+    rig = Rig(scans(pack_code()), ScriptedVerificationClient(slow_service), tmp_path, live_deadline_s=0.2)
+    rig.terminal.start()
+    rig.terminal.step()
+    assert rig.terminal.shown[-1].outcome == "pending"
+    release.set()
+    rig.worker.close()  # joins the worker thread: the answer is settled and published
+    rig.terminal.collect_resolutions()
+    journal = rig.run()
+    assert [(e["event"], e["outcome"], e["light"]) for e in journal] == [
+        ("scan", "pending", "amber"), ("resolved", "decommissioned", "green")]
+    assert journal[0]["seq"] == journal[1]["seq"] and journal[1]["message"] == "Boîte désactivée"
