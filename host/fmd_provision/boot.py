@@ -51,6 +51,25 @@ SSH_KEY_TYPES = ("ssh-ed25519", "ssh-rsa", "ecdsa-sha2-", "sk-ssh-ed25519@openss
 ADMIN_GROUPS = "adm,sudo,dialout,input,gpio,i2c,netdev,plugdev,video"
 
 
+# Run once by cloud-init at first boot: the bundle goes to etc/fmd-terminal; secrets leave the FAT
+# partition (no permissions there); an installed terminal (image built with image-config) restarts
+# on its new identity. Without the terminal yet, `fmd-provision deploy` installs it later.
+_B = f"{BOOT_MOUNT_ON_PI}/{BUNDLE_DIR}"
+FIRST_BOOT_SCRIPT = (
+    f"[ -d {_B} ] || exit 0; "
+    "install -d -m 0750 /etc/fmd-terminal; "
+    "for f in device.key secrets.toml; do "
+    f"if [ -f {_B}/$f ]; then install -m 0600 {_B}/$f /etc/fmd-terminal/$f && rm -f {_B}/$f; fi; done; "
+    "for f in fmd-terminal.toml device.crt ca.crt; do "
+    f"if [ -f {_B}/$f ]; then install -m 0640 {_B}/$f /etc/fmd-terminal/$f; fi; done; "
+    "if id fmd >/dev/null 2>&1; then "
+    "chown -R root:fmd /etc/fmd-terminal; "
+    "for f in device.key secrets.toml device.crt ca.crt; do "
+    "if [ -f /etc/fmd-terminal/$f ]; then chown fmd:fmd /etc/fmd-terminal/$f; fi; done; "
+    "systemctl try-restart fmd-terminal.service; fi"
+)
+
+
 def wpa_psk(ssid: str, passphrase: str) -> str:
     """The 256-bit WPA pre-shared key of a passphrase, in hex (IEEE 802.11i-2004, H.4)."""
     if not 8 <= len(passphrase) <= 63 or any(not 32 <= ord(c) <= 126 for c in passphrase):
@@ -97,12 +116,6 @@ def cloud_init_files(
     ``wifi`` is ``(ssid, passphrase, country)``; the country is the regulatory domain (ISO 3166-1).
     """
     _check_hostname(hostname)
-    secrets_move = (
-        f"install -d -m 0750 /etc/fmd-terminal && for f in device.key secrets.toml; do "
-        f"if [ -f {BOOT_MOUNT_ON_PI}/{BUNDLE_DIR}/$f ]; then "
-        f"install -m 0600 {BOOT_MOUNT_ON_PI}/{BUNDLE_DIR}/$f /etc/fmd-terminal/$f && "
-        f"rm -f {BOOT_MOUNT_ON_PI}/{BUNDLE_DIR}/$f; fi; done"
-    )
     user_data = {
         "hostname": hostname,
         "manage_etc_hosts": True,
@@ -120,7 +133,7 @@ def cloud_init_files(
         "ssh_pwauth": False,
         "enable_ssh": True,
         "rpi": {"interfaces": {"i2c": True}},
-        "runcmd": [["sh", "-c", secrets_move]],
+        "runcmd": [["sh", "-c", FIRST_BOOT_SCRIPT]],
     }
     network: dict[str, object] = {
         "version": 2,
@@ -235,6 +248,10 @@ def write_to_image(image: Path, files: dict[str, bytes], bundle: dict[str, tuple
         fat = PyFatFS(temporary, offset=offset)
         try:
             for name, data in files.items():
+                # remove first: pyfatfs 1.1 corrupts the cluster chain when it overwrites a file
+                # of more than one cluster in place ("FREE_CLUSTER mark found in FAT cluster chain")
+                if fat.exists("/" + name):
+                    fat.remove("/" + name)
                 fat.writebytes("/" + name, data)
             if bundle:
                 if fat.exists("/" + BUNDLE_DIR):

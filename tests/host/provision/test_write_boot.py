@@ -95,7 +95,7 @@ def test_partition_image(provision, tmp_path, ssh_key, bundle, wifi_password):
     assert config["ssh_pwauth"] is False
     assert config["users"][0]["ssh_authorized_keys"] == [ssh_key.read_text().strip()]
     assert config["users"][0]["lock_passwd"] is True
-    assert "/boot/firmware/fmd/$f /etc/fmd-terminal/$f" in config["runcmd"][0][2]
+    assert config["runcmd"] == [["sh", "-c", boot.FIRST_BOOT_SCRIPT]]
     network = yaml.safe_load(files["/network-config"])["network"]
     assert network["version"] == 2
     wlan = network["wifis"]["wlan0"]
@@ -117,9 +117,13 @@ def test_new_settings_replace_the_old_and_change_the_instance_id(provision, tmp_
     second_bundle = tmp_path / "other"
     new_device(second_bundle, "pharm-02", "https://mvs.example.test")
     (second_bundle / "device.csr").unlink()
-    assert provision("write-boot", image, "--hostname", "fmd-02", "--ssh-key", ssh_key,
+    many_keys = tmp_path / "team.pub"  # a user-data of several clusters replaces a smaller one
+    many_keys.write_text(ssh_key.read_text() * 60)
+    assert provision("write-boot", image, "--hostname", "fmd-02", "--ssh-key", many_keys,
                      "--bundle", second_bundle).code == 0
     second = read_fat(image)
+    assert len(second["/user-data"]) > 4096
+    assert len(yaml.safe_load(second["/user-data"])["users"][0]["ssh_authorized_keys"]) == 60
     assert "/fmd/device.csr" not in second
     assert second["/fmd/device.key"] == (second_bundle / "device.key").read_bytes()
     assert yaml.safe_load(second["/meta-data"])["instance-id"] != yaml.safe_load(first["/meta-data"])["instance-id"]
@@ -147,11 +151,12 @@ def test_mkfs_fat_image_stays_consistent_for_fsck(provision, tmp_path, ssh_key, 
     with open(image, "wb") as handle:
         handle.truncate(64 * MIB)
     subprocess.run(["mkfs.fat", "-F", "32", "-n", "BOOTFS", str(image)], check=True, capture_output=True)
-    run = provision("write-boot", image, "--hostname", "fmd-04", "--ssh-key", ssh_key, "--bundle", bundle)
-    assert run.code == 0, run.err
+    for hostname in ("fmd-04", "fmd-05"):  # a rewrite keeps the file system consistent too
+        run = provision("write-boot", image, "--hostname", hostname, "--ssh-key", ssh_key, "--bundle", bundle)
+        assert run.code == 0, run.err
     check = subprocess.run(["fsck.fat", "-n", str(image)], capture_output=True, text=True)
     assert check.returncode == 0, check.stdout + check.stderr
-    assert yaml.safe_load(read_fat(image)["/user-data"])["hostname"] == "fmd-04"
+    assert yaml.safe_load(read_fat(image)["/user-data"])["hostname"] == "fmd-05"
 
 
 def test_not_fat_is_refused_and_left_alone(provision, tmp_path, ssh_key):
