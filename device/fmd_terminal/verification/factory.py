@@ -3,7 +3,7 @@
 | Scheme | Client |
 |---|---|
 | ``https://host[:port][/base]`` (``http://`` on loopback for tests) | ``rest.HTTPVerificationClient`` (section 7) |
-| ``nmvs-soap+https://host[:port]/path`` | ``soap.SOAPVerificationClient`` (section 2, the blueprint family) |
+| ``nmvs-soap+https://host[:port]/path[?user=USER_ID]`` | ``soap.SOAPVerificationClient`` (section 2, the blueprint family; client certificate required) |
 | ``scripted://offline``, ``scripted://success`` | ``scripted.ScriptedVerificationClient`` |
 
 Credentials come from the configuration (environment ``FMD_CLIENT_ID`` / ``FMD_CLIENT_SECRET``);
@@ -15,12 +15,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from typing import Any
-from urllib.parse import SplitResult
+from urllib.parse import SplitResult, parse_qs
 
 from fmd_terminal.errors import ConfigError
 from fmd_terminal.urls import open_by_scheme
 from fmd_terminal.verification.rest import HTTPVerificationClient
 from fmd_terminal.verification.scripted import ScriptedVerificationClient, offline_answer, success_answer
+from fmd_terminal.verification.soap import SOAPVerificationClient
 from fmd_terminal.verification.transport import Timeouts
 
 _SCRIPTED_DEFAULTS = {"offline": offline_answer, "": offline_answer, "success": success_answer}
@@ -40,6 +41,19 @@ def _open_rest(url: SplitResult, *, client_id: str | None = None, client_secret:
     return HTTPVerificationClient(url.geturl(), client_id=client_id, client_secret=client_secret, **options)
 
 
+def _open_soap(url: SplitResult, *, client_id: str | None = None, client_secret: str | None = None,
+               client_cert: str | None = None, **options: Any) -> SOAPVerificationClient:
+    """``nmvs-soap+https://host[:port]/path[?user=USER_ID]``: mutual TLS is required by the blueprint."""
+    client_id, client_secret = _require_credentials(url, client_id, client_secret)
+    if not client_cert:
+        raise ConfigError(f"service URL {url.geturl()!r} needs mutual TLS: set [service] client_cert "
+                          "(and client_key) to the certificate the national system issued")
+    users = parse_qs(url.query).get("user")
+    user = users[0] if users else None
+    return SOAPVerificationClient(f"https://{url.netloc}{url.path}", login_id=client_id, password=client_secret,
+                                  user_id=user, client_cert=client_cert, **options)
+
+
 def _open_scripted(url: SplitResult, **_ignored: Any) -> ScriptedVerificationClient:
     name = (url.netloc or url.path).strip("/")
     default = _SCRIPTED_DEFAULTS.get(name)
@@ -52,6 +66,7 @@ def _open_scripted(url: SplitResult, **_ignored: Any) -> ScriptedVerificationCli
 SCHEMES: dict[str, Callable[..., Any]] = {
     "http": _open_rest,
     "https": _open_rest,
+    "nmvs-soap+https": _open_soap,
     "scripted": _open_scripted,
 }
 

@@ -193,8 +193,15 @@ class HTTPVerificationClient:
                         for item in items]
 
     def ping(self) -> ServiceAnswer:
-        """``GET /ping`` (s. 7.3): a read-only probe, token included, for the breaker's half-open state."""
-        return self._call("GET", "/ping", entry_mode=_NON_MANUAL)[0]
+        """``GET /ping`` (s. 7.3): a read-only probe, token included, for the breaker's half-open state.
+
+        ``200 {"status": "ok"}`` carries no return code; it is reported as ``NMVS_SUCCESS`` so that the
+        outbox classifies it as a success, as it does the SOAP ping's explicit return code.
+        """
+        answer, body = self._call("GET", "/ping", entry_mode=_NON_MANUAL)
+        if answer.http_status == 200 and body is not None and body.get("status") == "ok" and not answer.operation_code:
+            return ServiceAnswer(**dict(answer.as_dict(), operation_code="NMVS_SUCCESS", detail="ping: ok"))
+        return answer
 
     def close(self) -> None:
         self._transport.close()
