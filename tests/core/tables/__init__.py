@@ -10,6 +10,8 @@ The convention (ARCHITECTURE.md, "Tests": tables over prose), one module per tab
 The module must import on CPython and on the MicroPython unix port: import only ``fmd_core`` and
 other modules of this folder, no pytest, no ``typing``/``re``/``dataclasses`` (the portable core's
 rules). ``tests/core/micropython_run.py`` discovers every ``tests/core/tables/*.py`` (except this
-file), runs ``check`` over ``CASES`` under ``micropython`` against the ``mpy-cross``-compiled core,
-and ``tests/core/test_tables.py`` does the same under CPython with one pytest item per case.
+file) and runs ``check`` over ``CASES`` under ``micropython`` against the ``mpy-cross``-compiled core
+(``make test`` runs it first). Under CPython each table has a pytest file that loads it by path and
+parametrizes ``check`` over ``CASES``, one item per case (e.g. ``tests/core/test_pack_codes.py``).
+Adding a table is adding a module here: the MicroPython run picks it up without further change.
 """
