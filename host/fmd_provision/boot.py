@@ -38,7 +38,7 @@ from typing import BinaryIO
 
 from fmd_provision.bundle import read_bundle
 from fmd_provision.errors import InputError, TargetError
-from fmd_provision.files import read_input_file, read_private_key_file, write_atomic
+from fmd_provision.files import read_input_file, read_private_key_file, write_atomic, write_directory
 
 log = logging.getLogger(__name__)
 
@@ -299,29 +299,15 @@ def _remove(path: str) -> None:
 
 
 def write_to_directory(directory: Path, files: dict[str, bytes], bundle: dict[str, tuple[bytes, int]]) -> None:
-    """Each file through a temporary name; ``fmd/`` built beside the old one and swapped in."""
+    """Each file through a temporary name; ``fmd/`` built beside the old one and swapped in.
+
+    Modes are left alone: FAT has no permissions (and chmod there may fail with EPERM).
+    """
     for name, data in files.items():
-        write_atomic(directory / name, data)
-    if not bundle:
-        return
-    target = directory / BUNDLE_DIR
-    try:
-        staging = Path(tempfile.mkdtemp(prefix=".fmd.", dir=directory))
-    except OSError as error:
-        raise TargetError(f"cannot write in {str(directory)!r}: {error.strerror}") from None
-    try:
-        for name, (data, mode) in bundle.items():
-            write_atomic(staging / name, data, mode)
-        old = None
-        if target.exists():
-            old = Path(tempfile.mkdtemp(prefix=".fmd.old.", dir=directory))
-            os.replace(target, old / BUNDLE_DIR)
-        os.replace(staging, target)
-    except OSError as error:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise TargetError(f"cannot write {str(target)!r}: {error.strerror}") from None
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+        write_atomic(directory / name, data, None)
+    if bundle:
+        write_directory(directory / BUNDLE_DIR, {name: (data, None) for name, (data, _mode) in bundle.items()},
+                        mode=None)
 
 
 def write_boot(

@@ -18,14 +18,11 @@ the key readable by the service user only.
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 import tomllib
 from pathlib import Path
 
 from fmd_provision.errors import InputError, TargetError
-from fmd_provision.files import PRIVATE, PUBLIC, read_input_file, read_private_key_file, write_atomic
+from fmd_provision.files import PRIVATE, PUBLIC, read_input_file, read_private_key_file, write_directory
 
 INSTALLED_DIR = "/etc/fmd-terminal"
 STATE_DIR = "/var/lib/fmd-terminal"
@@ -203,35 +200,8 @@ def new_device(
         device_id, service_url, lang, chosen, ca is not None, secrets is not None
     )
     files[CONFIG_NAME] = (config.encode("utf-8"), PUBLIC)
-    _write_directory(out, files)
+    write_directory(out, dict(files))
     return sorted(files)
-
-
-def _write_directory(out: Path, files: dict[str, tuple[bytes, int]]) -> None:
-    """Build the bundle beside ``out`` and rename it into place (the old one is removed after)."""
-    parent = out.resolve().parent
-    if not parent.is_dir():
-        raise TargetError(f"cannot create {str(out)!r}: {str(parent)!r} is not a directory")
-    try:
-        staging = Path(tempfile.mkdtemp(prefix="." + out.name + ".", dir=parent))
-    except OSError as error:
-        raise TargetError(f"cannot write in {str(parent)!r}: {error.strerror}") from None
-    old = None
-    try:
-        for name, (data, mode) in files.items():
-            write_atomic(staging / name, data, mode)
-        if out.exists():
-            old = Path(tempfile.mkdtemp(prefix="." + out.name + ".old.", dir=parent))
-            os.replace(out, old / "bundle")
-        os.replace(staging, out)
-    except OSError as error:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise TargetError(f"cannot write bundle {str(out)!r}: {error.strerror}") from None
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
 
 
 def read_bundle(path: Path) -> dict[str, tuple[bytes, int]]:

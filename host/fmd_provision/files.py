@@ -8,6 +8,7 @@ keys are created with mode 0600 from the start, never widened afterwards.
 from __future__ import annotations
 
 import os
+import shutil
 import stat
 import tempfile
 from pathlib import Path
@@ -18,8 +19,11 @@ PRIVATE = 0o600
 PUBLIC = 0o644
 
 
-def write_atomic(path: Path, data: bytes, mode: int = PUBLIC) -> None:
-    """Write ``data`` to ``path`` through a temporary file and a rename, with ``mode``."""
+def write_atomic(path: Path, data: bytes, mode: int | None = PUBLIC) -> None:
+    """Write ``data`` to ``path`` through a temporary file and a rename, with ``mode``.
+
+    ``mode=None`` leaves the mode alone: on FAT, chmod can fail with EPERM and means nothing.
+    """
     path = Path(path)
     try:
         fd, temporary = tempfile.mkstemp(prefix="." + path.name + ".", suffix=".tmp", dir=path.parent)
@@ -27,7 +31,8 @@ def write_atomic(path: Path, data: bytes, mode: int = PUBLIC) -> None:
         raise TargetError(f"cannot write in {str(path.parent)!r}: {error.strerror}") from None
     try:
         with os.fdopen(fd, "wb") as handle:
-            os.fchmod(handle.fileno(), mode)
+            if mode is not None:
+                os.fchmod(handle.fileno(), mode)
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
@@ -77,3 +82,37 @@ def read_input_file(path: Path, what: str) -> bytes:
         raise InputError(f"{what} {str(path)!r} is a directory, expected a file") from None
     except OSError as error:
         raise InputError(f"cannot read {what} {str(path)!r}: {error.strerror}") from None
+
+
+def write_directory(out: Path, files: dict[str, tuple[bytes, int | None]], mode: int | None = 0o700) -> None:
+    """Build directory ``out`` (``files``: relative name -> data and mode) beside it, then swap it in.
+
+    The old directory, if any, is renamed away first and removed last, so ``out`` is at every moment
+    either the old one or the complete new one.
+    """
+    out = Path(out)
+    parent = out.absolute().parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix="." + out.name + ".", dir=parent))
+    except OSError as error:
+        raise TargetError(f"cannot write in {str(parent)!r}: {error.strerror}") from None
+    old = None
+    try:
+        for name, (data, file_mode) in files.items():
+            (staging / name).parent.mkdir(parents=True, exist_ok=True)
+            write_atomic(staging / name, data, file_mode)
+        if mode is not None:
+            staging.chmod(mode)
+        if out.exists():
+            old = Path(tempfile.mkdtemp(prefix="." + out.name + ".old.", dir=parent))
+            os.replace(out, old / out.name)
+        os.replace(staging, out)
+    except OSError as error:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise TargetError(f"cannot write {str(out)!r}: {error.strerror}") from None
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)

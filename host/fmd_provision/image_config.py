@@ -18,14 +18,11 @@ written whole (temporary name, then rename); the directory is built beside its t
 from __future__ import annotations
 
 import argparse
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 from fmd_provision.deploy import default_source, source_archive
 from fmd_provision.errors import TargetError
-from fmd_provision.files import write_atomic
+from fmd_provision.files import write_directory
 
 TARBALL = "fmd-terminal-src.tar.gz"
 EXECUTABLE = 0o755
@@ -113,30 +110,7 @@ def image_config(out: Path, source: Path | None = None) -> list[str]:
     }
     if out.exists() and any(out.iterdir()) and not (out / TARBALL).is_file():
         raise TargetError(f"{str(out)!r} is not empty and was not made by image-config: refusing to replace it")
-    parent = out.resolve().parent
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise TargetError(f"cannot create {str(parent)!r}: {error.strerror}") from None
-    staging = Path(tempfile.mkdtemp(prefix="." + out.name + ".", dir=parent))
-    old = None
-    try:
-        for name, (data, mode) in files.items():
-            (staging / name).parent.mkdir(parents=True, exist_ok=True)
-            write_atomic(staging / name, data, mode)
-        staging.chmod(0o755)
-        if out.exists():
-            old = Path(tempfile.mkdtemp(prefix="." + out.name + ".old.", dir=parent))
-            os.replace(out, old / "previous")
-        os.replace(staging, out)
-    except OSError as error:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise TargetError(f"cannot write {str(out)!r}: {error.strerror}") from None
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+    write_directory(out, dict(files), mode=0o755)
     return sorted(files)
 
 
