@@ -36,6 +36,7 @@ from fmd_simulator.engine import (
     record_error,
     state_of,
 )
+from fmd_simulator.errors import StoreError
 from fmd_simulator.faults import Faults
 from fmd_simulator.openapi import openapi_document
 
@@ -74,7 +75,7 @@ def drop_connection(send: Send) -> None:
     uvicorn's ``send`` is a bound method of its per-request cycle, which holds the transport. Marking the
     cycle disconnected stops uvicorn from answering 500 when the application returns without a response.
     """
-    cycle = getattr(send, "__self__", None)
+    cycle = getattr(getattr(send, "raw", send), "__self__", None)
     transport = getattr(cycle, "transport", None)
     if transport is None:
         raise HTTPProblem(500, "NMVS_ERROR", "this server cannot drop connections")
@@ -163,6 +164,7 @@ class SimulatorApp:
         self.admin_token = admin_token
         self.tokens: dict[str, tuple[Client, float]] = {}
         self.bulk_tasks: set[asyncio.Task[None]] = set()
+        self.committed: asyncio.Future[None] | None = None
 
     # -- ASGI entry ---------------------------------------------------------------------------
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -173,8 +175,15 @@ class SimulatorApp:
             return
         headers = dict(scope["headers"])
         language = language_of(headers)
+
+        async def durable_send(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                await self.durable()
+            await send(message)
+
+        durable_send.raw = send  # type: ignore[attr-defined]  # for drop_connection
         try:
-            await self.route(scope, receive, send, headers, language)
+            await self.route(scope, receive, durable_send, headers, language)
         except HTTPProblem as problem:
             await respond(send, problem.status, problem_body(problem.code, problem.detail, language), problem.headers)
         except Dropped:
@@ -184,14 +193,49 @@ class SimulatorApp:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
+                self.start_group_commit()
                 for bulk_id in self.store.pending_bulks():
                     self.start_bulk(bulk_id)
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 for task in list(self.bulk_tasks):
                     task.cancel()
+                self.store.group_commit(None)
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+    # -- group commit ---------------------------------------------------------------------------
+    def start_group_commit(self) -> None:
+        """Share one SQLite commit among the requests of an event-loop tick (see ``Store.transaction``).
+
+        Every answer waits for the commit of its own work (``durable``), so nothing is acknowledged that a
+        crash could lose; under load, many requests share one WAL write.
+        """
+        loop = asyncio.get_running_loop()
+
+        def on_open() -> None:
+            self.committed = loop.create_future()
+            loop.call_soon(self.flush)
+
+        self.store.group_commit(on_open)
+
+    def flush(self) -> None:
+        committed = self.committed
+        try:
+            self.store.commit_group()
+        except StoreError as exc:
+            log.error("commit failed: %s", exc)
+            committed.set_exception(exc)
+            return
+        committed.set_result(None)
+
+    async def durable(self) -> None:
+        committed = self.committed
+        if committed is not None and not committed.done():
+            try:
+                await committed
+            except StoreError as exc:
+                raise HTTPProblem(500, "NMVS_ERROR", "storage failure; outcome unknown.") from exc
 
     async def route(self, scope: Scope, receive: Receive, send: Send, headers: dict[bytes, bytes],
                     language: str) -> None:
@@ -342,6 +386,7 @@ class SimulatorApp:
                     await asyncio.sleep(faults.settings["hangMs"] / 1000.0)
                 raise HTTPProblem(500, "NMVS_TI_TO_01", "outcome unknown.")
             if faults.chance("dropAfterApplyRate"):
+                await self.durable()
                 drop_connection(send)
         elif result.is_intermarket:
             await asyncio.sleep(faults.intermarket_seconds())

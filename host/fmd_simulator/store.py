@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -64,6 +64,8 @@ class Store:
 
     def __init__(self, path: str = ":memory:") -> None:
         self.path = path
+        self._on_group_open: Callable[[], None] | None = None
+        self._group_open = False
         try:
             self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
             self.db.execute("PRAGMA journal_mode=WAL")
@@ -78,12 +80,32 @@ class Store:
             raise StoreError(f"cannot open simulator database {path!r}: {exc}") from exc
 
     def close(self) -> None:
+        self.commit_group()
         self.db.close()
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One ``BEGIN IMMEDIATE`` ... ``COMMIT`` (rolled back on any error)."""
+        """One atomic unit of work: ``BEGIN IMMEDIATE`` ... ``COMMIT``, rolled back on any error.
+
+        With group commit on (``group_commit(on_open)``), the first unit opens a shared transaction and
+        calls ``on_open`` (the server schedules ``commit_group`` for the end of the event-loop tick); each
+        unit is then a SAVEPOINT inside it, so one failing request never undoes another's work.
+        """
         db = self.db
+        if self._on_group_open is not None and not self._group_open:
+            db.execute("BEGIN IMMEDIATE")
+            self._group_open = True
+            self._on_group_open()
+        if self._group_open:
+            db.execute("SAVEPOINT unit")
+            try:
+                yield db
+            except BaseException:
+                db.execute("ROLLBACK TO unit")
+                db.execute("RELEASE unit")
+                raise
+            db.execute("RELEASE unit")
+            return
         db.execute("BEGIN IMMEDIATE")
         try:
             yield db
@@ -91,6 +113,20 @@ class Store:
             db.execute("ROLLBACK")
             raise
         db.execute("COMMIT")
+
+    def group_commit(self, on_open: Callable[[], None] | None) -> None:
+        """Turn group commit on (``on_open`` is called when a shared transaction opens) or off (None)."""
+        self.commit_group()
+        self._on_group_open = on_open
+
+    def commit_group(self) -> None:
+        """Commit the shared transaction, if one is open (one WAL write for every request of the tick)."""
+        if self._group_open:
+            self._group_open = False
+            try:
+                self.db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                raise StoreError(f"cannot commit to {self.path!r}: {exc}") from exc
 
     # -- meta ---------------------------------------------------------------------------------
     def get_meta(self, key: str, default: Any = None) -> Any:

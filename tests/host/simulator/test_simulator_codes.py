@@ -99,9 +99,9 @@ def test_nc_pc_01_unknown_product_without_alert(sim, pharmacy, pack):
 
 
 def test_nc_pc_02_unknown_serial_alerts_a3(sim, pharmacy, pack):
-    status, body = pharmacy.verify(pack, serial=pack["serial"] + "Q")
+    status, body = pharmacy.verify(pack, serial="NoSuchSerial9")
     assert (status, body["operationCode"], body["alertCode"], body["state"]) == (200, "NMVS_NC_PC_02", "A3", "NotFound")
-    status, body = pharmacy.change(pack, "Supplied", serial=pack["serial"] + "Q")
+    status, body = pharmacy.change(pack, "Supplied", serial="NoSuchSerial9")
     assert (status, body["operationCode"], body["alertCode"]) == (409, "NMVS_NC_PC_02", "A3")
 
 
