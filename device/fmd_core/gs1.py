@@ -53,7 +53,8 @@ _TIME_LINTERS = {"hhmi": (24, 60), "hh": (24,), "mi": (60,), "ss": (60,)}
 
 
 def _build_rules():
-    """Per AI, precomputed at import: (fixed length or 0, components, only_x_max or 0, req, ex)."""
+    """Per AI, precomputed at import: (fixed length or 0, components, only_x_max or 0, req,
+    exclusive AIs, exclusive patterns with ``n``)."""
     rules = {}
     for ai, entry in AI_TABLE.items():
         predefined, _dl, components, req, ex, _dlpkey, _title = entry
@@ -61,7 +62,9 @@ def _build_rules():
         simple_x = 0
         if len(components) == 1 and components[0][0] == "X" and not components[0][4]:
             simple_x = components[0][2]
-        rules[ai] = (fixed, components, simple_x, req, ex)
+        exact = tuple(pattern for pattern in ex if pattern[-1] != "n")
+        wild = tuple(pattern for pattern in ex if pattern[-1] == "n")
+        rules[ai] = (fixed, components, simple_x, req, exact, wild)
     return rules
 
 
@@ -254,6 +257,10 @@ def _present(pattern: str, elements) -> bool:
     return False
 
 
+def _raise_exclusive(ai: str, other: str):
+    raise R.Rejection(R.INVALID_AI_COMBINATION, "AI (%s) may not appear with AI (%s)" % (ai, other))
+
+
 def check_combinations(elements) -> None:
     """``ex=`` (mutually exclusive AIs) then FMD completeness then ``req=`` (mandatory companions).
 
@@ -261,12 +268,14 @@ def check_combinations(elements) -> None:
     batch (10) and expiry (17) must all be present.
     """
     for ai in elements:
-        for pattern in RULES[ai][4]:
+        rule = RULES[ai]
+        for other in rule[4]:
+            if other in elements and other != ai:
+                _raise_exclusive(ai, other)
+        for pattern in rule[5]:
             for other in elements:
                 if other != ai and _matches(pattern, other):
-                    raise R.Rejection(
-                        R.INVALID_AI_COMBINATION, "AI (%s) may not appear with AI (%s)" % (ai, other)
-                    )
+                    _raise_exclusive(ai, other)
     for ai in (AI_GTIN, AI_SERIAL, AI_BATCH, AI_EXPIRY):
         if ai not in elements:
             raise R.Rejection(_MISSING[ai], "AI (%s) %s is missing" % (ai, AI_TABLE[ai][6]))
