@@ -3,8 +3,8 @@
 PACK-CODES.md, "Speed"; issue 2, "Performance". A fixed-seed mix of realistic codes: GS1 Data
 Matrix element strings (random AI order, with and without NHRN, French and German NTINs), GS1
 Digital Link URIs and IFA format 06 envelopes. For each code, the time per call is the mean of
-``--repeat`` calls; the figure is the median over the codes. The anchor is biip 5.2 on the same
-inputs in the same run (biip has no IFA parser: it returns an error result for those, which is timed
+``--repeat`` calls (the two decoders take turns code by code); the figure is the median over the
+codes. The anchor is biip 5.2 on the same inputs in the same run (biip has no IFA parser: it returns an error result for those, which is timed
 too). Then the same inputs under the MicroPython unix port (``micropython`` from the venv).
 
 Usage: ``python benchmarks/bench_decoder.py [--codes 1200] [--repeat 20]``.
@@ -105,15 +105,19 @@ def make_codes(count: int, seed: int = 20161) -> list[tuple[str, str]]:
     return codes
 
 
-def time_each(function, codes: list[str], repeat: int) -> list[float]:
-    """Microseconds per call for each code (mean of ``repeat`` calls)."""
+def time_each(functions, codes: list[str], repeat: int) -> list[list[float]]:
+    """Microseconds per call (mean of ``repeat`` calls) of each function on each code.
+
+    The functions take turns code by code, so a change in machine load hits both alike.
+    """
     clock = time.perf_counter
-    times = []
+    times: list[list[float]] = [[] for _ in functions]
     for raw in codes:
-        start = clock()
-        for _ in range(repeat):
-            function(raw)
-        times.append((clock() - start) / repeat * 1e6)
+        for function, sink in zip(functions, times, strict=True):
+            start = clock()
+            for _ in range(repeat):
+                function(raw)
+            sink.append((clock() - start) / repeat * 1e6)
     return times
 
 
@@ -166,8 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     for raw in codes[:50]:  # warm both up (imports, caches) before timing
         decode_scan(raw)
         biip_parse(raw)
-    ours = time_each(decode_scan, codes, args.repeat)
-    theirs = time_each(biip_parse, codes, args.repeat)
+    ours, theirs = time_each((decode_scan, biip_parse), codes, args.repeat)
     ours_median, theirs_median = statistics.median(ours), statistics.median(theirs)
     ratio = theirs_median / ours_median
 
