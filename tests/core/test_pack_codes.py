@@ -62,7 +62,7 @@ def test_check_reports_a_wrong_expectation():
 
 def test_encode_element_string_round_trips():
     raw = encode_element_string("04150037528643", "SER/1", "b-2", "280200", nhrn=("710", "03752864"))
-    assert raw == "]d20104150037528643172802001" + "0b-2\x1d21SER/1\x1d71003752864"
+    assert raw == "]d2" + "0104150037528643" + "17280200" + "10b-2\x1d" + "21SER/1\x1d" + "71003752864"
     result = decode_scan(raw)
     assert (result.product_code, result.serial, result.batch, result.expiry_raw, result.expiry) == (
         "04150037528643",
@@ -114,7 +114,7 @@ def test_ai_table_is_regenerated_identically():
     assert generate_ai_table.generate() == committed
 
 
-def test_ai_table_generator_check_mode_detects_a_change(tmp_path):
+def test_ai_table_generator_follows_a_dictionary_change(tmp_path):
     sys.path.insert(0, str(ROOT / "tools"))
     try:
         import generate_ai_table
@@ -128,6 +128,7 @@ def test_ai_table_generator_check_mode_detects_a_change(tmp_path):
     changed = generate_ai_table.generate(dictionary)
     assert "'21': (False, False, (('X', 1, 25, False, ()),)" in changed
     assert changed != (ROOT / "device" / "fmd_core" / "ai_table.py").read_text(encoding="utf-8")
+    assert generate_ai_table.main(["--check"]) == 0  # the committed table matches the committed dictionary
 
 
 def test_micropython_runner_passes_and_counts():
