@@ -28,7 +28,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         raise ConfigurationError("--faults must be a JSON object")
     app = build_app(db=args.db, clients=args.clients, market=args.market, seed_packs=args.seed_packs,
                     seed=args.seed, faults=faults, allow_reused_trx_ids=args.allow_reused_trx_ids,
-                    double_scan_alert=args.double_scan_alert, admin_token=args.admin_token)
+                    double_scan_alert=args.double_scan_alert, admin_token=args.admin_token,
+                    pck19_alert=args.pck19_alert, lock_undo_days=args.lock_undo_days)
     server = make_server(app, args.tls_cert, args.tls_key, args.client_ca, args.log_level)
     sock = bind(args.host, args.port)
     host, port = sock.getsockname()[:2]
@@ -69,6 +70,9 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--faults", default=None, help="initial fault settings, JSON as for PUT /admin/faults")
     s.add_argument("--admin-token", default=None, help="allow /admin/* from anywhere with X-Admin-Token")
     s.add_argument("--double-scan-alert", action="store_true", help="NMVS_NC_PCK_23 raises A7")
+    s.add_argument("--pck19-alert", default="always", choices=("always", "intermarket", "never"),
+                   help="when NMVS_NC_PCK_19 raises A7 (default always)")
+    s.add_argument("--lock-undo-days", type=float, default=None, help="undo window of a lock (default: none)")
     s.add_argument("--allow-reused-trx-ids", action="store_true",
                    help="TEST ONLY: execute requests whose client transaction id was used before")
     s.add_argument("--log-level", default="warning", choices=("debug", "info", "warning", "error"))

@@ -22,12 +22,12 @@ _NUMBERS = {
     "intermarketLatencyMs": (0.0, 60000.0), "retryAfterSeconds": (0.0, 86400.0),
     "passwordExpiresInDays": (0.0, 3650.0), "tokenTtlSeconds": (1.0, 86400.0 * 365),
 }
-_FLAGS = ("outage", "passwordExpired", "termsPending", "certificateExpired", "holdBulk")
+_FLAGS = ("outage", "passwordExpired", "termsPending", "accountLocked", "certificateExpired", "holdBulk")
 DEFAULTS: dict[str, Any] = {
     "latencyMs": None, "errorRate": 0.0, "outage": False, "outageWindows": [], "throttleRps": None,
     "dropAfterApplyRate": 0.0, "dropBeforeApplyRate": 0.0, "timeoutRate": 0.0, "hangMs": 0.0,
     "intermarketLatencyMs": 20.0, "retryAfterSeconds": 30, "passwordExpiresInDays": None,
-    "passwordExpired": False, "termsPending": False, "certificateExpired": False, "tokenTtlSeconds": 3600,
+    "passwordExpired": False, "termsPending": False, "accountLocked": False, "certificateExpired": False, "tokenTtlSeconds": 3600,
     "holdBulk": False, "seed": 0,
 }
 Z95 = 1.6448536269514722  # standard normal quantile of 0.95
@@ -99,7 +99,7 @@ class Faults:
         self._last = self.monotonic()
         self.active = any(self.settings[k] for k in ("latencyMs", "errorRate", "outage", "outageWindows",
                                                      "throttleRps", "dropAfterApplyRate", "dropBeforeApplyRate",
-                                                     "timeoutRate", "hangMs", "passwordExpired", "termsPending",
+                                                     "timeoutRate", "hangMs", "passwordExpired", "termsPending", "accountLocked",
                                                      "certificateExpired", "passwordExpiresInDays"))
         return self.settings
 

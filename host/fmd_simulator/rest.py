@@ -284,6 +284,8 @@ class SimulatorApp:
             raise HTTPProblem(401, "NMVS_FE_PKI_01")
 
     def account_faults(self) -> None:
+        if self.faults.settings["accountLocked"]:
+            raise HTTPProblem(401, "NMVS_FE_AU_02")
         if self.faults.settings["passwordExpired"]:
             raise HTTPProblem(401, "NMVS_FE_AU_11")
         if self.faults.settings["termsPending"]:

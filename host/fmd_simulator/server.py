@@ -40,7 +40,8 @@ def load_clients(clients: Any) -> list[Client]:
 
 def build_app(db: str | None = None, clients: Any = None, market: str = "FR", seed_packs: int = 0, seed: int = 0,
               faults: dict[str, Any] | None = None, allow_reused_trx_ids: bool = False,
-              double_scan_alert: bool = False, admin_token: str | None = None) -> SimulatorApp:
+              double_scan_alert: bool = False, admin_token: str | None = None, pck19_alert: str = "always",
+              lock_undo_days: float | None = None) -> SimulatorApp:
     """The ASGI application over a store (``db`` path, or None for memory), optionally seeded."""
     if market not in seeding.MARKETS:
         raise ConfigurationError(f"market {market!r} is not one of {seeding.MARKETS}")
@@ -51,7 +52,8 @@ def build_app(db: str | None = None, clients: Any = None, market: str = "FR", se
     store = Store(db or ":memory:")
     engine = Engine(store, load_clients(clients),
                     Options(market=market, allow_reused_trx_ids=allow_reused_trx_ids,
-                            double_scan_alert=double_scan_alert))
+                            double_scan_alert=double_scan_alert, pck19_alert=pck19_alert,
+                            lock_undo_days=lock_undo_days))
     if seed_packs:
         today = seeding.dt.datetime.fromtimestamp(engine.clock.now(), seeding.dt.UTC).date()
         seeding.load(store, seeding.generate(seed_packs, seed, market, today))

@@ -27,7 +27,8 @@ Options (all keyword):
 - ``faults``: initial fault settings (dict as ``PUT /admin/faults``).
 - ``allow_reused_trx_ids``: TEST ONLY, execute requests whose ``X-Client-Trx-Id`` was used before, so the
   terminal's tests can prove they do not rely on the server refusing duplicates.
-- ``double_scan_alert``: ``NMVS_NC_PCK_23`` raises an A7 alert.
+- ``double_scan_alert``: ``NMVS_NC_PCK_23`` raises an A7 alert; ``pck19_alert``: ``"always"`` (default),
+  ``"intermarket"`` or ``"never"``; ``lock_undo_days``: undo window of a lock (default: no limit).
 - ``separate_process``: run ``fmd-simulator serve`` as a child process (default: a thread of this process).
   Needed by crash tests that kill the terminal while the simulator keeps running; ``sim.process`` is the
   ``subprocess.Popen`` then (``sim.restart()`` stops and starts it again on the same port and database).
@@ -211,6 +212,9 @@ def _serve_command(options: dict[str, Any], port: int, clients_file: str | None)
         cmd.append("--allow-reused-trx-ids")
     if options.get("double_scan_alert"):
         cmd.append("--double-scan-alert")
+    cmd += ["--pck19-alert", options["pck19_alert"]]
+    if options.get("lock_undo_days") is not None:
+        cmd += ["--lock-undo-days", str(options["lock_undo_days"])]
     return cmd
 
 
@@ -277,14 +281,16 @@ def running_simulator(*, db: str | os.PathLike[str] | None = None, seed_packs: i
                       market: str = "FR", clients: Any = None, tls_cert: str | None = None,
                       tls_key: str | None = None, client_ca: str | None = None,
                       faults: dict[str, Any] | None = None, allow_reused_trx_ids: bool = False,
-                      double_scan_alert: bool = False, separate_process: bool = False,
+                      double_scan_alert: bool = False, pck19_alert: str = "always",
+                      lock_undo_days: float | None = None, separate_process: bool = False,
                       admin_client_cert: tuple[str, str] | None = None,
                       admin_token: str | None = None) -> Iterator[RunningSimulator]:
     """A real simulator on 127.0.0.1 and an ephemeral port (see the module docstring)."""
     options: dict[str, Any] = {
         "db": None if db is None else os.fspath(db), "seed_packs": seed_packs, "seed": seed, "market": market,
         "clients": clients, "faults": faults, "allow_reused_trx_ids": allow_reused_trx_ids,
-        "double_scan_alert": double_scan_alert, "admin_token": admin_token,
+        "double_scan_alert": double_scan_alert, "admin_token": admin_token, "pck19_alert": pck19_alert,
+        "lock_undo_days": lock_undo_days,
         "tls_cert": None if tls_cert is None else os.fspath(tls_cert),
         "tls_key": None if tls_key is None else os.fspath(tls_key),
         "client_ca": None if client_ca is None else os.fspath(client_ca)}

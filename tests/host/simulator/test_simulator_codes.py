@@ -142,6 +142,15 @@ def test_nc_pck_19_same_status_by_another_client_alerts_a7(sim, pharmacy, other,
     assert [a["alertCode"] for a in alerts_for(sim, pack)] == ["A7"]
 
 
+@pytest.mark.parametrize("setting,alert", [("always", "A7"), ("intermarket", None), ("never", None)])
+def test_nc_pck_19_alert_switch(setting, alert):
+    with running_simulator(seed_packs=1, pck19_alert=setting) as sim:
+        pack = sim.seeded_packs()[0]
+        assert Actor(sim).change(pack, "Supplied")[0] == 200
+        status, body = Actor(sim, "pharmacy-other", "other-secret").change(pack, "Supplied")
+        assert (status, body["operationCode"], body["alertCode"]) == (409, "NMVS_NC_PCK_19", alert)
+
+
 def test_nc_pck_20_undo_window_exceeded(own_sim):
     pharmacy = Actor(own_sim)
     pack = fresh_packs(own_sim, 1)[0]
@@ -283,6 +292,7 @@ def test_fe_au_01_wrong_credentials_and_bad_token(sim):
 
 
 @pytest.mark.parametrize("fault,code", [("passwordExpired", "NMVS_FE_AU_11"), ("termsPending", "NMVS_FE_AU_23"),
+                                        ("accountLocked", "NMVS_FE_AU_02"),
                                         ("certificateExpired", "NMVS_FE_PKI_01")])
 def test_account_faults_are_401(own_sim, fault, code):
     pharmacy = Actor(own_sim)

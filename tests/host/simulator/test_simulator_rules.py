@@ -79,6 +79,14 @@ def test_lock_undo_has_no_time_limit(own_sim):
     assert wholesaler.change(pack, "Active", ref=trx)[1]["operationCode"] == "NMVS_SUCCESS"
 
 
+def test_lock_undo_window_is_configurable():
+    with running_simulator(seed_packs=1, lock_undo_days=3, separate_process=True) as sim:
+        wholesaler, pack, trx = Actor(sim, *ACTORS["wholesaler"]), sim.seeded_packs()[0], new_trx()
+        assert wholesaler.change(pack, "Locked", trx)[0] == 200
+        sim.advance_days(4)
+        assert wholesaler.change(pack, "Active", ref=trx)[1]["operationCode"] == "NMVS_NC_PCK_20"
+
+
 def test_undo_blocked_by_overlay_after_dispense(sim, pharmacy, pack):
     trx = new_trx()
     assert pharmacy.change(pack, "Supplied", trx)[0] == 200
