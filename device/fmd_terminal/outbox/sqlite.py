@@ -237,6 +237,9 @@ class SQLiteOutbox:
                 packs.add(row["pack_key"])
         for pack_key in packs:
             self._refresh_view(pack_key)
+        # Attempts a killed process left open: their outcome is unknown, and stays so (append-only history).
+        self.storage.execute(
+            "UPDATE attempt SET outcome = 'interrupted' WHERE outcome IS NULL AND action IN ('send', 'reconcile_verify')")
 
     # -- transactions -----------------------------------------------------------------------------
 
@@ -422,9 +425,12 @@ class SQLiteOutbox:
         rows = self.ops("op.state IN ('queued', 'in_flight', 'uncertain')", order="op.seq LIMIT 1")
         return rows[0] if rows else None
 
-    def eligible(self, limit: int, exclude_single_only: bool = False) -> list[dict[str, Any]]:
-        """Queued ops that are their pack's head: every earlier op of the pack is final (P4, section 6.1)."""
-        extra = "AND op.single_only = 0 " if exclude_single_only else ""
+    def eligible(self, limit: int, for_bulk: bool = False) -> list[dict[str, Any]]:
+        """Queued ops that are their pack's head: every earlier op of the pack is final (P4, section 6.1).
+
+        ``for_bulk``: only state-changing ops the recovery endpoint can take (not ``single_only``).
+        """
+        extra = "AND op.kind != 'verify' AND op.single_only = 0 " if for_bulk else ""
         return self.ops(
             "op.state = 'queued' " + extra + "AND NOT EXISTS (SELECT 1 FROM op AS p WHERE p.pack_key = op.pack_key "
             f"AND p.seq < op.seq AND p.state NOT IN {_FINAL_SQL})", order=f"op.seq LIMIT {int(limit)}")

@@ -249,11 +249,12 @@ class SyncWorker:
         if bt < self.backlog_not_before_ns:
             return self._next_due(now, (self.backlog_not_before_ns - bt) / SECOND_NS)
         s = self.settings
-        eligible = self.outbox.eligible(max(s.batch_size, s.bulk_threshold))
-        batch = [r for r in eligible if r["kind"] != "verify" and not r["single_only"]]
-        if len(batch) >= s.bulk_threshold and len(self.bulks) < s.outstanding:
-            self._submit(batch[:s.batch_size], now)
-            return 0.0
+        if len(self.bulks) < s.outstanding:
+            batch = self.outbox.eligible(max(s.batch_size, s.bulk_threshold), for_bulk=True)
+            if len(batch) >= s.bulk_threshold:
+                self._submit(batch[:s.batch_size], now)
+                return 0.0
+        eligible = self.outbox.eligible(1)
         if eligible:
             self._send(eligible[0], now)
             return 0.0
