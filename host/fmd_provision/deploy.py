@@ -128,7 +128,11 @@ def deploy(
     except subprocess.TimeoutExpired:
         raise RemoteError(f"cannot reach {host}: no answer within {timeout_s * 3 + 5} s") from None
     if probe.returncode != 0:
-        raise RemoteError(f"cannot reach {host}: {_last_line(probe.stderr)}")
+        reason = _last_line(probe.stderr)
+        if "Host key verification failed" in reason:
+            reason += (" (a new Pi: check its key fingerprint, then add "
+                       "--ssh-option StrictHostKeyChecking=accept-new)")
+        raise RemoteError(f"cannot reach {host}: {reason}")
     user = host.split("@", 1)[0] if "@" in host else ""
     script = remote_script(remote_dir, bool(bundle))
     sudo = "" if user == "root" else "sudo -n "

@@ -144,6 +144,19 @@ def test_refused_key_is_reported_before_copying(provision, tmp_path, pi):
 
 
 @needs_ssh
+@needs_sshd
+def test_unknown_host_key_is_refused_with_a_hint(provision, tmp_path, pi):
+    args = [str(a) for a in pi.args()]
+    args[args.index("StrictHostKeyChecking=accept-new")] = "StrictHostKeyChecking=yes"
+    (pi.dir / "known_hosts").unlink()  # the fixture's probe had accepted the key
+    run = provision("deploy", *args)
+    assert run.code == 5
+    assert "Host key verification failed" in run.err
+    assert "StrictHostKeyChecking=accept-new" in run.err
+    assert not pi.remote_dir.exists()
+
+
+@needs_ssh
 def test_unreachable_host(provision, tmp_path):
     with socket.socket() as probe:  # a loopback port that nobody listens on
         probe.bind(("127.0.0.1", 0))
