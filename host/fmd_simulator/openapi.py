@@ -9,7 +9,7 @@ from functools import lru_cache
 from typing import Any
 
 _STATES = ["Supplied", "Destroyed", "Sample", "FreeSample", "Stolen", "Locked", "Exported", "Active"]
-_BEARER = [{"bearer": []}]
+_BEARER: list[dict[str, list[str]]] = [{"bearer": []}]
 
 
 def _ref(name: str) -> dict[str, str]:

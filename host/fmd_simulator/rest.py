@@ -221,6 +221,8 @@ class SimulatorApp:
 
     def flush(self) -> None:
         committed = self.committed
+        if committed is None:
+            return
         try:
             self.store.commit_group()
         except StoreError as exc:
@@ -375,23 +377,18 @@ class SimulatorApp:
                 raise HTTPProblem(400, "NMVS_TE_JS_02", "query parameters batch and expiry are required.")
             req = PackRequest(client, scheme, product_code, serial, query["batch"], query["expiry"],
                               nhrn=query.get("nhrn"), entry_mode=mode.decode())
-        timeout = faults.active and faults.chance("timeoutRate")
-        if timeout and faults.rng.random() < 0.5:
-            result = None  # the change is not applied
-        else:
-            result = self.engine.execute(req)
-        if faults.active:
-            if result is not None and result.is_intermarket:
-                await asyncio.sleep(faults.intermarket_seconds())
-            if timeout:
-                if faults.settings["hangMs"]:
-                    await asyncio.sleep(faults.settings["hangMs"] / 1000.0)
-                raise HTTPProblem(500, "NMVS_TI_TO_01", "outcome unknown.")
-            if faults.chance("dropAfterApplyRate"):
-                await self.durable()
-                drop_connection(send)
-        elif result.is_intermarket:
+        if faults.active and faults.chance("timeoutRate"):
+            if faults.rng.random() >= 0.5:
+                self.engine.execute(req)  # applied (seeded), but the client never learns the outcome
+            if faults.settings["hangMs"]:
+                await asyncio.sleep(faults.settings["hangMs"] / 1000.0)
+            raise HTTPProblem(500, "NMVS_TI_TO_01", "outcome unknown.")
+        result = self.engine.execute(req)
+        if result.is_intermarket:
             await asyncio.sleep(faults.intermarket_seconds())
+        if faults.active and faults.chance("dropAfterApplyRate"):
+            await self.durable()
+            drop_connection(send)
         body = result.as_json(language)
         notes = faults.active and self.notifications()
         if notes:
@@ -591,15 +588,15 @@ class SimulatorApp:
     def pack_history(self, scheme: str, product_code: str, serial: str) -> dict[str, Any]:
         key = (scheme, product_code, serial)
         pack = self.store.pack(*key)
+        product = self.store.product(scheme, product_code)
         history = self.store.history(key)
         for entry in history:
             entry["time"] = iso(entry.pop("at"))
             entry["intermarket"] = bool(entry["intermarket"])
-        if pack is None:
+        if pack is None or product is None:
             return {"scheme": scheme, "productCode": product_code, "serial": serial, "state": "NotFound",
                     "reasons": [], "history": history}
         batch, reason, reason_client, _, reason_trx, reason_at, expiry, _, _ = pack
-        product = self.store.product(scheme, product_code)
         reasons = ([reason] if reason else []) + overlays_of(product, pack, self.engine.clock.now())
         return {"scheme": scheme, "productCode": product_code, "serial": serial, "batch": batch, "expiry": expiry,
                 "market": product[0],

@@ -84,14 +84,14 @@ def generate(packs: int, seed: int = 0, market: str = "FR", today: dt.date | Non
     base = (today or dt.datetime.now(dt.UTC).date()).replace(day=1)
     scheme = "PPN" if market == "DE" else "GTIN"
     n_products = max(1, min(500, packs // 20))
-    products = []
+    products: list[tuple[str, str, list[tuple[str, str]], set[str]]] = []
     codes: set[str] = set()
     while len(products) < n_products:
         code = _ppn(rng) if scheme == "PPN" else _ntin(rng)
         if code in codes:
             continue
         codes.add(code)
-        batches = []
+        batches: list[tuple[str, str]] = []
         for _ in range(rng.randint(1, 3)):
             batch = "".join(rng.choice(_BATCH_ALPHABET) for _ in range(rng.randint(4, 10)))
             if batch not in (b for b, _ in batches):

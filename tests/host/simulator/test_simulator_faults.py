@@ -100,3 +100,14 @@ def test_faults_read_back_and_reset(own_sim):
     settings = own_sim.set_faults({"errorRate": 0.25, "throttleRps": 50, "seed": 9})
     assert own_sim.faults() == settings and settings["errorRate"] == 0.25 and settings["outage"] is False
     assert own_sim.set_faults({})["errorRate"] == 0.0
+
+
+def test_hang_is_silence_past_the_client_deadline(own_sim):
+    pharmacy, pack = Actor(own_sim), fresh_packs(own_sim, 1)[0]
+    own_sim.set_faults({"timeoutRate": 1.0, "hangMs": 500})
+    conn = http.client.HTTPConnection(own_sim.host, own_sim.port, timeout=0.1)
+    with pytest.raises(TimeoutError):
+        conn.request("GET", Actor.path(pack) + f"?batch={pack['batch']}&expiry={pack['expiry']}",
+                     headers=pharmacy.headers())
+        conn.getresponse()
+    conn.close()
