@@ -321,6 +321,11 @@ def write_boot(
     if target.is_file():
         write_to_image(target, files, bundle)
         return "image"
+    if target.is_block_device():
+        raise TargetError(
+            f"{str(target)!r} is a block device: mount it (e.g. udisksctl mount -b {target}) and give the "
+            "mount point, or give an image file"
+        )
     if not target.is_dir():
         raise TargetError(f"{str(target)!r} does not exist: give the mounted boot partition or an image file")
     fs_type = mounted_fs_type(target, mountinfo)

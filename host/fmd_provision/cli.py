@@ -24,7 +24,6 @@ from typing import Any
 from fmd_provision.errors import ProvisionError
 
 PROG = "fmd-provision"
-VERSION = "0.1.0"
 
 # name -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -36,9 +35,18 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("fmd-scan-terminal")
+    except PackageNotFoundError:
+        return "unknown"
+
+
 def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Any]]:
     parser = argparse.ArgumentParser(prog=PROG, description="Provision FMD scan terminals")
-    parser.add_argument("--version", action="version", version=f"{PROG} {VERSION}")
+    parser.add_argument("--version", action="version", version=f"{PROG} {_version()}")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv: debug)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     modules: dict[str, Any] = {}

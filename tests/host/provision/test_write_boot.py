@@ -261,3 +261,12 @@ def test_bad_input_leaves_the_image_untouched(provision, tmp_path, ssh_key, bund
     assert run.err.startswith("fmd-provision: ")
     assert message in run.err
     assert hashlib.sha256(image.read_bytes()).hexdigest() == before
+
+
+def test_a_block_device_is_refused_with_how_to_mount_it(provision, tmp_path, ssh_key, monkeypatch):
+    """An SD card's partition node (hardware, so its block-device test is faked) is not written raw."""
+    device = tmp_path / "sdb1"
+    monkeypatch.setattr(boot.Path, "is_block_device", lambda self: self == device)
+    run = provision("write-boot", device, "--hostname", "fmd-01", "--ssh-key", ssh_key)
+    assert run.code == 4
+    assert "is a block device: mount it (e.g. udisksctl mount -b" in run.err
