@@ -110,3 +110,14 @@ def test_missing_credentials_is_a_configuration_error(tmp_path, sim):
                            "--screen", "recording://", "--service", sim.base_url], capture_output=True, text=True,
                           timeout=60, env=env)
     assert done.returncode == 3 and "FMD_CLIENT_ID" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_hospital_receive_mode_decommissions_at_receipt(tmp_path, sim):
+    """Reg. 2016/161 Art. 25(2): a hospital pharmacy may decommission at goods receipt."""
+    pack = sim.seeded_packs()[0]
+    events, _ = run_terminal(tmp_path, sim, [{"raw": pack["raw"]}], "--mode", "receive", "--lang", "de",
+                             env_extra={"FMD_CLIENT_ID": "hospital-demo", "FMD_CLIENT_SECRET": "hospital-secret"})
+    (scan,) = events
+    assert (scan["mode"], scan["outcome"], scan["light"], scan["message"]) == (
+        "receive", "decommissioned", "green", "Packung ausgebucht")
+    assert sim.history("GTIN", pack["productCode"], pack["serial"])["state"] == "Supplied"
