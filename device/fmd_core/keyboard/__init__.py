@@ -46,6 +46,7 @@ CTRL_LAYOUT = "ctrl_layout"  # Ctrl + the keys that type ], ^ and d on the scann
 ALT = "alt"  # Alt held, keypad decimal code with a leading 0 (Alt 029), Alt released
 DROP = "drop"  # control output off: nothing is sent
 CONTROL_MODES = (CTRL, CTRL_LAYOUT, ALT, DROP)
+FUNCTION = "function"  # a key of the scanner's function-key map (decoding only)
 
 BASE = 0
 SHIFT = 1
@@ -65,6 +66,9 @@ _CTRLS = (codes.KEY_LEFTCTRL, codes.KEY_RIGHTCTRL)
 _MODIFIERS = (
     _SHIFTS + _CTRLS + (codes.KEY_LEFTALT, codes.KEY_RIGHTALT, codes.KEY_LEFTMETA, codes.KEY_RIGHTMETA)
 )
+
+
+_MODIFIER_SET = set(_MODIFIERS)
 
 
 class KeyboardError(CoreError):
@@ -133,19 +137,36 @@ class KeyDecoder:
     control character a scanner's "function key mapping" sends with it (empty by default).
     """
 
-    __slots__ = ("layout", "function_keys", "held", "caps", "alt_code", "error")
+    __slots__ = (
+        "layout",
+        "keys",
+        "function_keys",
+        "held",
+        "column",
+        "ctrl",
+        "caps",
+        "alt_code",
+        "error",
+        "control_method",
+    )
 
     def __init__(self, layout="us", function_keys=None):
         self.layout = get_layout(layout)
+        self.keys = self.layout.keys
         self.function_keys = function_keys or {}
         self.held = set()
+        self.column = BASE  # from the held modifiers, updated when one changes
+        self.ctrl = False
         self.caps = False
         self.alt_code = None
         self.error = ""
+        # how the last control character came (CTRL, CTRL_LAYOUT, ALT or FUNCTION), for calibration
+        self.control_method = ""
 
     def reset(self, active_keys=()):
         """Forget the scan's state; modifiers held now are ``active_keys`` (after SYN_DROPPED, 1.7)."""
         self.held = set(code for code in active_keys if code in _MODIFIERS)
+        self._modifiers_changed()
         self.caps = False
         self.alt_code = None
         self.error = ""
@@ -164,18 +185,26 @@ class KeyDecoder:
         return None
 
     def key(self, code, value):
-        if value == codes.REPEAT:
-            return ""
-        if code in _MODIFIERS:
-            return self._modifier(code, value)
         if value != codes.DOWN:
+            if value == codes.UP and code in _MODIFIER_SET:
+                return self._modifier(code, value)
             return ""
+        if code in _MODIFIER_SET:
+            return self._modifier(code, value)
+        entry = self.keys.get(code)
+        if entry is not None and not self.ctrl and self.alt_code is None and code not in self.function_keys:
+            # the common case, kept short: a printable key without Ctrl or an Alt code
+            column = self.column
+            if self.caps and entry[3] and column != ALTGR:
+                column = 1 - column
+            return entry[column] or self._printable(code)
         if code == codes.KEY_CAPSLOCK:
             self.caps = not self.caps
             return ""
         if self.alt_code is not None:
             return self._alt_digit(code)
         if code in self.function_keys:
+            self.control_method = FUNCTION
             return self.function_keys[code]
         if code == codes.KEY_ENTER or code == codes.KEY_KPENTER:
             return CR
@@ -185,17 +214,28 @@ class KeyDecoder:
             return codes.KEYPAD[code]
         if code == codes.KEY_KPDOT:
             return self.layout.kpdot
-        if self._has(_CTRLS):
+        if self.ctrl:
             return self._control(code)
         return self._printable(code)
+
+    def _modifiers_changed(self):
+        self.ctrl = self._has(_CTRLS)
+        if self.layout.has_altgr and codes.KEY_RIGHTALT in self.held:
+            self.column = ALTGR
+        elif self._has(_SHIFTS):
+            self.column = SHIFT
+        else:
+            self.column = BASE
 
     def _modifier(self, code, value):
         if value == codes.DOWN:
             self.held.add(code)
+            self._modifiers_changed()
             if self._is_alt(code):
                 self.alt_code = ""
             return ""
         self.held.discard(code)
+        self._modifiers_changed()
         if not self._is_alt(code) or self.alt_code is None:
             return ""
         digits, self.alt_code = self.alt_code, None
@@ -204,6 +244,7 @@ class KeyDecoder:
         number = int(digits)
         if number > 127:
             return self._fail("Alt+keypad code %s is not an ASCII character (expected 0 to 127)" % digits)
+        self.control_method = ALT
         return chr(number)
 
     def _alt_digit(self, code):
@@ -213,27 +254,22 @@ class KeyDecoder:
                 return ""
         return self._fail("Alt+key code %d: only keypad digits are expected while Alt is held" % code)
 
-    def _column(self):
-        if self.layout.has_altgr and codes.KEY_RIGHTALT in self.held:
-            return ALTGR
-        if self._has(_SHIFTS):
-            return SHIFT
-        return BASE
-
     def _character(self, code):
-        entry = self.layout.keys.get(code)
+        entry = self.keys.get(code)
         if entry is None:
             return ""
-        column = self._column()
+        column = self.column
         if self.caps and entry[3] and column != ALTGR:
             column = 1 - column
         return entry[column]
 
     def _control(self, code):
         ch = self._character(code)
-        if self._column() != ALTGR and code in _CTRL_KEYS:
+        if self.column != ALTGR and code in _CTRL_KEYS:
+            self.control_method = CTRL
             return _CTRL_KEYS[code]
         if ch in _CARET:
+            self.control_method = CTRL_LAYOUT
             return _CARET[ch]
         return self._fail(
             "Ctrl+%r (key code %d) on the %s layout is not GS, RS or EOT: only Ctrl+], Ctrl+^ and Ctrl+D "
@@ -244,7 +280,7 @@ class KeyDecoder:
         ch = self._character(code)
         if ch:
             return ch
-        if code in self.layout.keys:
+        if code in self.keys:
             return self._fail(
                 "key code %d is a dead key on the %s layout: no GS1 character is typed there"
                 % (code, self.layout.title())
@@ -307,21 +343,26 @@ def _type_control(events, layout, ch, control):
     )
 
 
-def type_text(text, layout="us", control=CTRL, suffix=CR, caps_inverted=False, substitutes=None):
+def type_text(
+    text, layout="us", control=CTRL, suffix=CR, caps_inverted=False, substitutes=None, function_keys=None
+):
     """The ``(code, value)`` key events a scanner set to ``layout`` sends for ``text`` then ``suffix``.
 
     ``control`` is how GS, RS and EOT are sent (``CONTROL_MODES``); ``substitutes`` maps a control
     character to the printable character a scanner's formatter sends instead (``{GS: "|"}``).
     ``caps_inverted`` types letters with Shift inverted, as a scanner does when it compensates for a
     Caps Lock it believes is on (SCANNERS-AND-HARDWARE.md 1.4). ``suffix`` is ``"\\r"`` (Enter),
-    ``"\\t"`` (Tab) or ``""``.
+    ``"\\t"`` (Tab) or ``""``. ``function_keys`` maps a control character to the key a scanner's
+    function-key mapping sends for it (``{GS: KEY_DOWN}``).
     """
     keyboard = get_layout(layout)
     events = []
     for ch in text + suffix:
         if substitutes and ch in substitutes:
             ch = substitutes[ch]
-        if ch in CONTROL_NAMES:
+        if function_keys and ch in function_keys:
+            _press(events, function_keys[ch], ())
+        elif ch in CONTROL_NAMES:
             _type_control(events, keyboard, ch, control)
         elif ch == CR:
             _press(events, codes.KEY_ENTER, ())

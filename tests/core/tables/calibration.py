@@ -1,0 +1,128 @@
+"""Calibration inference and scan protection, a portable sample (issue 8; the full sweeps over every
+combination and every decoder-table code are in tests/core/test_calibration.py).
+
+An inference case: ``{"id", "code", "layout", "control", "caps", "aim", "expect": {profile fields}}``.
+A guard case: ``{"id", "profile": {...}, "typed": [layout, control, caps, text], "action", "reason"}``.
+"""
+
+from fmd_core.calibration import C1, C2, CODES, ScannerProfile, guard, infer_keys
+from fmd_core.keyboard import ALT, CTRL, DROP, GS, type_text
+
+PACK = "]d2010340093001234521Yz9" + GS + "10LOT1" + GS + "17270630"
+US = {
+    "interface": "keyboard",
+    "layout": "us",
+    "aim": True,
+    "case": "normal",
+    "controls": {"GS": "ctrl"},
+    "suffix": "CR",
+}
+
+
+def _profile(**changes):
+    data = dict(US)
+    data.update(changes)
+    return data
+
+
+CASES = [
+    {
+        "id": "us-ctrl",
+        "code": "C1",
+        "layout": "us",
+        "control": CTRL,
+        "caps": False,
+        "aim": True,
+        "expect": US,
+    },
+    {
+        "id": "fr-alt-caps",
+        "code": "C1",
+        "layout": "fr",
+        "control": ALT,
+        "caps": True,
+        "aim": True,
+        "expect": _profile(layout="fr", case="inverted", controls={"GS": "alt"}),
+    },
+    {
+        "id": "de-dropped-no-aim",
+        "code": "C1",
+        "layout": "de",
+        "control": DROP,
+        "caps": False,
+        "aim": False,
+        "expect": _profile(layout="de", aim=False, controls={"GS": "dropped"}),
+    },
+    {
+        "id": "be-c2-ctrl",
+        "code": "C2",
+        "layout": "be",
+        "control": CTRL,
+        "caps": False,
+        "aim": True,
+        "expect": _profile(layout="be", controls={"GS": "ctrl", "RS": "ctrl", "EOT": "ctrl"}),
+    },
+    {"id": "guard-pass", "profile": US, "typed": ["us", CTRL, False, PACK], "action": "pass", "reason": ""},
+    {
+        "id": "guard-de-scanner",
+        "profile": US,
+        "typed": ["de", CTRL, False, PACK],
+        "action": "hold",
+        "reason": "settings_changed",
+    },
+    {
+        "id": "guard-caps",
+        "profile": US,
+        "typed": ["us", CTRL, True, PACK],
+        "action": "hold",
+        "reason": "settings_changed",
+    },
+    {
+        "id": "guard-no-aim",
+        "profile": US,
+        "typed": ["us", CTRL, False, PACK[3:]],
+        "action": "hold",
+        "reason": "settings_changed",
+    },
+    {
+        "id": "guard-dropped",
+        "profile": _profile(controls={"GS": "dropped"}),
+        "typed": ["us", DROP, False, PACK],
+        "action": "hold",
+        "reason": "gs_dropped",
+    },
+    {
+        "id": "guard-calibration",
+        "profile": US,
+        "typed": ["fr", CTRL, False, C1],
+        "action": "calibration",
+        "reason": "",
+    },
+]
+
+
+def check(case):
+    if "typed" in case:
+        layout, control, caps, text = case["typed"]
+        verdict = guard(
+            type_text(text, layout, control, caps_inverted=caps), ScannerProfile.from_dict(case["profile"])
+        )
+        if (verdict.action, verdict.reason) != (case["action"], case["reason"]):
+            return "{}: expected {} {}, got {!r}".format(case["id"], case["action"], case["reason"], verdict)
+        return None
+    code = CODES[case["code"]]
+    events = type_text(
+        code if case["aim"] else code[3:], case["layout"], case["control"], caps_inverted=case["caps"]
+    )
+    found = infer_keys(events)
+    if found is None:
+        return "{}: not recognised as {}".format(case["id"], case["code"])
+    got = found.profile.as_dict()
+    for key in case["expect"]:
+        if got[key] != case["expect"][key]:
+            return "{}: {} expected {!r}, inferred {!r}".format(
+                case["id"], key, case["expect"][key], got[key]
+            )
+    if found.code != case["code"] or (C1 if found.code == "C1" else C2) != code:
+        return "{}: recognised as {}".format(case["id"], found.code)
+    return None
