@@ -12,6 +12,8 @@ on the boot partition (SCANNERS-AND-HARDWARE.md section 6, "Provisioning"). We w
   passphrase is stored as its WPA-PSK (PBKDF2-HMAC-SHA1, IEEE 802.11i H.4), never in clear;
 - ``meta-data``: an ``instance-id`` derived from the two files above, so writing new settings makes
   cloud-init apply them again;
+- ``ssh``: an empty file, Raspberry Pi OS's older way to turn the SSH server on (``enable_ssh`` in
+  ``user-data`` is the cloud-init one; which one a given image honours is to confirm on hardware);
 - ``fmd/``: the device bundle of ``fmd-provision new-device``, for ``install.sh``.
 
 The target is either a **mounted** boot partition (a directory that is a mount point of a FAT file
@@ -160,6 +162,7 @@ def cloud_init_files(
     }
     digest = hashlib.sha256(files["user-data"] + files["network-config"]).hexdigest()[:12]
     files["meta-data"] = f"instance-id: fmd-{hostname}-{digest}\nlocal-hostname: {hostname}\n".encode()
+    files["ssh"] = b""  # Raspberry Pi OS's older switch for the SSH server, beside enable_ssh
     return files
 
 

@@ -86,7 +86,8 @@ def test_partition_image(provision, tmp_path, ssh_key, bundle, wifi_password):
     assert run.code == 0, run.err
     files = read_fat(image)
     assert sorted(files) == ["/fmd/device.csr", "/fmd/device.key", "/fmd/fmd-terminal.toml", "/meta-data",
-                             "/network-config", "/user-data"]
+                             "/network-config", "/ssh", "/user-data"]
+    assert config_enables_i2c_and_ssh(files)
     assert files["/fmd/device.key"] == (bundle / "device.key").read_bytes()
     user_data = files["/user-data"].decode()
     assert user_data.startswith("#cloud-config\n")
@@ -103,6 +104,12 @@ def test_partition_image(provision, tmp_path, ssh_key, bundle, wifi_password):
     assert wlan["access-points"]["Pharmacie"]["password"] == boot.wpa_psk("Pharmacie", "correct horse battery")
     assert b"correct horse" not in b"".join(files.values())
     assert yaml.safe_load(files["/meta-data"])["instance-id"].startswith("fmd-fmd-01-")
+
+
+def config_enables_i2c_and_ssh(files):
+    """Raspberry Pi's cloud-init module (cc_raspberry_pi: rpi.interfaces) and the SSH switches."""
+    config = yaml.safe_load(files["/user-data"])
+    return config["rpi"]["interfaces"]["i2c"] is True and config["enable_ssh"] is True and files["/ssh"] == b""
 
 
 def test_wpa_psk_matches_the_ieee_test_vector():
@@ -201,13 +208,13 @@ def test_mounted_fat_partition(tmp_path, ssh_key, bundle):
     mountinfo = fake_mountinfo(tmp_path, card, "vfat")
     files = boot.cloud_init_files("fmd-01", boot.read_ssh_keys([ssh_key]))
     assert boot.write_boot(card, files, boot.read_bundle(bundle), mountinfo) == "partition"
-    assert sorted(p.name for p in card.iterdir()) == ["config.txt", "fmd", "meta-data", "network-config",
+    assert sorted(p.name for p in card.iterdir()) == ["config.txt", "fmd", "meta-data", "network-config", "ssh",
                                                        "user-data"]
     assert (card / "fmd" / "device.key").read_bytes() == (bundle / "device.key").read_bytes()
     assert json.loads((card / "network-config").read_text())["network"]["version"] == 2
     # a second run swaps the bundle without leaving temporary directories
     assert boot.write_boot(card, files, boot.read_bundle(bundle), mountinfo) == "partition"
-    assert sorted(p.name for p in card.iterdir()) == ["config.txt", "fmd", "meta-data", "network-config",
+    assert sorted(p.name for p in card.iterdir()) == ["config.txt", "fmd", "meta-data", "network-config", "ssh",
                                                        "user-data"]
 
 
