@@ -37,7 +37,7 @@ import os
 import secrets
 from typing import Any
 
-from fmd_simulator.engine import PackRequest, PackResult, iso
+from fmd_simulator.engine import PackRequest, iso
 from fmd_simulator.rest import (
     LARGE_BODY,
     SMALL_BODY,
@@ -91,9 +91,9 @@ class SOAPFacade:
         language = "fr"
 
         async def send(message: dict[str, Any]) -> None:
-            """Answer only what is committed, as the REST facade does (when the app has group commit)."""
+            """Answer only what is committed, as the REST facade does (its group commit)."""
             if message["type"] == "http.response.start":
-                await self._durable()
+                await self.app.durable()
             await raw_send(message)
 
         send.raw = raw_send  # type: ignore[attr-defined]  # for drop_connection
@@ -127,11 +127,6 @@ class SOAPFacade:
                                        retry.decode() if retry else None), problem.headers)
         except Dropped:
             return
-
-    async def _durable(self) -> None:
-        durable = getattr(self.app, "durable", None)  # the REST app's group commit, where it has one
-        if durable is not None:
-            await durable()
 
     async def _file(self, send: Send, name: str) -> None:
         with open(os.path.join(messages.WSDL_DIR, name), "rb") as f:
@@ -179,24 +174,18 @@ class SOAPFacade:
                           fields["expiry"], nhrn=fields["nhrn"], requested_state=state,
                           client_trx_id=header["client_trx_id"] if state else None,
                           ref_client_trx_id=text_of(body, "RefClientTrxId"), entry_mode=mode, undo_reason=undone)
-        timeout = faults.active and faults.chance("timeoutRate")
-        result: PackResult | None = None
-        if not (timeout and faults.rng.random() < 0.5):  # a timeout applies the change half the time
-            result = self.engine.execute(req)
-        if faults.active:
-            if result is not None and result.is_intermarket:
-                await asyncio.sleep(faults.intermarket_seconds())
-            if timeout:
-                if faults.settings["hangMs"]:
-                    await asyncio.sleep(faults.settings["hangMs"] / 1000.0)
-                raise HTTPProblem(500, "NMVS_TI_TO_01", "outcome unknown.")
-            if faults.chance("dropAfterApplyRate"):
-                await self._durable()
-                drop_connection(send)
-        if result is None:
+        if faults.active and faults.chance("timeoutRate"):
+            if faults.rng.random() >= 0.5:
+                self.engine.execute(req)  # applied (seeded), but the client never learns the outcome
+            if faults.settings["hangMs"]:
+                await asyncio.sleep(faults.settings["hangMs"] / 1000.0)
             raise HTTPProblem(500, "NMVS_TI_TO_01", "outcome unknown.")
-        if not faults.active and result.is_intermarket:
+        result = self.engine.execute(req)
+        if result.is_intermarket:
             await asyncio.sleep(faults.intermarket_seconds())
+        if faults.active and faults.chance("dropAfterApplyRate"):
+            await self.app.durable()
+            drop_connection(send)
         answer = result.as_json(header["language"])
         await self._reply(send, f"{operation}Response", header, result.nmvs_trx_id, result.timestamp,
                           lambda element: messages.pack_result(element, answer))

@@ -162,6 +162,8 @@ def test_wrong_password_pauses_for_the_login(soap_sim, protocol):
     ({"outage": True, "retryAfterSeconds": 42}, 503, "NMVS_ERROR", "retry_later"),
     ({"throttleRps": 0.001, "retryAfterSeconds": 7}, 429, "NMVS_FI_SE_CLI_01", "retry_later"),
     ({"errorRate": 1.0}, 500, "NMVS_ERROR", "unknown"),
+    ({"timeoutRate": 1.0}, 500, "NMVS_TI_TO_01", "unknown"),
+    ({"accountLocked": True}, 401, "NMVS_FE_AU_02", "pause_auth"),
     ({"certificateExpired": True}, 401, "NMVS_FE_PKI_01", "pause_cert"),
     ({"passwordExpired": True}, 401, "NMVS_FE_AU_11", "pause_auth"),
 ])
