@@ -389,15 +389,22 @@ def _safe_substitutes(profile):
     return count
 
 
-def infer_text(text):
-    """The ``Calibration`` a serial (exact bytes) scan shows, or None. ``text`` keeps its suffix."""
+def infer_text(text, suffix=None):
+    """The ``Calibration`` a serial (exact bytes) scan shows, or None.
+
+    ``text`` keeps its suffix; when framing already removed it, pass the ``suffix`` seen (or
+    ``"unknown"``) instead.
+    """
     if not _plausible_length(len(text)) or "FMDCAL" not in text.upper():
         return None
     received = [(ch, "") for ch in text]
     found = _match(received, SERIAL, "")
     if not found:
         return None
-    return Calibration(found[0][0], found[0][1])
+    profile = found[0][1]
+    if suffix is not None:
+        profile.suffix = suffix
+    return Calibration(found[0][0], profile)
 
 
 # --- what to change (shown in French, English or German) ----------------------------------------------

@@ -34,13 +34,14 @@ DEFAULT_MIN_LENGTH = 3
 class Frame:
     """One framed scan or one framing fault; ``t_ms`` is the time stamp of its last event."""
 
-    __slots__ = ("kind", "text", "t_ms", "reason")
+    __slots__ = ("kind", "text", "t_ms", "reason", "keys")
 
-    def __init__(self, kind, text, t_ms, reason=""):
+    def __init__(self, kind, text, t_ms, reason="", keys=None):
         self.kind = kind
         self.text = text
         self.t_ms = t_ms
         self.reason = reason
+        self.keys = keys  # the scan's (code, value) key events, when the framer keeps them
 
     def __repr__(self):
         return "Frame(%r, %r, %r, %r)" % (self.kind, self.text, self.t_ms, self.reason)
@@ -129,9 +130,14 @@ class _Framer:
 
 
 class KeyFramer(_Framer):
-    """Frames evdev events ``(type, code, value, t_ms)`` into scans, decoding with ``KeyDecoder``."""
+    """Frames evdev events ``(type, code, value, t_ms)`` into scans, decoding with ``KeyDecoder``.
 
-    __slots__ = ("decoder", "dropping")
+    With ``keep_keys`` each scan frame, and each ``BAD_KEYS`` fault, also carries its ``(code,
+    value)`` key events (Enter included when it ended the scan), which calibration and the scan guard read under other
+    layouts (``fmd_core.calibration``); they are capped with the text.
+    """
+
+    __slots__ = ("decoder", "dropping", "keep_keys", "keys")
 
     def __init__(
         self,
@@ -140,10 +146,27 @@ class KeyFramer(_Framer):
         max_length=DEFAULT_MAX_LENGTH,
         min_length=DEFAULT_MIN_LENGTH,
         function_keys=None,
+        keep_keys=False,
     ):
         _Framer.__init__(self, gap_ms, max_length, min_length)
         self.decoder = KeyDecoder(layout, function_keys)
         self.dropping = False
+        self.keep_keys = keep_keys
+        self.keys = []
+
+    def _clear(self):
+        _Framer._clear(self)
+        self.keys = []
+
+    def _end(self, t_ms):
+        keys = self.keys
+        frames = _Framer._end(self, t_ms)
+        if self.keep_keys:
+            for frame in frames:
+                # keys that do not decode under this layout may under another: calibration reads them
+                if frame.kind == SCAN or frame.reason == BAD_KEYS:
+                    frame.keys = keys
+        return frames
 
     def push(self, type_, code, value, t_ms):
         out = []
@@ -175,6 +198,8 @@ class KeyFramer(_Framer):
             # releases after a scan ended (a modifier let go after Enter) keep the state right
             self.decoder.key(code, value)
             return out
+        if self.keep_keys and not self.discard and len(self.keys) < 16 * self.max_length:
+            self.keys.append((code, value))
         ch = self.decoder.key(code, value)
         if ch is None:
             if not self.invalid:

@@ -20,15 +20,22 @@ END = "end"  # a finite source (script, closed stdin) has nothing more
 
 
 class ScanEvent:
-    """One thing the scanner port reports. ``received_ms`` is from the adapter's clock."""
+    """One thing the scanner port reports. ``received_ms`` is from the adapter's clock.
 
-    __slots__ = ("kind", "text", "received_ms", "source")
+    ``keys``: for a keyboard-wedge scan, its ``(code, value)`` key events (None otherwise), so that
+    calibration and the scan guard (``fmd_core.calibration``) can read them under other layouts.
+    """
 
-    def __init__(self, kind: str, text: str = "", received_ms: int = 0, source: str = "") -> None:
+    __slots__ = ("kind", "text", "received_ms", "source", "keys")
+
+    def __init__(
+        self, kind: str, text: str = "", received_ms: int = 0, source: str = "", keys: list | None = None
+    ) -> None:
         self.kind = kind
         self.text = text
         self.received_ms = received_ms
         self.source = source
+        self.keys = keys
 
     def __repr__(self) -> str:
         return (

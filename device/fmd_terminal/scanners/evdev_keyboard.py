@@ -81,7 +81,10 @@ class EvdevScanSource(QueuedScanSource):
     ) -> None:
         super().__init__(f"evdev://{name}", clock_ns)
         self.name = name
-        self.framer = KeyFramer(layout, gap_ms=gap_ms, max_length=max_length, function_keys=function_keys)
+        # each scan keeps its key events for the scan guard and calibration (fmd_core.calibration)
+        self.framer = KeyFramer(
+            layout, gap_ms=gap_ms, max_length=max_length, function_keys=function_keys, keep_keys=True
+        )
         self.open_device = open_device
         self.input_dir = input_dir
         self.reconnect_s = reconnect_s

@@ -63,10 +63,10 @@ class QueuedScanSource:
     def stopped(self) -> bool:
         return self._stop.is_set()
 
-    def _emit(self, kind: str, text: str = "") -> None:
+    def _emit(self, kind: str, text: str = "", keys: list | None = None) -> None:
         if kind == FAULT:
             log.warning("%s: %s", self.source, text)
-        event = ScanEvent(kind, text, self.now_ms(), self.source)
+        event = ScanEvent(kind, text, self.now_ms(), self.source, keys)
         try:
             self._queue.put_nowait(event)
         except queue.Full:
@@ -83,7 +83,7 @@ class QueuedScanSource:
 
     def _emit_frames(self, frames: list[Frame]) -> None:
         for frame in frames:
-            self._emit(FAULT if frame.kind == FRAME_FAULT else SCAN, frame.text)
+            self._emit(FAULT if frame.kind == FRAME_FAULT else SCAN, frame.text, frame.keys)
 
     def _guarded_run(self) -> None:
         try:

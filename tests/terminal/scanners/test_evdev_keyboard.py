@@ -228,3 +228,22 @@ def test_factory_builds_the_evdev_source_from_its_url(tmp_path, clock):
         assert next_event(source, SCAN).text == PACK
     finally:
         source.close()
+
+
+def test_scan_events_and_key_faults_carry_their_keys_for_calibration(tmp_path, clock):
+    from fmd_core.calibration import C1, infer_keys
+
+    device = PipeEventSource()
+    source = start(Plug(tmp_path, [device]), clock, layout="us")
+    try:
+        device.type(C1, "fr", t0_ms=5000)  # a scanner set to French, read with the US table
+        event = source.read(WAIT_S)
+        # the US table cannot read a French AltGr key: a fault, but one that keeps its keys
+        assert event is not None and event.kind == FAULT and event.keys is not None
+        found = infer_keys(event.keys)
+        assert found.code == "C1" and found.profile.layout == "fr" and found.profile.suffix == "CR"
+        device.type(C1, "us", t0_ms=10_000)
+        event = next_event(source, SCAN)
+        assert infer_keys(event.keys).profile.layout == "us"
+    finally:
+        source.close()

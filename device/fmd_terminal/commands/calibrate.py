@@ -1,0 +1,230 @@
+"""``fmd-terminal calibrate``: find out how the scanner is set up, store it, say what to change (issue 8).
+
+For a person at a desk (SCANNERS-AND-HARDWARE.md 3.2): scan the calibration code C1 (and C2 for RS
+and EOT) printed on the set-up sheet. The command reads the scanner named by ``--scanner`` (the same
+URLs as ``run``: a keyboard-wedge scanner gives its key events, a serial one its exact bytes), or a
+recording (``--keys FILE``: JSON lines of ``[code, value]`` or ``{"code": .., "value": ..}``, one scan
+ended by Enter), or a scan typed with escapes (``--text '...\\x1d...'``). It infers the keyboard
+country, how GS/RS/EOT arrive, case handling, the AIM prefix and the suffix (``fmd_core.calibration``),
+stores the profile as JSON (``--profile``), and prints "Scanner OK" or exactly what to change, with
+the set-up sheet code to scan, in ``--lang`` (fr, en, de).
+
+``--print-codes`` prints the contents of C1 and C2 (escaped), for the set-up sheet.
+
+Exit status: 0 calibrated and nothing blocks scanning; 1 no calibration code was read, or the
+scanner must be changed before scans are sent; 3 configuration or device error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from fmd_terminal.errors import ConfigError, StorageError
+
+DEFAULT_PROFILE = "scanner-profile.json"
+LANGUAGES = ("fr", "en", "de")
+
+LABELS = {
+    "fr": {
+        "scan": "Scanner le code de calibrage C1 (puis C2) de la feuille de configuration…",
+        "not_calibration": "Ce n'est pas un code de calibrage",
+        "read": "Code {code} lu : clavier {layout}, préfixe AIM {aim}, casse {case}, suffixe {suffix}, GS {gs}",
+        "none": "Aucun code de calibrage lu",
+        "saved": "Profil enregistré : {path}",
+        "yes": "oui",
+        "no": "non",
+    },
+    "en": {
+        "scan": "Scan calibration code C1 (then C2) from the set-up sheet…",
+        "not_calibration": "This is not a calibration code",
+        "read": "Code {code} read: keyboard {layout}, AIM prefix {aim}, case {case}, suffix {suffix}, GS {gs}",
+        "none": "No calibration code was read",
+        "saved": "Profile saved: {path}",
+        "yes": "yes",
+        "no": "no",
+    },
+    "de": {
+        "scan": "Kalibriercode C1 (dann C2) vom Einrichtungsblatt scannen…",
+        "not_calibration": "Das ist kein Kalibriercode",
+        "read": "Code {code} gelesen: Tastatur {layout}, AIM-Präfix {aim}, Schreibung {case}, Suffix {suffix}, GS {gs}",
+        "none": "Kein Kalibriercode gelesen",
+        "saved": "Profil gespeichert: {path}",
+        "yes": "ja",
+        "no": "nein",
+    },
+}
+
+
+def default_profile_path() -> str:
+    """``$STATE_DIRECTORY/scanner-profile.json`` under systemd, else the current directory."""
+    state = os.environ.get("STATE_DIRECTORY", "").split(":")[0]
+    return os.path.join(state, DEFAULT_PROFILE) if state else DEFAULT_PROFILE
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--scanner", metavar="URL", help="scanner URL (evdev://..., serial://..., stdin://)")
+    source.add_argument("--keys", metavar="FILE", help="recorded key events, JSON lines of [code, value]")
+    source.add_argument("--text", metavar="SCAN", help="a scan with \\x1d-style escapes (serial or typed)")
+    source.add_argument("--print-codes", action="store_true", help="print the contents of C1 and C2")
+    parser.add_argument(
+        "--profile", metavar="PATH", help=f"where the profile is stored (default {default_profile_path()})"
+    )
+    parser.add_argument(
+        "--lang", choices=LANGUAGES, default="fr", help="language of the messages (default fr)"
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=60.0, help="seconds to wait for the codes (--scanner)"
+    )
+
+
+def _read_keys_file(path: str) -> list[tuple[int, int]]:
+    events = []
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except OSError as error:
+        raise ConfigError(f"key recording {path!r} cannot be read: {error.strerror or error}") from error
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+            if isinstance(item, dict):
+                if item.get("type", 1) != 1:
+                    continue  # EV_SYN, EV_MSC: not keys
+                events.append((int(item["code"]), int(item["value"])))
+            else:
+                events.append((int(item[0]), int(item[1])))
+        except (ValueError, KeyError, IndexError, TypeError) as error:
+            raise ConfigError(
+                f"{path} line {number}: expected [code, value] or an event object ({error})"
+            ) from None
+    return events
+
+
+def _describe(calibration: Any, lang: str) -> str:
+    from fmd_core.keyboard import LAYOUT_NAMES
+
+    labels = LABELS[lang]
+    profile = calibration.profile
+    layout = LAYOUT_NAMES.get(profile.layout, "-") if profile.layout else "-"
+    return labels["read"].format(
+        code=calibration.code,
+        layout=layout,
+        aim=labels["yes"] if profile.aim else labels["no"],
+        case=profile.case,
+        suffix=profile.suffix,
+        gs=profile.control("GS"),
+    )
+
+
+def _scans_from_scanner(url: str, timeout_s: float, lang: str):
+    """Yield each scan (key events or text) until C1 and C2 were read or ``timeout_s`` passed."""
+    from fmd_terminal.scanners import END, FAULT, SCAN
+    from fmd_terminal.scanners.factory import open_scanner
+
+    print(LABELS[lang]["scan"], file=sys.stderr)
+    source = open_scanner(url)
+    deadline = time.monotonic() + timeout_s
+    try:
+        while time.monotonic() < deadline:
+            event = source.read(min(0.5, max(0.0, deadline - time.monotonic())))
+            if event is None:
+                continue
+            if event.kind == END:
+                return
+            if event.kind == FAULT and event.keys is not None:
+                yield event.keys  # keys the configured layout cannot read: calibration tries them all
+            elif event.kind == FAULT:
+                print(f"scanner: {event.text}", file=sys.stderr)
+            elif event.kind == SCAN:
+                yield event.keys if event.keys is not None else event.text
+    finally:
+        source.close()
+
+
+def calibrate(scans, lang: str):
+    """The merged profile of the calibration codes among ``scans`` (C1's layout wins), or None."""
+    from fmd_core.calibration import infer_keys, infer_text
+
+    profile = None
+    seen = set()
+    for scan in scans:
+        found = infer_text(scan, suffix="unknown") if isinstance(scan, str) else infer_keys(scan)
+        if found is None:
+            print(LABELS[lang]["not_calibration"], file=sys.stderr)
+            continue
+        print(_describe(found, lang))
+        seen.add(found.code)
+        if profile is None:
+            profile = found.profile
+        elif found.code == "C1":
+            profile = found.profile.merged(profile)  # C1 tells the keyboard country apart; C2 cannot
+        else:
+            profile = profile.merged(found.profile)
+        if seen == {"C1", "C2"}:
+            break
+    return profile
+
+
+def save_profile(profile: Any, path: str) -> None:
+    target = Path(path)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temporary = target.with_suffix(target.suffix + ".tmp")
+        temporary.write_text(json.dumps(profile.as_dict(), indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        os.replace(temporary, target)
+    except OSError as error:
+        raise StorageError(
+            f"scanner profile {path!r} cannot be written: {error.strerror or error}"
+        ) from error
+
+
+def load_profile(path: str) -> Any:
+    """The stored ``ScannerProfile``, or None when the scanner was never calibrated."""
+    from fmd_core.calibration import ScannerProfile
+
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as error:
+        raise StorageError(f"scanner profile {path!r} cannot be read: {error}") from error
+    try:
+        return ScannerProfile.from_dict(data)
+    except (KeyError, TypeError) as error:
+        raise StorageError(f"scanner profile {path!r} is not a profile: missing {error}") from None
+
+
+def execute(args: argparse.Namespace) -> int:
+    from fmd_core.calibration import C1, C2, advice, is_blocking
+    from fmd_core.keyboard import describe
+    from fmd_terminal.scanners.stdin import unescape
+
+    lang = args.lang
+    if args.print_codes:
+        print("C1", describe(C1))
+        print("C2", describe(C2))
+        return 0
+    if args.keys:
+        scans: Any = [_read_keys_file(args.keys)]
+    elif args.text is not None:
+        scans = [unescape(args.text)]
+    else:
+        scans = _scans_from_scanner(args.scanner or "stdin://", args.timeout, lang)
+    profile = calibrate(scans, lang)
+    if profile is None:
+        print(LABELS[lang]["none"])
+        return 1
+    path = args.profile or default_profile_path()
+    save_profile(profile, path)
+    for line in advice(profile, lang):
+        print(line)
+    print(LABELS[lang]["saved"].format(path=path), file=sys.stderr)
+    return 1 if is_blocking(profile) else 0

@@ -1,0 +1,84 @@
+"""``fmd-terminal calibrate`` (issue 8, item 4): a person at a desk scans the calibration codes."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from fmd_core.calibration import C1, C2, ScannerProfile
+from fmd_core.keyboard import ALT, type_text
+from fmd_terminal import cli
+from fmd_terminal.commands.calibrate import load_profile
+from fmd_terminal.errors import StorageError
+
+
+def test_recorded_keys_of_a_german_scanner_with_caps_lock_trouble(tmp_path, capsys):
+    recording = tmp_path / "c1.jsonl"
+    events = type_text(C1, "de", ALT, caps_inverted=True)
+    recording.write_text("\n".join(json.dumps({"type": 1, "code": c, "value": v}) for c, v in events) + "\n")
+    profile_path = tmp_path / "state" / "scanner-profile.json"
+    status = cli.main(["calibrate", "--keys", str(recording), "--profile", str(profile_path), "--lang", "en"])
+    out = capsys.readouterr().out
+    assert status == 1  # case inversion blocks scanning until fixed
+    assert "keyboard German (QWERTZ)" in out and "GS alt" in out
+    assert "Scanner inverts upper and lower case" in out and "CAPS_LOCK_OVERRIDE" in out
+    stored = load_profile(str(profile_path))
+    assert stored.layout == "de" and stored.case == "inverted" and stored.control("GS") == "alt"
+
+
+def test_serial_scans_of_both_codes_merge_and_say_ok_in_french(tmp_path, capsys):
+    script = tmp_path / "scans.jsonl"
+    script.write_text("\n".join(json.dumps({"raw": raw}) for raw in ("]d2NOT-A-CODE", C1, C2)) + "\n")
+    profile_path = tmp_path / "p.json"
+    status = cli.main(["calibrate", "--scanner", f"script://{script}", "--profile", str(profile_path)])
+    captured = capsys.readouterr()
+    assert status == 0
+    assert captured.out.splitlines()[-1] == "Scanner OK"
+    assert "Ce n'est pas un code de calibrage" in captured.err
+    assert load_profile(str(profile_path)).controls == {"GS": "byte", "RS": "byte", "EOT": "byte"}
+
+
+def test_a_scan_that_is_no_calibration_code_reaches_no_profile(tmp_path, capsys):
+    profile_path = tmp_path / "p.json"
+    status = cli.main(
+        [
+            "calibrate",
+            "--text",
+            "]d201034009300123452112\\x1d10AB",
+            "--profile",
+            str(profile_path),
+            "--lang",
+            "de",
+        ]
+    )
+    assert status == 1
+    assert "Kein Kalibriercode gelesen" in capsys.readouterr().out
+    assert not profile_path.exists()
+
+
+def test_print_codes_names_control_characters(capsys):
+    assert cli.main(["calibrate", "--print-codes"]) == 0
+    out = capsys.readouterr().out
+    assert "<GS>91AaQqWwZzYyMm" in out and out.rstrip().endswith("<RS><EOT>")
+
+
+def test_profile_file_errors_are_storage_errors(tmp_path):
+    assert load_profile(str(tmp_path / "absent.json")) is None
+    broken = tmp_path / "broken.json"
+    broken.write_text("{")
+    with pytest.raises(StorageError, match="cannot be read"):
+        load_profile(str(broken))
+    broken.write_text("{}")
+    with pytest.raises(StorageError, match="not a profile"):
+        load_profile(str(broken))
+    good = ScannerProfile("keyboard", "fr", True, "normal", {"GS": "ctrl"}, "CR")
+    (tmp_path / "good.json").write_text(json.dumps(good.as_dict()))
+    assert load_profile(str(tmp_path / "good.json")) == good
+
+
+def test_a_bad_key_recording_is_a_configuration_error(tmp_path, capsys):
+    recording = tmp_path / "bad.jsonl"
+    recording.write_text('["x"]\n')
+    assert cli.main(["calibrate", "--keys", str(recording), "--profile", str(tmp_path / "p.json")]) == 3
+    assert "line 1" in capsys.readouterr().err
