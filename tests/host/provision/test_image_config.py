@@ -55,6 +55,33 @@ def test_image_config_and_its_pi_gen_stage(provision, tmp_path):
     assert not any(c.startswith(("systemctl restart", "udevadm")) for c in commands)
 
 
+FAKE_CHROOT = """#!/bin/sh
+# chroot ROOT COMMAND...: runs COMMAND here, with /opt/ paths moved under ROOT and DESTDIR=ROOT
+root="$1"; shift
+for arg in "$@"; do
+    set -- "$@" "$(printf '%s' "$arg" | sed "s#^/opt/#$root/opt/#")"; shift
+done
+exec env DESTDIR="$root" "$@"
+"""
+
+
+def test_install_in_chroot_script(provision, tmp_path):
+    out = tmp_path / "image-config"
+    assert provision("image-config", "--out", out).code == 0
+    fakes = fake_system.make_fakes(tmp_path / "fakes")
+    (fakes / "chroot").write_text(FAKE_CHROOT)
+    (fakes / "chroot").chmod(0o755)
+    rootfs, log = tmp_path / "rootfs", tmp_path / "commands.log"
+    result = subprocess.run(["sh", str(out / "install-in-chroot.sh"), str(rootfs)], capture_output=True, text=True,
+                            timeout=120, env={"PATH": f"{fakes}:/usr/bin:/bin", "FMD_FAKE_LOG": str(log)})
+    assert result.returncode == 0, result.stderr
+    assert (rootfs / "opt/fmd-terminal/src/device/system/install.sh").is_file()
+    assert (rootfs / "etc/systemd/system/fmd-terminal.service").is_file()
+    commands = fake_system.recorded(log)
+    assert "systemctl enable fmd-terminal.service" in commands
+    assert not any(c.startswith("systemctl restart") for c in commands)
+
+
 def test_rerun_replaces_its_own_output(provision, tmp_path):
     out = tmp_path / "image-config"
     assert provision("image-config", "--out", out).code == 0
