@@ -81,8 +81,11 @@ def make_server(app: SimulatorApp, tls_cert: str | None = None, tls_key: str | N
         raise ConfigurationError("TLS needs both a certificate and a key")
     if client_ca and not tls_cert:
         raise ConfigurationError("mutual TLS (client CA) needs a server certificate and key")
+    from fmd_simulator.soap.facade import with_soap  # the SOAP facade under /soap/ (issue 6)
+
     config = uvicorn.Config(
-        app, http="httptools", loop="uvloop", lifespan="on", log_level=log_level, access_log=False,
+        with_soap(app, mutual_tls=bool(client_ca)), http="httptools", loop="uvloop", lifespan="on",
+        log_level=log_level, access_log=False,
         server_header=False, proxy_headers=False, date_header=False, timeout_keep_alive=30,
         ssl_certfile=tls_cert, ssl_keyfile=tls_key, ssl_ca_certs=client_ca,
         ssl_cert_reqs=ssl.CERT_REQUIRED if client_ca else ssl.CERT_NONE)

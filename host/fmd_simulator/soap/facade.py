@@ -84,7 +84,6 @@ class SOAPFacade:
         self.engine = app.engine
         self.faults = app.faults
         self.mutual_tls = mutual_tls
-        messages.schema()  # load the XSD now, not in the first request
 
     async def __call__(self, scope: Scope, receive: Receive, raw_send: Send) -> None:
         headers = dict(scope["headers"])
@@ -108,6 +107,8 @@ class SOAPFacade:
             if content_type != b"application/soap+xml":
                 raise HTTPProblem(415, "NMVS_TE_XM_01", "Content-Type must be application/soap+xml (SOAP 1.2).")
             body = await read_body(receive, headers, limit)
+            if not messages.schema_loaded():  # the first SOAP call loads the XSD off the event loop
+                await asyncio.to_thread(messages.schema)
             request = messages.parse_request(body)
             header = messages.request_header(request)
             language = header["language"] or "fr"

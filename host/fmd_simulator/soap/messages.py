@@ -16,7 +16,6 @@ from typing import Any
 
 import defusedxml
 import defusedxml.ElementTree
-import xmlschema
 
 from fmd_simulator.codes import CODES
 
@@ -43,15 +42,25 @@ _SOAP_DESCRIPTIONS = {
 ET.register_namespace("soap", SOAP_NS)
 ET.register_namespace("n", NS)
 
-_schema: xmlschema.XMLSchema | None = None
+_schema: Any = None
 
 
-def schema() -> xmlschema.XMLSchema:
-    """The published XSD, loaded once (about 50 ms)."""
+def schema() -> Any:
+    """The published XSD as an ``xmlschema.XMLSchema``, loaded on first use.
+
+    Importing xmlschema and building the schema takes about half a second, so a simulator that serves
+    only REST never pays for it.
+    """
     global _schema
     if _schema is None:
+        import xmlschema
+
         _schema = xmlschema.XMLSchema(XSD_PATH)
     return _schema
+
+
+def schema_loaded() -> bool:
+    return _schema is not None
 
 
 def q(name: str) -> str:

@@ -192,3 +192,12 @@ def test_mutual_tls_is_required(tls_files):
     with running_soap_simulator(mutual_tls=False, **options) as plain:
         status, _, root = post(plain, envelope(f"<n:PingRequest>{header()}</n:PingRequest>"), "SupportServices")
     assert (status, fault_code(root)) == (401, "NMVS_FE_PKI_05")
+
+
+def test_fmd_simulator_serve_exposes_the_soap_facade(tls_files):
+    with running_soap_simulator(separate_process=True, **tls_files) as served:
+        status, _, root = post(served, envelope(f"<n:PingRequest>{header()}</n:PingRequest>"), "SupportServices")
+        response = payload(root)
+        assert (status, response.tag, code_of(response)) == (200, f"{{{NS}}}PingResponse", "NMVS_SUCCESS")
+        status, _, body = served.request("GET", "/ping")
+        assert (status, body) == (200, {"status": "ok"})  # REST beside SOAP on the same port
