@@ -181,6 +181,7 @@ class SQLiteOutbox:
         self.build_time_ns = build_time_ns
         self.lock = threading.RLock()
         self.alarms: list[str] = []
+        self._was_synced = False  # the clock becoming synchronised writes an anchor at once (section 7)
         self._configure()
         self._start(restored)
 
@@ -279,12 +280,12 @@ class SQLiteOutbox:
         floor = int(self.meta("clock_floor_ns") or 0)
         return wall_quality(now, floor, self.build_time_ns)
 
-    def _add_anchor(self, now: ClockReading, wall_ns: int, source: str) -> bool:
+    def _add_anchor(self, now: ClockReading, wall_ns: int, source: str, force: bool = False) -> bool:
         """Write a ``clock_anchor`` row unless one of ``source`` was written less than 10 min ago."""
         last = self.storage.execute(
             "SELECT boottime_ns FROM clock_anchor WHERE boot_id = ? AND source = ? ORDER BY id DESC LIMIT 1",
             (now.boot_id, source))
-        if last and now.boottime_ns - last[0]["boottime_ns"] < 600_000_000_000:
+        if not force and last and now.boottime_ns - last[0]["boottime_ns"] < 600_000_000_000:
             return False
         self.storage.execute(
             "INSERT INTO clock_anchor (boot_id, boottime_ns, wall_ns, source, uncertainty_ns) VALUES (?, ?, ?, ?, 0)",
@@ -293,8 +294,10 @@ class SQLiteOutbox:
         return True
 
     def _note_clock(self, now: ClockReading) -> None:
-        """An anchor when the clock is synchronised (then every 10 min); each one raises the floor (section 7)."""
-        if now.synced and self._add_anchor(now, now.wall_ns, "ntp"):
+        """An anchor when the clock becomes synchronised, then every 10 min; each raises the floor (section 7)."""
+        became_synced = now.synced and not self._was_synced
+        self._was_synced = now.synced
+        if now.synced and self._add_anchor(now, now.wall_ns, "ntp", force=became_synced):
             if now.wall_ns > int(self.meta("clock_floor_ns") or 0):
                 self.set_meta("clock_floor_ns", str(now.wall_ns))
 
@@ -579,19 +582,35 @@ class SQLiteOutbox:
     def _apply_undo_guard(self, pack_key: str, now: ClockReading) -> None:
         """Transition #18: a queued undo whose dispense was refused or cancelled, or is too old, stops."""
         undos = self.storage.execute(
-            "SELECT u.seq, d.state AS dispense_state FROM op AS u JOIN op AS d ON d.seq = u.ref_seq "
+            "SELECT u.seq, d.seq AS d_seq, d.state AS d_state, d.svc_time_ns, d.wall_corrected_ns, "
+            "d.settled_boot_id, d.settled_bt_ns FROM op AS u JOIN op AS d ON d.seq = u.ref_seq "
             "WHERE u.pack_key = ? AND u.kind = 'undo_dispense' AND u.state = 'queued'", (pack_key,))
         for undo in undos:
-            view = self.view(pack_key)
             left = None
-            if view is not None and view.dispense_done:
-                left = local_checks.undo_time_left_ns(view, now)
-            if op_states.undo_must_stop(undo["dispense_state"], left):
+            if undo["d_state"] == op_states.DONE:
+                dispense = local_checks.PackView(
+                    pack_key, dispense_seq=undo["d_seq"], dispense_done=True,
+                    dispense_time_ns=undo["svc_time_ns"] or undo["wall_corrected_ns"],
+                    dispense_time_trusted=undo["svc_time_ns"] is not None,
+                    dispense_boot_id=undo["settled_boot_id"], dispense_boottime_ns=undo["settled_bt_ns"])
+                left = local_checks.undo_time_left_ns(dispense, now)
+            if op_states.undo_must_stop(undo["d_state"], left):
                 self._set_state(undo["seq"], op_states.NEEDS_ATTENTION)
+                why = "undo period (10 days) over" if left is not None and left <= 0 else f"its dispense was {undo['d_state']}"
                 self.storage.execute(
                     "UPDATE op SET last_error_class = 'undo_guard', last_error_detail = ? WHERE seq = ?",
-                    (f"its dispense was {undo['dispense_state']}" if left is None or left > 0
-                     else "undo period (10 days) over", undo["seq"]))
+                    (why, undo["seq"]))
+
+    def guard_undo(self, seq: int) -> bool:
+        """Transition #18 just before an undo is sent; True when the undo may still go."""
+        now = self.clock()
+        with self.transaction():
+            row = self._op_row(seq)
+            self._apply_undo_guard(row["pack_key"], now)
+            state = self._op_row(seq)["state"]
+            if state != row["state"]:
+                self._refresh_view(row["pack_key"])
+        return state == op_states.QUEUED
 
     def defer(self, seq: int) -> bool:
         """Section 5.1 step 6: the screen moved on without an answer. False if the op is already final."""

@@ -355,6 +355,9 @@ class SyncWorker:
 
     def _send(self, row: dict[str, Any], now: ClockReading) -> None:
         seq = row["seq"]
+        if row["kind"] == "undo_dispense" and not self.outbox.guard_undo(seq):
+            self._publish(Settlement(seq, row["kind"], op_states.NEEDS_ATTENTION, None))
+            return  # 18: too late, or its dispense never took effect; the service would raise an alert
         attempt = self.outbox.claim(seq)
         if attempt is None:
             return
@@ -403,6 +406,7 @@ class SyncWorker:
     # -- recovery endpoint (section 6.3) -----------------------------------------------------------
 
     def _submit(self, batch: list[dict[str, Any]], now: ClockReading) -> None:
+        batch = [r for r in batch if r["kind"] != "undo_dispense" or self.outbox.guard_undo(r["seq"])]  # 18
         bulk_id = new_trx_id()
         claimed = self.outbox.claim_bulk([r["seq"] for r in batch], bulk_id)
         if not claimed:
