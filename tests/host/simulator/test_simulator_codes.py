@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import Actor, fresh_packs, new_trx
+from simulator_helpers import Actor, fresh_packs, new_trx
 
 from fmd_simulator.identifiers import gs1_check_digit, ppn_check
 from fmd_simulator.testing import running_simulator

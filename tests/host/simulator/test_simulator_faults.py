@@ -9,7 +9,7 @@ import socket
 import statistics
 
 import pytest
-from conftest import Actor, fresh_packs, new_trx
+from simulator_helpers import Actor, fresh_packs, new_trx
 
 from fmd_simulator.faults import Faults
 

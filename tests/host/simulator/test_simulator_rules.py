@@ -8,7 +8,7 @@ import json
 import threading
 
 import pytest
-from conftest import Actor, fresh_packs, new_trx
+from simulator_helpers import Actor, fresh_packs, new_trx
 
 from fmd_simulator.engine import BULK_UNDO_CODE
 from fmd_simulator.testing import running_simulator
