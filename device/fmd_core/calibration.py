@@ -621,7 +621,10 @@ def guard(scan, profile, current_year=None):
     otherwise it is ``PASS``ed so that the flow shows the decoder's reason (``text`` None when the
     keys themselves did not decode).
     """
-    calibration = infer_keys(scan, (profile.layout,)) if not isinstance(scan, str) else infer_text(scan)
+    if isinstance(scan, str):
+        calibration = infer_text(scan, None if scan[-1:] in ("\r", "\n") else "unknown")
+    else:
+        calibration = infer_keys(scan, (profile.layout,))
     if calibration is not None:
         return Verdict(CALIBRATION, calibration=calibration)
     if is_blocking(profile):

@@ -25,7 +25,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from fmd_terminal.errors import ConfigError, StorageError
+from fmd_terminal.errors import ConfigError
+from fmd_terminal.scanners.guarded import load_profile  # noqa: F401  (re-exported for callers)
 
 DEFAULT_PROFILE = "scanner-profile.json"
 LANGUAGES = ("fr", "en", "de")
@@ -152,6 +153,7 @@ def _scans_from_scanner(url: str, timeout_s: float, lang: str):
 def calibrate(scans, lang: str):
     """The merged profile of the calibration codes among ``scans`` (C1's layout wins), or None."""
     from fmd_core.calibration import infer_keys, infer_text
+    from fmd_terminal.scanners.guarded import combine
 
     profile = None
     seen = set()
@@ -162,49 +164,16 @@ def calibrate(scans, lang: str):
             continue
         print(_describe(found, lang))
         seen.add(found.code)
-        if profile is None:
-            profile = found.profile
-        elif found.code == "C1":
-            profile = found.profile.merged(profile)  # C1 tells the keyboard country apart; C2 cannot
-        else:
-            profile = profile.merged(found.profile)
+        profile = combine(profile, found.code, found.profile)
         if seen == {"C1", "C2"}:
             break
     return profile
 
 
-def save_profile(profile: Any, path: str) -> None:
-    target = Path(path)
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        temporary = target.with_suffix(target.suffix + ".tmp")
-        temporary.write_text(json.dumps(profile.as_dict(), indent=2, sort_keys=True) + "\n", encoding="utf-8")
-        os.replace(temporary, target)
-    except OSError as error:
-        raise StorageError(
-            f"scanner profile {path!r} cannot be written: {error.strerror or error}"
-        ) from error
-
-
-def load_profile(path: str) -> Any:
-    """The stored ``ScannerProfile``, or None when the scanner was never calibrated."""
-    from fmd_core.calibration import ScannerProfile
-
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return None
-    except (OSError, ValueError) as error:
-        raise StorageError(f"scanner profile {path!r} cannot be read: {error}") from error
-    try:
-        return ScannerProfile.from_dict(data)
-    except (KeyError, TypeError) as error:
-        raise StorageError(f"scanner profile {path!r} is not a profile: missing {error}") from None
-
-
 def execute(args: argparse.Namespace) -> int:
     from fmd_core.calibration import C1, C2, advice, is_blocking
     from fmd_core.keyboard import describe
+    from fmd_terminal.scanners.guarded import save_profile
     from fmd_terminal.scanners.stdin import unescape
 
     lang = args.lang
