@@ -5,10 +5,17 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help venv run test test-fast bench lint clean golden chaos
+.PHONY: help venv run test test-fast bench lint clean golden chaos image-config system-packages
+
+# Debian packages the tests need, installed only when missing (root: apt-get; otherwise sudo):
+#   systemd          systemd-analyze verify of the unit (device/system)
+#   openssh-client   ssh, scp for fmd-provision deploy
+#   openssh-server   a real sshd on a loopback port, the target of the deploy tests
+#   dosfstools       mkfs.fat / fsck.fat, to check the boot images fmd-provision write-boot edits
+DEB_PACKAGES := systemd openssh-client openssh-server dosfstools
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11 or newer is needed"; exit 1; }
@@ -19,10 +26,18 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP) ## create .venv and install everything from pyproject.toml
 
+system-packages: ## install the Debian packages the tests need (see DEB_PACKAGES)
+	@missing=$$(for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ] && command -v apt-get >/dev/null; then \
+	  echo "Installing Debian packages the tests need: $$missing"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
 run: $(STAMP) ## run the terminal on its embedded default (local simulator, console screen)
 	$(BIN)/python -m fmd_terminal.demo
 
-test: $(STAMP) ## the whole test suite, MicroPython run of the core included
+test: $(STAMP) system-packages ## the whole test suite, MicroPython run of the core included
 	$(BIN)/python tests/core/micropython_run.py
 	$(BIN)/python -m pytest -n 2 -q
 
@@ -38,6 +53,12 @@ lint: $(STAMP) ## ruff and mypy
 
 golden: $(STAMP) ## regenerate golden files (screens); review the diff before committing
 	FMD_REGENERATE_GOLDEN=1 $(BIN)/python -m pytest -q tests/terminal -k golden
+
+chaos: $(STAMP) ## 10-minute chaos run of the outbox against the simulator (prints its seed)
+	$(BIN)/python tests/terminal/outbox/chaos.py --minutes 10
+
+image-config: $(STAMP) ## files to turn a stock Raspberry Pi OS image into a terminal (build/image-config)
+	$(BIN)/fmd-provision image-config --out build/image-config
 
 clean: ## remove the virtual environment and caches
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .hypothesis build dist
