@@ -11,6 +11,11 @@ Query parameters: ``layout`` (us, fr, de, gb, be, es, it; SCANNERS-AND-HARDWARE.
 (``timeout_ms`` is the same; the inter-key or inter-byte timeout of 1.7, default 200),
 ``max_length`` (characters in one scan, default 1024), ``baud`` (serial). An unknown parameter or a bad
 value is a ``ConfigError`` naming it.
+
+Every scheme also takes ``profile=PATH`` (the stored scanner profile of issue 8: the source is then a
+``GuardedScanSource``, which recognises calibration codes, reads with the calibrated keyboard country
+and holds scans a changed scanner garbles), ``lang`` (fr, en, de: the language of its messages) and
+``require_calibration=1`` (hold every scan until the scanner was calibrated).
 """
 
 from __future__ import annotations
@@ -19,15 +24,17 @@ from typing import Any
 from urllib.parse import SplitResult, parse_qs
 
 from fmd_core.keyboard import KeyboardError, get_layout
-from fmd_terminal.errors import ConfigError
+from fmd_terminal.errors import ConfigError, StorageError
 from fmd_terminal.urls import open_by_scheme
 
-INTEGER_PARAMETERS = ("gap_ms", "timeout_ms", "max_length", "baud", "escapes")
+INTEGER_PARAMETERS = ("gap_ms", "timeout_ms", "max_length", "baud", "escapes", "require_calibration")
+GUARD_PARAMETERS = ("profile", "lang", "require_calibration")
 
 
 def _parameters(parts: SplitResult, allowed: tuple[str, ...]) -> dict[str, Any]:
     url = parts.geturl()
     found: dict[str, Any] = {}
+    allowed = allowed + GUARD_PARAMETERS
     for key, values in parse_qs(parts.query, keep_blank_values=True).items():
         if key not in allowed:
             raise ConfigError(
@@ -41,10 +48,12 @@ def _parameters(parts: SplitResult, allowed: tuple[str, ...]) -> dict[str, Any]:
                 raise ConfigError(
                     f"scanner URL {url!r}: {key} must be a whole number, got {value!r}"
                 ) from None
-            if found[key] < 0 or (found[key] == 0 and key != "escapes"):
+            if found[key] < 0 or (found[key] == 0 and key not in ("escapes", "require_calibration")):
                 raise ConfigError(f"scanner URL {url!r}: {key} must be positive, got {value!r}")
         else:
             found[key] = value
+    if found.get("lang", "fr") not in ("fr", "en", "de"):
+        raise ConfigError(f"scanner URL {url!r}: lang must be fr, en or de, got {found['lang']!r}")
     if "timeout_ms" in found:
         found["gap_ms"] = found.pop("timeout_ms")
     if "layout" in found:
@@ -64,34 +73,57 @@ def _device_name(parts: SplitResult, kind: str) -> str:
     return name
 
 
+def _guarded(source: Any, options: dict[str, Any]) -> Any:
+    """Wrap ``source`` in a ``GuardedScanSource`` when the URL names a ``profile``."""
+    profile = options.pop("profile", None)
+    lang = options.pop("lang", "fr")
+    require = bool(options.pop("require_calibration", 0))
+    if not profile:
+        return source
+    from fmd_terminal.scanners.guarded import GuardedScanSource
+
+    try:
+        return GuardedScanSource(source, profile, lang=lang, require_calibration=require)
+    except StorageError:
+        source.close()
+        raise
+
+
+def _split_guard(options: dict[str, Any]) -> dict[str, Any]:
+    return {key: options.pop(key) for key in GUARD_PARAMETERS if key in options}
+
+
 def _open_evdev(parts: SplitResult, **kwargs: Any) -> Any:
     from fmd_terminal.scanners.evdev_keyboard import EvdevScanSource
 
     options = _parameters(parts, ("layout", "gap_ms", "timeout_ms", "max_length"))
-    return EvdevScanSource(_device_name(parts, "input device"), **options, **kwargs).start()
+    guard = _split_guard(options)
+    return _guarded(EvdevScanSource(_device_name(parts, "input device"), **options, **kwargs).start(), guard)
 
 
 def _open_serial(parts: SplitResult, **kwargs: Any) -> Any:
     from fmd_terminal.scanners.serial_port import SerialScanSource
 
     options = _parameters(parts, ("baud", "gap_ms", "timeout_ms", "max_length"))
-    return SerialScanSource(_device_name(parts, "serial port"), **options, **kwargs).start()
+    guard = _split_guard(options)
+    return _guarded(SerialScanSource(_device_name(parts, "serial port"), **options, **kwargs).start(), guard)
 
 
 def _open_stdin(parts: SplitResult, **kwargs: Any) -> Any:
     from fmd_terminal.scanners.stdin import StdinScanSource
 
     options = _parameters(parts, ("escapes", "max_length"))
+    guard = _split_guard(options)
     if "escapes" in options:
         options["escapes"] = bool(options["escapes"])
-    return StdinScanSource(**options, **kwargs).start()
+    return _guarded(StdinScanSource(**options, **kwargs).start(), guard)
 
 
 def _open_script(parts: SplitResult, **kwargs: Any) -> Any:
     from fmd_terminal.scanners.script import ScriptedScanSource
 
-    _parameters(parts, ())
-    return ScriptedScanSource.from_file(_device_name(parts, "script file"))
+    guard = _split_guard(_parameters(parts, ()))
+    return _guarded(ScriptedScanSource.from_file(_device_name(parts, "script file")), guard)
 
 
 SCHEMES = {"evdev": _open_evdev, "serial": _open_serial, "stdin": _open_stdin, "script": _open_script}

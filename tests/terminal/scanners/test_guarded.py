@@ -82,3 +82,27 @@ def test_require_calibration_holds_scans_until_calibrated(tmp_path):
     assert guarded.read(0).text == "Scanner not calibrated: scan the calibration code"
     assert guarded.read(0).text == "Scanner OK"
     assert guarded.read(0) == ScanEvent(SCAN, PACK)
+
+
+def test_the_factory_guards_a_source_whose_url_names_a_profile(tmp_path):
+    import json
+
+    import pytest
+
+    from fmd_terminal.errors import ConfigError, StorageError
+    from fmd_terminal.scanners.factory import open_scanner
+
+    script = tmp_path / "demo.jsonl"
+    script.write_text("\n".join(json.dumps({"raw": raw}) for raw in (C1, PACK)) + "\n")
+    profile = tmp_path / "scanner-profile.json"
+    source = open_scanner(f"script://{script}?profile={profile}&lang=en")
+    assert isinstance(source, GuardedScanSource)
+    assert source.read(0).text == "Scanner OK"
+    assert source.read(0) == ScanEvent(SCAN, PACK)
+    assert profile.exists()
+    assert not isinstance(open_scanner(f"script://{script}"), GuardedScanSource)
+    with pytest.raises(ConfigError, match="lang must be fr, en or de"):
+        open_scanner(f"script://{script}?profile={profile}&lang=it")
+    profile.write_text("{")
+    with pytest.raises(StorageError, match="cannot be read"):
+        open_scanner(f"script://{script}?profile={profile}")
