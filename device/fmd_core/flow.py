@@ -265,7 +265,10 @@ class Flow:
         seq = self._counter
         if len(text) > MAX_SCAN_CHARS:
             return self._decode_failed(seq, text, "too_long", now_ms)
-        result = self._decode(text, substitutes=self._substitutes)
+        # The GS1 sliding century window needs the current year (GenSpecs 7.12); the core has no clock,
+        # so it comes from ``today`` when the shell trusts its clock, else the decoder's default.
+        year = int(today[:4]) if today else None
+        result = self._decode(text, substitutes=self._substitutes, current_year=year)
         if not result.ok:
             return self._decode_failed(seq, text, result.error, now_ms)
         pack = result.as_dict()

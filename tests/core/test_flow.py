@@ -319,3 +319,11 @@ def test_start_after_a_restart_lists_the_last_ops_then_returns_to_idle():
     assert (effect.payload.message_id, effect.payload.items) == (
         "restart_list", (("dispense", "03400930012345", "SER0001", "uncertain"),))
     assert flow.tick(59999) == [] and flow.tick(60000)[0].payload.message_id == "ready"
+
+
+def test_the_trusted_date_sets_the_decoders_sliding_century():
+    """GS1 GenSpecs 7.12: in 2080 an expiry "25" is 2125, not 2025, so the pack is not expired by date."""
+    request = scan_to_record(F.Flow(), pack_code(expiry="251231"), today="2080-06-01")
+    assert request.pack.expiry == "251231"
+    expired = only_verdict(F.Flow().scan(pack_code(expiry="251231"), 0, "2026-11-26"))
+    assert expired.outcome == "expired"
