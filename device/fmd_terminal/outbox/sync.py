@@ -386,6 +386,7 @@ class SyncWorker:
                 return
             if settled.state in op_states.FINAL or settled.state == op_states.NEEDS_ATTENTION:
                 self.resolutions.append(settled)
+                self.cond.notify_all()
 
     # -- reconciling verify (transitions #11-#15) --------------------------------------------------
 
