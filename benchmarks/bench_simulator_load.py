@@ -269,7 +269,7 @@ def main() -> None:
             process.wait(10)
     print(f"machine: {os.cpu_count()} cores; simulator and generator in separate processes; {args.seconds:g} s per rate")
     print_table("anchor: GET /ping (HTTP stack only, same server, same generator)", anchor)
-    print_table("simulator: 70% verify / 25% dispense / 5% undo (one SQLite transaction each, WAL file)", ours)
+    print_table("simulator: 70% verify / 25% dispense / 5% undo (SQLite WAL file, group commit)", ours)
     ours_best, anchor_best = best(ours), best(anchor)
     ratio = ours_best / anchor_best if anchor_best else float("nan")
     print(f"\nhighest rate with p95 < {BAR_MS:.0f} ms: simulator {ours_best:.0f}/s, anchor /ping {anchor_best:.0f}/s, "
