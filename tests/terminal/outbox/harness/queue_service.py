@@ -84,10 +84,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--gap-ms", type=float, default=5.0)
     parser.add_argument("--drain", action="store_true")
     parser.add_argument("--timeout", type=float, default=60.0)
+    parser.add_argument("--fsize-limit", type=int, default=0, help="RLIMIT_FSIZE in bytes (a disk-full window)")
     args = parser.parse_args(argv)
 
     from fmd_core.service import PackRef
-    from fmd_terminal.outbox import OpRequest
+    from fmd_terminal.outbox import OpRequest, StorageFullError
     from fmd_terminal.outbox.sqlite import open_sqlite_outbox
     from fmd_terminal.outbox.sync import SyncSettings, SyncWorker
     from fmd_terminal.verification.factory import open_service
@@ -102,6 +103,12 @@ def main(argv: list[str] | None = None) -> int:
                             batch_size=8, poll_first_s=0.02, poll_cap_s=0.1, breaker_open_s=0.2,
                             probe_gap_s=0.01, backoff_base_s=0.02)
     worker = SyncWorker(box, service, settings=settings)
+    if args.fsize_limit:
+        import resource
+        import signal
+
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG instead
+        resource.setrlimit(resource.RLIMIT_FSIZE, (args.fsize_limit, args.fsize_limit))
     out.write(f"ready {os.getpid()}\n")
     out.flush()
     if args.drain:
@@ -122,7 +129,12 @@ def main(argv: list[str] | None = None) -> int:
     for index, item in enumerate(workload[done:], start=done):
         ref = PackRef(item["scheme"], item["productCode"], item["serial"], item["batch"], item["expiry"])
         origin = "live" if item.get("live") else "deferred"
-        result = box.record(OpRequest(item["kind"], ref, item.get("raw", ""), "kill-test", origin))
+        try:
+            result = box.record(OpRequest(item["kind"], ref, item.get("raw", ""), "kill-test", origin))
+        except StorageFullError as error:  # "NOT RECORDED - storage full": the pharmacist keeps the pack aside
+            out.write(f"not recorded {index} {error}\n")
+            out.flush()
+            break  # scanning stops while the storage is full; syncing goes on
         if result.op is None:  # e.g. an undo of a pack whose dispense is uncertain after a kill
             with open(skips_path, "a", encoding="utf-8") as f:
                 f.write(f"{index}\n")
