@@ -1,9 +1,10 @@
 """The REST facade: a plain ASGI application over the engine (VERIFICATION-SERVICE.md, section 7).
 
 Plain ASGI on uvicorn rather than a framework: the service has a dozen fixed routes, the hot path
-(verify and state change) must stay at one SQLite transaction plus a few dictionary look-ups, and the
+(verify and state change) must stay at one SQLite savepoint plus a few dictionary look-ups, and the
 faults of section 8 need direct control of the connection (``drop_connection``). Section 5's step 1
-lives here (faults, authentication, headers); everything after it is the engine's.
+lives here (faults, authentication, headers); everything after it is the engine's. Requests of one
+event-loop tick share a commit (``start_group_commit``); no answer leaves before its work is committed.
 
 Limits (answered 413 ``NMVS_TE_JS_01``): 64 KiB for a token or single-pack request, 32 MiB for bulk,
 recovery and administration bodies. Bodies must be ``application/json`` (415 otherwise), the token
@@ -262,7 +263,7 @@ class SimulatorApp:
                 raise HTTPProblem(405, "NMVS_TE_JS_01", f"method {method} not allowed here.")
             return await self.token(receive, send, headers, language)
         if parts == ["ping"] and method == "GET":
-            self.service_faults(0.0)
+            self.service_faults()
             return await respond(send, 200, {"status": "ok"})
         if parts == ["openapi.json"] and method == "GET":
             return await respond(send, 200, openapi_document())
@@ -273,12 +274,15 @@ class SimulatorApp:
 
     # -- step 1: faults, authentication, headers ---------------------------------------------
     def service_faults(self, sim_now: float | None = None) -> None:
-        """Outage (503) and throttling (429), both with ``Retry-After``; certificate expiry (401)."""
+        """Outage (503) and throttling (429), both with ``Retry-After``; certificate expiry (401).
+
+        ``sim_now`` is the simulator time outage windows are judged by (None or 0: the clock's now).
+        """
         faults = self.faults
         if not faults.active:
             return
         retry = [(b"retry-after", faults.retry_after().encode())]
-        if faults.in_outage(self.engine.clock.now() if sim_now is None or sim_now == 0.0 else sim_now):
+        if faults.in_outage(sim_now or self.engine.clock.now()):
             raise HTTPProblem(503, "NMVS_ERROR", "service unavailable (outage).", retry)
         if faults.throttled():
             raise HTTPProblem(429, "NMVS_FI_SE_CLI_01", "", retry)
