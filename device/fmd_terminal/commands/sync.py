@@ -30,7 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def execute(args: argparse.Namespace) -> int:
     import contextlib
 
-    from fmd_core.flow import Flow
+    from fmd_core.flow import Flow, Verdict
     from fmd_terminal.i18n import Translator
     from fmd_terminal.journal import Journal
     from fmd_terminal.outbox.factory import open_outbox
@@ -61,8 +61,8 @@ def execute(args: argparse.Namespace) -> int:
 
         def resolved(settlement) -> None:
             for effect in flow.resolved(settlement.seq, settlement.kind, settlement.state, settlement.answer, 0):
-                verdict = getattr(effect, "payload", None)
-                if getattr(verdict, "event", None) == "resolved":
+                verdict = effect.payload
+                if isinstance(verdict, Verdict) and verdict.event == "resolved":
                     journal.write(verdict, presenter.headline(verdict))
 
         drained = worker.run_until_drained(args.timeout if args.until_drained else None, resolved,

@@ -182,6 +182,8 @@ class SQLiteOutbox:
         self.lock = threading.RLock()
         self.alarms: list[str] = []
         self._was_synced = False  # the clock becoming synchronised writes an anchor at once (section 7)
+        self._last_passive_ns = 0
+        self._last_daily_ns: int | None = None
         self._configure()
         self._start(restored)
 
@@ -709,6 +711,42 @@ class SQLiteOutbox:
             self.storage.execute("UPDATE op SET state = 'queued', bulk_id = NULL, results_ref = NULL, "
                                  "single_only = max(single_only, ?) WHERE bulk_id = ? AND state = 'in_flight'",
                                  (int(single_only), bulk_id))
+
+    # -- upkeep (section 2.3) -----------------------------------------------------------------------
+
+    def maintain(self, now: ClockReading, idle_ns: int) -> list[str]:
+        """Checkpoints and checks while the worker is idle; returns what was done (for logs and tests).
+
+        ``PASSIVE`` checkpoint after 30 s idle, ``TRUNCATE`` and ``integrity_check`` once a day (the
+        result and its time go to ``meta``; a failure raises a red admin alarm), an admin alarm when
+        the WAL passes 64 MiB (a long reader stalls checkpoints).
+        """
+        if not self.durable:
+            return []
+        done = []
+        bt = now.boottime_ns
+        with self.lock:
+            if idle_ns >= 30 * 1_000_000_000 and bt - self._last_passive_ns >= 30 * 1_000_000_000:
+                self.storage.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                self._last_passive_ns = bt
+                done.append("checkpoint_passive")
+            if self._last_daily_ns is None or bt - self._last_daily_ns >= 86_400 * 1_000_000_000:
+                self.storage.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                result = next(iter(self.storage.execute("PRAGMA integrity_check")[0].values()))
+                self._last_daily_ns = bt
+                with self.transaction():
+                    self.set_meta("last_integrity_check", f"{now.wall_ns} {result}")
+                if result != "ok":
+                    self.alarms.append(f"red: integrity_check says {result!r}: STORAGE FAULT")
+                done += ["checkpoint_truncate", "integrity_check"]
+        try:
+            wal = os.path.getsize(self.where + "-wal")
+        except OSError:
+            wal = 0
+        if wal > 64 * 1024 * 1024:
+            self.alarms.append(f"admin: WAL is {wal} bytes (over 64 MiB): a long read stalls checkpoints")
+            done.append("wal_alarm")
+        return done
 
     # -- the pharmacist's list (section 8) ---------------------------------------------------------
 

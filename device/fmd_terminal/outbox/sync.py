@@ -101,6 +101,7 @@ class SyncWorker:
         now = self.clock()
         self.backlog_not_before_ns = now.boottime_ns + _ns(self.rng.uniform(0, s.start_jitter_s))
         self.next_anchor_ns = 0
+        self.last_work_ns = now.boottime_ns
         self.cond = threading.Condition()
         self.live: list[int] = []
         self.live_results: dict[int, Settlement] = {}
@@ -258,6 +259,8 @@ class SyncWorker:
         if eligible:
             self._send(eligible[0], now)
             return 0.0
+        if not self.bulks:
+            self.outbox.maintain(now, bt - self.last_work_ns)
         return self._next_due(now, IDLE_S)
 
     def _next_due(self, now: ClockReading, default_s: float) -> float:
@@ -347,6 +350,7 @@ class SyncWorker:
     # -- single-pack send (transitions #2-#8, #16) -------------------------------------------------
 
     def _request(self, row: dict[str, Any]) -> ServiceAnswer:
+        self.last_work_ns = self.clock().boottime_ns
         pack = pack_of(row)
         if row["kind"] == "verify":
             return self.client.verify(pack)
@@ -413,7 +417,7 @@ class SyncWorker:
         if not claimed:
             return
         rows = [self.outbox.op(r["seq"]) for r in claimed]
-        items = [RecoveryItem(pack_of(r), REQUESTED_STATE[r["kind"]], r["client_trx_id"], r["ref_client_trx_id"],
+        items = [RecoveryItem(pack_of(r), str(REQUESTED_STATE[r["kind"]]), r["client_trx_id"], r["ref_client_trx_id"],
                               iso_utc(r["wall_corrected_ns"] or r["wall_ns"]) or "") for r in rows]
         self.bucket.take(now.boottime_ns)
         answer, results_ref = self.client.submit_recovery(items)

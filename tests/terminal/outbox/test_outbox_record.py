@@ -191,3 +191,35 @@ def test_restore_makes_queued_changes_uncertain(tmp_path, clock):
     box = open_sqlite_outbox(path, clock, reserve_bytes=0, restored=True)
     assert box.op(d.seq)["state"] == "uncertain"  # 10
     box.close()
+
+
+def test_upkeep_checkpoints_and_checks_integrity(tmp_path, clock):
+    box = open_sqlite_outbox(str(tmp_path / "m.db"), clock, reserve_bytes=0)
+    record(box, "dispense")
+    assert box.maintain(clock(), idle_ns=0) == ["checkpoint_truncate", "integrity_check"]  # first: the daily one
+    assert box.read_meta("last_integrity_check").endswith(" ok")
+    assert box.maintain(clock(), idle_ns=0) == []
+    clock.advance(31)
+    assert box.maintain(clock(), idle_ns=31 * 10**9) == ["checkpoint_passive"]
+    clock.advance(86_400)
+    assert "integrity_check" in box.maintain(clock(), idle_ns=0)
+    box.close()
+
+
+def test_worker_status_raises_backlog_alarms(outbox, clock):
+    import random
+
+    from outbox_fakes import ModelService
+
+    from fmd_terminal.outbox.sync import SyncSettings, SyncWorker
+
+    worker = SyncWorker(outbox, ModelService(), clock, SyncSettings(start_jitter_s=0), random.Random(1))
+    assert worker.status()["level"] is None
+    record(outbox, "dispense", 1, origin="deferred")
+    clock.advance(16 * 60)
+    status = worker.status()
+    assert (status["level"], status["pending"]) == ("amber", 1) and status["text"] == "1 waiting"
+    clock.advance(4 * 3600)
+    assert worker.status()["level"] == "red"
+    clock.reboot("boot2", wall_ns=clock.wall_ns, synced=True)  # across boots: corrected wall time
+    assert worker.status()["level"] == "red"
