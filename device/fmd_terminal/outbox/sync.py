@@ -369,6 +369,12 @@ class SyncWorker:
         self.bucket.take(now.boottime_ns)
         answer = self._request(row)
         klass = op_states.classify(answer, self.clock().synced)
+        if row["kind"] != "verify" and answer.client_trx_id and answer.client_trx_id != row["client_trx_id"]:
+            # An answer for a transaction this request did not carry: it settles nothing (issue 5,
+            # "Bad input"); the outcome of the request is unknown, so the pack is verified first.
+            log.error("op %s: answer names transaction id %r, sent %r", seq, answer.client_trx_id,
+                      row["client_trx_id"])
+            klass = op_states.UNKNOWN
         after_uncertain = row["uncertain_bt_ns"] is not None
 
         def decide(current: dict[str, Any]) -> op_states.Outcome:
@@ -460,9 +466,13 @@ class SyncWorker:
             return
         self._link(op_states.SUCCESS, answer, now)
         rows = {r["seq"]: r for r in (self.outbox.op(seq) for seq in bulk.seqs)}
+        by_trx = {r["client_trx_id"]: seq for seq, r in rows.items()}
         outcomes = []
         single_only = []
-        for seq, item in zip(sorted(bulk.seqs), results, strict=False):
+        for position, item in enumerate(results):
+            seq = self._item_seq(item, position, sorted(bulk.seqs), by_trx)
+            if seq is None:
+                continue
             row = rows[seq]
             klass = op_states.classify(item, now.synced)
             code = op_states.code_of(item)
@@ -476,9 +486,22 @@ class SyncWorker:
         del self.bulks[bulk.bulk_id]
         for settled in self.outbox.settle_bulk(bulk.bulk_id, outcomes, single_only):
             self._publish(settled)
-        if len(results) < len(bulk.seqs):  # items without a result: their outcome is unknown
-            for settled in self.outbox.bulk_unknown(bulk.bulk_id):
-                self._publish(settled)
+        for settled in self.outbox.bulk_unknown(bulk.bulk_id):  # items without a usable result: unknown
+            self._publish(settled)
+
+    @staticmethod
+    def _item_seq(item: ServiceAnswer, position: int, seqs: list[int], by_trx: dict[str, int]) -> int | None:
+        """The op a result item answers: by its clientTrxId, else by position (items keep list order).
+
+        An item naming a ClientTrxId this batch never sent is not applied to anything (issue 5,
+        "Bad input"); the op it would have matched stays unsettled and is reconciled by verify.
+        """
+        if item.client_trx_id:
+            seq = by_trx.get(item.client_trx_id)
+            if seq is None:
+                log.error("recovery result for a transaction id this terminal never sent: %r", item.client_trx_id)
+            return seq
+        return seqs[position] if position < len(seqs) else None
 
     # -- what the pharmacist sees (section 6.4) ----------------------------------------------------
 

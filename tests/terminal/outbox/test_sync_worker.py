@@ -249,3 +249,46 @@ def test_random_faults_keep_every_invariant(outbox, clock):
     drain(worker, clock, max_steps=100000)
     assert {r["state"] for r in outbox.ops()} == {"done"}
     check_invariants(outbox, service)
+
+
+def test_answer_for_a_transaction_never_sent_settles_nothing(outbox, clock):
+    class Confused(ModelService):
+        def change_state(self, p, state, trx, ref=None):
+            answer = super().change_state(p, state, trx, ref)
+            if self.calls.count(("change", p.pack_key)) == 1:  # the first answer names another transaction
+                values = answer.as_dict()
+                values["client_trx_id"] = "f" * 32
+                from fmd_core.service import ServiceAnswer
+
+                return ServiceAnswer(**values)
+            return answer
+
+    service = Confused([pack(1)])
+    worker = make(outbox, clock, service)
+    op = rec(outbox, "dispense", 1)
+    drain(worker, clock)
+    row = outbox.op(op.seq)
+    assert (row["state"], row["reconciled"]) == ("done", "verify")  # verified, not trusted, never resent
+    assert service.applied(pack(1).pack_key) == ["Supplied"]
+    assert [a["outcome"] for a in outbox.attempts(op.seq)] == ["unknown", "success"]
+
+
+def test_recovery_results_are_matched_by_transaction_id(outbox, clock):
+    class Shuffled(ModelService):
+        def fetch_results(self, ref):
+            answer, items = super().fetch_results(ref)
+            if items:
+                items = list(reversed(items))
+                items[0] = type(items[0])(**dict(items[0].as_dict(), client_trx_id="e" * 32))  # a stranger
+            return answer, items
+
+    n = 100
+    service = Shuffled([pack(i) for i in range(1, n + 1)])
+    for i in range(1, n + 1):
+        rec(outbox, "dispense", i)
+    worker = make(outbox, clock, service)
+    drain(worker, clock)
+    rows = outbox.ops()
+    assert {r["state"] for r in rows} == {"done"}
+    assert sum(1 for r in rows if r["reconciled"] == "verify") == 1  # the op whose result was replaced
+    check_invariants(outbox, service)
