@@ -103,3 +103,26 @@ def test_https_and_mutual_tls(pki):
         with pytest.raises((ssl.SSLError, urllib.error.URLError, ConnectionResetError)):
             with urllib.request.urlopen(sim.base_url + "/ping", context=without_cert, timeout=10) as response:
                 response.read()
+
+
+def test_served_seed_matches_the_seed_command(capsys):
+    with running_simulator(seed_packs=7, seed=2) as sim:
+        served = sim.seeded_packs()
+    assert served == seed_lines(capsys, "--packs", "7", "--seed", "2", "--market", "FR")
+
+
+@pytest.mark.parametrize("scheme,code,expected", [
+    ("GTIN", "03400930012345", None), ("GTIN", "03400930012346", "NMVS_FE_GR_01"),
+    ("GTIN", "04150123456782", None), ("GTIN", "0415012345678", "NMVS_FE_GR_01"),
+    ("PPN", "110375286414", None), ("PPN", "111234567842", None), ("PPN", "111234567843", "NMVS_FE_GR_01"),
+    ("PPN", "1112345670" + f"{sum(ord(c) * (i + 2) for i, c in enumerate('1112345670')) % 97:02d}", "NMVS_FE_GR_02"),
+    ("PPN", "12345", "NMVS_FE_GR_01"), ("GTIN", "", "NMVS_FE_GR_01")])
+def test_product_code_checks(scheme, code, expected):
+    assert identifiers.product_code_error(scheme, code) == expected
+
+
+@pytest.mark.parametrize("yymmdd,last_day", [("270200", "2027-02-28"), ("280200", "2028-02-29"), ("271231", "2027-12-31"),
+                                             ("271332", None), ("270231", None), ("27123", None), ("2712o1", None)])
+def test_expiry_dates(yymmdd, last_day):
+    day = identifiers.expiry_date(yymmdd)
+    assert (day.isoformat() if day else None) == last_day

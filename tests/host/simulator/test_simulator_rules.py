@@ -316,3 +316,15 @@ def test_keep_alive_connection_serves_many_requests(sim, pharmacy, pack):
         response = conn.getresponse()
         assert json.loads(response.read())["operationCode"] == "NMVS_SUCCESS"
     conn.close()
+
+
+@pytest.mark.parametrize("body,content_type,status,code", [
+    (b"grant_type=client_credentials&client_id=pharmacy-demo&client_secret=demo-secret", "text/plain", 415,
+     "NMVS_TE_JS_01"),
+    (b"client_id=pharmacy-demo&client_secret=demo-secret", "application/x-www-form-urlencoded", 400, "NMVS_TE_JS_02"),
+    (b"\xff\xfe", "application/x-www-form-urlencoded", 400, "NMVS_TE_JS_01"),
+    (b"grant_type=client_credentials&client_id=nobody&client_secret=x", "application/x-www-form-urlencoded", 401,
+     "NMVS_FE_AU_01")])
+def test_token_bad_input(sim, body, content_type, status, code):
+    answer = sim.request("POST", "/identity/connect/token", body=body, headers={"Content-Type": content_type})
+    assert (answer[0], answer[2]["operationCode"]) == (status, code)
