@@ -24,6 +24,9 @@ MARKETS = ("FR", "DE")
 _MOLECULES = ("Paracétamol", "Ibuprofène", "Amoxicilline", "Oméprazole", "Metformine", "Atorvastatine",
               "Amlodipine", "Lévothyroxine", "Ramipril", "Bisoprolol", "Sertraline", "Tramadol", "Prednisolone",
               "Salbutamol", "Clopidogrel", "Simvastatine", "Losartan", "Esoméprazole", "Cétirizine", "Furosémide")
+_MOLECULES_DE = ("Paracetamol", "Ibuprofen", "Amoxicillin", "Omeprazol", "Metformin", "Atorvastatin", "Amlodipin",
+                 "Levothyroxin", "Ramipril", "Bisoprolol", "Sertralin", "Tramadol", "Prednisolon", "Salbutamol",
+                 "Clopidogrel", "Simvastatin", "Losartan", "Esomeprazol", "Cetirizin", "Furosemid")
 _STRENGTHS = ("5 mg", "10 mg", "20 mg", "25 mg", "40 mg", "50 mg", "100 mg", "250 mg", "500 mg", "1 g")
 _FORMS_FR = ("comprimés", "gélules", "comprimés pelliculés", "comprimés effervescents")
 _FORMS_DE = ("Tabletten", "Hartkapseln", "Filmtabletten", "Brausetabletten")
@@ -34,7 +37,8 @@ _BATCH_ALPHABET = string.ascii_uppercase + string.digits
 
 
 def _name(rng: random.Random, market: str) -> str:
-    molecule, strength, count = rng.choice(_MOLECULES), rng.choice(_STRENGTHS), rng.choice(_COUNTS)
+    molecule = rng.choice(_MOLECULES_DE if market == "DE" else _MOLECULES)
+    strength, count = rng.choice(_STRENGTHS), rng.choice(_COUNTS)
     if market == "DE":
         return f"{molecule} {strength} {rng.choice(_FORMS_DE)}, {count} Stück"
     return f"{molecule} {strength}, {rng.choice(_FORMS_FR)}, boîte de {count}"
