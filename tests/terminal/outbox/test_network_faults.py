@@ -262,7 +262,9 @@ def test_wrong_ca_is_not_sent(env, tmp_path):
     other = trustme.CA()
     other_pem = tmp_path / "other-ca.pem"
     other.cert_pem.write_to_path(str(other_pem))
-    answer = client(sim, pki, ca=other_pem).ping()
+    service = client(sim, pki, ca=other_pem)
+    answer = service.ping()
+    service.close()
     assert (answer.transport, answer.transport_error) == ("not_sent", "tls_untrusted")
 
 
