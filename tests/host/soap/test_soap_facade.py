@@ -50,6 +50,7 @@ def request(operation, pack, **options):
 
 def post(sim, data, service="SinglePackServices", content_type="application/soap+xml; charset=utf-8"):
     status, headers, body = sim.request("POST", f"/soap/{service}", body=data, headers={"Content-Type": content_type})
+    assert isinstance(body, bytes), f"HTTP {status}: not XML: {body!r}"
     return status, headers, ET.fromstring(body)
 
 

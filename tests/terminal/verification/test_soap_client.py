@@ -8,6 +8,7 @@ events journal cannot tell the protocols apart.
 from __future__ import annotations
 
 import itertools
+import logging
 import time
 import uuid
 
@@ -222,3 +223,13 @@ def test_soap_url_user_and_repr_without_secret(soap_sim):
     assert "<n:UserId>counter-2</n:UserId>" in envelope and "<n:Language>fra</n:Language>" in envelope
     assert "demo-secret" not in repr(client)
     assert client.ping().operation_code == "NMVS_SUCCESS"
+
+
+def test_secrets_are_never_logged(soap_sim, protocol, caplog):
+    client = open_client(soap_sim, protocol)
+    with caplog.at_level(logging.DEBUG):
+        client.verify(fresh(soap_sim)[0])
+        open_client(soap_sim, protocol, secret="wrong-secret-xyz").ping()
+    assert caplog.records  # the clients do log their exchanges
+    assert "demo-secret" not in caplog.text and "wrong-secret-xyz" not in caplog.text
+    assert "demo-secret" not in repr(client)
