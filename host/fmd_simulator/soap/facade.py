@@ -16,9 +16,9 @@ Endpoints (POST, ``application/soap+xml``), published in ``wsdl/nmvs-blueprint.w
 
 ``GET /soap/nmvs-blueprint.wsdl`` and ``GET /soap/nmvs-blueprint.xsd`` return the contract.
 
-Step 1 of section 5's decision order, in this facade: size limit, hardened parse and schema check
-(``NMVS_TE_XM_01/02``, HTTP 400); mutual TLS (``NMVS_FE_PKI_05`` when the request did not come over a
-TLS connection that required a client certificate); outage, throttling and certificate faults (503,
+Step 1 of section 5's decision order, in this facade: mutual TLS (``NMVS_FE_PKI_05`` when the
+request did not come over a TLS connection that required a client certificate); size limit, hardened
+parse and schema check (``NMVS_TE_XM_01/02``, HTTP 400); outage, throttling and certificate faults (503,
 429 with ``Retry-After``, 401 ``FE_PKI_01``); login (``NMVS_FE_AU_01`` for an unknown login id or a
 wrong password, then the password and terms faults). Those are SOAP Faults with the REST status.
 Every answer of the engine, refusals included, is a normal response with HTTP 200 and its return code.
@@ -102,6 +102,8 @@ class SOAPFacade:
                 return await self._file(send, name)
             if scope["method"] != "POST" or name not in _ENDPOINTS:
                 raise HTTPProblem(404, "NMVS_TE_XM_01", f"no SOAP endpoint {scope['method']} {scope['path']!r}.")
+            if not (self.mutual_tls and scope.get("scheme") == "https"):  # refused before reading any XML
+                raise HTTPProblem(401, "NMVS_FE_PKI_05", "this interface requires mutual TLS.")
             allowed, limit = _ENDPOINTS[name]
             content_type = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
             if content_type != b"application/soap+xml":
@@ -115,8 +117,6 @@ class SOAPFacade:
             operation = request.tag.removeprefix(q("")).removesuffix("Request")
             if request.tag.removeprefix(q("")) not in allowed:
                 raise HTTPProblem(400, "NMVS_TE_XM_02", f"{operation} is not served by {name}.")
-            if not (self.mutual_tls and scope.get("scheme") == "https"):
-                raise HTTPProblem(401, "NMVS_FE_PKI_05", "this interface requires mutual TLS.")
             await self._operation(operation, request, header, send)
         except MessageError as problem:
             await _send(raw_send, 400, messages.fault(400, problem.code, language, problem.detail))
@@ -210,7 +210,7 @@ class SOAPFacade:
         self.app.start_bulk(bulk_id)
 
         def fill(body: Any) -> None:
-            messages._sub(body, "BulkTrxId", bulk_id)
+            messages.add(body, "BulkTrxId", bulk_id)
             messages.return_code(body, "NMVS_SUCCESS", messages.description("NMVS_SUCCESS", header["language"]))
 
         await self._reply(send, "G195Response", header, bulk_id, now, fill)

@@ -137,7 +137,8 @@ def pack_fields(container: ET.Element) -> dict[str, Any]:
 # -- responses ----------------------------------------------------------------------------------
 
 
-def _sub(parent: ET.Element, name: str, text: Any = None, **attrs: str) -> ET.Element:
+def add(parent: ET.Element, name: str, text: Any = None, **attrs: str) -> ET.Element:
+    """Append our element ``name`` (with ``text`` and attributes) to ``parent``."""
     element = ET.SubElement(parent, q(name), attrs)
     if text is not None:
         element.text = str(text)
@@ -152,63 +153,63 @@ def envelope(payload: ET.Element) -> bytes:
 
 def response_header(parent: ET.Element, *, client_trx_id: str | None, nmvs_trx_id: str, timestamp: str,
                     language: str, notifications: list[dict[str, Any]] | None) -> None:
-    header = _sub(parent, "Header")
-    transaction = _sub(header, "Transaction")
+    header = add(parent, "Header")
+    transaction = add(header, "Transaction")
     if client_trx_id:
-        _sub(transaction, "ClientTrxId", client_trx_id)
-    _sub(transaction, "NMVSTrxId", nmvs_trx_id)
-    _sub(transaction, "Timestamp", timestamp)
-    _sub(transaction, "Language", {v: k for k, v in LANGUAGES.items()}.get(language, "fra"))
+        add(transaction, "ClientTrxId", client_trx_id)
+    add(transaction, "NMVSTrxId", nmvs_trx_id)
+    add(transaction, "Timestamp", timestamp)
+    add(transaction, "Language", {v: k for k, v in LANGUAGES.items()}.get(language, "fra"))
     if notifications:
-        notes = _sub(header, "Notifications")
+        notes = add(header, "Notifications")
         for note in notifications:
             attrs = {"code": str(note["code"])}
             if note.get("days") is not None:
                 attrs["days"] = str(int(note["days"]))
-            _sub(notes, "Notification", note.get("message", ""), **attrs)
+            add(notes, "Notification", note.get("message", ""), **attrs)
 
 
 def pack_result(parent: ET.Element, result: dict[str, Any]) -> None:
     """The PackResult group from a section 7.2 body (the engine's ``PackResult.as_json``)."""
     reasons = result.get("reasons") or []
     state = "UNKNOWN" if result.get("state") in (None, "NotFound") else "INACTIVE" if reasons else "ACTIVE"
-    pack = _sub(parent, "Pack")
-    _sub(pack, "State", state)
+    pack = add(parent, "Pack")
+    add(pack, "State", state)
     for reason in reasons:
-        _sub(pack, "Reason", reason)
+        add(pack, "Reason", reason)
     if result.get("productName"):
-        _sub(parent, "ProductName", result["productName"])
+        add(parent, "ProductName", result["productName"])
     if result.get("batchState"):
-        _sub(parent, "BatchState", result["batchState"])
-    _sub(parent, "IsIntermarket", "true" if result.get("isIntermarket") else "false")
+        add(parent, "BatchState", result["batchState"])
+    add(parent, "IsIntermarket", "true" if result.get("isIntermarket") else "false")
     if result.get("alertId"):
-        alert = _sub(parent, "Alert")
-        _sub(alert, "AlertId", result["alertId"])
-        _sub(alert, "AlertCode", result.get("alertCode") or "")
+        alert = add(parent, "Alert")
+        add(alert, "AlertId", result["alertId"])
+        add(alert, "AlertCode", result.get("alertCode") or "")
     return_code(parent, SOAP_CODE_OF.get(result["operationCode"], result["operationCode"]), result["description"])
 
 
 def return_code(parent: ET.Element, code: str, text: str) -> None:
-    element = _sub(parent, "ReturnCode")
-    _sub(element, "Code", code)
-    _sub(element, "Description", text)
+    element = add(parent, "ReturnCode")
+    add(element, "Code", code)
+    add(element, "Description", text)
 
 
 def response(name: str, header: dict[str, Any], fill: Any) -> bytes:
     """``<name>`` with a response Header and a Body filled by ``fill(body_element)``."""
     payload = ET.Element(q(name))
     response_header(payload, **header)
-    fill(_sub(payload, "Body"))
+    fill(add(payload, "Body"))
     return envelope(payload)
 
 
 def bulk_items(parent: ET.Element, items: list[dict[str, Any]]) -> None:
     for result in items:
-        item = _sub(parent, "Item")
+        item = add(parent, "Item")
         if result.get("clientTrxId"):
-            _sub(item, "ClientTrxId", result["clientTrxId"])
-        _sub(item, "NMVSTrxId", result.get("nmvsTrxId") or "")
-        _sub(item, "Timestamp", result.get("timestamp") or "")
+            add(item, "ClientTrxId", result["clientTrxId"])
+        add(item, "NMVSTrxId", result.get("nmvsTrxId") or "")
+        add(item, "Timestamp", result.get("timestamp") or "")
         pack_result(item, result)
 
 
@@ -226,5 +227,5 @@ def fault(status: int, code: str, language: str, detail: str = "", retry_after: 
     detail_element = ET.SubElement(ET.SubElement(element, f"{{{SOAP_NS}}}Detail"), q("FaultDetail"))
     return_code(detail_element, code, text)
     if retry_after is not None:
-        _sub(detail_element, "RetryAfterSeconds", retry_after)
+        add(detail_element, "RetryAfterSeconds", retry_after)
     return ET.tostring(env, encoding="utf-8", xml_declaration=True)
