@@ -511,6 +511,16 @@ class SQLiteOutbox:
         self.storage.execute("UPDATE op SET last_error_class = ?, last_error_detail = ? WHERE seq = ?",
                              (klass, answer.transport_error or answer.operation_code or answer.detail, seq))
 
+    def _apply_outcome(self, seq: int, answer: ServiceAnswer, klass: str, outcome: op_states.Outcome,
+                       now: ClockReading) -> None:
+        """Store a settling answer (or just the error of a failed attempt) and apply the new state."""
+        if outcome.state in op_states.FINAL or outcome.state == op_states.NEEDS_ATTENTION:
+            self._store_answer(seq, answer, klass, now)
+            self.storage.execute("UPDATE op SET reconciled = ? WHERE seq = ?", (outcome.reconciled, seq))
+        else:
+            self._note_error(seq, answer, klass)
+        self._set_state(seq, outcome.state, uncertain_now=outcome.state == op_states.UNCERTAIN)
+
     def settle_send(self, seq: int, attempt_id: int, answer: ServiceAnswer, klass: str,
                     decide: Callable[[dict[str, Any]], op_states.Outcome]) -> Settlement:
         """Transitions #3-#8, #16: store the answer, apply the state, complete the attempt, one transaction.
@@ -525,12 +535,7 @@ class SQLiteOutbox:
             self._complete_attempt(attempt_id, answer, klass, now)
             if klass == op_states.DUPLICATE_ID:
                 self.storage.execute("UPDATE op SET duplicate_seen = 1 WHERE seq = ?", (seq,))
-            if outcome.state in op_states.FINAL or outcome.state == op_states.NEEDS_ATTENTION:
-                self._store_answer(seq, answer, klass, now)
-                self.storage.execute("UPDATE op SET reconciled = ? WHERE seq = ?", (outcome.reconciled, seq))
-            else:
-                self._note_error(seq, answer, klass)
-            self._set_state(seq, outcome.state, uncertain_now=outcome.state == op_states.UNCERTAIN)
+            self._apply_outcome(seq, answer, klass, outcome, now)
             if outcome.pause:
                 self.set_meta("paused", outcome.pause)
             if outcome.admin_alarm:
@@ -665,12 +670,7 @@ class SQLiteOutbox:
                 attempt_id = self._attempt(seq, "bulk_result", now, client_trx_id=row["client_trx_id"],
                                            bulk_id=bulk_id, results_ref=row["results_ref"])
                 self._complete_attempt(attempt_id, answer, klass, now)
-                if outcome.state in op_states.FINAL or outcome.state == op_states.NEEDS_ATTENTION:
-                    self._store_answer(seq, answer, klass, now)
-                    self.storage.execute("UPDATE op SET reconciled = ? WHERE seq = ?", (outcome.reconciled, seq))
-                else:
-                    self._note_error(seq, answer, klass)
-                self._set_state(seq, outcome.state, uncertain_now=outcome.state == op_states.UNCERTAIN)
+                self._apply_outcome(seq, answer, klass, outcome, now)
                 self.storage.execute("UPDATE op SET bulk_id = NULL, results_ref = NULL, single_only = ? "
                                      "WHERE seq = ?", (int(seq in single_only), seq))
                 packs.add(row["pack_key"])

@@ -99,6 +99,15 @@ def test_reserve_refuses_new_scans_and_keeps_old_rows(tmp_path, clock):
     free["bytes"] = 31 * 1024 * 1024
     with pytest.raises(StorageFullError, match="reserve"):
         record(box, "dispense", 2)
+    # the reserve keeps room for outcomes: the worker still settles the recorded op
+    import random
+
+    from outbox_fakes import ModelService, drain
+
+    from fmd_terminal.outbox.sync import SyncSettings, SyncWorker
+
+    drain(SyncWorker(box, ModelService([pack(1)]), clock, SyncSettings(start_jitter_s=0), random.Random(1)), clock)
+    assert box.op(first.seq)["state"] == "done"
     free["bytes"] = 33 * 1024 * 1024
     assert record(box, "dispense", 2).op.seq == first.seq + 1  # scanning resumes once space returns
     assert [o.seq for o in box.recent(9)] == [2, 1]
