@@ -14,6 +14,9 @@ NO_ANSWER = "no_answer"  # read timeout, reset or close after sending, truncated
 #   "dns", "refused", "connect_timeout", "tls_handshake", "tls_client_cert",
 #   "tls_server_cert_not_yet_valid", "tls_server_cert_expired", "tls_untrusted",
 #   "read_timeout", "reset", "truncated", "bad_body", None
+#   "token_unavailable" (NOT_SENT: the REST token request failed, so the operation was never sent)
+# "bad_body" also comes with ANSWERED when a complete non-JSON/non-SOAP body has a status that means
+# "not processed" (3xx, 400-415, 422, 429, 503): see fmd_terminal.verification.rest.
 
 
 class PackRef:
