@@ -38,10 +38,10 @@ def url_of(sim, protocol):
     return f"nmvs-soap+https://127.0.0.1:{sim.port}/soap" if protocol == "soap" else sim.base_url
 
 
-def open_client(sim, protocol, *, cert=None, secret="demo-secret"):
+def open_client(sim, protocol, *, cert=None, secret="demo-secret", timeouts=FAST):
     cert = cert or sim.client_files
     return open_service(url_of(sim, protocol), client_id="pharmacy-demo", client_secret=secret,
-                        client_cert=cert[0], client_key=cert[1], ca_bundle=sim.pki.ca_bundle, timeouts=FAST)
+                        client_cert=cert[0], client_key=cert[1], ca_bundle=sim.pki.ca_bundle, timeouts=timeouts)
 
 
 @pytest.fixture(params=["rest", "soap"])
@@ -197,6 +197,14 @@ def test_drop_after_apply_is_no_answer_and_the_same_id_is_then_used_up(soap_sim,
     faults({})
     assert soap_sim.history(pack.scheme, pack.product_code, pack.serial)["state"] == "Supplied"
     assert client.change_state(pack, "Supplied", dispense).operation_code == "NMVS_TE_TX_01"
+
+
+def test_silence_past_the_read_timeout_is_no_answer(soap_sim, protocol, faults):
+    client = open_client(soap_sim, protocol, timeouts={"connect": 2.0, "read": 0.4, "total": 1.0})
+    client.ping()
+    faults({"timeoutRate": 1.0, "hangMs": 1500})
+    answer = client.change_state(fresh(soap_sim)[0], "Supplied", trx())
+    assert (answer.transport, answer.transport_error, classify(answer)) == (NO_ANSWER, "read_timeout", "unknown")
 
 
 def test_an_expired_client_certificate_pauses_the_queue(soap_sim, protocol):
