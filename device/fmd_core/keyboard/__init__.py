@@ -116,7 +116,7 @@ class Layout:
         return LAYOUT_NAMES.get(self.name, self.name)
 
 
-_LAYOUT_CACHE = {}
+_LAYOUT_CACHE: dict = {}
 
 
 def get_layout(name):
