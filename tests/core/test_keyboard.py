@@ -76,3 +76,51 @@ def test_untypeable_character_and_unknown_layout_are_refused():
         get_layout("xx")
     with pytest.raises(KeyboardError, match="control-character mode"):
         type_text("\x1d", "us", control="morse")
+
+
+# --- properties ---------------------------------------------------------------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from fmd_core.framing import SCAN, ByteFramer, KeyFramer  # noqa: E402
+from fmd_core.keyboard import ALT, CTRL, CTRL_LAYOUT, EOT, GS, RS, codes  # noqa: E402
+
+TEXTS = st.text(alphabet=CSET82 + "]" + GS + RS + EOT, min_size=3, max_size=80)
+
+
+@settings(max_examples=150, deadline=None)
+@given(TEXTS, st.sampled_from(sorted(LAYOUTS)), st.sampled_from([CTRL, CTRL_LAYOUT, ALT]), st.booleans())
+def test_any_text_typed_on_any_layout_decodes_back(text, layout, control, caps):
+    events = type_text(text, layout, control, caps_inverted=caps)
+    if caps:
+        events = [(codes.KEY_CAPSLOCK, codes.DOWN), (codes.KEY_CAPSLOCK, codes.UP)] + events
+    assert decode_keys(events, layout) == (text + "\r", "")
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(TEXTS, min_size=1, max_size=4), st.sampled_from(sorted(LAYOUTS)), st.integers(0, 150))
+def test_scans_typed_back_to_back_frame_exactly_whatever_the_key_timing(texts, layout, step_ms):
+    framer = KeyFramer(layout, gap_ms=200)
+    frames = []
+    t = 0
+    for text in texts:
+        for code, value in type_text(text, layout):
+            frames.extend(framer.push(codes.EV_KEY, code, value, t))
+            t += step_ms
+    frames.extend(framer.expire(t + 1000))
+    assert [(frame.kind, frame.text) for frame in frames] == [(SCAN, text) for text in texts]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(TEXTS, min_size=1, max_size=4), st.sampled_from(["\r", "\n", "\r\n"]), st.data())
+def test_byte_scans_split_anywhere_frame_exactly(texts, suffix, data):
+    stream = "".join(text + suffix for text in texts)
+    cuts = sorted(data.draw(st.lists(st.integers(0, len(stream)), max_size=8)))
+    framer = ByteFramer(gap_ms=200)
+    frames = []
+    start = 0
+    for t, cut in enumerate(cuts + [len(stream)]):
+        frames.extend(framer.push(stream[start:cut], t))
+        start = cut
+    assert [frame.text for frame in frames] == texts
