@@ -45,8 +45,8 @@ def soap_sim(tmp_path_factory) -> Iterator[Any]:
 
     pki = PKI(tmp_path_factory.mktemp("soap-pki"))
     server = pki.ca.issue_cert("127.0.0.1")
-    cert = pki._write("server-cert.pem", server.cert_chain_pems[0].bytes())
-    key = pki._write("server-key.pem", server.private_key_pem.bytes())
+    cert = pki.write("server-cert.pem", server.cert_chain_pems[0].bytes())
+    key = pki.write("server-key.pem", server.private_key_pem.bytes())
     client = pki.client_files()
     with running_soap_simulator(tls_cert=cert, tls_key=key, client_ca=pki.ca_bundle, admin_client_cert=client) as sim:
         sim.pki = pki

@@ -193,7 +193,7 @@ def test_a_dispense_dropped_after_it_was_applied_is_no_answer(own_sim):
 
 def test_mutual_tls_against_the_simulator(pki):
     server = pki.ca.issue_cert("127.0.0.1")
-    cert_pem, key_pem = pki._write("sim-cert.pem", server.cert_chain_pems[0].bytes()), pki._write(
+    cert_pem, key_pem = pki.write("sim-cert.pem", server.cert_chain_pems[0].bytes()), pki.write(
         "sim-key.pem", server.private_key_pem.bytes())
     good = pki.client_files()
     expired = pki.client_files(days=(-60, -1), name="old")

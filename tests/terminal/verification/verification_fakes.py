@@ -102,9 +102,9 @@ class PKI:
         self.ca = trustme.CA()
         self.other_ca = trustme.CA()
         self.tmp_path = tmp_path
-        self.ca_bundle = self._write("ca.pem", self.ca.cert_pem.bytes())
+        self.ca_bundle = self.write("ca.pem", self.ca.cert_pem.bytes())
 
-    def _write(self, name, data):
+    def write(self, name, data):
         path = self.tmp_path / name
         path.write_bytes(data)
         return str(path)
@@ -124,8 +124,8 @@ class PKI:
         now = datetime.datetime.now(datetime.UTC)
         leaf = (ca or self.ca).issue_cert("pharmacy.example", not_before=now + datetime.timedelta(days=days[0]),
                                           not_after=now + datetime.timedelta(days=days[1]))
-        cert = self._write(name + "-cert.pem", b"".join(blob.bytes() for blob in leaf.cert_chain_pems))
-        key = self._write(name + "-key.pem", leaf.private_key_pem.bytes())
+        cert = self.write(name + "-cert.pem", b"".join(blob.bytes() for blob in leaf.cert_chain_pems))
+        key = self.write(name + "-key.pem", leaf.private_key_pem.bytes())
         return cert, key
 
 
