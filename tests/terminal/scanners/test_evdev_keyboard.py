@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import pytest
@@ -245,5 +246,38 @@ def test_scan_events_and_key_faults_carry_their_keys_for_calibration(tmp_path, c
         device.type(C1, "us", t0_ms=10_000)
         event = next_event(source, SCAN)
         assert infer_keys(event.keys).profile.layout == "us"
+    finally:
+        source.close()
+
+
+RECORDINGS = __import__("pathlib").Path(__file__).parent / "recordings"
+
+
+def replay(device: PipeEventSource, path) -> dict:
+    """Feed a recording (JSON lines ``[sec, usec, type, code, value]`` after a header object, the
+    dumper format of SCANNERS-AND-HARDWARE.md 7.4) through the pipe with its own time stamps."""
+    import json
+    import struct
+
+    from scanner_doubles import EVENT_FORMAT
+
+    lines = path.read_text().splitlines()
+    header = json.loads(lines[0])
+    records = [struct.pack(EVENT_FORMAT, *json.loads(line)) for line in lines[1:]]
+    for record in records:
+        os.write(device._w, record)
+    return header
+
+
+@pytest.mark.parametrize("recording", sorted(RECORDINGS.glob("*.jsonl")), ids=lambda p: p.stem)
+def test_recorded_event_streams_replay_to_their_expected_text(tmp_path, clock, recording):
+    import json
+
+    layout = json.loads(recording.read_text().splitlines()[0])["layout"]
+    device = PipeEventSource()
+    source = start(Plug(tmp_path, [device]), clock, layout=layout)
+    try:
+        header = replay(device, recording)
+        assert next_event(source, SCAN).text == header["expected"]
     finally:
         source.close()
