@@ -281,3 +281,16 @@ def test_recorded_event_streams_replay_to_their_expected_text(tmp_path, clock, r
         assert next_event(source, SCAN).text == header["expected"]
     finally:
         source.close()
+
+
+def test_the_real_input_device_on_a_node_that_is_no_input_device_is_a_fault(tmp_path, clock):
+    """python-evdev's InputDevice runs its ioctls at once: on a plain file they fail (ENOTTY)."""
+    plug = Plug(tmp_path, [])
+    source = EvdevScanSource(
+        NAME, clock_ns=clock, open_device=open_input_device, input_dir=str(plug.input_dir), reconnect_s=0.01
+    ).start()
+    try:
+        fault = next_event(source, FAULT)
+        assert "cannot be opened" in fault.text and NAME in fault.text
+    finally:
+        source.close()
