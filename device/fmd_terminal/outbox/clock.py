@@ -36,10 +36,19 @@ class _Timex(ctypes.Structure):
     ]
 
 
+_LIBC: list[ctypes.CDLL] = []
+
+
+def _libc() -> ctypes.CDLL:
+    if not _LIBC:  # loaded once: find_library runs a subprocess on some systems
+        _LIBC.append(ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True))
+    return _LIBC[0]
+
+
 def kernel_clock_synced() -> bool:
     """True when ``adjtimex()`` reports the clock synchronised (status without STA_UNSYNC)."""
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc = _libc()
         timex = _Timex()
         state = libc.adjtimex(ctypes.byref(timex))
     except (OSError, AttributeError) as error:
