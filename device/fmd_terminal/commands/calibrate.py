@@ -9,7 +9,8 @@ country, how GS/RS/EOT arrive, case handling, the AIM prefix and the suffix (``f
 stores the profile as JSON (``--profile``), and prints "Scanner OK" or exactly what to change, with
 the set-up sheet code to scan, in ``--lang`` (fr, en, de).
 
-``--print-codes`` prints the contents of C1 and C2 (escaped), for the set-up sheet.
+``--print-codes`` prints the contents of C1 and C2 (escaped), for the set-up sheet. ``--record FILE``
+(evdev scanners) also writes every raw event, the golden recording of SCANNERS-AND-HARDWARE.md 7.4.
 
 Exit status: 0 calibrated and nothing blocks scanning; 1 no calibration code was read, or the
 scanner must be changed before scans are sent; 3 configuration or device error.
@@ -83,6 +84,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--timeout", type=float, default=60.0, help="seconds to wait for the codes (--scanner)"
     )
+    parser.add_argument(
+        "--c1-only",
+        action="store_true",
+        help="stop after C1 (--scanner); how RS and EOT arrive then stays unknown",
+    )
+    parser.add_argument(
+        "--record",
+        metavar="FILE",
+        help="with an evdev:// scanner: also write every raw event as JSON lines (a golden recording)",
+    )
 
 
 def _read_keys_file(path: str) -> list[tuple[int, int]]:
@@ -125,13 +136,25 @@ def _describe(calibration: Any, lang: str) -> str:
     )
 
 
-def _scans_from_scanner(url: str, timeout_s: float, lang: str):
-    """Yield each scan (key events or text) until C1 and C2 were read or ``timeout_s`` passed."""
+def _scans_from_scanner(
+    url: str, timeout_s: float, lang: str, recorded: list | None = None, seen: list | None = None
+):
+    """Yield each scan (key events or text) until C1 and C2 were read or ``timeout_s`` passed.
+
+    With ``recorded`` (a list), an evdev scanner's raw events are appended to it as they arrive, and
+    ``seen`` gets ``[kind, text]`` of every scan or fault the adapter framed from them.
+    """
     from fmd_terminal.scanners import END, FAULT, SCAN
     from fmd_terminal.scanners.factory import open_scanner
+    from fmd_terminal.urls import scheme_of
 
     print(LABELS[lang]["scan"], file=sys.stderr)
-    source = open_scanner(url)
+    if recorded is not None:
+        if scheme_of(url) != "evdev":
+            raise ConfigError(f"--record needs an evdev:// scanner (raw key events), not {url!r}")
+        source = open_scanner(url, recorder=lambda *event: recorded.append(list(event)))
+    else:
+        source = open_scanner(url)
     deadline = time.monotonic() + timeout_s
     try:
         while time.monotonic() < deadline:
@@ -140,6 +163,8 @@ def _scans_from_scanner(url: str, timeout_s: float, lang: str):
                 continue
             if event.kind == END:
                 return
+            if seen is not None and event.kind in (SCAN, FAULT):
+                seen.append([event.kind, event.text])
             if event.kind == FAULT and event.keys is not None:
                 yield event.keys  # keys the configured layout cannot read: calibration tries them all
             elif event.kind == FAULT:
@@ -150,7 +175,7 @@ def _scans_from_scanner(url: str, timeout_s: float, lang: str):
         source.close()
 
 
-def calibrate(scans, lang: str):
+def calibrate(scans, lang: str, wanted: frozenset = frozenset({"C1", "C2"})):
     """The merged profile of the calibration codes among ``scans`` (C1's layout wins), or None."""
     from fmd_core.calibration import infer_keys, infer_text
     from fmd_terminal.scanners.guarded import combine
@@ -165,9 +190,30 @@ def calibrate(scans, lang: str):
         print(_describe(found, lang))
         seen.add(found.code)
         profile = combine(profile, found.code, found.profile)
-        if seen == {"C1", "C2"}:
+        if wanted <= seen:
             break
     return profile
+
+
+def _write_recording(path: str, url: str, profile: Any, events: list, seen: list) -> None:
+    """The dumper format of SCANNERS-AND-HARDWARE.md 7.4: a header object (with ``expected``, the
+    ``[kind, text]`` the adapter framed), then one ``[sec, usec, type, code, value]`` per line;
+    tests/terminal/scanners replays every recording in its ``recordings`` folder."""
+    header = {
+        "synthetic": False,
+        "scanner": url,
+        "expected": seen,
+        "profile": profile.as_dict() if profile else None,
+    }
+    if profile is not None:
+        header.update(layout=profile.layout, gs=profile.control("GS"))
+    try:
+        with open(path, "w", encoding="utf-8") as out:
+            out.write(json.dumps(header) + "\n")
+            for event in events:
+                out.write(json.dumps(event) + "\n")
+    except OSError as error:
+        raise ConfigError(f"recording {path!r} cannot be written: {error.strerror or error}") from error
 
 
 def execute(args: argparse.Namespace) -> int:
@@ -186,8 +232,12 @@ def execute(args: argparse.Namespace) -> int:
     elif args.text is not None:
         scans = [unescape(args.text)]
     else:
-        scans = _scans_from_scanner(args.scanner or "stdin://", args.timeout, lang)
-    profile = calibrate(scans, lang)
+        recorded: list | None = [] if args.record else None
+        seen: list = []
+        scans = _scans_from_scanner(args.scanner or "stdin://", args.timeout, lang, recorded, seen)
+    profile = calibrate(scans, lang, frozenset({"C1"}) if args.c1_only else frozenset({"C1", "C2"}))
+    if args.record and not args.keys and args.text is None:
+        _write_recording(args.record, args.scanner, profile, recorded or [], seen)
     if profile is None:
         print(LABELS[lang]["none"])
         return 1

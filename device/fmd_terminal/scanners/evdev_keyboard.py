@@ -78,6 +78,7 @@ class EvdevScanSource(QueuedScanSource):
         open_device: Callable[[str], Any] = open_input_device,
         input_dir: str = INPUT_DIR,
         reconnect_s: float = 1.0,
+        recorder: Callable[[int, int, int, int, int], None] | None = None,
     ) -> None:
         super().__init__(f"evdev://{name}", clock_ns)
         self.name = name
@@ -88,6 +89,8 @@ class EvdevScanSource(QueuedScanSource):
         self.open_device = open_device
         self.input_dir = input_dir
         self.reconnect_s = reconnect_s
+        # called with (sec, usec, type, code, value) for every raw event: golden recordings (7.4)
+        self.recorder = recorder
         self.device: Any = None
         self.grabbed_path = ""
         # event time (ms) of the last event and the clock (ms) when it was read: silence is measured
@@ -172,6 +175,8 @@ class EvdevScanSource(QueuedScanSource):
             return
         try:
             for event in self.device.read():
+                if self.recorder is not None:
+                    self.recorder(event.sec, event.usec, event.type, event.code, event.value)
                 self._event(event.type, event.code, event.value, event.sec * 1000 + event.usec // 1000)
         except BlockingIOError:
             pass

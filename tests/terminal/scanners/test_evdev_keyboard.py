@@ -273,12 +273,59 @@ def replay(device: PipeEventSource, path) -> dict:
 def test_recorded_event_streams_replay_to_their_expected_text(tmp_path, clock, recording):
     import json
 
-    layout = json.loads(recording.read_text().splitlines()[0])["layout"]
+    header = json.loads(recording.read_text().splitlines()[0])
     device = PipeEventSource()
-    source = start(Plug(tmp_path, [device]), clock, layout=layout)
+    source = start(Plug(tmp_path, [device]), clock, layout=header["layout"])
     try:
-        header = replay(device, recording)
-        assert next_event(source, SCAN).text == header["expected"]
+        replay(device, recording)
+        for kind, text in header["expected"]:
+            assert next_event(source, kind).text == text
+    finally:
+        source.close()
+
+
+def test_calibrate_record_writes_a_recording_that_replays(tmp_path, clock, monkeypatch, capsys):
+    import json
+
+    from fmd_core.calibration import C1
+    from fmd_terminal import cli
+    from fmd_terminal.scanners import factory
+
+    device = PipeEventSource()
+    plug = Plug(tmp_path, [device])
+    real_open = factory.open_scanner
+
+    def open_with_pipe(url, **kwargs):
+        return real_open(url, open_device=plug.open, input_dir=str(plug.input_dir), clock_ns=clock, **kwargs)
+
+    monkeypatch.setattr(factory, "open_scanner", open_with_pipe)
+    device.type(C1, "fr", t0_ms=5000)
+    record = tmp_path / "fr-ctrl.jsonl"
+    status = cli.main(
+        [
+            "calibrate",
+            "--scanner",
+            f"evdev://{NAME}?layout=fr",
+            "--timeout",
+            "10",
+            "--c1-only",
+            "--record",
+            str(record),
+            "--profile",
+            str(tmp_path / "p.json"),
+        ]
+    )
+    assert status == 0, capsys.readouterr()
+    lines = record.read_text().splitlines()
+    header = json.loads(lines[0])
+    assert header["synthetic"] is False and header["layout"] == "fr" and header["expected"] == [["scan", C1]]
+    assert len(lines) - 1 > 4 * len(C1)  # key down and up, each with its SYN_REPORT
+    (RECORDINGS_COPY := tmp_path / "copy").mkdir()
+    replayed = PipeEventSource()
+    source = start(Plug(RECORDINGS_COPY, [replayed]), clock, layout="fr")
+    try:
+        replay(replayed, record)
+        assert next_event(source, SCAN).text == C1
     finally:
         source.close()
 
