@@ -786,6 +786,31 @@ class SQLiteOutbox:
             self._refresh_view(row["pack_key"])
         return outcome.state
 
+    def adopt_salvage(self, aside: str) -> str:
+        """Salvage the damaged database ``aside`` into this fresh one (section 2.3, "Failed check").
+
+        Adopted only if ``integrity_check`` passes afterwards; then ``pack_view`` is rebuilt and
+        transition #10 applies. Returns a short note for the admin alarm.
+        """
+        from fmd_terminal.outbox.salvage import salvage_into
+
+        try:
+            with self.transaction() as db:
+                copied = salvage_into(aside, db)
+                check = next(iter(db.execute("PRAGMA integrity_check")[0].values()))
+                if check != "ok":
+                    raise StorageCorruptError(f"salvaged database fails integrity_check: {check!r}")
+                self._after_restart(restored=True)
+                db.execute("DELETE FROM pack_view")
+                for row in db.execute("SELECT DISTINCT pack_key FROM op"):
+                    self._refresh_view(row["pack_key"])
+                self.set_meta("restored_from_backup", f"salvage of {aside}")
+        except StorageError as error:
+            log.error("salvage of %s not adopted: %s", aside, error)
+            return f"salvage failed ({error}); the damaged file holds the earlier records"
+        log.error("salvaged from %s: %s", aside, copied)
+        return f"salvaged {copied.get('op', 0)} ops and {copied.get('attempt', 0)} attempts"
+
     def close(self) -> None:
         with self.lock:
             self.storage.close()
@@ -801,8 +826,9 @@ def open_sqlite_outbox(path: str, clock: Callable[[], ClockReading] | None = Non
     """Open (or create) the outbox database at ``path``.
 
     A damaged file is kept aside (renamed with a ``.corrupt-<time>`` suffix, with its ``-wal`` and
-    ``-shm``; it is not open anywhere else, since only the queue service opens it) and a fresh
-    database is opened with a red admin alarm recorded in ``meta`` (issue 5, "Bad input").
+    ``-shm``; it is not open anywhere else, since only the queue service opens it), a fresh
+    database is opened, what can still be read is salvaged into it (``adopt_salvage``), and a red
+    admin alarm is recorded in ``meta`` (issue 5, "Bad input").
     """
     from fmd_terminal.outbox.clock import SystemClock
 
@@ -838,6 +864,7 @@ def open_sqlite_outbox(path: str, clock: Callable[[], ClockReading] | None = Non
             if os.path.exists(path + suffix):
                 os.replace(path + suffix, aside + suffix)
         outbox = build()
-        outbox.write_meta("alarm_storage", f"red: damaged database kept aside as {aside}: {error}")
-        outbox.alarms.append(f"STORAGE FAULT: damaged database kept aside as {aside}")
+        note = outbox.adopt_salvage(aside)
+        outbox.write_meta("alarm_storage", f"red: damaged database kept aside as {aside}: {error}; {note}")
+        outbox.alarms.append(f"STORAGE FAULT: damaged database kept aside as {aside}; {note}")
         return outbox

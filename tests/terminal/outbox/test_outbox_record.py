@@ -232,3 +232,32 @@ def test_worker_status_raises_backlog_alarms(outbox, clock):
     assert worker.status()["level"] == "red"
     clock.reboot("boot2", wall_ns=clock.wall_ns, synced=True)  # across boots: corrected wall time
     assert worker.status()["level"] == "red"
+
+
+def test_damaged_database_is_salvaged_into_the_fresh_one(tmp_path, clock):
+    import os
+
+    path = str(tmp_path / "s.db")
+    box = open_sqlite_outbox(path, clock, reserve_bytes=0)
+    ops = [box.record(OpRequest("dispense", pack(n), "raw" * 30, "ph", "deferred")).op for n in range(1, 301)]
+    box.claim(ops[0].seq)
+    box.storage.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    box.close()
+    pages = os.path.getsize(path) // 4096
+    with open(path, "r+b") as f:  # a damaged page in the middle of the op table
+        f.seek(4096 * (pages - 3) + 100)  # near the end: the last ops are among the lost
+        f.write(b"\xff" * 2000)
+    box = open_sqlite_outbox(path, clock, reserve_bytes=0)
+    alarm = box.read_meta("alarm_storage")
+    assert alarm.startswith("red:") and "salvaged" in alarm
+    rows = box.ops()
+    by_seq = {r["seq"]: r for r in rows}
+    assert 200 <= len(rows) < 300  # most ops survive; the damaged page's rows are lost from this copy
+    for op in ops:
+        if op.seq in by_seq:
+            assert by_seq[op.seq]["op_id"] == op.op_id  # salvaged rows are unchanged (I1)
+    assert {r["state"] for r in rows} == {"uncertain"}  # 10: they may have been sent after the last state
+    assert next(iter(box.storage.execute("PRAGMA integrity_check")[0].values())) == "ok"
+    assert box.record(OpRequest("dispense", pack(999), "raw")).op.seq == 301  # seq is never reused
+    assert [p for p in tmp_path.iterdir() if ".corrupt-" in p.name]  # the damaged file is kept
+    box.close()
