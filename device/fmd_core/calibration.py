@@ -6,7 +6,7 @@ a dropped group separator, Caps Lock flipping case, a missing AIM prefix. This m
 1. defines the two **calibration codes**: ``C1``, a GS1 Data Matrix (``]d2``) with a restricted-
    circulation GTIN (prefix 040-049, never a real pack), a serial ended by GS and AI 91 carrying all
    82 characters of GS1 character set 82; ``C2``, an ISO/IEC 15434 format 06 envelope (``]d1``)
-   with RS and EOT;
+   with RS and EOT. Neither decodes as a pack identifier (both lack a batch);
 2. **infers** from the keystrokes (``infer_keys``) or bytes (``infer_text``) of a calibration scan
    the scanner's keyboard country, how GS/RS/EOT arrive (Ctrl combination, Alt code, function key,
    substitute character, real byte, or dropped), whether case is inverted or forced, whether the
@@ -53,23 +53,9 @@ CALIBRATION_GTIN = _GTIN_BODY + str(gs1_check_digit(_GTIN_BODY))
 CALIBRATION_SERIAL = "FMDCAL1"
 CALIBRATION_PPN = "111234567842"
 C1 = "]d2" + "01" + CALIBRATION_GTIN + "21" + CALIBRATION_SERIAL + GS + "91" + ORDER82
-C2 = (
-    "]d1"
-    + "[)>"
-    + RS
-    + "06"
-    + GS
-    + "9N"
-    + CALIBRATION_PPN
-    + GS
-    + "SFMDCAL2"
-    + GS
-    + "1TFMDCAL"
-    + GS
-    + "D991231"
-    + RS
-    + EOT
-)
+# No batch (IFA "1T") in C2: with a valid PPN it would otherwise be a complete pack identifier, and
+# neither code may ever decode as one (a terminal without a stored profile must not send it).
+C2 = "]d1" + "[)>" + RS + "06" + GS + "9N" + CALIBRATION_PPN + GS + "SFMDCAL2" + GS + "D991231" + RS + EOT
 CODES = {"C1": C1, "C2": C2}
 
 # --- a scanner profile ---------------------------------------------------------------------------------

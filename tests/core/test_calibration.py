@@ -97,7 +97,9 @@ def test_calibration_codes_hold_every_cset82_character_and_the_control_character
     assert sorted(ORDER82) == sorted(CSET82)
     assert C1.startswith("]d201" + "0049") and GS in C1 and C1.endswith("91" + ORDER82)
     assert C2.startswith("]d1[)>" + RS + "06" + GS) and C2.endswith(RS + EOT)
-    assert not decode_scan(C1).is_pack_identifier if decode_scan(C1).ok else True
+    # neither may ever be sent as a pack, even by a terminal without a stored profile
+    assert decode_scan(C1).as_dict()["error"] == "missing_batch"
+    assert decode_scan(C2).as_dict()["error"] == "missing_batch"
 
 
 @pytest.mark.parametrize("layout", LAYOUT_ORDER)
