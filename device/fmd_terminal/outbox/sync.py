@@ -110,6 +110,7 @@ class SyncWorker:
         self.events: list[tuple[str, Any]] = []  # (what, detail): breaker, pause, alarm; for logs and tests
         self._thread: threading.Thread | None = None
         self._stop = False
+        self._wakeups = 0
         self._resume_polls(now)
 
     def _resume_polls(self, now: ClockReading) -> None:
@@ -132,6 +133,7 @@ class SyncWorker:
         end = time.monotonic() + deadline_s
         with self.cond:
             self.live.append(op.seq)
+            self._wakeups += 1
             self.cond.notify_all()
             while op.seq not in self.live_results:
                 left = end - time.monotonic()
@@ -174,14 +176,15 @@ class SyncWorker:
             with self.cond:
                 if self._stop:
                     return
+                seen = self._wakeups
             try:
                 delay = self.step()
             except Exception:  # the top-level loop: log, wait, go on (ARCHITECTURE.md, "Errors")
                 log.exception("sync step failed; retrying in %s s", IDLE_S)
                 delay = IDLE_S
             if delay > 0:
-                with self.cond:
-                    if not self._stop and not self.live:
+                with self.cond:  # a live scan that came during the step is not missed
+                    if not self._stop and self._wakeups == seen:
                         self.cond.wait(min(delay, IDLE_S))
 
     def run_until_drained(self, timeout_s: float | None, on_settled: Callable[[Settlement], None] | None = None,

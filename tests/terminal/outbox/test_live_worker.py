@@ -84,3 +84,26 @@ def test_a_refusal_after_the_screen_moved_on_needs_attention():
         service.release.set()
         worker.close()
         box.close()
+
+
+def test_a_live_op_that_must_wait_for_its_pack_does_not_spin_the_worker():
+    """A live verify behind an uncertain op of its pack waits; the worker sleeps meanwhile."""
+    box = MemoryOutbox(SystemClock())
+    service = ModelService([pack(1), pack(2)])
+    worker = started(service, box)
+    try:
+        warm = box.record(OpRequest("verify", pack(2), "raw", "ph", "live")).op
+        assert worker.send_live(warm, 10).state == "done"  # the breaker is closed now
+        service.faults = ["drop_after"]
+        first = box.record(OpRequest("dispense", pack(1), "raw", "ph", "live")).op
+        settled = worker.send_live(first, 10)
+        assert settled is not None and settled.state == "uncertain"  # quiet period of 60 s before its verify
+        verify = box.record(OpRequest("verify", pack(1), "raw", "ph", "live")).op
+        steps = []
+        original = worker.step
+        worker.step = lambda: steps.append(1) or original()
+        assert worker.send_live(verify, 0.5) is None
+        assert 1 <= len(steps) < 50, f"{len(steps)} steps in 0.5 s: the worker spun"
+    finally:
+        worker.close()
+        box.close()
