@@ -31,6 +31,7 @@ from fmd_simulator.engine import (
     Client,
     Engine,
     PackRequest,
+    PackResult,
     iso,
     overlays_of,
     parse_iso,
@@ -346,9 +347,52 @@ class SimulatorApp:
     async def single(self, scope: Scope, receive: Receive, send: Send, headers: dict[bytes, bytes], language: str,
                      parts: list[str], change: bool) -> None:
         """Verify (``GET``) and change state (``PATCH``) of one pack (section 7.2)."""
+        self.service_faults()
+
+        async def request() -> PackRequest:
+            client = self.authenticate(headers)
+            mode = headers.get(b"emvs-data-entry-mode")
+            if mode not in (b"manual", b"non-manual"):
+                raise HTTPProblem(422, "NMVS_TE_JS_02", "header emvs-data-entry-mode must be manual or non-manual.")
+            _, scheme, product_code, _, serial = parts
+            if change:
+                trx_id = headers.get(b"x-client-trx-id")
+                if trx_id is None:
+                    raise HTTPProblem(422, "NMVS_TE_JS_02", "header X-Client-Trx-Id is missing.")
+                data = json_object(await read_body(receive, headers, SMALL_BODY), headers)
+                for name in ("batch", "expiry", "state"):
+                    text(data, name)
+                return PackRequest(client, scheme, product_code, serial, data["batch"], data["expiry"],
+                                   requested_state=data["state"], client_trx_id=trx_id.decode("latin-1"),
+                                   ref_client_trx_id=text(data, "refClientTrxId", required=False),
+                                   entry_mode=mode.decode())
+            try:
+                query = dict(parse_qsl(scope["query_string"].decode("utf-8"), keep_blank_values=True))
+            except UnicodeDecodeError as exc:
+                raise HTTPProblem(400, "NMVS_TE_JS_01", "query string is not UTF-8.") from exc
+            if "batch" not in query or "expiry" not in query:
+                raise HTTPProblem(400, "NMVS_TE_JS_02", "query parameters batch and expiry are required.")
+            return PackRequest(client, scheme, product_code, serial, query["batch"], query["expiry"],
+                               nhrn=query.get("nhrn"), entry_mode=mode.decode())
+
+        result = await self.execute_with_faults(send, request)
+        body = result.as_json(language)
+        notes = self.faults.active and self.notifications()
+        if notes:
+            body["notifications"] = notes
+        await respond(send, result.http_status, body)
+
+    async def execute_with_faults(self, send: Send, request: Callable[[], Awaitable[PackRequest]]) -> PackResult:
+        """One single-pack request through the engine, inside the single-pack faults of section 8.
+
+        Shared by the REST and SOAP facades, so one ``PUT /admin/faults`` means the same over both.
+        Before ``request()`` builds the request (authentication, headers, body): latency, random
+        errors (500 ``NMVS_ERROR``, nothing applied) and drop before apply. Then: timeouts (500
+        ``NMVS_TI_TO_01`` after ``hangMs``; applied or not, seeded), the intermarket delay, and drop
+        after apply (the change is committed first, then the connection closes unanswered).
+        """
         faults = self.faults
         if faults.active:
-            self.service_faults()
             delay = faults.latency_seconds()
             if delay:
                 await asyncio.sleep(delay)
@@ -356,31 +400,7 @@ class SimulatorApp:
                 raise HTTPProblem(500, "NMVS_ERROR", "injected error; nothing applied.")
             if faults.chance("dropBeforeApplyRate"):
                 drop_connection(send)
-        client = self.authenticate(headers)
-        mode = headers.get(b"emvs-data-entry-mode")
-        if mode not in (b"manual", b"non-manual"):
-            raise HTTPProblem(422, "NMVS_TE_JS_02", "header emvs-data-entry-mode must be manual or non-manual.")
-        _, scheme, product_code, _, serial = parts
-        if change:
-            trx_id = headers.get(b"x-client-trx-id")
-            if trx_id is None:
-                raise HTTPProblem(422, "NMVS_TE_JS_02", "header X-Client-Trx-Id is missing.")
-            data = json_object(await read_body(receive, headers, SMALL_BODY), headers)
-            for name in ("batch", "expiry", "state"):
-                text(data, name)
-            req = PackRequest(client, scheme, product_code, serial, data["batch"], data["expiry"],
-                              requested_state=data["state"], client_trx_id=trx_id.decode("latin-1"),
-                              ref_client_trx_id=text(data, "refClientTrxId", required=False),
-                              entry_mode=mode.decode())
-        else:
-            try:
-                query = dict(parse_qsl(scope["query_string"].decode("utf-8"), keep_blank_values=True))
-            except UnicodeDecodeError as exc:
-                raise HTTPProblem(400, "NMVS_TE_JS_01", "query string is not UTF-8.") from exc
-            if "batch" not in query or "expiry" not in query:
-                raise HTTPProblem(400, "NMVS_TE_JS_02", "query parameters batch and expiry are required.")
-            req = PackRequest(client, scheme, product_code, serial, query["batch"], query["expiry"],
-                              nhrn=query.get("nhrn"), entry_mode=mode.decode())
+        req = await request()
         if faults.active and faults.chance("timeoutRate"):
             if faults.rng.random() >= 0.5:
                 self.engine.execute(req)  # applied (seeded), but the client never learns the outcome
@@ -393,11 +413,7 @@ class SimulatorApp:
         if faults.active and faults.chance("dropAfterApplyRate"):
             await self.durable()
             drop_connection(send)
-        body = result.as_json(language)
-        notes = faults.active and self.notifications()
-        if notes:
-            body["notifications"] = notes
-        await respond(send, result.http_status, body)
+        return result
 
     # -- bulk and recovery ----------------------------------------------------------------------
     async def post_bulk(self, receive: Receive, send: Send, headers: dict[bytes, bytes], language: str,

@@ -47,7 +47,6 @@ from fmd_simulator.rest import (
     Scope,
     Send,
     SimulatorApp,
-    drop_connection,
     read_body,
 )
 from fmd_simulator.soap import messages
@@ -158,35 +157,19 @@ class SOAPFacade:
             await self._single(operation, request, header, client, send)
 
     async def _single(self, operation: str, request: Any, header: dict[str, Any], client: Any, send: Send) -> None:
-        """G110-G182 through the engine, with the single-pack faults of section 8 (as the REST facade)."""
-        faults = self.faults
-        if faults.active:
-            delay = faults.latency_seconds()
-            if delay:
-                await asyncio.sleep(delay)
-            if faults.chance("errorRate"):
-                raise HTTPProblem(500, "NMVS_ERROR", "injected error; nothing applied.")
-            if faults.chance("dropBeforeApplyRate"):
-                drop_connection(send)
-        state, mode, undone = OPERATIONS[operation]
-        body = request.find(q("Body"))
-        fields = messages.pack_fields(body)
-        req = PackRequest(client, fields["scheme"], fields["productCode"], fields["serial"], fields["batch"],
-                          fields["expiry"], nhrn=fields["nhrn"], requested_state=state,
-                          client_trx_id=header["client_trx_id"] if state else None,
-                          ref_client_trx_id=text_of(body, "RefClientTrxId"), entry_mode=mode, undo_reason=undone)
-        if faults.active and faults.chance("timeoutRate"):
-            if faults.rng.random() >= 0.5:
-                self.engine.execute(req)  # applied (seeded), but the client never learns the outcome
-            if faults.settings["hangMs"]:
-                await asyncio.sleep(faults.settings["hangMs"] / 1000.0)
-            raise HTTPProblem(500, "NMVS_TI_TO_01", "outcome unknown.")
-        result = self.engine.execute(req)
-        if result.is_intermarket:
-            await asyncio.sleep(faults.intermarket_seconds())
-        if faults.active and faults.chance("dropAfterApplyRate"):
-            await self.app.durable()
-            drop_connection(send)
+        """G110-G182 through the engine, inside the single-pack faults of section 8 (shared with REST)."""
+
+        async def pack_request() -> PackRequest:
+            state, mode, undone = OPERATIONS[operation]
+            body = request.find(q("Body"))
+            fields = messages.pack_fields(body)
+            return PackRequest(client, fields["scheme"], fields["productCode"], fields["serial"], fields["batch"],
+                               fields["expiry"], nhrn=fields["nhrn"], requested_state=state,
+                               client_trx_id=header["client_trx_id"] if state else None,
+                               ref_client_trx_id=text_of(body, "RefClientTrxId"), entry_mode=mode,
+                               undo_reason=undone)
+
+        result = await self.app.execute_with_faults(send, pack_request)
         answer = result.as_json(header["language"])
         await self._reply(send, f"{operation}Response", header, result.nmvs_trx_id, result.timestamp,
                           lambda element: messages.pack_result(element, answer))
