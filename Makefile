@@ -12,7 +12,8 @@ STAMP  := $(VENV)/.installed
 #   openssh-client   ssh, scp for fmd-provision deploy
 #   openssh-server   a real sshd on a loopback port, the target of the deploy tests
 #   dosfstools       mkfs.fat / fsck.fat, to check the boot images fmd-provision write-boot edits
-DEB_PACKAGES := systemd openssh-client openssh-server dosfstools
+#   libxkbcommon0, xkb-data  the reference the keyboard layout tables are checked against
+DEB_PACKAGES := systemd openssh-client openssh-server dosfstools libxkbcommon0 xkb-data
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
