@@ -324,16 +324,19 @@ class Flow:
         ``dispensed_here``: whether the outbox shows this terminal's dispense of the pack; None lets the
         flow answer from what it saw during this run. ``offline`` (with state None): the request never
         reached the service, so the op is "recorded, verification deferred" rather than "awaiting answer".
-        ``paused``: the outbox's queue pause (OFFLINE-QUEUE.md 4.3); a login or certificate pause is
-        shown as "check the account" (VERIFICATION-SERVICE.md section 10), the scan stays recorded.
+        ``paused``: the outbox's queue pause (OFFLINE-QUEUE.md 4.3) when no answer came: a login pause is
+        "check the account" (VERIFICATION-SERVICE.md section 10), a certificate pause "renew the
+        certificate" (section 8), a clock pause "waiting for the correct time" (4.3); the scan stays
+        recorded, and its later settlement is shown as "resolved".
         """
         scan = self._take_current()
         if scan is None:
             return []
         if dispensed_here is None:
             dispensed_here = scan.ref.pack_key in self._dispensed
-        if state is None and paused in ("pause_auth", "pause_cert"):
-            outcome = outcomes.Outcome("account_problem")
+        by_pause = outcomes.of_pause(paused) if state is None else None
+        if by_pause is not None:
+            outcome = by_pause
         elif state is None and offline:
             outcome = outcomes.Outcome("recorded_offline")
         elif state is None:
@@ -342,7 +345,7 @@ class Flow:
             outcome = outcomes.of_settlement(scan.kind, state, answer, dispensed_here)
         if scan.expired and outcome.light == outcomes.GREEN:
             outcome = outcomes.Outcome("expired", None, "expired_by_date")
-        if outcome.code in ("pending", "recorded_offline"):
+        if state is None or outcome.code in ("pending", "recorded_offline"):
             self._pending[scan.seq] = scan
         return self._finish(scan, outcome, now_ms, answer=answer, recorded=True)
 

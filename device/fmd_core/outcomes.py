@@ -22,7 +22,10 @@ Outcome codes (the ``outcome`` field of the events journal) and their lights:
   unreadable          amber  malformed or incomplete scan, or a 400 from the service: scan again
                       red    after ``UNREADABLE_LIMIT`` failed scans in a row (section 10, last row)
   refused             amber  undo refused without alert, local refusals, role refusals
-  account_problem     amber  FE_AU_*, FE_PKI_*: operator notice, scans keep being recorded
+  account_problem     amber  FE_AU_*, or the queue paused for the login: operator notice, scans keep being recorded
+  certificate_problem amber  FE_PKI_*, a TLS refusal of the client certificate, or the queue paused for it:
+                             the certificate must be renewed (section 8, "Certificate expiry"); scans keep
+                             being recorded
   alert               red    any alertId
   inactive_elsewhere  red    NC_PCK_19/22/27, or a verify shows inactive without an entry here
   expired             red    NC_PCK_02, reason EXPIRED, or expired by the pack's own date
@@ -32,10 +35,14 @@ Outcome codes (the ``outcome`` field of the events journal) and their lights:
   destroyed           red    reason DESTROYED
   not_recorded        red    the outbox could not record the scan: keep the pack aside (OFFLINE-QUEUE 5.1)
 
+A queue paused for the clock (OFFLINE-QUEUE.md 4.3, ``pause_clock``) is ``recorded_offline`` with the
+message id ``waiting_for_time``: the scan is recorded and is sent by itself once the clock is right.
+
 The message id is the key of the headline in the terminal's gettext catalogues; the core has no
 gettext (ARCHITECTURE.md: the core is portable).
 """
 
+from fmd_core.op_states import PAUSE_AUTH, PAUSE_CERT, PAUSE_CLOCK
 from fmd_core.service import ANSWERED, NOT_SENT
 
 GREEN = "green"
@@ -58,6 +65,7 @@ LIGHT = {
     "unreadable": AMBER,
     "refused": AMBER,
     "account_problem": AMBER,
+    "certificate_problem": AMBER,
     "alert": RED,
     "inactive_elsewhere": RED,
     "expired": RED,
@@ -142,7 +150,7 @@ _SUCCESS_MESSAGE = {"dispense": "dispensed", "destroy": "destroyed_ok", "undo_di
 # Every message id this module can give (the terminal's catalogues must hold each one).
 MESSAGE_IDS = tuple(sorted(set(LIGHT) | set(_SUCCESS_MESSAGE.values()) | set(m for _c, m in _REFUSAL.values()) | {
     "scan_data_matrix", "unreadable_repeated", "undo_refused", "not_permitted", "service_refused",
-    "duplicate_scan", "recorded_awaiting", "expired_by_date"}))
+    "duplicate_scan", "recorded_awaiting", "expired_by_date", "waiting_for_time"}))
 
 
 class Outcome:
@@ -165,6 +173,29 @@ class Outcome:
 
 def _is_account_code(code):
     return code.startswith("NMVS_FE_AU_") or code.startswith("NMVS_FE_PKI_")
+
+
+def _account_outcome(code):
+    """FE_PKI_* is the client certificate (renew it); any other account code is the login."""
+    if code.startswith("NMVS_FE_PKI_"):
+        return Outcome("certificate_problem")
+    return Outcome("account_problem")
+
+
+def of_pause(paused):
+    """What a scan shows when no answer came because the queue is paused (OFFLINE-QUEUE.md 4.3), or None.
+
+    ``pause_auth``: "check the account"; ``pause_cert``: "renew the certificate"; ``pause_clock``:
+    recorded, "waiting for the correct time". Any other pause (``pause_software``) has no screen of its
+    own: the scan is shown as recorded (an administrator's alarm names the cause).
+    """
+    if paused == PAUSE_AUTH:
+        return Outcome("account_problem")
+    if paused == PAUSE_CERT:
+        return Outcome("certificate_problem")
+    if paused == PAUSE_CLOCK:
+        return Outcome("recorded_offline", AMBER, "waiting_for_time")
+    return None
 
 
 def of_decode_error(reason, failures_in_row=1):
@@ -217,7 +248,7 @@ def of_answer(kind, answer, dispensed_here=False):
             return of_verify_state(answer.state, dispensed_here)
         return Outcome(_CHANGE_SUCCESS.get(kind, "decommissioned"), None, _SUCCESS_MESSAGE.get(kind))
     if _is_account_code(code) or status == 401:
-        return Outcome("account_problem")
+        return _account_outcome(code)
     if code == "NMVS_NC_PCK_22" and not _has_pack_level_reason(answer.reasons):
         # inactive only by overlays (section 5, PCK_22 row): read the overlay
         return of_verify_state(answer.state, dispensed_here)
@@ -262,7 +293,9 @@ def of_settlement(kind, state, answer, dispensed_here=False):
         return Outcome("alert")
     if state == "queued":
         if answer is not None and answer.transport == ANSWERED and _is_account_code(answer.operation_code or ""):
-            return Outcome("account_problem")
+            return _account_outcome(answer.operation_code)
+        if answer is not None and answer.transport_error == "tls_client_cert":
+            return Outcome("certificate_problem")
         return Outcome("recorded_offline")
     if state in ("uncertain", "in_flight"):
         return Outcome("pending")

@@ -157,7 +157,8 @@ class Terminal:
             if effect.kind == SHOW:
                 self._show(effect.payload)
             elif effect.kind == SCREEN:
-                self._draw(self.presenter.notice(effect.payload, self._pending()), effect.payload.signal)
+                self._draw(self.presenter.notice(effect.payload, self._pending(), self._paused()),
+                           effect.payload.signal)
             elif effect.kind == RECORD:
                 queue.extend(self._record(effect.payload))
             elif effect.kind == SEND:
@@ -231,7 +232,7 @@ class Terminal:
 
     def _show(self, verdict: Verdict) -> None:
         headline = self.presenter.headline(verdict)
-        self._draw(self.presenter.verdict(verdict, self._pending()), verdict.light)
+        self._draw(self.presenter.verdict(verdict, self._pending(), self._paused()), verdict.light)
         self.journal.write(verdict, headline)
         self.shown.append(verdict)
         log.info("%s seq=%s %s %s %s %s", verdict.event, verdict.seq, verdict.mode, _short(verdict.pack),

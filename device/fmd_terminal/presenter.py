@@ -5,6 +5,10 @@ code and id first (the NMVO follow-up needs them: VERIFICATION-SERVICE.md sectio
 service code's short text (section 9: our own text, descriptions vary between systems), then the
 product code and the serial's last four characters (never the whole serial: ARCHITECTURE.md,
 "Errors and logging"). Lines are cut to ``LINE_CHARS``.
+
+While the outbox's queue is paused (OFFLINE-QUEUE.md 4.3: login, certificate, clock, software), the
+badge names the cause instead of the pending count, and the idle screen says what to do with the
+count below it (issue 6, item 3: "the screen says the certificate must be renewed").
 """
 
 from __future__ import annotations
@@ -42,23 +46,30 @@ class Presenter:
     def mode_label(self, mode: str) -> str:
         return self.t("mode." + mode)
 
-    def badge(self, pending: int) -> str:
+    def badge(self, pending: int, paused: str | None = None) -> str:
+        """The corner badge: the cause of a queue pause, else the pending count, else nothing."""
+        if paused and self.t.has("badge." + paused):
+            return self.t("badge." + paused)
         return self.t("badge.pending", n=pending) if pending else ""
 
     def headline(self, verdict: Verdict) -> str:
         return self.t(verdict.message_id)
 
-    def verdict(self, verdict: Verdict, pending: int = 0) -> ScreenModel:
+    def verdict(self, verdict: Verdict, pending: int = 0, paused: str | None = None) -> ScreenModel:
         lines = self._lines(verdict)
         return ScreenModel(light=verdict.light, headline=self.headline(verdict),
                            lines=[_cut(line) for line in lines[:MAX_LINES]],
-                           mode=self.mode_label(verdict.mode), badge=self.badge(pending))
+                           mode=self.mode_label(verdict.mode), badge=self.badge(pending, paused))
 
-    def notice(self, notice: Notice, pending: int = 0) -> ScreenModel:
+    def notice(self, notice: Notice, pending: int = 0, paused: str | None = None) -> ScreenModel:
         lines = [_cut(notice.detail)] if notice.detail else []
         lines += [_cut(self.restart_item(*item)) for item in notice.items[:MAX_LINES]]
+        if notice.message_id == "ready" and paused and self.t.has("line." + paused):
+            lines.append(_cut(self.t("line." + paused)))  # the idle screen says what the pause needs
+            if pending:
+                lines.append(_cut(self.t("badge.pending", n=pending)))
         return ScreenModel(light=None, headline=self.t(notice.message_id), lines=lines,
-                           mode=self.mode_label(notice.mode), badge=self.badge(pending), busy=notice.busy)
+                           mode=self.mode_label(notice.mode), badge=self.badge(pending, paused), busy=notice.busy)
 
     def restart_item(self, kind: str, product_code: str, serial: str, state: str) -> str:
         """One op of the restart list: state first (what matters), serial tail, kind."""

@@ -296,6 +296,34 @@ def test_no_answer_while_the_queue_is_paused_for_login_is_an_account_problem():
     assert (verdict.outcome, verdict.light) == ("account_problem", "amber")
 
 
+@pytest.mark.parametrize("paused, outcome, message_id", [
+    ("pause_auth", "account_problem", "account_problem"),
+    ("pause_cert", "certificate_problem", "certificate_problem"),
+    ("pause_clock", "recorded_offline", "waiting_for_time"),
+])
+def test_a_paused_queue_names_its_cause_and_the_later_answer_is_shown_as_resolved(paused, outcome, message_id):
+    """Issue 6 item 3: a certificate pause says "renew the certificate", never green; once the pause is
+    lifted (new certificate, new login, synchronised clock) the op's settlement is shown with its pack."""
+    flow = F.Flow()
+    scan_to_record(flow, pack_code())
+    flow.recorded(9, None, 1)
+    verdict = only_verdict(flow.settled(None, None, 3001, offline=True, paused=paused))
+    assert (verdict.outcome, verdict.light, verdict.message_id, verdict.recorded) == (
+        outcome, "amber", message_id, True)
+    assert flow.pending_seqs == [9]
+    later = only_verdict(flow.resolved(9, "dispense", "done", SUCCESS, 9000))
+    assert (later.event, later.outcome, later.light, later.pack["serial"]) == (
+        "resolved", "decommissioned", "green", "SER0001")
+
+
+def test_a_pause_does_not_override_an_answer_that_came_in_time():
+    flow = F.Flow()
+    scan_to_record(flow, pack_code())
+    flow.recorded(9, None, 1)
+    verdict = only_verdict(flow.settled("done", SUCCESS, 3001, paused="pause_cert"))
+    assert (verdict.outcome, verdict.light) == ("decommissioned", "green")
+
+
 def _load_table():
     path = pathlib.Path(__file__).resolve().parent / "tables" / "flow_cases.py"
     spec = importlib.util.spec_from_file_location("_fmd_tables_flow_cases", path)

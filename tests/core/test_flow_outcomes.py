@@ -47,7 +47,10 @@ ANSWER_CASES = [
     ("dispense", answer("NMVS_FE_GR_01", 400), False, "unreadable", "amber", "unreadable"),
     ("dispense", answer("NMVS_TE_JS_02", 400), False, "unreadable", "amber", "unreadable"),
     ("dispense", answer("NMVS_FE_AU_01", 401), False, "account_problem", "amber", "account_problem"),
-    ("dispense", answer("NMVS_FE_PKI_05", 401), False, "account_problem", "amber", "account_problem"),
+    # the client certificate is refused: renew it (VERIFICATION-SERVICE.md section 8, issue 6 item 3)
+    ("dispense", answer("NMVS_FE_PKI_05", 401), False, "certificate_problem", "amber", "certificate_problem"),
+    ("verify", answer("NMVS_FE_PKI_01", 401), False, "certificate_problem", "amber", "certificate_problem"),
+    ("dispense", answer("NMVS_FE_AU_11", 401), False, "account_problem", "amber", "account_problem"),
     ("dispense", answer("NMVS_FI_SE_CLI_01", 429), False, "recorded_offline", "amber", "recorded_offline"),
     ("dispense", answer("NMVS_ERROR", 503), False, "pending", "amber", "pending"),
     ("dispense", answer("NMVS_TI_TO_01", 500), False, "pending", "amber", "pending"),
@@ -78,6 +81,9 @@ SETTLEMENT_CASES = [
     ("dispense", "needs_attention", answer("NMVS_NC_PC_02", 409, "NotFound", "A3"), "alert", "red"),
     ("dispense", "queued", ServiceAnswer(transport=NOT_SENT), "recorded_offline", "amber"),
     ("dispense", "queued", answer("NMVS_FE_AU_01", 401), "account_problem", "amber"),
+    ("dispense", "queued", answer("NMVS_FE_PKI_01", 401), "certificate_problem", "amber"),
+    ("dispense", "queued", ServiceAnswer(transport=NOT_SENT, transport_error="tls_client_cert"),
+     "certificate_problem", "amber"),
     ("dispense", "queued", None, "recorded_offline", "amber"),
     ("dispense", "uncertain", ServiceAnswer(transport=NO_ANSWER), "pending", "amber"),
     # a refused op is never green, even with a success code in its last answer
@@ -90,6 +96,19 @@ SETTLEMENT_CASES = [
 def test_of_settlement(kind, state, ans, code, light):
     outcome = outcomes.of_settlement(kind, state, ans)
     assert (outcome.code, outcome.light) == (code, light)
+
+
+# the queue's pause when no answer came (OFFLINE-QUEUE.md 4.3) -> (outcome, light, message id) or None
+@pytest.mark.parametrize("paused, expected", [
+    ("pause_auth", ("account_problem", "amber", "account_problem")),
+    ("pause_cert", ("certificate_problem", "amber", "certificate_problem")),
+    ("pause_clock", ("recorded_offline", "amber", "waiting_for_time")),
+    ("pause_software", None),
+    (None, None),
+])
+def test_of_pause(paused, expected):
+    got = outcomes.of_pause(paused)
+    assert (got if got is None else (got.code, got.light, got.message_id)) == expected
 
 
 def test_only_service_accepted_outcomes_are_green():

@@ -1,7 +1,7 @@
 """The terminal flow (fmd_core.flow) over event sequences: the verdict it shows, on CPython and MicroPython.
 
 Each case: the mode, the events (``scan`` text, ``recorded`` seq or refusal, ``settled`` op state and
-answer fields, ``switch`` mode) and the last verdict expected: [outcome, light, message id].
+answer fields, and the queue's pause when no answer came; ``switch`` mode) and the last verdict expected: [outcome, light, message id].
 VERIFICATION-SERVICE.md section 10 (colours), OFFLINE-QUEUE.md sections 5.1 and 5.2 (scan path).
 """
 
@@ -55,6 +55,19 @@ CASES = [
      "expect": ["undone", "green", "undone"]},
     {"id": "storage_failed", "mode": "dispense", "events": [["scan", PACK], ["record_failed"]],
      "expect": ["not_recorded", "red", "not_recorded"]},
+    # no answer because the queue is paused (OFFLINE-QUEUE.md 4.3): the pause names the screen
+    {"id": "paused_for_login", "mode": "dispense",
+     "events": [["scan", PACK], ["recorded", 4], ["settled", None, None, "pause_auth"]],
+     "expect": ["account_problem", "amber", "account_problem"]},
+    {"id": "paused_for_certificate", "mode": "dispense",
+     "events": [["scan", PACK], ["recorded", 5], ["settled", None, None, "pause_cert"]],
+     "expect": ["certificate_problem", "amber", "certificate_problem"]},
+    {"id": "paused_for_clock", "mode": "verify",
+     "events": [["scan", PACK], ["recorded", 6], ["settled", None, None, "pause_clock"]],
+     "expect": ["recorded_offline", "amber", "waiting_for_time"]},
+    {"id": "paused_for_software", "mode": "dispense",
+     "events": [["scan", PACK], ["recorded", 8], ["settled", None, None, "pause_software"]],
+     "expect": ["recorded_offline", "amber", "recorded_offline"]},
 ]
 
 
@@ -69,6 +82,8 @@ def _step(flow, event, now):
     if name == "record_failed":
         return flow.record_failed(now)
     answer = ServiceAnswer(**event[2]) if event[2] is not None else None
+    if len(event) > 3:  # no answer, the queue paused for event[3]: the op never left the outbox
+        return flow.settled(event[1], answer, now, offline=True, paused=event[3])
     return flow.settled(event[1], answer, now)
 
 

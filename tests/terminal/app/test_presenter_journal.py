@@ -3,6 +3,7 @@
 import json
 
 from fmd_core import flow as F
+from fmd_core.modes import MODES
 from fmd_core.outcomes import Outcome
 from fmd_terminal.i18n import Translator
 from fmd_terminal.journal import Journal, event_of
@@ -50,6 +51,34 @@ def test_notice_and_fault_screens_have_no_light():
     busy = p.notice(F.Notice("checking", "verify", busy=True))
     assert (busy.light, busy.busy, busy.headline, busy.mode) == (None, True, "Vérification…", "VÉRIFIER")
     assert p.fault("undo").light is None and p.fault("undo").headline == "Erreur interne – rescanner"
+
+
+def test_a_certificate_pause_is_named_on_the_verdict_the_badge_and_the_idle_screen():
+    """Issue 6 item 3: the screen says the certificate must be renewed (OFFLINE-QUEUE.md 4.3, pause_cert)."""
+    p = Presenter(Translator("fr"))
+    model = p.verdict(verdict(Outcome("certificate_problem"), recorded=True), pending=3, paused="pause_cert")
+    assert (model.light, model.headline, model.badge) == ("amber", "Certificat à renouveler", "Certificat")
+    idle = p.notice(F.Notice("ready", "dispense"), pending=3, paused="pause_cert")
+    assert (idle.light, idle.badge, idle.lines) == (None, "Certificat", ("Renouveler certificat", "3 en attente"))
+    assert Presenter(Translator("de")).notice(F.Notice("ready", "verify"), 0, "pause_cert").lines == (
+        "Zertifikat erneuern",)
+    assert p.notice(F.Notice("ready", "dispense"), pending=3).badge == "3 en attente"  # not paused
+    login = p.notice(F.Notice("ready", "dispense"), pending=1, paused="pause_auth")
+    assert (login.badge, login.lines[0]) == ("Compte", "Compte à vérifier")
+    clock = Presenter(Translator("en")).verdict(verdict(Outcome("recorded_offline", "amber", "waiting_for_time")),
+                                                pending=1, paused="pause_clock")
+    assert (clock.light, clock.headline, clock.badge) == ("amber", "Recorded, awaiting correct time", "Time?")
+    busy = p.notice(F.Notice("checking", "dispense", busy=True), pending=1, paused="pause_cert")
+    assert busy.lines == () and busy.badge == "Certificat"  # only the idle screen carries the lines
+
+
+def test_pause_badges_fit_beside_every_mode_label():
+    """The bar is one row of 21 characters: mode label, a space, the badge (screens/render.py)."""
+    for lang in ("fr", "en", "de"):
+        t = Translator(lang)
+        widest_mode = max(len(t("mode." + mode)) for mode in MODES)
+        for pause in ("pause_auth", "pause_cert", "pause_clock", "pause_software"):
+            assert widest_mode + 1 + len(t("badge." + pause)) <= LINE_CHARS, (lang, pause)
 
 
 def test_journal_writes_one_flushed_json_line_per_event(tmp_path):

@@ -90,6 +90,23 @@ def test_unreachable_service_records_offline_and_never_shows_green(tmp_path):
     assert rig.screen.last.badge.endswith("en attente")
 
 
+def test_a_queue_paused_for_the_certificate_says_renew_it_from_the_idle_screen_on(tmp_path):
+    """Issue 6 item 3: the pause survives a restart (outbox meta), so the first screen already says it;
+    a scan is recorded, nothing is sent, and it shows "renew the certificate" in amber, never green."""
+    outbox = MemoryOutbox()
+    outbox.write_meta("paused", "pause_cert")
+    rig = Rig(scans(pack_code()), ScriptedVerificationClient(default=success_answer), tmp_path, outbox=outbox,
+              live_deadline_s=0.3)
+    (event,) = rig.run()
+    assert (event["outcome"], event["light"], event["message"], event["recorded"]) == (
+        "certificate_problem", "amber", "Certificat à renouveler", True)
+    idle = rig.screen.models[0]
+    assert (idle.headline, idle.badge, idle.lines, idle.light) == (
+        "Prêt – scannez une boîte", "Certificat", ("Renouveler certificat",), None)
+    assert rig.screen.last.headline == "Certificat à renouveler" and rig.screen.last.badge == "Certificat"
+    assert rig.service.calls_to("change_state") == [] and "green" not in rig.indicators.signals
+
+
 def test_bad_input_keeps_the_terminal_running(tmp_path):
     events = scans("3400930012345", "]d20103400930012340", "\x07\x08garbage", "9" * 10000) + [
         ScanEvent(FAULT, "scanner unplugged"), ScanEvent(MODE, "verify")] + scans(pack_code())

@@ -22,7 +22,7 @@ def protocol(request):
     return request.param
 
 
-def run_terminal(tmp_path, sim, protocol, items, *, cert=None, extra_config=""):
+def run_terminal(tmp_path, sim, protocol, items, *, cert=None, extra_config="", screen="recording://?render=0"):
     cert = cert or sim.client_files
     url = f"nmvs-soap+https://127.0.0.1:{sim.port}/soap" if protocol == "soap" else sim.base_url
     script = tmp_path / f"scans-{protocol}.jsonl"
@@ -35,12 +35,26 @@ def run_terminal(tmp_path, sim, protocol, items, *, cert=None, extra_config=""):
     env = {k: v for k, v in os.environ.items() if not k.startswith("FMD_")}
     env.update({"FMD_CLIENT_ID": "pharmacy-demo", "FMD_CLIENT_SECRET": "demo-secret"})
     command = [sys.executable, "-m", "fmd_terminal", "run", "--config", str(config), "--scanner", f"script://{script}",
-               "--screen", "recording://?render=0", "--indicators", "recording://",
+               "--screen", screen, "--indicators", "recording://",
                "--outbox", f"sqlite://{tmp_path / f'outbox-{protocol}.db'}", "--events-jsonl", str(events),
                "--lang", "en"]
     done = subprocess.run(command, capture_output=True, text=True, timeout=60, env=env)
     assert done.returncode == 0, done.stderr
     return [json.loads(line) for line in events.read_text(encoding="utf-8").splitlines()], done
+
+
+def screens(stdout):
+    """The console screen's blocks (``fmd_terminal.screens.console``), each a list of its lines."""
+    blocks, current = [], None
+    for line in stdout.splitlines():
+        if current is None and line.startswith("+--"):
+            current = [line]
+        elif current is not None:
+            current.append(line)
+            if line.startswith("+"):  # the bottom edge closes the block
+                blocks.append(current)
+                current = None
+    return blocks
 
 
 def seed(sim, n, seed_number):
@@ -85,11 +99,20 @@ def test_outage_is_recorded_offline_over_both_protocols(tmp_path, soap_sim, prot
     assert soap_sim.history("GTIN", pack["productCode"], pack["serial"])["state"] == "Active"
 
 
-def test_an_expired_client_certificate_never_shows_green(tmp_path, soap_sim, protocol):
+def test_an_expired_client_certificate_says_renew_it_and_never_shows_green(tmp_path, soap_sim, protocol):
+    """Issue 6 item 3: the queue pauses for the certificate (OFFLINE-QUEUE.md 4.3, pause_cert) and the
+    screen says so, over both protocols; the scan stays recorded and nothing reaches the service."""
     (pack,) = seed(soap_sim, 1, 33000 + (protocol == "soap"))
     expired = soap_sim.pki.client_files(days=(-60, -1), name=f"expired-run-{protocol}")
-    events, _ = run_terminal(tmp_path, soap_sim, protocol, [{"raw": pack["raw"]}], cert=expired,
-                             extra_config="live_deadline_s = 1")
+    events, done = run_terminal(tmp_path, soap_sim, protocol, [{"raw": pack["raw"]}], cert=expired,
+                                extra_config="live_deadline_s = 1", screen="console://?color=0")
     (scan,) = events
-    assert (scan["light"], scan["outcome"]) == ("amber", "account_problem")  # section 10: FE_PKI_* row
+    assert (scan["light"], scan["outcome"], scan["message"], scan["recorded"]) == (
+        "amber", "certificate_problem", "Renew certificate", True)
+    # the screens as drawn (the console twin of the OLED): the verdict's headline, the badge naming the pause
+    shown = screens(done.stdout)
+    (verdict,) = [block for block in shown if block[1].startswith("| [AMBER]")]
+    assert verdict[1].split("|")[1].strip() == "[AMBER] Renew certificate"
+    assert verdict[0].startswith("+-- DISPENSE ") and verdict[0].endswith(" Certificate +")
+    assert not any("[GREEN]" in block[1] for block in shown)
     assert soap_sim.history("GTIN", pack["productCode"], pack["serial"])["state"] == "Active"
