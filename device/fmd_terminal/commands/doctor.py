@@ -1,4 +1,4 @@
-"""``fmd-terminal doctor``: check scanner, screen, pins, permissions, service, clock and storage.
+"""``fmd-terminal doctor``: check scanner, screen, pins, permissions, service, certificate, clock, storage.
 
 Takes the same ``--config`` and flags as ``run`` and opens each adapter the way ``run`` would, one at a
 time, then closes it. Prints one line per check (``ok``, ``WARN`` or ``FAIL``) and, for each problem,
@@ -22,6 +22,8 @@ from fmd_terminal.commands import run as run_command
 
 OK, WARN, FAIL = "ok", "WARN", "FAIL"
 MIN_FREE_BYTES = 64 * 1024 * 1024  # OFFLINE-QUEUE.md 2.3: keep a reserve for the outbox
+CERT_WARN_DAYS = 30  # VERIFICATION-SERVICE.md 8: warn well before the client certificate's end date
+DAY_S = 86400
 
 
 class Check:
@@ -111,6 +113,38 @@ def check_service(config: Any) -> Check:
                  "check the network, the URL and the client certificate; scans are still recorded offline")
 
 
+def check_certificate(config: Any, now_s: float | None = None) -> Check:
+    """The client certificate's validity (VERIFICATION-SERVICE.md section 8, "Certificate expiry").
+
+    FAIL outside its validity period (the service refuses it and the queue pauses: OFFLINE-QUEUE.md
+    4.3, ``pause_cert``); WARN within ``CERT_WARN_DAYS`` of its end date, while there is time to renew.
+    """
+    from fmd_terminal.verification.transport import certificate_validity
+
+    path = config.client_cert
+    if not path:
+        return Check("certificate", OK, "no client certificate configured")
+    fix = "ask the national organisation for a renewed client certificate; set client_cert and client_key"
+    validity = certificate_validity(path)
+    if validity is None:
+        return Check("certificate", FAIL, f"{path} is not a readable PEM certificate", fix)
+    now_s = time.time() if now_s is None else now_s
+    not_before, not_after = validity
+
+    def day(seconds: float) -> str:
+        return time.strftime("%Y-%m-%d", time.gmtime(seconds))
+
+    if now_s > not_after:
+        return Check("certificate", FAIL, f"{path} expired on {day(not_after)}", fix)
+    if now_s < not_before:
+        return Check("certificate", FAIL, f"{path} not valid before {day(not_before)}",
+                     "check the clock; else install a certificate that is valid now")
+    days_left = int((not_after - now_s) // DAY_S)
+    if days_left < CERT_WARN_DAYS:
+        return Check("certificate", WARN, f"{path} expires on {day(not_after)}, in {days_left} days", fix)
+    return Check("certificate", OK, f"{path} valid until {day(not_after)}")
+
+
 def check_clock(now_s: float | None = None, synced: bool | None = None) -> Check:
     from fmd_terminal.outbox.clock import kernel_clock_synced
 
@@ -154,7 +188,7 @@ def check_storage(config: Any) -> Check:
 
 def run_checks(config: Any) -> list[Check]:
     return [check_scanner(config), check_screen(config), check_pins(config), check_permissions(config),
-            check_service(config), check_clock(), check_storage(config)]
+            check_service(config), check_certificate(config), check_clock(), check_storage(config)]
 
 
 def execute(args: argparse.Namespace) -> int:

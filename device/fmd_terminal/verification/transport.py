@@ -70,6 +70,20 @@ NOT_PROCESSED_STATUSES = frozenset(range(300, 400)) | {400, 401, 403, 404, 405, 
 _CHUNK = 64 * 1024
 
 
+def certificate_validity(path: str) -> tuple[float, float] | None:
+    """(notBefore, notAfter) of the first certificate of a PEM file, as POSIX seconds; None if unreadable.
+
+    For the terminal's own warning well before its certificate's end date (VERIFICATION-SERVICE.md
+    section 8): ``client_cert_validity`` below and ``fmd-terminal doctor``.
+    """
+    try:
+        # CPython's decoder of a PEM certificate file (no third-party X.509 library on the device).
+        decoded = ssl._ssl._test_decode_cert(path)  # type: ignore[attr-defined]
+        return ssl.cert_time_to_seconds(decoded["notBefore"]), ssl.cert_time_to_seconds(decoded["notAfter"])
+    except (AttributeError, KeyError, OSError, ValueError, ssl.SSLError):
+        return None
+
+
 class Timeouts:
     """Connect, per-read and total limits of one exchange, in seconds (OFFLINE-QUEUE.md s. 6.1)."""
 
@@ -304,14 +318,7 @@ class HTTPTransport:
         For the terminal's own warning well before the end date (VERIFICATION-SERVICE.md section 8).
         """
         path = _as_tuple(self._cert)[0] if self._cert else None
-        if path is None:
-            return None
-        try:
-            # CPython's decoder of a PEM certificate file (no third-party X.509 library on the device).
-            decoded = ssl._ssl._test_decode_cert(path)  # type: ignore[attr-defined]
-            return ssl.cert_time_to_seconds(decoded["notBefore"]), ssl.cert_time_to_seconds(decoded["notAfter"])
-        except (AttributeError, KeyError, OSError, ValueError, ssl.SSLError):
-            return None
+        return None if path is None else certificate_validity(path)
 
     def _explain_handshake(self, failed: ServiceAnswer) -> ServiceAnswer:
         """A handshake the server simply closed (uvicorn, many load balancers send no alert) while our

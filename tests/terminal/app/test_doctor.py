@@ -2,6 +2,7 @@
 
 import os
 import socket
+import time
 
 from fmd_simulator.testing import running_simulator
 from fmd_terminal.cli import main
@@ -58,3 +59,47 @@ def test_world_writable_configuration_fails(tmp_path):
     assert doctor.check_permissions(load(str(path), environ={})).status == "FAIL"
     os.chmod(path, 0o644)
     assert doctor.check_permissions(load(str(path), environ={})).status == "ok"
+
+
+def client_certificate(tmp_path, days_valid):
+    """A trustme client certificate valid from yesterday for ``days_valid`` days; its PEM path."""
+    import datetime
+
+    import trustme
+
+    now = datetime.datetime.now(datetime.UTC)
+    leaf = trustme.CA().issue_cert("pharmacy.example", not_before=now - datetime.timedelta(days=1),
+                                   not_after=now + datetime.timedelta(days=days_valid))
+    path = tmp_path / "client-cert.pem"
+    path.write_bytes(leaf.cert_chain_pems[0].bytes())
+    return path
+
+
+def test_certificate_check_warns_within_30_days_and_fails_when_expired(tmp_path):
+    """VERIFICATION-SERVICE.md 8: the terminal warns well before its certificate's end date."""
+    from types import SimpleNamespace
+
+    config = SimpleNamespace(client_cert=str(client_certificate(tmp_path, 90)))
+    day, now = 86400, time.time()
+    assert doctor.check_certificate(config, now).status == "ok"
+    assert doctor.check_certificate(config, now + 59 * day).status == "ok"  # 31 days left
+    soon = doctor.check_certificate(config, now + 75 * day)
+    assert soon.status == "WARN" and "in 14 days" in soon.detail and "renewed client certificate" in soon.fix
+    gone = doctor.check_certificate(config, now + 91 * day)
+    assert gone.status == "FAIL" and "expired on" in gone.detail
+    assert doctor.check_certificate(config, now - 2 * day).status == "FAIL"  # not valid yet: the clock?
+    assert doctor.check_certificate(SimpleNamespace(client_cert=""), now).status == "ok"  # none configured
+    (tmp_path / "junk.pem").write_text("not a certificate", encoding="utf-8")
+    assert doctor.check_certificate(SimpleNamespace(client_cert=str(tmp_path / "junk.pem")), now).status == "FAIL"
+
+
+def test_doctor_warns_about_a_client_certificate_that_expires_soon(capsys, monkeypatch, tmp_path):
+    cert = client_certificate(tmp_path, 10)
+    config = tmp_path / "terminal.toml"
+    config.write_text(f'[service]\nclient_cert = "{cert}"\n', encoding="utf-8")
+    os.chmod(config, 0o600)
+    code, out = run_doctor(capsys, monkeypatch, "--config", str(config), "--scanner", "usb://scanner",
+                           "--service", f"http://127.0.0.1:{free_port()}", "--outbox", "memory://")
+    (line,) = [line for line in out.splitlines() if line.startswith(("ok", "WARN", "FAIL")) and "certificate" in line]
+    assert line.startswith("WARN  certificate") and "in 9 days" in line, out
+    assert "fix: scanner, service" in out  # a warning does not fail the doctor
