@@ -13,7 +13,9 @@ STAMP  := $(VENV)/.installed
 #   openssh-server   a real sshd on a loopback port, the target of the deploy tests
 #   dosfstools       mkfs.fat / fsck.fat, to check the boot images fmd-provision write-boot edits
 #   libxkbcommon0, xkb-data  the reference the keyboard layout tables are checked against
-DEB_PACKAGES := systemd openssh-client openssh-server dosfstools libxkbcommon0 xkb-data
+#   faketime         the outbox's libfaketime clock smoke test
+#   fiu-utils        fiu-run: ENOSPC injected on writes, the third disk-full source of the outbox tests
+DEB_PACKAGES := systemd openssh-client openssh-server dosfstools libxkbcommon0 xkb-data faketime fiu-utils
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
