@@ -45,7 +45,7 @@ EXIT_SERVICE = 5
 
 def _available_commands() -> dict[str, object]:
     """Import each command module that exists; a command still being built is simply not listed."""
-    modules = {}
+    modules: dict[str, object] = {}
     for name, (module_name, _help) in COMMANDS.items():
         try:
             modules[name] = importlib.import_module(module_name)
