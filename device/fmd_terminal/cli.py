@@ -43,16 +43,9 @@ EXIT_STORAGE = 4
 EXIT_SERVICE = 5
 
 
-def _available_commands() -> dict[str, object]:
-    """Import each command module that exists; a command still being built is simply not listed."""
-    modules: dict[str, object] = {}
-    for name, (module_name, _help) in COMMANDS.items():
-        try:
-            modules[name] = importlib.import_module(module_name)
-        except ModuleNotFoundError as error:
-            if error.name != module_name:
-                raise
-    return modules
+def _command_modules() -> dict[str, object]:
+    """Import each command's module (cheap: heavy imports happen inside ``execute``)."""
+    return {name: importlib.import_module(module) for name, (module, _help) in COMMANDS.items()}
 
 
 def build_parser() -> tuple[argparse.ArgumentParser, dict[str, object]]:
@@ -60,7 +53,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, object]]:
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv: debug)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    modules = _available_commands()
+    modules = _command_modules()
     for name, module in modules.items():
         command_parser = sub.add_parser(name, help=COMMANDS[name][1], description=COMMANDS[name][1])
         module.add_arguments(command_parser)  # type: ignore[attr-defined]

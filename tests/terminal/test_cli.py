@@ -6,9 +6,12 @@ import sys
 from fmd_terminal import cli
 
 
-def test_every_listed_command_module_is_named_in_the_table():
+def test_every_command_of_the_table_has_its_module_and_help():
     parser, modules = cli.build_parser()
-    assert set(modules) <= set(cli.COMMANDS)
+    assert set(modules) == set(cli.COMMANDS)
+    for name, module in modules.items():
+        assert callable(module.add_arguments) and callable(module.execute), name
+        assert name in parser.format_help()
 
 
 def test_no_command_prints_help_and_exits_2(capsys):
