@@ -147,19 +147,59 @@ def test_corrupt_database_is_kept_aside_and_a_fresh_one_opened(tmp_path, clock):
     box.close()
 
 
-def test_read_only_data_directory_is_a_clear_storage_error(tmp_path, clock):
-    import os
+_OPEN_READ_ONLY = """
+import os, sys
+from fmd_terminal.errors import StorageError
+from fmd_terminal.outbox.clock import SystemClock
+from fmd_terminal.outbox.sqlite import open_sqlite_outbox
+clock = SystemClock()
+clock()  # loads libc and reads the boot id while still root
+os.setgroups([])
+os.setgid(65534)
+os.setuid(65534)  # after the imports: the interpreter itself may live in root's home
+try:
+    open_sqlite_outbox(sys.argv[1], clock)
+except StorageError as error:
+    print(error)
+    sys.exit(3)
+"""
 
-    ro = tmp_path / "ro"
-    ro.mkdir()
-    os.chmod(ro, 0o500)
+
+def test_read_only_data_directory_is_a_clear_storage_error(tmp_path, clock):
+    """OFFLINE-QUEUE.md 2.3 / issue 5 "bad input": a read-only data directory is a clear error.
+
+    Root ignores directory permissions, so under root (CI) the check runs in a child process that
+    drops to the unprivileged user ``nobody`` once its imports are done, in a directory it may
+    traverse but not write.
+    """
+    import os
+    import subprocess
+    import sys
+    import tempfile
+
+    if os.geteuid() != 0:
+        ro = tmp_path / "ro"
+        ro.mkdir()
+        os.chmod(ro, 0o500)
+        try:
+            with pytest.raises(StorageError, match="not writable"):
+                open_sqlite_outbox(str(ro / "o.db"), clock)
+        finally:
+            os.chmod(ro, 0o700)
+        return
+    base = tempfile.mkdtemp(prefix="fmd-ro-", dir="/tmp")
     try:
-        if os.access(ro, os.W_OK):
-            pytest.skip("running as root: directory permissions are not enforced")
-        with pytest.raises(StorageError, match="not writable"):
-            open_sqlite_outbox(str(ro / "o.db"), clock)
+        os.chmod(base, 0o555)  # root's, readable and traversable by nobody, not writable
+        result = subprocess.run(
+            [sys.executable, "-c", _OPEN_READ_ONLY, os.path.join(base, "o.db")],
+            capture_output=True, text=True, timeout=60,
+        )
+        assert result.returncode == 3, result.stderr
+        assert "not writable" in result.stdout
+        assert not os.path.exists(os.path.join(base, "o.db"))
     finally:
-        os.chmod(ro, 0o700)
+        os.chmod(base, 0o700)
+        os.rmdir(base)
 
 
 def test_factory_names_known_schemes(tmp_path, clock):
