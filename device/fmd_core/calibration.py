@@ -492,6 +492,24 @@ def is_blocking(profile):
     return False
 
 
+def changed(profile, alternatives):
+    """What a ``settings_changed`` hold's ``alternatives`` agree has changed, as ``problems`` items:
+    ``("keyboard_changed", {"layout": "DE"})`` (no longer the stored keyboard country, "DE"),
+    ``("case_inverted", {})``, ``("aim_off", {})``. Only what every alternative shares is named (the
+    screen says nothing it cannot be sure of: US and UK, say, often read a code alike)."""
+    found = []
+    layouts = set(alternative[0] for alternative in alternatives)
+    if layouts and profile.layout not in layouts:
+        found.append(("keyboard_changed", {"layout": profile.layout.upper()}))
+    cases = set(alternative[1] for alternative in alternatives)
+    if cases == set((INVERTED,)):
+        found.append(("case_inverted", {}))
+    aims = set(alternative[2] for alternative in alternatives)
+    if profile.aim and aims == set((False,)):
+        found.append(("aim_off", {}))
+    return found
+
+
 def message(key, lang="fr", **parameters):
     catalogue = MESSAGES.get(lang, MESSAGES["fr"])
     text = catalogue[key]

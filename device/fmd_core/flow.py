@@ -11,6 +11,8 @@ feeds events and carries out the effects, in order:
   resolved(seq, kind, state, answer, ...)  SHOW verdict with event "resolved"
   switch_mode(mode, now_ms)                SCREEN idle in the new mode
   fault(text, now_ms)                      SCREEN neutral fault notice (scanner gone ...)
+  calibrated(problems, now_ms)             SCREEN "Scanner OK" or "change scanner settings" notice
+  held(raw, reason, problems, now_ms)      SHOW amber ``scanner_settings`` verdict: never sent (issue 8)
   tick(now_ms)                             SCREEN idle once a result has been shown long enough
 
 The scan path (OFFLINE-QUEUE.md section 5.1; Reg. 2016/161 Art. 10, 11, 25):
@@ -39,7 +41,16 @@ RECORD = "record"  # payload: RecordRequest
 SEND = "send"  # payload: the op seq to send live
 
 # Message ids of the notices (non-verdict screens) the flow shows.
-NOTICE_IDS = ("ready", "checking", "mode_switched", "unknown_mode", "scanner_fault", "restart_list")
+NOTICE_IDS = (
+    "ready",
+    "checking",
+    "mode_switched",
+    "unknown_mode",
+    "scanner_fault",
+    "restart_list",
+    "scanner_ok",
+    "scanner_adjust",
+)
 
 # A scan longer than this is keystroke garbage: not even decoded (a Data Matrix holds < 2,400 chars).
 MAX_SCAN_CHARS = 2400
@@ -74,21 +85,25 @@ class RecordRequest:
 
 
 class Notice:
-    """A screen that is not a verdict: idle, checking, mode switched, fault. ``message_id`` is translated.
+    """A screen that is not a verdict: idle, checking, mode switched, fault, calibration result.
+    ``message_id`` is translated.
 
     ``signal`` is the neutral feedback event for the indicators (``fmd_core.feedback``: "ready",
-    "working", "mode_changed", "fault") or None (all off); never a verdict light.
+    "working", "mode_changed", "fault") or None (all off); never a verdict light. ``problems``: a
+    calibration's ``(problem id, parameters)`` items (``fmd_core.calibration.problems``), translated
+    by the presenter into what to change.
     """
 
-    __slots__ = ("message_id", "mode", "busy", "detail", "signal", "items")
+    __slots__ = ("message_id", "mode", "busy", "detail", "signal", "items", "problems")
 
-    def __init__(self, message_id, mode, busy=False, detail="", signal=None, items=()):
+    def __init__(self, message_id, mode, busy=False, detail="", signal=None, items=(), problems=()):
         self.message_id = message_id
         self.mode = mode
         self.busy = busy
         self.detail = detail
         self.signal = signal
         self.items = tuple(items)  # restart list: (kind, product_code, serial, state) per op
+        self.problems = tuple(problems)
 
     def __repr__(self):
         return "Notice(%r, mode=%r, busy=%r)" % (self.message_id, self.mode, self.busy)
@@ -249,6 +264,29 @@ class Flow:
     def fault(self, text, now_ms):
         self._shown_at = now_ms
         return [Effect(SCREEN, Notice("scanner_fault", self.mode, detail=text[:_RAW_SHOWN], signal="fault"))]
+
+    def calibrated(self, problems, now_ms):
+        """A calibration code was read (issue 8, item 2; SCANNERS-AND-HARDWARE.md 3.2): "Scanner OK"
+        with a ready chirp when only advice remains (``fmd_core.calibration.ADVICE``), else "change
+        the scanner's settings" with the fault beeps; ``problems`` become the detail lines. Never a
+        verdict light: a calibration code is not a pack and never reaches the service."""
+        from fmd_core.calibration import ADVICE, PROBLEMS
+
+        self._shown_at = now_ms
+        if all(PROBLEMS.get(problem, ("",))[0] == ADVICE for problem, _parameters in problems):
+            return [Effect(SCREEN, Notice("scanner_ok", self.mode, signal="ready", problems=problems))]
+        return [Effect(SCREEN, Notice("scanner_adjust", self.mode, signal="fault", problems=problems))]
+
+    def held(self, raw, reason, problems, now_ms):
+        """A scan the scan guard held (issue 8, item 3): amber ``scanner_settings``, nothing recorded or
+        sent. ``reason`` names the headline (``outcomes.of_scanner_hold``); ``problems`` what to change
+        or what seems changed, for the detail lines (``details["scanner"]``)."""
+        self._counter += 1
+        outcome = outcomes.of_scanner_hold(reason)
+        details = {"scanner": tuple(problems)}
+        return self._show(
+            Verdict("scan", self._counter, self.mode, raw, None, None, outcome, details=details), now_ms
+        )
 
     def tick(self, now_ms):
         if self._shown_at is not None and now_ms - self._shown_at >= self.result_hold_ms:

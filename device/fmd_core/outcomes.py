@@ -34,6 +34,8 @@ Outcome codes (the ``outcome`` field of the events journal) and their lights:
   stolen              red    reason STOLEN
   destroyed           red    reason DESTROYED
   not_recorded        red    the outbox could not record the scan: keep the pack aside (OFFLINE-QUEUE 5.1)
+  scanner_settings    amber  the scan guard held the scan, nothing sent (issue 8; SCANNERS-AND-HARDWARE.md
+                             3.2): the scanner's settings changed, it drops GS, it failed or lacks calibration
 
 A queue paused for the clock (OFFLINE-QUEUE.md 4.3, ``pause_clock``) is ``recorded_offline`` with the
 message id ``waiting_for_time``: the scan is recorded and is sent by itself once the clock is right.
@@ -74,6 +76,7 @@ LIGHT = {
     "stolen": RED,
     "destroyed": RED,
     "not_recorded": RED,
+    "scanner_settings": AMBER,
 }
 
 # Service codes (section 5) that name a finer outcome when no alert is present.
@@ -147,10 +150,19 @@ _CHANGE_SUCCESS = {"dispense": "decommissioned", "destroy": "decommissioned", "u
 _SUCCESS_MESSAGE = {"dispense": "dispensed", "destroy": "destroyed_ok", "undo_dispense": "undone"}
 
 
+# Why the scan guard held a scan (``fmd_core.calibration.guard``, or no profile yet) -> message id
+_SCANNER_HOLD = {
+    "settings_changed": "scanner_settings_changed",
+    "gs_dropped": "scanner_gs_dropped",
+    "calibration_failed": "scanner_calibration_failed",
+    "not_calibrated": "scanner_not_calibrated",
+}
+
 # Every message id this module can give (the terminal's catalogues must hold each one).
 MESSAGE_IDS = tuple(sorted(set(LIGHT) | set(_SUCCESS_MESSAGE.values()) | set(m for _c, m in _REFUSAL.values()) | {
     "scan_data_matrix", "unreadable_repeated", "undo_refused", "not_permitted", "service_refused",
-    "duplicate_scan", "recorded_awaiting", "expired_by_date", "waiting_for_time"}))
+    "duplicate_scan", "recorded_awaiting", "expired_by_date", "waiting_for_time"}
+    | set(_SCANNER_HOLD.values())))
 
 
 class Outcome:
@@ -209,6 +221,11 @@ def of_decode_error(reason, failures_in_row=1):
 def of_linear_code():
     """A linear code decodes but carries no serial: ask for the Data Matrix (Reg. 2016/161 Art. 5)."""
     return Outcome("not_a_pack", AMBER, "scan_data_matrix")
+
+
+def of_scanner_hold(reason):
+    """A scan the scan guard held (issue 8, item 3): amber, never sent, so never green."""
+    return Outcome("scanner_settings", AMBER, _SCANNER_HOLD.get(reason, "scanner_settings"))
 
 
 def of_refusal(reason):

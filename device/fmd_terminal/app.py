@@ -25,7 +25,7 @@ from fmd_terminal.i18n import Translator
 from fmd_terminal.journal import Journal
 from fmd_terminal.outbox import OpRequest, RecordedOp
 from fmd_terminal.presenter import Presenter
-from fmd_terminal.scanners import END, FAULT, MODE, SCAN
+from fmd_terminal.scanners import CALIBRATED, END, FAULT, MODE, SCAN, ScannerCheck
 
 log = logging.getLogger(__name__)
 
@@ -119,6 +119,8 @@ class Terminal:
             effects = self.flow.scan(event.text, now, self.today())
         elif event.kind == MODE:
             effects = self.flow.switch_mode(event.text, now)
+        elif event.kind == FAULT and event.check is not None:
+            effects = self._scanner_check(event.check, event.text, now)
         elif event.kind == FAULT:
             log.warning("scanner: %s", event.text)
             effects = self.flow.fault(event.text, now)
@@ -130,6 +132,14 @@ class Terminal:
             effects = []
         self.apply(effects)
         self.collect_resolutions()
+
+    def _scanner_check(self, check: ScannerCheck, text: str, now: int) -> list[Effect]:
+        """The scan guard's word (issue 8): a calibration result, or a held scan (amber, never sent)."""
+        if check.reason == CALIBRATED:
+            log.info("scanner calibration: %s", text)
+            return self.flow.calibrated(check.problems, now)
+        log.warning("scan held, not sent (%s): %s", check.reason, text)
+        return self.flow.held(check.raw, check.reason, check.problems, now)
 
     def press_mode_button(self) -> None:
         """Called from the button's thread: only counted here, handled by the loop's thread."""

@@ -18,6 +18,12 @@ per later resolution of a scan shown as pending::
 else the terminal's own count of scans since start (scans that were refused locally, or never reached
 the outbox: decode failures, duplicates, expired packs). ``recorded`` says which of the two it is.
 ``pack`` is the decoder's ``as_dict()``; ``message`` is the headline in the configured language.
+
+A scan the scan guard held (issue 8: the scanner's settings changed, it drops the group separator, or
+it failed or lacks calibration) is a ``scan`` event with ``"outcome": "scanner_settings"``, ``"light":
+"amber"``, ``"pack": null`` and ``"recorded": false``: it was neither recorded nor sent. ``raw`` is the
+text as read (null when no keyboard country reads its keys). Calibration codes themselves are not
+journaled: they are not scans of packs.
 """
 
 from __future__ import annotations

@@ -9,18 +9,27 @@ product code and the serial's last four characters (never the whole serial: ARCH
 While the outbox's queue is paused (OFFLINE-QUEUE.md 4.3: login, certificate, clock, software), the
 badge names the cause instead of the pending count, and the idle screen says what to do with the
 count below it (issue 6, item 3: "the screen says the certificate must be renewed").
+
+Scanner calibration (issue 8; SCANNERS-AND-HARDWARE.md 3.2): a calibration result is a notice
+("Scanner OK", or "change scanner settings"), a held scan an amber verdict; both list what to change
+on the scanner, one short line per problem (``line.scanner.<problem>``), then the set-up sheet codes
+to scan as far as lines remain. A held scan of a changed scanner first says to scan the calibration
+code.
 """
 
 from __future__ import annotations
 
 import time
 
+from fmd_core.calibration import ADVICE, PROBLEMS
 from fmd_core.flow import Notice, Verdict
 from fmd_core.screen import ScreenModel
 from fmd_terminal.i18n import Translator
 
 LINE_CHARS = 21  # 128 px / 6 px per character of the OLED's pixel font
 MAX_LINES = 3
+# held scans whose remedy is a new calibration scan (``fmd_core.outcomes.of_scanner_hold``)
+RECALIBRATE = ("scanner_settings_changed", "scanner_not_calibrated")
 
 
 def _cut(text: str) -> str:
@@ -64,6 +73,7 @@ class Presenter:
     def notice(self, notice: Notice, pending: int = 0, paused: str | None = None) -> ScreenModel:
         lines = [_cut(notice.detail)] if notice.detail else []
         lines += [_cut(self.restart_item(*item)) for item in notice.items[:MAX_LINES]]
+        lines += [_cut(line) for line in self.scanner_lines(notice.problems)[:MAX_LINES]]
         if notice.message_id == "ready" and paused and self.t.has("line." + paused):
             lines.append(_cut(self.t("line." + paused)))  # the idle screen says what the pause needs
             if pending:
@@ -75,6 +85,19 @@ class Presenter:
         """One op of the restart list: state first (what matters), serial tail, kind."""
         mode = {"undo_dispense": "undo"}.get(kind, kind)
         return f"{self.t('state.' + state)} {serial[-4:]} {self.mode_label(mode)}"
+
+    def scanner_lines(self, problems: tuple, recalibrate: bool = False) -> list[str]:
+        """What to change on the scanner (``fmd_core.calibration.problems`` items), one line each, then
+        the set-up sheet codes of the changes that are not mere advice, as far as the screen has room."""
+        lines = [self.t("line.scan_calibration")] if recalibrate else []
+        setups: list[str] = []
+        for problem, parameters in problems:
+            key = "line.scanner." + problem
+            lines.append(self.t(key, **parameters) if self.t.has(key) else problem)
+            severity, setup = PROBLEMS.get(problem, (ADVICE, ""))
+            if setup and severity != ADVICE and setup not in setups:
+                setups.append(setup)
+        return lines + setups[: max(0, MAX_LINES - len(lines))]
 
     def fault(self, mode: str) -> ScreenModel:
         """The neutral screen of the top-level loop after an unexpected error: no light, no verdict."""
@@ -93,6 +116,8 @@ class Presenter:
             lines.append(t(key) if t.has(key) else t("line.code", code=verdict.service_code))
         if details.get("since_wall_ns"):
             lines.append(t("line.since", when=local_time(details["since_wall_ns"])))
+        if "scanner" in details:
+            lines += self.scanner_lines(details["scanner"], verdict.message_id in RECALIBRATE)
         if verdict.decode_error:
             lines.append(t("line.decode_error", reason=verdict.decode_error))
         pack = verdict.pack or {}

@@ -4,7 +4,7 @@ import gettext
 
 import pytest
 
-from fmd_core import flow, outcomes
+from fmd_core import calibration, flow, outcomes
 from fmd_core.modes import MODES
 from fmd_terminal import i18n
 from fmd_terminal.errors import ConfigError
@@ -43,6 +43,8 @@ def test_every_language_has_the_same_message_ids_and_no_empty_text():
 
 def test_every_message_id_the_core_can_give_is_translated():
     needed = set(outcomes.MESSAGE_IDS) | set(flow.NOTICE_IDS) | {"mode." + m for m in MODES} | {"fault"}
+    # every scanner problem calibration can find, and what a changed scanner's held scan names (issue 8)
+    needed |= {"line.scanner." + p for p in calibration.PROBLEMS} | {"line.scanner.keyboard_changed"}
     for lang in i18n.LANGUAGES:
         assert needed - set(catalogue(lang)) == set(), lang
 
@@ -56,7 +58,12 @@ def test_texts_fit_a_128x64_screen(lang):
             assert (
                 len(
                     text.format(
-                        code="A24", tail="1234", when="26/11 10:00", reason="bad_check_digit", scheme="CIP"
+                        code="A24",
+                        tail="1234",
+                        when="26/11 10:00",
+                        reason="bad_check_digit",
+                        scheme="CIP",
+                        layout="DE",  # a keyboard country's code (line.scanner.keyboard_changed)
                     )
                 )
                 <= LINE_CHARS

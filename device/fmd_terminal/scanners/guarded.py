@@ -4,12 +4,14 @@ Wraps any ``ScanSource``. For each scan (its key events when the scanner is a ke
 text) it asks ``fmd_core.calibration.guard``:
 
 - a **calibration code** (C1/C2) is never passed on: the profile it shows is merged with the stored
-  one, saved, and reported as a ``FAULT`` event whose text is "Scanner OK" or what to change;
+  one, saved, and reported as a ``FAULT`` event whose text is "Scanner OK" or what to change, with
+  a ``ScannerCheck`` (reason ``CALIBRATED``, the profile's problems) for the screen;
 - a scan **valid under the profile** is passed on as ``SCAN``, read with the profile's keyboard
   country (so a scanner found to be French is read as French from then on);
 - a scan that is not valid under the profile but reads cleanly under another configuration, a GS1
   code while the profile says GS is dropped, and every scan while the profile has a blocking problem
-  become a ``FAULT`` event (amber on the screen) saying what to do; they never reach the service.
+  become a ``FAULT`` event (amber on the screen) saying what to do, with a ``ScannerCheck`` naming
+  the reason, what to change and the held text; they never reach the service.
 
 Without a stored profile, scans pass unguarded unless ``require_calibration`` is set (then they are
 held with "scan the calibration code"); calibration codes are recognised either way.
@@ -28,6 +30,7 @@ from fmd_core.calibration import (
     HOLD,
     ScannerProfile,
     advice,
+    changed,
     guard,
     infer_keys,
     infer_text,
@@ -35,7 +38,7 @@ from fmd_core.calibration import (
     problems,
 )
 from fmd_terminal.errors import StorageError
-from fmd_terminal.scanners import FAULT, SCAN, ScanEvent
+from fmd_terminal.scanners import CALIBRATED, FAULT, SCAN, ScanEvent, ScannerCheck
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +85,11 @@ def combine(stored: ScannerProfile | None, code: str, found: ScannerProfile) -> 
     return stored.merged(found)
 
 
+def _text_of(event: ScanEvent) -> str | None:
+    """A held scan's text as the adapter read it (a keyboard scan: under its configured layout)."""
+    return event.text if event.kind == SCAN else None
+
+
 class GuardedScanSource:
     """A ``ScanSource`` that guards another with the profile stored at ``profile_path``."""
 
@@ -108,7 +116,9 @@ class GuardedScanSource:
         if verdict.action == CALIBRATION:
             return self._calibrated(event, verdict.calibration)
         if verdict.action == HOLD:
-            return self._fault(event, self._hold_text(verdict.reason))
+            raw = verdict.text if verdict.text is not None else _text_of(event)
+            check = ScannerCheck(verdict.reason, self._hold_problems(verdict), raw)
+            return self._fault(event, self._hold_text(verdict.reason), check)
         if verdict.text is None:
             return event  # keys that no configuration reads: the adapter's own fault text
         return ScanEvent(SCAN, verdict.text, event.received_ms, event.source, event.keys)
@@ -118,14 +128,22 @@ class GuardedScanSource:
         if found is not None:
             return self._calibrated(event, found)
         if self.require_calibration:
-            return self._fault(event, message("not_calibrated", self.lang))
+            check = ScannerCheck("not_calibrated", (), _text_of(event))
+            return self._fault(event, message("not_calibrated", self.lang), check)
         return event
 
     def _calibrated(self, event: ScanEvent, calibration: Any) -> ScanEvent:
         self.profile = combine(self.profile, calibration.code, calibration.profile)
         save_profile(self.profile, self.profile_path)
         log.info("scanner calibrated with %s: %s", calibration.code, self.profile.as_dict())
-        return self._fault(event, " · ".join(advice(self.profile, self.lang)))
+        check = ScannerCheck(CALIBRATED, problems(self.profile))
+        return self._fault(event, " · ".join(advice(self.profile, self.lang)), check)
+
+    def _hold_problems(self, verdict: Any) -> list:
+        """What to change (gs_dropped, a failed calibration) or what seems changed (settings_changed)."""
+        if verdict.reason == "settings_changed":
+            return changed(self.profile, verdict.alternatives)
+        return self.problems()
 
     def _hold_text(self, reason: str) -> str:
         if reason == "calibration_failed" and self.profile is not None:
@@ -134,8 +152,8 @@ class GuardedScanSource:
             return message("gs_dropped", self.lang)
         return message("settings_changed", self.lang)
 
-    def _fault(self, event: ScanEvent, text: str) -> ScanEvent:
-        return ScanEvent(FAULT, text, event.received_ms, event.source)
+    def _fault(self, event: ScanEvent, text: str, check: ScannerCheck) -> ScanEvent:
+        return ScanEvent(FAULT, text, event.received_ms, event.source, check=check)
 
     def problems(self) -> list:
         return problems(self.profile) if self.profile is not None else []

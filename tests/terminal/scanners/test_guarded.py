@@ -7,7 +7,7 @@ from test_evdev_keyboard import NAME, Plug, next_event
 
 from fmd_core.calibration import C1, C2
 from fmd_core.keyboard import GS
-from fmd_terminal.scanners import FAULT, MODE, SCAN, ScanEvent
+from fmd_terminal.scanners import CALIBRATED, FAULT, MODE, SCAN, ScanEvent
 from fmd_terminal.scanners.evdev_keyboard import EvdevScanSource
 from fmd_terminal.scanners.guarded import GuardedScanSource, load_profile
 from fmd_terminal.scanners.script import ScriptedScanSource
@@ -32,12 +32,22 @@ def test_calibration_then_scans_read_with_the_found_country_and_a_changed_scanne
         t = device.type(C1, "de", t0_ms=5000)
         reply = next_event(guarded, FAULT)
         assert reply.text.startswith("Scanner OK") and "German" in reply.text
+        assert (reply.check.reason, reply.check.problems) == (
+            CALIBRATED,
+            (("layout_not_us", {"layout": "German (QWERTZ)"}),),
+        )
         assert load_profile(str(profile_path)).layout == "de"
         t = device.type(PACK, "de", t0_ms=t + 1000)
         assert next_event(guarded, SCAN).text == PACK  # read as German from now on, y and z right
         device.type(PACK, "us", t0_ms=t + 1000)  # someone resets the scanner to US
         held = next_event(guarded, FAULT)
         assert held.text == "Scanner settings changed: scan the calibration code"
+        # for the screen: why, what seems changed (no longer the German keyboard), the text as read
+        assert (held.check.reason, held.check.problems) == (
+            "settings_changed",
+            (("keyboard_changed", {"layout": "DE"}),),
+        )
+        assert held.check.raw is not None and held.check.raw != PACK
     finally:
         guarded.close()
 
@@ -74,13 +84,25 @@ def test_without_a_profile_scans_pass_and_calibration_codes_are_still_caught(tmp
     assert guarded.read(0).text == "Scanner OK"
     held = guarded.read(0)  # the serial scanner was calibrated with AIM on; now it sends none
     assert held.kind == FAULT and held.text == "Scanner-Einstellungen geändert: Kalibriercode scannen"
+    assert (held.check.reason, held.check.problems, held.check.raw) == (
+        "settings_changed",
+        (("aim_off", {}),),
+        PACK[3:],
+    )
 
 
 def test_require_calibration_holds_scans_until_calibrated(tmp_path):
     script = ScriptedScanSource([ScanEvent(SCAN, PACK), ScanEvent(SCAN, C1 + "\r"), ScanEvent(SCAN, PACK)])
     guarded = GuardedScanSource(script, str(tmp_path / "p.json"), lang="en", require_calibration=True)
-    assert guarded.read(0).text == "Scanner not calibrated: scan the calibration code"
-    assert guarded.read(0).text == "Scanner OK"
+    held = guarded.read(0)
+    assert held.text == "Scanner not calibrated: scan the calibration code"
+    assert (held.check.reason, held.check.raw) == ("not_calibrated", PACK)
+    calibrated = guarded.read(0)
+    assert (calibrated.text, calibrated.check.reason, calibrated.check.problems) == (
+        "Scanner OK",
+        CALIBRATED,
+        (),
+    )
     assert guarded.read(0) == ScanEvent(SCAN, PACK)
 
 
