@@ -5,6 +5,11 @@ packs, prepares a few of them (one already dispensed by another pharmacy, one ba
 a handful of demo scans to paste, then runs the terminal in this process with the console screen,
 reading scans from standard input (``\\x1d`` stands for the group separator).
 
+The scanner is guarded by a scanner profile in a temporary directory (issue 8): the first demo scan
+is the calibration code C1 as a scanner with the AIM prefix on sends it, which creates the profile
+and shows "Scanner OK"; from then on every scan is checked against it, so the demo's scans carry
+their AIM prefixes (``]d2`` for the Data Matrix, ``]E0`` for the linear EAN-13).
+
 ``make run < scans.txt`` replays a file and exits after the last result; the demo scans are the same
 every run (the simulator seeds deterministically), so ``python -m fmd_terminal.demo --print-scans >
 scans.txt`` writes such a file. Ctrl+C, end of input or SIGTERM stop both processes.
@@ -17,8 +22,10 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import os
 import signal
 import sys
+import tempfile
 from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
@@ -56,15 +63,18 @@ def _distinct_batches(packs: list[dict[str, Any]], n: int) -> list[dict[str, Any
 
 def demo_scans(packs: list[dict[str, Any]]) -> list[tuple[str, str]]:
     """(what it shows, raw scan) for the demo, from the seeded packs (same packs every run)."""
+    from fmd_core.calibration import C1
+
     fresh, dispensed, recalled = _distinct_batches(packs, 3)
     cip13 = fresh["productCode"][1:]
     return [
+        ("the calibration code C1: Scanner OK, the scanner profile is stored", C1),
         ("a fresh pack: dispensed, green", fresh["raw"]),
         ("the same pack again: shown again, nothing sent", fresh["raw"]),
         ("a pack another pharmacy dispensed: red", dispensed["raw"]),
         ("a pack of a recalled batch: red", recalled["raw"]),
         ("an unknown serial number: alert, red", fresh["raw"][:-4] + "QQQQ"),
-        ("the linear CIP13 code: scan the Data Matrix, amber", cip13),
+        ("the linear CIP13 code (AIM ]E0): scan the Data Matrix, amber", "]E0" + cip13),
         ("a garbled code: scan again, amber", fresh["raw"][:14]),
     ]
 
@@ -91,8 +101,10 @@ def simulator() -> Iterator[Any]:
         yield sim
 
 
-def demo_config(base_url: str, lang: str, events_jsonl: str) -> Config:
-    return replace(Config(), scanner="stdin://?escapes=1", screen="console://", indicators="none://",
+def demo_config(base_url: str, lang: str, events_jsonl: str, profile: str) -> Config:
+    """The demo's configuration; ``profile``: where the scanner profile is stored (a temporary file)."""
+    scanner = f"stdin://?escapes=1&profile={quote(profile)}&lang={lang}"
+    return replace(Config(), scanner=scanner, screen="console://", indicators="none://",
                    service=base_url, outbox="memory://", lang=lang, events_jsonl=events_jsonl,
                    client_id=DEMO_CLIENT[0], client_secret=DEMO_CLIENT[1],
                    # a loopback simulator: close the start-up breaker in 0.1 s instead of 4 s
@@ -132,8 +144,9 @@ def main(argv: list[str] | None = None) -> int:
                 for what, raw in scans:
                     print(f"  # {what}\n  {escaped(raw)}")
                 print("Mode barcodes: FMD-MODE-VERIFY, FMD-MODE-UNDO, FMD-MODE-DISPENSE ...", flush=True)
-            with contextlib.ExitStack() as stack:
-                terminal = app.build(demo_config(sim.base_url, args.lang, args.events_jsonl), stack)
+            with tempfile.TemporaryDirectory(prefix="fmd-demo-") as state, contextlib.ExitStack() as stack:
+                profile = os.path.join(state, "scanner-profile.json")
+                terminal = app.build(demo_config(sim.base_url, args.lang, args.events_jsonl, profile), stack)
                 return terminal.run()
     except KeyboardInterrupt:
         return 130

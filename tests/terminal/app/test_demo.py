@@ -8,6 +8,9 @@ import subprocess
 import sys
 from urllib.parse import urlsplit
 
+from fmd_core.calibration import C1
+from fmd_terminal.demo import escaped
+
 
 def demo(*args, stdin=None, **kw):
     return subprocess.run([sys.executable, "-m", "fmd_terminal.demo", *args], input=stdin, capture_output=True,
@@ -18,7 +21,10 @@ def test_make_run_replays_the_demo_scans_and_exits(tmp_path):
     printed = demo("--print-scans")
     assert printed.returncode == 0, printed.stderr
     scans = printed.stdout.splitlines()
-    assert len(scans) == 7 and "\\x1d" in scans[0]
+    assert len(scans) == 8 and all("\\x1d" in scan for scan in scans[:6])
+    # issue 8: the calibration code C1 first, as a scanner with the AIM prefix on sends it; the linear
+    # code with its AIM prefix too, so that the stored profile does not hold it as "settings changed"
+    assert scans[0] == escaped(C1) and scans[6].startswith("]E0")
     events_path = tmp_path / "events.jsonl"
     done = demo("--lang", "en", "--events-jsonl", str(events_path), stdin=printed.stdout)
     assert done.returncode == 0, done.stderr
@@ -28,6 +34,10 @@ def test_make_run_replays_the_demo_scans_and_exits(tmp_path):
         ("alert", "red"), ("not_a_pack", "amber"), ("unreadable", "amber")]
     assert (events[2]["service_code"], events[4]["alert_code"]) == ("NMVS_NC_PCK_19", "A3")
     assert "[GREEN] Pack dispensed" in done.stdout and "Scan the Data Matrix" in done.stdout
+    # the calibration result: a neutral notice (no light, no fault title) before the first verdict
+    assert "[    ] Scanner OK" in done.stdout
+    assert done.stdout.index("Scanner OK") < done.stdout.index("Pack dispensed")
+    assert "Scanner problem" not in done.stdout and "Scanner settings changed" not in done.stdout
 
 
 def test_sigterm_stops_the_terminal_and_the_simulator():
