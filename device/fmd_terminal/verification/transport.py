@@ -12,11 +12,22 @@ from that class whether a request may have reached the service (OFFLINE-QUEUE.md
 - ``NO_ANSWER``: the request may have been processed: read timeout, the total deadline passed,
   reset or close after sending, a truncated body.
 
-With a client certificate (mutual TLS) connections are held at TLS 1.2: under TLS 1.3 the server
-refuses a client certificate after the client's handshake has finished, and the alert is usually lost
-in the reset that follows, so a refused certificate would look like a request dropped after sending
-(``NO_ANSWER``) instead of ``tls_client_cert`` (which pauses the queue, OFFLINE-QUEUE.md s. 4.3).
-TLS 1.2 with ECDHE and AEAD ciphers remains within ANSSI's and BSI TR-02102-2's recommendations.
+HTTPS connections are held at TLS 1.2, with or without a client certificate: under TLS 1.3 the
+server refuses a client certificate (or its absence) after the client's handshake has finished, and
+the alert is usually lost in the reset that follows, so a refusal would look like a request dropped
+after sending (``NO_ANSWER``) instead of ``tls_client_cert`` (which pauses the queue, OFFLINE-QUEUE.md
+s. 4.3). Under TLS 1.2 the server asks for a certificate (CertificateRequest, RFC 5246 s. 7.4.4) and
+refuses it inside the handshake, before any request byte. TLS 1.2 with ECDHE and AEAD ciphers remains
+within ANSSI's and BSI TR-02102-2's recommendations.
+
+A server that requires a certificate the terminal does not have often ends the handshake without an
+alert (uvicorn, many load balancers), which alone is indistinguishable from a broken link. Each
+handshake is therefore traced (``_HandshakeTrace``, CPython's ``SSLContext._msg_callback``): a
+handshake that failed by an alert, an EOF or a reset *after* the server sent a CertificateRequest and
+the terminal answered with an empty Certificate is ``tls_client_cert``. A failure before the
+CertificateRequest (untrusted server, reset, protocol mismatch), a timeout, or any failure once a
+certificate was sent keeps its own class; a server that asks for a certificate only optionally
+completes the handshake and is served normally.
 
 Timeouts follow OFFLINE-QUEUE.md section 6.1: 5 s to connect, 20 s per read, at most 30 s for the
 whole exchange, and the HTTP library's own retries are off (retries belong to the durable queue).
@@ -38,6 +49,7 @@ import requests
 import urllib3.connection
 import urllib3.connectionpool
 import urllib3.exceptions
+import urllib3.util.ssl_
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
@@ -196,6 +208,10 @@ def classify_failure(exc: BaseException, *, body_started: bool = False) -> Servi
                     return answer(NOT_SENT, "tls_client_cert")
     if has(urllib3.exceptions.NameResolutionError, socket.gaierror):
         return answer(NOT_SENT, "dns")  # nothing can be sent to a name that did not resolve
+    if during_connect and any(getattr(e, "fmd_client_cert_missing", False) for e in chain):
+        return ServiceAnswer(transport=NOT_SENT, transport_error="tls_client_cert",
+                             detail="the service requires a client certificate and none is configured "
+                                    f"(service client_cert); {detail}"[:300])
     if during_connect:
         if has(ConnectionRefusedError):
             return answer(NOT_SENT, "refused")
@@ -258,12 +274,12 @@ class HTTPTransport:
         # configured CA bundle or the Authorization header: the configuration is explicit instead.
         self._session.trust_env = False
         no_retries = Retry(total=0, connect=0, read=False, redirect=False, status=0, other=0, raise_on_status=False)
-        # With TLS 1.3 a server refuses a client certificate only after the client's handshake is
-        # over, and its alert is usually lost in the reset that follows the request: a refused
-        # certificate would look like a request dropped after sending. Under TLS 1.2 the refusal
-        # ends the handshake itself, so with a client certificate the connection stays at 1.2.
-        tls_max = ssl.TLSVersion.TLSv1_2 if client_cert is not None else None
-        adapter = _PhaseTaggingAdapter(tls_max, max_retries=no_retries, pool_connections=1, pool_maxsize=2)
+        # With TLS 1.3 a server refuses a client certificate (or its absence) only after the client's
+        # handshake is over, and its alert is usually lost in the reset that follows the request: the
+        # refusal would look like a request dropped after sending. Under TLS 1.2 the refusal ends the
+        # handshake itself, so connections stay at 1.2 (module docstring).
+        adapter = _PhaseTaggingAdapter(ssl.TLSVersion.TLSv1_2, max_retries=no_retries, pool_connections=1,
+                                       pool_maxsize=2)
         self._session.mount("https://", adapter)
         self._session.mount("http://", adapter)
 
@@ -378,8 +394,73 @@ class _PhaseTaggingHTTPConnection(_TagConnectFailures, urllib3.connection.HTTPCo
     pass
 
 
+class _HandshakeTrace:
+    """What one TLS handshake exchanged, from CPython's message callback (``SSLContext._msg_callback``).
+
+    ``certificate_requested``: the server sent a CertificateRequest (RFC 5246 s. 7.4.4, RFC 8446
+    s. 4.3.2). ``sent_no_certificate``: the terminal answered with a Certificate message whose list is
+    empty (RFC 5246 s. 7.4.6; RFC 8446 s. 4.4.2 adds a request context before the list).
+    """
+
+    __slots__ = ("certificate_requested", "sent_no_certificate")
+
+    def __init__(self) -> None:
+        self.certificate_requested = False
+        self.sent_no_certificate = False
+
+    def __call__(self, conn: Any, direction: str, version: Any, content_type: Any, msg_type: Any,
+                 data: bytes) -> None:
+        if content_type != _TLS_HANDSHAKE:
+            return
+        if direction == "read" and msg_type == _TLS_CERTIFICATE_REQUEST:
+            self.certificate_requested = True
+        elif direction == "write" and msg_type == _TLS_CERTIFICATE:
+            body = bytes(data[4:])  # after the handshake header: type (1) and length (3)
+            if version == ssl.TLSVersion.TLSv1_3 and body:
+                body = body[1 + body[0]:]  # certificate_request_context
+            self.sent_no_certificate = body[:3] == b"\x00\x00\x00"
+
+    def refused_missing_certificate(self, exc: BaseException) -> bool:
+        """The server asked for a certificate, got none, and then ended the handshake (not a timeout)."""
+        if not (self.certificate_requested and self.sent_no_certificate):
+            return False
+        if isinstance(exc, ssl.SSLCertVerificationError | socket.timeout):
+            return False
+        return isinstance(exc, ssl.SSLError | ConnectionResetError | ConnectionAbortedError | BrokenPipeError)
+
+
+# TLS record and handshake message types (RFC 5246 s. 6.2.1 and 7.4) as the message callback reports them.
+_TLS_HANDSHAKE = 22
+_TLS_CERTIFICATE = 11
+_TLS_CERTIFICATE_REQUEST = 13
+_CAN_TRACE = hasattr(ssl.SSLContext, "_msg_callback")
+
+
 class _PhaseTaggingHTTPSConnection(_TagConnectFailures, urllib3.connection.HTTPSConnection):
-    pass
+    """Also traces each handshake, to tell "the server wants a client certificate we do not have"."""
+
+    def connect(self) -> None:
+        trace = _HandshakeTrace()
+        if _CAN_TRACE:
+            self.ssl_context = self._traced_context(trace)
+        try:
+            super().connect()
+        except BaseException as exc:
+            if trace.refused_missing_certificate(exc):
+                exc.fmd_client_cert_missing = True  # type: ignore[attr-defined]
+            raise
+
+    def _traced_context(self, trace: _HandshakeTrace) -> ssl.SSLContext:
+        """The context urllib3 would build for this connection (same versions, verification and
+        trust store), with ``trace`` as its message callback; urllib3 still loads the CA bundle and the
+        client certificate into it."""
+        context = urllib3.util.ssl_.create_urllib3_context(
+            ssl_minimum_version=self.ssl_minimum_version, ssl_maximum_version=self.ssl_maximum_version,
+            cert_reqs=urllib3.util.ssl_.resolve_cert_reqs(self.cert_reqs))
+        if not (self.ca_certs or self.ca_cert_dir or self.ca_cert_data):
+            context.load_default_certs()
+        context._msg_callback = trace  # type: ignore[attr-defined]
+        return context
 
 
 class _PhaseTaggingHTTPPool(urllib3.connectionpool.HTTPConnectionPool):

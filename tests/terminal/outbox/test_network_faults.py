@@ -268,15 +268,46 @@ def test_wrong_ca_is_not_sent(env, tmp_path):
     assert (answer.transport, answer.transport_error) == ("not_sent", "tls_untrusted")
 
 
-def test_missing_client_certificate_fails_no_op(env, tmp_path):
-    """The server refuses the handshake: nothing was processed, the op waits (``not_sent``).
-
-    The REST transport reports a missing certificate as a reset before any request byte, not as
-    ``tls_client_cert``, so this backs off instead of pausing; see the report of issue 5.
-    """
+def test_missing_client_certificate_pauses_the_queue(env, tmp_path):
+    """Section 4.3: the service demands a client certificate and none is configured: ``pause_cert``."""
     sim, pki = env
     paused, state, error, failures = one_send(sim, pki, tmp_path, client(sim, pki, cert=False))
-    assert (paused, state) == (None, "queued") and failures >= 1  # the breaker's probes failed; no op did
+    # The start-up probe already meets the refusal: the queue pauses before any op is sent.
+    assert (paused, state, error, failures) == ("pause_cert", "queued", None, 0)  # breaker untouched
+
+
+def test_missing_client_certificate_never_makes_a_state_change_uncertain(env, tmp_path):
+    """The link was up (breaker closed) when the certificate went missing: the dispense that meets
+    the refusal goes back to ``queued`` (#8), never ``uncertain`` (#7), and nothing is applied."""
+    sim, pki = env
+    packs = list(itertools.islice(sim.home_packs, 3))
+    box, clock = setup_outbox(tmp_path, sim, packs, undo_every=2)
+    good = client(sim, pki)
+    worker = SyncWorker(box, good, clock, SyncSettings(start_jitter_s=0, bulk_threshold=1000), random.Random(10))
+    drive(worker, clock, lambda: worker.breaker.state == "closed")
+    assert {r["state"] for r in box.ops()} == {"queued"}  # only probes so far
+    service = client(sim, pki, cert=False)
+    worker.client = service  # the configuration lost its client certificate
+    seen = set()
+    for _ in range(6):
+        clock.advance(worker.step())
+        seen |= {r["state"] for r in box.ops()}
+    service.close()
+    assert box.read_meta("paused") == "pause_cert"
+    assert "tls_client_cert" in box.read_meta("paused_detail")
+    assert seen == {"queued"}, seen  # never in_flight after a step, never uncertain
+    outcomes = [a["outcome"] for r in box.ops() for a in box.attempts(r["seq"])]
+    assert outcomes == ["pause_cert"], outcomes  # one attempt, then the queue waits
+    assert worker.breaker.failures == 0
+    for p in packs:
+        assert sim.history(p["scheme"], p["productCode"], p["serial"])["state"] == "Active"
+    worker.client = good
+    worker.resume("client certificate installed")
+    drive(worker, clock, lambda: box.pending_count() == 0)
+    assert {r["state"] for r in box.ops()} == {"done"}
+    check_simulator(sim, box, packs)
+    good.close()
+    box.close()
 
 
 def test_certificate_refused_by_the_service_pauses_the_queue(env, tmp_path):

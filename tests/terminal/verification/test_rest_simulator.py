@@ -13,6 +13,7 @@ import uuid
 
 import pytest
 
+from fmd_core.op_states import classify
 from fmd_core.service import ANSWERED, NO_ANSWER, NOT_SENT, PackRef
 from fmd_simulator.testing import running_simulator
 from fmd_terminal.verification import RecoveryItem
@@ -206,6 +207,11 @@ def test_mutual_tls_against_the_simulator(pki):
         # uvicorn closes the handshake without an alert; the client's own certificate dates explain it.
         assert (refused.transport, refused.transport_error) == (NOT_SENT, "tls_client_cert"), refused.detail
         assert "client certificate expired on " in refused.detail
+        missing = client_for(sim, ca_bundle=pki.ca_bundle).change_state(pack, "Supplied", trx())
+        # No certificate configured: the TLS 1.2 handshake shows the server's CertificateRequest.
+        assert (missing.transport, missing.transport_error, classify(missing)) == (
+            NOT_SENT, "tls_client_cert", "pause_cert"), missing.detail
+        assert sim.history(pack.scheme, pack.product_code, pack.serial)["state"] == "Active"
         stranger = pki.client_files(ca=pki.other_ca, name="stranger")
         unknown = client_for(sim, ca_bundle=pki.ca_bundle, client_cert=stranger[0], client_key=stranger[1]).ping()
         assert (unknown.transport, unknown.transport_error) == (NOT_SENT, "tls_handshake")

@@ -10,6 +10,8 @@ import json
 import os
 import socket
 import ssl
+import struct
+import threading
 
 import pytest
 import urllib3.exceptions
@@ -200,12 +202,61 @@ def test_client_certificate_file_removed_after_start(fake_service, pki):
     assert "is missing" in answer.detail
 
 
-def test_no_client_certificate_for_a_tls12_server_that_requires_one(fake_service, pki):
+@pytest.mark.parametrize("server_max", [ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3], ids=["tls12", "tls13"])
+def test_no_client_certificate_for_a_server_that_requires_one(fake_service, pki, server_max):
+    """OFFLINE-QUEUE.md 4.3: the server asked for a certificate, got none and ended the handshake."""
     context = pki.server_context(client_ca=pki.ca)
-    context.maximum_version = ssl.TLSVersion.TLSv1_2
+    context.maximum_version = server_max
+    service = fake_service(answering(ok), tls=context)
+    answer = client_for(service.url, ca_bundle=pki.ca_bundle).change_state(PACK, "Supplied", "b" * 32)
+    assert (answer.transport, answer.transport_error) == (NOT_SENT, "tls_client_cert"), answer.detail
+    assert "requires a client certificate and none is configured" in answer.detail
+    assert service.requests == []
+
+
+def test_a_server_asking_for_an_optional_certificate_is_served_without_one(fake_service, pki):
+    context = pki.server_context(client_ca=pki.ca)
+    context.verify_mode = ssl.CERT_OPTIONAL
     service = fake_service(answering(ok), tls=context)
     answer = client_for(service.url, ca_bundle=pki.ca_bundle).verify(PACK)
-    assert (answer.transport, answer.transport_error) == (NOT_SENT, "tls_handshake")
+    assert (answer.transport, answer.operation_code) == (ANSWERED, "NMVS_SUCCESS")
+
+
+def test_a_reset_after_a_handshake_that_asked_for_a_certificate_is_no_answer(fake_service, pki):
+    """The certificate request alone proves nothing: a drop once the request was sent is still unknown."""
+    context = pki.server_context(client_ca=pki.ca)
+    context.verify_mode = ssl.CERT_OPTIONAL
+    service = fake_service(answering(lambda request, raw: None), tls=context)
+    answer = client_for(service.url, ca_bundle=pki.ca_bundle).change_state(PACK, "Supplied", "c" * 32)
+    assert (answer.transport, answer.transport_error) == (NO_ANSWER, "reset")
+
+
+def test_an_untrusted_server_requiring_a_certificate_is_untrusted(fake_service, pki):
+    service = fake_service(answering(ok), tls=pki.server_context(ca=pki.other_ca, client_ca=pki.ca))
+    answer = client_for(service.url, ca_bundle=pki.ca_bundle).verify(PACK)
+    assert (answer.transport, answer.transport_error) == (NOT_SENT, "tls_untrusted")
+
+
+def test_a_reset_during_the_handshake_is_not_a_certificate_problem():
+    """A peer that reads the ClientHello and resets (RST) before any CertificateRequest."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+
+    def reset_one():
+        conn, _ = listener.accept()
+        conn.recv(4096)
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        conn.close()
+
+    worker = threading.Thread(target=reset_one, daemon=True)
+    worker.start()
+    try:
+        answer = client_for(f"https://127.0.0.1:{port}").verify(PACK)
+    finally:
+        worker.join(5)
+        listener.close()
+    assert answer.transport == NOT_SENT
+    assert answer.transport_error in ("tls_handshake", "refused"), answer.detail
 
 
 def test_unreadable_certificate_files_are_configuration_errors(tmp_path):
