@@ -14,7 +14,7 @@ Scanner calibration (issue 8; SCANNERS-AND-HARDWARE.md 3.2): a calibration resul
 ("Scanner OK", or "change scanner settings"), a held scan an amber verdict; both list what to change
 on the scanner, one short line per problem (``line.scanner.<problem>``), then the set-up sheet codes
 to scan as far as lines remain. A held scan of a changed scanner first says to scan the calibration
-code.
+code. A headline longer than one row keeps two rows (at most two detail lines then).
 """
 
 from __future__ import annotations
@@ -34,6 +34,12 @@ RECALIBRATE = ("scanner_settings_changed", "scanner_not_calibrated")
 
 def _cut(text: str) -> str:
     return text if len(text) <= LINE_CHARS else text[: LINE_CHARS - 1] + "…"
+
+
+def _room_below(headline: str) -> int:
+    """Detail lines a scanner screen may use: a headline longer than one row keeps two rows (the
+    renderer gives it one row under three detail lines, and "settings changed" must stay legible)."""
+    return MAX_LINES if len(headline) <= LINE_CHARS else MAX_LINES - 1
 
 
 def local_time(wall_ns: int) -> str:
@@ -73,7 +79,8 @@ class Presenter:
     def notice(self, notice: Notice, pending: int = 0, paused: str | None = None) -> ScreenModel:
         lines = [_cut(notice.detail)] if notice.detail else []
         lines += [_cut(self.restart_item(*item)) for item in notice.items[:MAX_LINES]]
-        lines += [_cut(line) for line in self.scanner_lines(notice.problems)[:MAX_LINES]]
+        scanner = self.scanner_lines(notice.problems)[: _room_below(self.t(notice.message_id))]
+        lines += [_cut(line) for line in scanner]
         if notice.message_id == "ready" and paused and self.t.has("line." + paused):
             lines.append(_cut(self.t("line." + paused)))  # the idle screen says what the pause needs
             if pending:
@@ -117,7 +124,8 @@ class Presenter:
         if details.get("since_wall_ns"):
             lines.append(t("line.since", when=local_time(details["since_wall_ns"])))
         if "scanner" in details:
-            lines += self.scanner_lines(details["scanner"], verdict.message_id in RECALIBRATE)
+            scanner = self.scanner_lines(details["scanner"], verdict.message_id in RECALIBRATE)
+            lines += scanner[: _room_below(self.headline(verdict))]
         if verdict.decode_error:
             lines.append(t("line.decode_error", reason=verdict.decode_error))
         pack = verdict.pack or {}

@@ -38,7 +38,8 @@ def test_a_failed_calibration_names_the_change_then_the_set_up_sheet_code():
 def test_a_held_scan_of_a_changed_scanner_says_scan_the_calibration_code_then_what_changed():
     model = Presenter(Translator("en")).verdict(held_verdict("settings_changed", (("aim_off", {}),)))
     assert (model.light, model.headline) == ("amber", "Scanner settings changed")
-    assert model.lines == ("Scan calibration code", "AIM ID prefix on", "AIM_ID_ON")
+    # a two-row headline keeps its two rows: two detail lines, the set-up code left for recalibration
+    assert model.lines == ("Scan calibration code", "AIM ID prefix on")
     german = Presenter(Translator("de")).verdict(
         held_verdict("settings_changed", (("keyboard_changed", {"layout": "DE"}),)))
     assert (german.headline, german.lines) == (
@@ -54,9 +55,11 @@ def test_a_held_gs1_code_of_a_scanner_that_drops_gs_says_what_to_change():
 
 def test_many_problems_keep_to_three_lines_changes_first():
     problems = (("case_inverted", {}), ("aim_off", {}), ("gs_dropped", {}), ("suffix_missing", {}))
-    model = Presenter(Translator("en")).verdict(held_verdict("calibration_failed", problems))
-    assert model.headline == "Scanner settings wrong"
-    assert model.lines == ("Caps Lock override on", "AIM ID prefix on", "Turn on control chars")
+    model = Presenter(Translator("fr")).verdict(held_verdict("calibration_failed", problems))
+    assert model.headline == "Lecteur mal réglé"  # one row: three detail lines
+    assert model.lines == ("Ignorer Verr. Maj", "Activer préfixe AIM", "Activer car. contrôle")
+    english = Presenter(Translator("en")).verdict(held_verdict("calibration_failed", problems))
+    assert (english.headline, english.lines) == ("Scanner settings wrong", ("Caps Lock override on", "AIM ID prefix on"))
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
@@ -69,6 +72,19 @@ def test_every_change_line_is_translated_and_fits_uncut(lang):
         headline = p.headline(held_verdict(reason, ()))
         assert headline != of_scanner_hold(reason).message_id and len(headline) <= 2 * LINE_CHARS
     assert len(p.scanner_lines((), recalibrate=True)) <= MAX_LINES
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_the_headline_is_never_cut_on_the_oled(lang):
+    """The renderer gives the headline one 21-character row under three detail lines, two under two."""
+    p = Presenter(Translator(lang))
+    problems = (("case_inverted", {}), ("aim_off", {}))
+    models = [p.verdict(held_verdict(reason, problems)) for reason in ("settings_changed", "gs_dropped",
+                                                                        "calibration_failed", "not_calibrated")]
+    models += [p.notice(Flow().calibrated(problems, 0)[0].payload), p.notice(Flow().calibrated((), 0)[0].payload)]
+    for model in models:
+        rows = 1 if len(model.lines) == MAX_LINES else 2
+        assert len(model.headline) <= rows * LINE_CHARS, (model.headline, model.lines)
 
 
 def test_the_main_loop_shows_calibration_holds_a_changed_scanner_and_sends_only_good_scans(tmp_path):
@@ -84,7 +100,7 @@ def test_the_main_loop_shows_calibration_holds_a_changed_scanner_and_sends_only_
     assert len(ok) == 1 and ok[0].light is None
     held = [m for m in rig.screen.models if m.headline == "Scanner settings changed"]
     assert len(held) == 1 and held[0].light == "amber"
-    assert held[0].lines == ("Scan calibration code", "AIM ID prefix on", "AIM_ID_ON")
+    assert held[0].lines == ("Scan calibration code", "AIM ID prefix on")
     assert not any(m.headline == "Scanner problem" for m in rig.screen.models)
     assert [(e["event"], e["outcome"], e["light"], e["recorded"]) for e in events] == [
         ("scan", "scanner_settings", "amber", False), ("scan", "decommissioned", "green", True)]
