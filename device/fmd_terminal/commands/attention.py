@@ -5,6 +5,8 @@ the service said and what the terminal did. ``attention retry SEQ --user U --res
 ``attention accept SEQ --user U`` and ``attention cancel SEQ --user U --reason R [--note TEXT]``
 resolve one; each action is recorded with who, when and why (an ``attempt`` row, action ``person``).
 ``attention resume --user U`` lifts a pause of the whole queue (section 4.3) after the cause is fixed.
+What a person reads (the list, results, refusals, the procedure per return code) is in ``--lang``
+(else ``FMD_LANG``, else French; ``outbox.texts``); ``--json`` lines stay as they are.
 """
 
 from __future__ import annotations
@@ -12,23 +14,13 @@ from __future__ import annotations
 import argparse
 import json
 
-from fmd_core.op_states import CANCEL_REASONS
-from fmd_terminal.outbox.commands_support import add_outbox_arguments, open_configured_outbox
+from fmd_core.op_states import CANCEL, CANCEL_REASONS, NEEDS_ATTENTION, RETRY
+from fmd_terminal.outbox.commands_support import add_outbox_arguments, open_configured_outbox, texts_of
+from fmd_terminal.outbox.texts import Texts
 
-# The national organisation's recommended procedure per return code (section 8). France MVS wording
-# is to be confirmed with the NMVO; these are the project's defaults.
-PROCEDURES = {
-    "NMVS_NC_PC_02": "Quarantine the pack; follow the alert procedure (serial unknown).",
-    "NMVS_FE_LOT_03": "Quarantine the pack; follow the alert procedure (batch unknown).",
-    "NMVS_FE_LOT_12": "Quarantine the pack; follow the alert procedure (expiry mismatch).",
-    "NMVS_FE_LOT_13": "Quarantine the pack; follow the alert procedure (batch mismatch).",
-    "NMVS_NC_PCK_19": "Pack already decommissioned elsewhere: do not supply; check with the supplier.",
-    "NMVS_NC_PCK_22": "Pack inactive for another reason: do not supply; quarantine it.",
-    "NMVS_NC_PCK_20": "Undo period over: the pack stays decommissioned; keep it aside.",
-    "NMVS_FE_LOT_01": "Batch recalled: do not supply; return it as the recall notice says.",
-    "NMVS_FE_LOT_08": "Batch or product withdrawn: do not supply.",
-    "NMVS_NC_PCK_02": "Pack expired: do not supply.",
-}
+# The JSON lines keep the recommended procedure (section 8) in English, as before; a person reads it
+# in their own language (``outbox.texts.PROCEDURES``).
+_JSON_TEXTS = Texts("en")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -55,62 +47,90 @@ def describe(box, row) -> dict:
         "svc_time": row["svc_time"], "attempts": len(attempts),
         "reconciling_verifies": sum(1 for a in attempts if a["action"] == "reconcile_verify"),
         "last_error": row["last_error_class"], "blocks": [b["seq"] for b in blocks],
-        "procedure": PROCEDURES.get(row["return_code"] or "", "Check the pack and the service's portal."),
+        "procedure": _JSON_TEXTS.procedure(row["return_code"]),
     }
 
 
-def _print_list(box, as_json: bool) -> None:
+def _print_list(box, as_json: bool, texts: Texts) -> None:
     rows = box.attention()
-    if not rows:
-        print("nothing needs attention")
+    if not rows and not as_json:
+        print(texts("nothing"))
         return
     for row in rows:
         entry = describe(box, row)
         if as_json:
             print(json.dumps(entry, ensure_ascii=False))
             continue
-        offline = " (recorded offline)" if entry["origin"] == "deferred" else ""
-        print(f"seq {entry['seq']}: {entry['kind']}{offline} {entry['product_code']} serial {entry['serial']} "
-              f"batch {entry['batch']} by {entry['user'] or '-'}, time {entry['time_quality']}")
-        print(f"  service: {entry['return_code'] or '-'} {entry['description'] or ''} alert {entry['alert_id'] or '-'} "
-              f"({entry['alert_code'] or '-'}) trx {entry['svc_trx_id'] or '-'} at {entry['svc_time'] or '-'}")
-        print(f"  terminal: {entry['attempts']} attempt(s), {entry['reconciling_verifies']} reconciling verify; "
-              f"blocks {entry['blocks'] or 'nothing'}")
-        print(f"  procedure: {entry['procedure']}")
+        none = texts("none")
+        offline = texts("offline") if entry["origin"] == "deferred" else ""
+        print(texts("entry", seq=entry["seq"], kind=texts.word(entry["kind"]), offline=offline,
+                    product_code=entry["product_code"], serial=entry["serial"], batch=entry["batch"],
+                    user=entry["user"] or none, time_quality=texts.time_quality(entry["time_quality"])))
+        print(texts("service", code=entry["return_code"] or none, description=entry["description"] or "",
+                    alert_id=entry["alert_id"] or none, alert_code=entry["alert_code"] or none,
+                    trx=entry["svc_trx_id"] or none, time=entry["svc_time"] or none))
+        print(texts("terminal", attempts=entry["attempts"], verifies=entry["reconciling_verifies"],
+                    blocks=entry["blocks"] or texts("blocks_nothing")))
+        print(texts("procedure", text=texts.procedure(row["return_code"])))
+        print(texts("actions", seq=entry["seq"]))
 
 
-def _rescan_pack(raw: str):
+def _rescan_pack(raw: str, texts: Texts):
     from fmd_core import decode_scan
     from fmd_core.flow import pack_ref_of
     from fmd_terminal.errors import ConfigError
 
     result = decode_scan(raw)
     if not getattr(result, "ok", True) or getattr(result, "serial", None) is None:
-        raise ConfigError(f"--rescan {raw!r} is not a readable pack code")
+        raise ConfigError(texts("bad_rescan", raw=repr(raw)))
     return pack_ref_of(result)
+
+
+def _why_refused(box, args: argparse.Namespace, texts: Texts) -> str | None:
+    """The refusal of ``box.resolve`` in the person's language, when the cause is one of theirs."""
+    row = box.op(args.seq)
+    if row is None:
+        return texts("no_op", seq=args.seq)
+    if row["state"] != NEEDS_ATTENTION:
+        return texts("not_attention", seq=args.seq, state=texts.word(row["state"]))
+    if args.action == CANCEL and args.reason not in CANCEL_REASONS:
+        return texts("cancel_reason", reasons=", ".join(CANCEL_REASONS))
+    if args.action == CANCEL and args.reason == "other" and not args.note:
+        return texts("cancel_note")
+    if args.action == RETRY:
+        return texts("retry_rescan")
+    return None
 
 
 def execute(args: argparse.Namespace) -> int:
     from fmd_terminal.errors import ConfigError
+    from fmd_terminal.outbox.sqlite import ResolutionRefused
 
+    texts = texts_of(args)
     box = open_configured_outbox(args)
     try:
         if args.action == "list":
-            _print_list(box, args.json)
+            _print_list(box, args.json, texts)
             return 0
         if not args.user:
-            raise ConfigError(f"attention {args.action} needs --user (who acts is recorded)")
+            raise ConfigError(texts("needs_user", action=args.action))
         if args.action == "resume":
             cause = box.read_meta("paused")
             box.write_meta("paused", None)
             box.write_meta("resumed_by", args.user)
-            print(f"resumed (was paused: {cause or 'not paused'})")
+            print(texts("resumed", cause=texts.word(cause) if cause else texts("not_paused")))
             return 0
         if args.seq is None:
-            raise ConfigError(f"attention {args.action} needs the op's seq")
-        rescan = _rescan_pack(args.rescan) if args.action == "retry" and args.rescan else None
-        state = box.resolve(args.seq, args.action, args.user, args.reason, args.note, rescan)
-        print(f"seq {args.seq}: {state}")
+            raise ConfigError(texts("needs_seq", action=args.action))
+        rescan = _rescan_pack(args.rescan, texts) if args.action == RETRY and args.rescan else None
+        try:
+            state = box.resolve(args.seq, args.action, args.user, args.reason, args.note, rescan)
+        except ResolutionRefused as refused:
+            why = _why_refused(box, args, texts)
+            if why is None:
+                raise
+            raise ResolutionRefused(why) from refused
+        print(texts("resolved", seq=args.seq, state=texts.word(state)))
         return 0
     finally:
         box.close()

@@ -2,7 +2,8 @@
 
 ``--csv FILE`` and/or ``--jsonl FILE`` (``-`` for standard output) write every op with its pack
 identifier, its times (raw and corrected, with their quality), the service's answer and every
-resolution. JSON lines also carry the op's full attempt history.
+resolution. JSON lines also carry the op's full attempt history. The files keep their format (column
+names, values); the summary and the errors for a person are in ``--lang`` (else ``FMD_LANG``, else French).
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ import csv
 import json
 import sys
 
-from fmd_terminal.outbox.commands_support import add_outbox_arguments, open_configured_outbox
+from fmd_terminal.outbox.commands_support import add_outbox_arguments, open_configured_outbox, texts_of
+from fmd_terminal.outbox.texts import Texts
 
 COLUMNS = [
     "seq", "op_id", "kind", "state", "origin", "scheme", "product_code", "serial", "batch", "expiry", "nhrn",
@@ -41,7 +43,7 @@ def record_of(row: dict) -> dict:
 
 
 @contextlib.contextmanager
-def _opened(path: str):
+def _opened(path: str, texts: Texts):
     if path == "-":
         yield sys.stdout
         return
@@ -50,7 +52,7 @@ def _opened(path: str):
     try:
         handle = open(path, "w", encoding="utf-8", newline="")
     except OSError as error:
-        raise ConfigError(f"cannot write {path!r}: {error.strerror}") from error
+        raise ConfigError(texts("cannot_write", path=repr(path), why=error.strerror)) from error
     with handle:
         yield handle
 
@@ -58,25 +60,26 @@ def _opened(path: str):
 def execute(args: argparse.Namespace) -> int:
     from fmd_terminal.errors import ConfigError
 
+    texts = texts_of(args)
     if not args.csv and not args.jsonl:
-        raise ConfigError("export needs --csv FILE and/or --jsonl FILE")
+        raise ConfigError(texts("export_needs"))
     box = open_configured_outbox(args)
     try:
         rows = box.ops()
         if args.csv:
-            with _opened(args.csv) as handle:
+            with _opened(args.csv, texts) as handle:
                 writer = csv.DictWriter(handle, COLUMNS)
                 writer.writeheader()
                 for row in rows:
                     writer.writerow(record_of(row))
         if args.jsonl:
-            with _opened(args.jsonl) as handle:
+            with _opened(args.jsonl, texts) as handle:
                 for row in rows:
                     record = record_of(row)
                     record["reasons"] = json.loads(row["reasons"] or "[]")
                     record["history"] = box.attempts(row["seq"])
                     handle.write(json.dumps(record, ensure_ascii=False) + "\n")
-        print(f"{len(rows)} operation(s) exported", file=sys.stderr)
+        print(texts("exported", count=len(rows)), file=sys.stderr)
         return 0
     finally:
         box.close()

@@ -2,7 +2,8 @@
 
 ``--until-drained`` stops when no op is pending (exit 0) or when ``--timeout`` passes (exit 1, with
 what is still pending on standard error). ``resolved`` events go to ``--events-jsonl`` exactly as
-``fmd-terminal run`` writes them. Without ``--until-drained`` it runs until interrupted.
+``fmd-terminal run`` writes them. Without ``--until-drained`` it runs until interrupted. What it
+prints for a person is in ``--lang`` (else ``FMD_LANG``, else French); the events keep their format.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from fmd_terminal.outbox.commands_support import add_outbox_arguments, load_config
+from fmd_terminal.outbox.commands_support import add_outbox_arguments, load_config, texts_of
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -38,11 +39,12 @@ def execute(args: argparse.Namespace) -> int:
     from fmd_terminal.presenter import Presenter
     from fmd_terminal.verification.factory import open_service
 
+    texts = texts_of(args)
     config = load_config(args, service=args.service, events_jsonl=args.events_jsonl)
     if not config.service:
         from fmd_terminal.errors import ConfigError
 
-        raise ConfigError("no verification service: set [service] url in the configuration or --service URL")
+        raise ConfigError(texts("no_service"))
     with contextlib.ExitStack() as stack:
         journal = Journal(config.events_jsonl)
         stack.callback(journal.close)
@@ -70,8 +72,8 @@ def execute(args: argparse.Namespace) -> int:
         if drained:
             return 0
         pending = outbox.ops("op.state IN ('queued', 'in_flight', 'uncertain')")
-        print(f"fmd-terminal: {len(pending)} operation(s) still pending after {args.timeout} s:", file=sys.stderr)
+        print(texts("pending", count=len(pending), timeout=args.timeout), file=sys.stderr)
         for row in pending[:50]:
-            print(f"  seq {row['seq']} {row['kind']} {row['state']} serial ...{row['serial'][-4:]} "
-                  f"last error: {row['last_error_class'] or '-'}", file=sys.stderr)
+            print(texts("pending_op", seq=row["seq"], kind=texts.word(row["kind"]), state=texts.word(row["state"]),
+                        serial=row["serial"][-4:], error=texts.word(row["last_error_class"])), file=sys.stderr)
         return 1

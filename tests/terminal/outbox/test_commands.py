@@ -53,7 +53,7 @@ def test_sync_timeout_reports_what_is_pending(tmp_path, creds, capsys):
     with running_simulator(seed_packs=2, faults={"outage": True}) as sim:
         fill(db, sim.seeded_packs()[:2])
         code = main(["sync", "--until-drained", "--timeout", "0.5", "--start-delay", "0", "--service", sim.base_url,
-                     "--outbox", f"sqlite://{db}"])
+                     "--outbox", f"sqlite://{db}", "--lang", "en"])
     assert code == 1
     err = capsys.readouterr().err
     assert "2 operation(s) still pending" in err and "seq 1 dispense queued" in err
@@ -82,13 +82,13 @@ def needs_attention(path):
 def test_attention_lists_and_resolves_with_who_and_why(tmp_path, capsys):
     db = tmp_path / "a.db"
     seq = needs_attention(db)
-    assert main(["attention", "--outbox", f"sqlite://{db}"]) == 0
+    assert main(["attention", "--outbox", f"sqlite://{db}", "--lang", "en"]) == 0
     out = capsys.readouterr().out
     assert f"seq {seq}: dispense (recorded offline)" in out and "NMVS_NC_PC_02" in out and "blocks [2]" in out
     assert "alert procedure" in out
-    assert main(["attention", "cancel", str(seq), "--outbox", f"sqlite://{db}", "--user", "ph2"]) == 3
-    assert "a cancel needs one of" in capsys.readouterr().err
-    assert main(["attention", "cancel", str(seq), "--outbox", f"sqlite://{db}", "--user", "ph2",
+    assert main(["attention", "cancel", str(seq), "--outbox", f"sqlite://{db}", "--user", "ph2", "--lang", "en"]) == 3
+    assert "a cancel needs --reason, one of" in capsys.readouterr().err
+    assert main(["attention", "cancel", str(seq), "--outbox", f"sqlite://{db}", "--user", "ph2", "--lang", "en",
                  "--reason", "other", "--note", "pack broken at the counter"]) == 0
     assert f"seq {seq}: cancelled" in capsys.readouterr().out
     box = open_sqlite_outbox(str(db), reserve_bytes=0)
@@ -99,7 +99,7 @@ def test_attention_lists_and_resolves_with_who_and_why(tmp_path, capsys):
     assert len(person) == 1 and person[0]["user_id"] == "ph2" and person[0]["wall_ns"]
     assert box.attention_count() == 0
     box.close()
-    assert main(["attention", "--outbox", f"sqlite://{db}"]) == 0
+    assert main(["attention", "--outbox", f"sqlite://{db}", "--lang", "en"]) == 0
     assert "nothing needs attention" in capsys.readouterr().out
 
 
