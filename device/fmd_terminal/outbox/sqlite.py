@@ -22,9 +22,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from fmd_core import local_checks, op_states
+from fmd_core import local_checks, op_states, upkeep
 from fmd_core.service import PackRef, ServiceAnswer
-from fmd_core.timekeeping import Anchor, ClockReading, correct_time, wall_quality
+from fmd_core.timekeeping import DAY_NS, Anchor, ClockReading, correct_time, wall_quality
 from fmd_terminal.errors import StorageError, TerminalError
 from fmd_terminal.outbox import (
     LocalRefusal,
@@ -40,6 +40,10 @@ log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
 RESERVE_BYTES = 32 * 1024 * 1024  # section 2.3, "Reserve"
+RESTORE_PENDING = "pending"  # meta.restored_from_backup before the first start after a restore
+SPACE_CHECK_NS = 600 * 1_000_000_000  # storage alarms checked every 10 min while idle
+STORAGE_ALARMS = ("alarm_storage", "alarm_wal", "alarm_space")
+PRUNE_LOG_LINES = 100  # meta.prune_log keeps the last lines
 
 _FINAL_SQL = "('done', 'rejected', 'cancelled')"
 
@@ -166,12 +170,16 @@ class SQLiteOutbox:
 
     ``clock()`` returns a ``ClockReading``; ``free_bytes()`` the free space of the data partition
     (None: not checked). ``restored=True`` applies transition #10 once (first start after a restore
-    or salvage).
+    or salvage); so does a ``restored_from_backup`` mark in ``meta`` that says ``pending`` (written
+    by ``fmd-terminal backup --restore``). ``attach=True`` opens an existing outbox for an admin
+    command beside a running terminal: no start-up transitions, no boot row, no anchor.
     """
+
+    correction_batch = 500  # section 7: time correction in small transactions, scans go in between
 
     def __init__(self, storage: Storage, clock: Callable[[], ClockReading], *, durable: bool = True,
                  free_bytes: Callable[[], int | None] | None = None, reserve_bytes: int = RESERVE_BYTES,
-                 build_time_ns: int = 0, restored: bool = False) -> None:
+                 build_time_ns: int = 0, restored: bool = False, attach: bool = False) -> None:
         self.storage = storage
         self.where = storage.where
         self.clock = clock
@@ -184,8 +192,15 @@ class SQLiteOutbox:
         self._was_synced = False  # the clock becoming synchronised writes an anchor at once (section 7)
         self._last_passive_ns = 0
         self._last_daily_ns: int | None = None
+        self._last_space_ns: int | None = None
+        self._correction_due = True  # a previous process may have stopped in mid-pass
+        self._correction_from = 0
         self._configure()
-        self._start(restored)
+        if attach:
+            self._attach()
+        else:
+            self._start(restored)
+            self.correct_pending_times()
 
     # -- start-up ---------------------------------------------------------------------------------
 
@@ -223,8 +238,19 @@ class SQLiteOutbox:
             elif int(version) != SCHEMA_VERSION:
                 raise StorageError(f"{self.where}: schema version {version}, this software knows {SCHEMA_VERSION}")
             self.storage.execute("INSERT OR IGNORE INTO boot (boot_id) VALUES (?)", (now.boot_id,))
-            self._after_restart(restored)
+            mark = self.meta("restored_from_backup") or ""
+            pending = mark.startswith(RESTORE_PENDING)
+            self._after_restart(restored or pending)
+            if pending:  # transition #10 applied once; the mark stays as the record of the restore
+                self.set_meta("restored_from_backup", f"applied {now.wall_ns}{mark[len(RESTORE_PENDING):]}")
+                log.warning("first start after a restore: queued and in-flight state changes are now uncertain")
             self._note_clock(now)
+
+    def _attach(self) -> None:
+        """An admin command's view of an outbox the terminal owns: check the schema, change nothing."""
+        version = self.read_meta("schema_version")
+        if version is None or int(version) != SCHEMA_VERSION:
+            raise StorageError(f"{self.where}: not an outbox of schema version {SCHEMA_VERSION} (found {version!r})")
 
     def _after_restart(self, restored: bool) -> None:
         """Transitions #9 and #10 for every op a previous process left unsettled."""
@@ -292,7 +318,8 @@ class SQLiteOutbox:
         self.storage.execute(
             "INSERT INTO clock_anchor (boot_id, boottime_ns, wall_ns, source, uncertainty_ns) VALUES (?, ?, ?, ?, 0)",
             (now.boot_id, now.boottime_ns, wall_ns, source))
-        self._correct_times()
+        self._correction_due = True  # corrected after this transaction, in batches (section 7)
+        self._correction_from = 0
         return True
 
     def _note_clock(self, now: ClockReading) -> None:
@@ -303,23 +330,61 @@ class SQLiteOutbox:
             if now.wall_ns > int(self.meta("clock_floor_ns") or 0):
                 self.set_meta("clock_floor_ns", str(now.wall_ns))
 
-    def note_clock(self, now: ClockReading) -> None:
+    def note_clock(self, now: ClockReading, correct: bool = True) -> None:
+        """Anchor the clock if due; with ``correct``, then run the time correction it made due."""
         with self.transaction():
             self._note_clock(now)
+        if correct:
+            self.correct_pending_times()
 
-    def _correct_times(self) -> None:
-        """Correct every event not yet ``exact`` from the anchors (section 7). Small tables: one pass."""
-        anchors = [Anchor(a["boot_id"], a["boottime_ns"], a["wall_ns"], a["source"], a["uncertainty_ns"])
-                   for a in self.storage.execute("SELECT * FROM clock_anchor")]
-        boots = [b["boot_id"] for b in self.storage.execute("SELECT boot_id FROM boot ORDER BY n")]
+    def correct_times_batch(self) -> int:
+        """One transaction of the time correction (section 7): at most ``correction_batch`` events.
+
+        Returns how many events it looked at, at least 1 when a correction was due (0: none was, so
+        nothing was done). A new anchor restarts the pass from the first event. Only
+        ``wall_corrected_ns`` and ``time_quality`` are written.
+        """
+        limit = self.correction_batch
+        with self.transaction() as db:
+            if not self._correction_due:
+                return 0
+            rows = db.execute(
+                "SELECT seq, wall_ns, boot_id, boottime_ns, wall_quality FROM op WHERE seq > ? AND "
+                "(time_quality IS NULL OR time_quality NOT IN ('exact', 'corrected')) ORDER BY seq LIMIT ?",
+                (self._correction_from, limit))
+            anchors = self._anchors_for({row["boot_id"] for row in rows})
+            boots = [b["boot_id"] for b in db.execute("SELECT boot_id FROM boot ORDER BY n")]
+            for row in rows:
+                corrected, quality = correct_time(row["wall_ns"], row["boot_id"], row["boottime_ns"],
+                                                  row["wall_quality"], anchors, boots)
+                db.execute("UPDATE op SET wall_corrected_ns = ?, time_quality = ? WHERE seq = ?",
+                           (corrected, quality, row["seq"]))
+            if len(rows) < limit:
+                self._correction_due = False
+                self._correction_from = 0
+            else:
+                self._correction_from = rows[-1]["seq"]
+        return len(rows) or 1
+
+    def correct_pending_times(self) -> int:
+        """The whole correction pass, one small transaction after another; returns the batches run."""
+        batches = 0
+        while self.correct_times_batch():
+            batches += 1
+            time.sleep(0)  # let a waiting scan take the lock between batches
+        return batches
+
+    def _anchors_for(self, boot_ids: set[str]) -> list[Anchor]:
+        """The anchors ``correct_time`` can use for events of ``boot_ids``: all of those boots, and
+        the last anchor of every boot (a bounded time needs only the previous boot's last)."""
+        marks = ", ".join("?" * len(boot_ids))
         rows = self.storage.execute(
-            "SELECT seq, wall_ns, boot_id, boottime_ns, wall_quality, time_quality FROM op "
-            "WHERE time_quality IS NULL OR time_quality NOT IN ('exact', 'corrected')")
-        for row in rows:
-            corrected, quality = correct_time(row["wall_ns"], row["boot_id"], row["boottime_ns"],
-                                              row["wall_quality"], anchors, boots)
-            self.storage.execute("UPDATE op SET wall_corrected_ns = ?, time_quality = ? WHERE seq = ?",
-                                 (corrected, quality, row["seq"]))
+            f"SELECT * FROM clock_anchor WHERE boot_id IN ({marks}) UNION "
+            "SELECT a.* FROM clock_anchor AS a JOIN (SELECT boot_id, max(boottime_ns) AS bt FROM clock_anchor "
+            "GROUP BY boot_id) AS last ON last.boot_id = a.boot_id AND last.bt = a.boottime_ns",
+            tuple(boot_ids))
+        return [Anchor(a["boot_id"], a["boottime_ns"], a["wall_ns"], a["source"], a["uncertainty_ns"])
+                for a in rows]
 
     # -- the scan path (section 5) ----------------------------------------------------------------
 
@@ -718,8 +783,8 @@ class SQLiteOutbox:
         """Checkpoints and checks while the worker is idle; returns what was done (for logs and tests).
 
         ``PASSIVE`` checkpoint after 30 s idle, ``TRUNCATE`` and ``integrity_check`` once a day (the
-        result and its time go to ``meta``; a failure raises a red admin alarm), an admin alarm when
-        the WAL passes 64 MiB (a long reader stalls checkpoints).
+        result and its time go to ``meta``; a failure raises a red admin alarm), and every 10 min the
+        storage alarms of ``check_storage`` (WAL over 64 MiB, under 30 days of free space).
         """
         if not self.durable:
             return []
@@ -739,14 +804,128 @@ class SQLiteOutbox:
                 if result != "ok":
                     self.alarms.append(f"red: integrity_check says {result!r}: STORAGE FAULT")
                 done += ["checkpoint_truncate", "integrity_check"]
-        try:
-            wal = os.path.getsize(self.where + "-wal")
-        except OSError:
-            wal = 0
-        if wal > 64 * 1024 * 1024:
-            self.alarms.append(f"admin: WAL is {wal} bytes (over 64 MiB): a long read stalls checkpoints")
-            done.append("wal_alarm")
+        if self._last_space_ns is None or bt - self._last_space_ns >= SPACE_CHECK_NS:
+            self._last_space_ns = bt
+            raised = self.check_storage(now)
+            done += list(raised)
         return done
+
+    def check_storage(self, now: ClockReading) -> dict[str, str]:
+        """The storage admin alarms (sections 2.3 and 6.4), written to ``meta`` only when they change.
+
+        ``alarm_wal``: the WAL passed 64 MiB. ``alarm_space``: the free space above the reserve holds
+        fewer than 30 days of ops (bytes per op measured from the database, 2,000 ops a day or the
+        last day's count if higher). A cleared alarm is removed. Returns the alarms now raised.
+        """
+        try:
+            wal: int | None = os.path.getsize(self.where + "-wal")
+        except OSError:
+            wal = None
+        with self.lock:
+            page = self.storage.execute("PRAGMA page_size")[0]
+            pages = self.storage.execute("PRAGMA page_count")[0]
+            free_pages = self.storage.execute("PRAGMA freelist_count")[0]
+            db_bytes = next(iter(page.values())) * (next(iter(pages.values())) - next(iter(free_pages.values())))
+            counts = self.storage.execute(
+                "SELECT count(*) AS n, sum(coalesce(wall_corrected_ns, wall_ns) >= ?) AS day FROM op",
+                (now.wall_ns - DAY_NS,))[0]
+        days = upkeep.headroom_days(self.free_bytes(), self.reserve_bytes, db_bytes, counts["n"], counts["day"] or 0)
+        found = {"alarm_wal": upkeep.wal_alarm(wal), "alarm_space": upkeep.space_alarm(days)}
+        raised = {}
+        with self.transaction():
+            for key, alarm in found.items():
+                text = None if alarm is None else f"{alarm[0]}: {alarm[1]}"
+                if self.meta(key) != text:
+                    if text is None:
+                        self.storage.execute("DELETE FROM meta WHERE key = ?", (key,))
+                    else:
+                        self.set_meta(key, text)
+                        self.alarms.append(text)
+                        log.warning("storage alarm: %s", text)
+                if text is not None:
+                    raised[key] = text
+        return raised
+
+    def storage_alarms(self) -> dict[str, str]:
+        """The storage admin alarms in ``meta``: ``alarm_storage`` (damaged database salvaged, red),
+        ``alarm_wal`` and ``alarm_space`` (admin / amber), each "level: text"; absent when not raised."""
+        with self.lock:
+            rows = self.storage.execute("SELECT key, value FROM meta WHERE key IN (?, ?, ?) AND value IS NOT NULL",
+                                        STORAGE_ALARMS)
+        return {row["key"]: row["value"] for row in rows}
+
+    # -- retention (section 2.3) ---------------------------------------------------------------------
+
+    def prune(self, older_than_days: int, now: ClockReading | None = None) -> dict[str, int]:
+        """Delete final ops older than the retention period that a backup holds (section 2.3, "Retention").
+
+        Deleted: ops that are final, older than ``older_than_days`` (never less than the 10-day
+        undo window, Art. 13) by both scan time and service time, held final by the last backup
+        (``meta.last_backup``), in a pack with no op that is not final; with their ``attempt``
+        rows. A dispense stays while an undo that references it stays. Each transaction deletes at
+        most 1,000 rows (ops and attempts together) and appends a line to ``meta.prune_log``.
+        ``seq`` is never reused (AUTOINCREMENT). Refused (``PruneRefused``) without a backup or
+        with a stale clock; a clock running ahead only shortens the period, since a backup holds
+        every op deleted. Returns the counts deleted.
+        """
+        now = now or self.clock()
+        with self.lock:
+            quality = self.quality(now)
+            mark = json.loads(self.meta("last_backup") or "null")
+        if quality == "stale":
+            raise PruneRefused("the clock is not trusted (stale): nothing pruned")
+        if not mark:
+            raise PruneRefused("no backup recorded in meta.last_backup: nothing pruned (back up first)")
+        held, open_seqs = int(mark["held_upto_seq"]), set(mark["open_seqs"])
+        cutoff = upkeep.prune_cutoff_ns(now.wall_ns, older_than_days)
+        deleted = {"ops": 0, "attempts": 0, "transactions": 0}
+        cursor = 0
+        while True:
+            with self.transaction() as db:
+                rows = db.execute(
+                    f"SELECT op.seq, op.pack_key, (SELECT count(*) FROM attempt WHERE attempt.seq = op.seq) AS n "
+                    f"FROM op WHERE op.seq > ? AND op.seq <= ? AND op.state IN {_FINAL_SQL} "
+                    "AND max(coalesce(op.svc_time_ns, 0), coalesce(op.wall_corrected_ns, op.wall_ns)) < ? "
+                    f"AND NOT EXISTS (SELECT 1 FROM op AS p WHERE p.pack_key = op.pack_key AND p.state NOT IN "
+                    f"{_FINAL_SQL}) ORDER BY op.seq LIMIT ?", (cursor, held, cutoff, upkeep.PRUNE_BATCH_ROWS))
+                if not rows:
+                    break
+                batch: list[dict[str, Any]] = []
+                size = 0
+                for row in rows:
+                    if size + 1 + row["n"] > upkeep.PRUNE_BATCH_ROWS and batch:
+                        break
+                    cursor = row["seq"]
+                    size += 1 + row["n"]
+                    if row["seq"] not in open_seqs:
+                        batch.append(row)
+                seqs = {row["seq"] for row in batch}
+                marks = ", ".join("?" * len(seqs))
+                kept = {r["ref_seq"] for r in db.execute(
+                    f"SELECT ref_seq FROM op WHERE ref_seq IN ({marks}) AND seq NOT IN ({marks})",
+                    tuple(seqs) * 2)}
+                seqs -= kept
+                if seqs:
+                    self._delete_ops(seqs, [row["pack_key"] for row in batch if row["seq"] in seqs], now, deleted)
+        return deleted
+
+    def _delete_ops(self, seqs: set[int], pack_keys: list[str], now: ClockReading, deleted: dict[str, int]) -> None:
+        """One pruning transaction's deletes, its ``pack_view`` refresh and its ``prune_log`` line."""
+        marks = ", ".join("?" * len(seqs))
+        attempts = self.storage.execute(f"DELETE FROM attempt WHERE seq IN ({marks}) RETURNING id", tuple(seqs))
+        self.storage.execute(f"DELETE FROM op WHERE seq IN ({marks})", tuple(seqs))
+        for pack_key in set(pack_keys):
+            if self.storage.execute("SELECT 1 FROM op WHERE pack_key = ? LIMIT 1", (pack_key,)):
+                self._refresh_view(pack_key)
+            else:
+                self.storage.execute("DELETE FROM pack_view WHERE pack_key = ?", (pack_key,))
+        line = f"{now.wall_ns} pruned {len(seqs)} ops (seq {min(seqs)}-{max(seqs)}) and {len(attempts)} attempts"
+        log_lines = (self.meta("prune_log") or "").splitlines()[-(PRUNE_LOG_LINES - 1):] + [line]
+        self.set_meta("prune_log", "\n".join(log_lines))
+        log.info("%s", line)
+        deleted["ops"] += len(seqs)
+        deleted["attempts"] += len(attempts)
+        deleted["transactions"] += 1
 
     # -- the pharmacist's list (section 8) ---------------------------------------------------------
 
@@ -814,6 +993,10 @@ class SQLiteOutbox:
     def close(self) -> None:
         with self.lock:
             self.storage.close()
+
+
+class PruneRefused(TerminalError):
+    """Pruning cannot run: no backup holds the ops, or the clock is not trusted (section 2.3)."""
 
 
 class ResolutionRefused(TerminalError):

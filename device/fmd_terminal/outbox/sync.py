@@ -218,8 +218,12 @@ class SyncWorker:
         now = self.clock()
         bt = now.boottime_ns
         if bt >= self.next_anchor_ns:
-            self.outbox.note_clock(now)
+            self.outbox.note_clock(now, correct=False)
             self.next_anchor_ns = bt + _ns(self.settings.anchor_every_s)
+        with self.cond:
+            live_waiting = bool(self.live)
+        if not live_waiting and self.outbox.correct_times_batch():
+            return 0.0  # section 7: one small correction transaction per step, scans commit in between
         paused = self.outbox.read_meta("paused")
         if paused == op_states.PAUSE_CLOCK and now.synced:
             self.resume("clock synchronised")
@@ -509,7 +513,11 @@ class SyncWorker:
     # -- what the pharmacist sees (section 6.4) ----------------------------------------------------
 
     def status(self) -> dict[str, Any]:
-        """The queue badge and backlog alarms: pending count, attention count, alarm level and text."""
+        """The queue badge and backlog alarms: pending count, attention count, alarm level and text.
+
+        ``storage_alarms``: the storage admin alarms of section 2.3 / 6.4 by ``meta`` key
+        (``alarm_storage``, ``alarm_wal``, ``alarm_space``), each "level: text"; empty when none.
+        """
         now = self.clock()
         pending = self.outbox.pending_count()
         attention = self.outbox.attention_count()
@@ -522,4 +530,5 @@ class SyncWorker:
                 age_ns = now.wall_ns - start
         level, text = op_states.backlog_alarm(age_ns, pending, attention, self.outbox.read_meta("paused"))
         return {"pending": pending, "attention": attention, "oldest_age_s": None if age_ns is None
-                else age_ns / SECOND_NS, "level": level, "text": text, "breaker": self.breaker.state}
+                else age_ns / SECOND_NS, "level": level, "text": text, "breaker": self.breaker.state,
+                "storage_alarms": self.outbox.storage_alarms()}
