@@ -44,7 +44,7 @@ The message id is the key of the headline in the terminal's gettext catalogues; 
 gettext (ARCHITECTURE.md: the core is portable).
 """
 
-from fmd_core.op_states import PAUSE_AUTH, PAUSE_CERT, PAUSE_CLOCK
+from fmd_core.op_states import AMBER_AGE_NS, PAUSE_AUTH, PAUSE_CERT, PAUSE_CLOCK, RED_AGE_NS
 from fmd_core.service import ANSWERED, NOT_SENT
 
 GREEN = "green"
@@ -330,3 +330,87 @@ def expired_on(expiry_iso, today_iso):
     if not expiry_iso or not today_iso:
         return False
     return today_iso > expiry_iso
+
+
+# -- the queue on the screen (OFFLINE-QUEUE.md 2.3, 4.3, 6.4, 8) ------------------------------------
+
+# What the badge and the idle screen say about the queue, most urgent first (issue 5, item 3).
+STORAGE_FAULT = "storage_fault"  # 2.3: a failed integrity check or a salvaged database: red
+BACKLOG_RED = "backlog_red"  # 6.4: the oldest op still to send is older than 4 h: red
+QUEUE_PAUSED = "paused"  # 4.3: the badge names the pause's cause
+NEEDS_ATTENTION = "attention"  # 6.4, 8: a badge with the count until the list is empty
+BACKLOG_AMBER = "backlog_amber"  # 6.4: the oldest op still to send is older than 15 min: amber
+PENDING = "pending"  # the pending count, no alarm
+QUEUE_NOTICE_KINDS = (STORAGE_FAULT, BACKLOG_RED, QUEUE_PAUSED, NEEDS_ATTENTION, BACKLOG_AMBER, PENDING)
+
+_LEVEL_RANK = {None: 0, AMBER: 1, RED: 2}
+
+
+class QueueNotice:
+    """What the queue asks of the screen: ``kind`` (one of ``QUEUE_NOTICE_KINDS``, or None when there
+    is nothing to say), the alarm ``level`` (None, "amber" or "red"; never green) and the counts.
+    Treated as immutable."""
+
+    __slots__ = ("kind", "level", "pending", "attention", "paused")
+
+    def __init__(self, kind, level, pending=0, attention=0, paused=None):
+        self.kind = kind
+        self.level = level
+        self.pending = pending
+        self.attention = attention
+        self.paused = paused
+
+    def as_tuple(self):
+        return (self.kind, self.level, self.pending, self.attention, self.paused)
+
+    def __eq__(self, other):
+        return isinstance(other, QueueNotice) and self.as_tuple() == other.as_tuple()
+
+    def __ne__(self, other):
+        return not self.__eq__(other)
+
+    def __repr__(self):
+        return "QueueNotice(%r, %r, pending=%r, attention=%r, paused=%r)" % self.as_tuple()
+
+
+def queue_notice(status):
+    """The queue's notice from the sync worker's ``status`` (a dict; missing keys mean "nothing").
+
+    Keys: ``pending``, ``attention`` (counts), ``oldest_age_s`` (age of the oldest op still to send,
+    ``queued``/``in_flight``/``uncertain``, or None), ``paused`` (the pause class or None) and
+    ``storage`` (truthy after a storage fault). The alarm level follows OFFLINE-QUEUE.md 6.4 (amber
+    after 15 min, red after 4 h) and 2.3 (a storage fault is red); a pause or ops needing a person
+    only change the badge. When several apply the most urgent is named: storage fault, 4 h, pause,
+    attention, 15 min, pending count.
+    """
+    pending = status.get("pending") or 0
+    attention = status.get("attention") or 0
+    paused = status.get("paused") or None
+    age_s = status.get("oldest_age_s")
+    red_age = age_s is not None and age_s * 1000000000 >= RED_AGE_NS
+    amber_age = age_s is not None and age_s * 1000000000 >= AMBER_AGE_NS
+    if status.get("storage"):
+        kind, level = STORAGE_FAULT, RED
+    elif red_age:
+        kind, level = BACKLOG_RED, RED
+    else:
+        level = AMBER if amber_age else None
+        if paused:
+            kind = QUEUE_PAUSED
+        elif attention:
+            kind = NEEDS_ATTENTION
+        elif amber_age:
+            kind = BACKLOG_AMBER
+        elif pending:
+            kind = PENDING
+        else:
+            kind = None
+    return QueueNotice(kind, level, pending, attention, paused)
+
+
+def alarm_rise(previous, level):
+    """The light to signal once when the alarm ``level`` rises above ``previous`` (None -> amber ->
+    red), else None: an alarm that stays, or falls, is not signalled again (issue 5, item 3)."""
+    if _LEVEL_RANK.get(level, 0) > _LEVEL_RANK.get(previous, 0):
+        return level
+    return None

@@ -7,6 +7,13 @@ out its effects: record in the outbox, send live, draw, signal, journal, tell sy
 The main loop never dies on a bad code, an unreachable service or a refused pack (principle 5):
 those are outcomes. Anything unexpected is caught once, at the top of the loop, logged, and shown as
 a neutral fault screen (no light, never green), and the loop goes on.
+
+The queue on the screen (issue 5, item 3; OFFLINE-QUEUE.md 2.3, 6.4, 8): the worker's status, the pause
+and the outbox's storage alarm are read at most once per ``QUEUE_REFRESH_MS`` while the loop turns (and
+afresh for each screen drawn), and become a ``QueueNotice`` (``fmd_core.outcomes.queue_notice``). The
+idle screen is redrawn only when its model changes; the LEDs and buzzer play the alarm's light once when
+its level rises (15 min amber, 4 h or storage fault red), only on the idle screen, so a verdict's own
+light is never overwritten.
 """
 
 from __future__ import annotations
@@ -18,7 +25,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from fmd_core.flow import RECORD, SCREEN, SEND, SHOW, Effect, Flow, Verdict
+from fmd_core.flow import RECORD, SCREEN, SEND, SHOW, Effect, Flow, Notice, Verdict
+from fmd_core.outcomes import QueueNotice, alarm_rise, queue_notice
 from fmd_terminal.config import Config
 from fmd_terminal.errors import StorageError
 from fmd_terminal.i18n import Translator
@@ -30,6 +38,7 @@ from fmd_terminal.scanners import CALIBRATED, END, FAULT, MODE, SCAN, ScannerChe
 log = logging.getLogger(__name__)
 
 READ_TIMEOUT_S = 0.2
+QUEUE_REFRESH_MS = 1000  # the idle screen's queue notice is re-read at most this often
 
 
 def monotonic_ms() -> int:
@@ -84,6 +93,11 @@ class Terminal:
         self._presses = 0
         self._lock = threading.Lock()
         self.ended = False
+        self._queue: QueueNotice | None = None  # the queue notice last read
+        self._queue_read_ms: int | None = None
+        self._alarm: str | None = None  # the alarm level last signalled (or seen) on the idle screen
+        self._idle: Notice | None = None  # the idle notice while it is on screen, else None
+        self._model: Any = None  # the model on screen
 
     # -- the loop ------------------------------------------------------------------------------
 
@@ -132,6 +146,7 @@ class Terminal:
             effects = []
         self.apply(effects)
         self.collect_resolutions()
+        self.refresh_idle(self.clock())
 
     def _scanner_check(self, check: ScannerCheck, text: str, now: int) -> list[Effect]:
         """The scan guard's word (issue 8): a calibration result, or a held scan (amber, never sent)."""
@@ -167,12 +182,66 @@ class Terminal:
             if effect.kind == SHOW:
                 self._show(effect.payload)
             elif effect.kind == SCREEN:
-                self._draw(self.presenter.notice(effect.payload, self._pending(), self._paused()),
-                           effect.payload.signal)
+                self._notice(effect.payload)
             elif effect.kind == RECORD:
                 queue.extend(self._record(effect.payload))
             elif effect.kind == SEND:
                 queue.extend(self._send(effect.payload))
+
+    # -- the queue on the screen (issue 5, item 3) ---------------------------------------------------
+
+    def _notice(self, notice: Notice) -> None:
+        queue = self._read_queue(self.clock())
+        signal = notice.signal
+        if notice.message_id == "ready":
+            signal = alarm_rise(self._alarm, queue.level) or signal
+            self._alarm = queue.level
+        self._draw(self.presenter.notice(notice, queue=queue), signal)
+        self._idle = notice if notice.message_id == "ready" else None
+
+    def refresh_idle(self, now_ms: int) -> None:
+        """Re-read the queue (at most once per ``QUEUE_REFRESH_MS``) and, while the idle screen is up,
+        redraw it if its model changed; signal the alarm's light once if its level rose."""
+        if self._queue_read_ms is not None and now_ms - self._queue_read_ms < QUEUE_REFRESH_MS:
+            return
+        queue = self._read_queue(now_ms)
+        if self._idle is None:
+            return
+        model = self.presenter.notice(self._idle, queue=queue)
+        rise = alarm_rise(self._alarm, queue.level)
+        self._alarm = queue.level
+        if model != self._model:
+            self.screen.show(model)
+            self._model = model
+        if rise:
+            self.indicators.signal(rise)
+
+    def _read_queue(self, now_ms: int) -> QueueNotice:
+        """The worker's status (counts, oldest age), the pause and the storage alarm, as a notice."""
+        self._queue_read_ms = now_ms
+        try:
+            status_of = getattr(self.worker, "status", None)
+            status = dict(status_of()) if status_of is not None else {"pending": self._pending()}
+            status["paused"] = self._paused()
+            status["storage"] = self._storage_alarm()
+        except StorageError as error:
+            log.error("cannot read the queue's status: %s", error)
+            return self._queue or queue_notice({"storage": True})
+        self._queue = queue_notice(status)
+        return self._queue
+
+    def _storage_alarm(self) -> str | None:
+        """The outbox's storage alarm (OFFLINE-QUEUE.md 2.3): a salvaged database, a failed integrity check."""
+        read = getattr(self.outbox, "read_meta", None)
+        if read is None:
+            return None
+        alarm = read("alarm_storage")
+        if alarm:
+            return str(alarm)
+        check = read("last_integrity_check")  # "<wall_ns> <result>"
+        if check and str(check).split(" ", 1)[-1] != "ok":
+            return str(check)
+        return None
 
     def _record(self, request: Any) -> list[Effect]:
         try:
@@ -242,7 +311,8 @@ class Terminal:
 
     def _show(self, verdict: Verdict) -> None:
         headline = self.presenter.headline(verdict)
-        self._draw(self.presenter.verdict(verdict, self._pending(), self._paused()), verdict.light)
+        self._draw(self.presenter.verdict(verdict, queue=self._read_queue(self.clock())), verdict.light)
+        self._idle = None
         self.journal.write(verdict, headline)
         self.shown.append(verdict)
         log.info("%s seq=%s %s %s %s %s", verdict.event, verdict.seq, verdict.mode, _short(verdict.pack),
@@ -251,10 +321,12 @@ class Terminal:
 
     def _draw(self, model: Any, light: str | None) -> None:
         self.screen.show(model)
+        self._model = model
         self.indicators.signal(light)
 
     def _show_fault(self) -> None:
         with contextlib.suppress(Exception):  # the fault screen itself must not take the loop down
+            self._idle = None
             self._draw(self.presenter.fault(self.flow.mode), "fault")
 
 

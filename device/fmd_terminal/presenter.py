@@ -15,6 +15,14 @@ Scanner calibration (issue 8; SCANNERS-AND-HARDWARE.md 3.2): a calibration resul
 on the scanner, one short line per problem (``line.scanner.<problem>``), then the set-up sheet codes
 to scan as far as lines remain. A held scan of a changed scanner first says to scan the calibration
 code. A headline longer than one row keeps two rows (at most two detail lines then).
+
+The queue on the screen (issue 5, item 3; ``fmd_core.outcomes.queue_notice``): the badge names the
+most urgent of storage fault (OFFLINE-QUEUE.md 2.3), "not sent for 4 h" (6.4), the pause (4.3), the
+ops needing a person (6.4, 8), else the pending count; the idle screen says the same in words, in the
+alarm's light (amber after 15 min, red after 4 h or a storage fault; never green), and points to the
+reconciliation list, which lives on the pharmacy computer (``fmd-terminal attention``): the terminal
+has no keyboard. A decoder failure is shown as a short translated reason (``line.reason.<code>``,
+PACK-CODES.md reason codes), never as the raw code.
 """
 
 from __future__ import annotations
@@ -23,6 +31,15 @@ import time
 
 from fmd_core.calibration import ADVICE, PROBLEMS
 from fmd_core.flow import Notice, Verdict
+from fmd_core.outcomes import (
+    BACKLOG_AMBER,
+    BACKLOG_RED,
+    NEEDS_ATTENTION,
+    QUEUE_PAUSED,
+    STORAGE_FAULT,
+    QueueNotice,
+    queue_notice,
+)
 from fmd_core.screen import ScreenModel
 from fmd_terminal.i18n import Translator
 
@@ -30,6 +47,9 @@ LINE_CHARS = 21  # 128 px / 6 px per character of the OLED's pixel font
 MAX_LINES = 3
 # held scans whose remedy is a new calibration scan (``fmd_core.outcomes.of_scanner_hold``)
 RECALIBRATE = ("scanner_settings_changed", "scanner_not_calibrated")
+# queue notices with a badge of their own (the others: the pause's cause, or the pending count)
+_BADGE = {STORAGE_FAULT: "badge.storage_fault", BACKLOG_RED: "badge.backlog_red",
+          NEEDS_ATTENTION: "badge.attention"}
 
 
 def _cut(text: str) -> str:
@@ -40,6 +60,11 @@ def _room_below(headline: str) -> int:
     """Detail lines a scanner screen may use: a headline longer than one row keeps two rows (the
     renderer gives it one row under three detail lines, and "settings changed" must stay legible)."""
     return MAX_LINES if len(headline) <= LINE_CHARS else MAX_LINES - 1
+
+
+def _queue(pending: int, paused: str | None, queue: QueueNotice | None) -> QueueNotice:
+    """The queue notice to show: the one given, else the one the bare counts make (no alarm ages)."""
+    return queue if queue is not None else queue_notice({"pending": pending, "paused": paused})
 
 
 def local_time(wall_ns: int) -> str:
@@ -61,32 +86,63 @@ class Presenter:
     def mode_label(self, mode: str) -> str:
         return self.t("mode." + mode)
 
-    def badge(self, pending: int, paused: str | None = None) -> str:
-        """The corner badge: the cause of a queue pause, else the pending count, else nothing."""
-        if paused and self.t.has("badge." + paused):
-            return self.t("badge." + paused)
-        return self.t("badge.pending", n=pending) if pending else ""
+    def badge(self, pending: int = 0, paused: str | None = None, queue: QueueNotice | None = None) -> str:
+        """The corner badge: the most urgent queue notice (storage fault, 4 h, the pause's cause, ops to
+        resolve), else the pending count, else nothing."""
+        q = _queue(pending, paused, queue)
+        if q.kind in _BADGE:
+            return self.t(_BADGE[q.kind], n=q.attention)
+        if q.kind == QUEUE_PAUSED and self.t.has("badge." + q.paused):
+            return self.t("badge." + q.paused)
+        return self.t("badge.pending", n=q.pending) if q.pending else ""
+
+    def queue_lines(self, queue: QueueNotice) -> list[str]:
+        """The idle screen's words for the queue (OFFLINE-QUEUE.md 2.3, 4.3, 6.4, 8), most urgent first;
+        ops needing a person are always named while there is room."""
+        t, q, lines = self.t, queue, []
+        if q.kind == STORAGE_FAULT:
+            lines.append(t("line.record_by_hand"))
+        elif q.kind == BACKLOG_RED:
+            lines += [t("line.backlog_red"), t("line.contact_support")]
+        elif q.kind == QUEUE_PAUSED and t.has("line." + q.paused):
+            lines.append(t("line." + q.paused))  # the idle screen says what the pause needs
+        elif q.kind == NEEDS_ATTENTION:
+            lines += [t("badge.attention", n=q.attention), t("line.attention_list")]
+        elif q.kind == BACKLOG_AMBER:
+            lines.append(t("line.backlog_amber"))
+        if q.kind in (QUEUE_PAUSED, BACKLOG_AMBER) and lines and q.pending:
+            lines.append(t("badge.pending", n=q.pending))
+        if q.attention and q.kind != NEEDS_ATTENTION:
+            lines.append(t("badge.attention", n=q.attention))
+        return [_cut(line) for line in lines[:MAX_LINES]]
 
     def headline(self, verdict: Verdict) -> str:
         return self.t(verdict.message_id)
 
-    def verdict(self, verdict: Verdict, pending: int = 0, paused: str | None = None) -> ScreenModel:
+    def verdict(self, verdict: Verdict, pending: int = 0, paused: str | None = None,
+                queue: QueueNotice | None = None) -> ScreenModel:
         lines = self._lines(verdict)
         return ScreenModel(light=verdict.light, headline=self.headline(verdict),
                            lines=[_cut(line) for line in lines[:MAX_LINES]],
-                           mode=self.mode_label(verdict.mode), badge=self.badge(pending, paused))
+                           mode=self.mode_label(verdict.mode), badge=self.badge(pending, paused, queue))
 
-    def notice(self, notice: Notice, pending: int = 0, paused: str | None = None) -> ScreenModel:
+    def notice(self, notice: Notice, pending: int = 0, paused: str | None = None,
+               queue: QueueNotice | None = None) -> ScreenModel:
+        """A notice screen. The idle screen ("ready") also carries the queue: its lines, and the alarm's
+        light (a storage fault replaces the headline: the terminal is not ready for scans)."""
+        q = _queue(pending, paused, queue)
+        headline, light = self.t(notice.message_id), None
         lines = [_cut(notice.detail)] if notice.detail else []
         lines += [_cut(self.restart_item(*item)) for item in notice.items[:MAX_LINES]]
-        scanner = self.scanner_lines(notice.problems)[: _room_below(self.t(notice.message_id))]
+        scanner = self.scanner_lines(notice.problems)[: _room_below(headline)]
         lines += [_cut(line) for line in scanner]
-        if notice.message_id == "ready" and paused and self.t.has("line." + paused):
-            lines.append(_cut(self.t("line." + paused)))  # the idle screen says what the pause needs
-            if pending:
-                lines.append(_cut(self.t("badge.pending", n=pending)))
-        return ScreenModel(light=None, headline=self.t(notice.message_id), lines=lines,
-                           mode=self.mode_label(notice.mode), badge=self.badge(pending, paused), busy=notice.busy)
+        if notice.message_id == "ready":
+            light = q.level
+            if q.kind == STORAGE_FAULT:
+                headline = self.t("storage_fault")
+            lines += self.queue_lines(q)[: max(0, _room_below(headline) - len(lines))]
+        return ScreenModel(light=light, headline=headline, lines=lines, mode=self.mode_label(notice.mode),
+                           badge=self.badge(queue=q), busy=notice.busy)
 
     def restart_item(self, kind: str, product_code: str, serial: str, state: str) -> str:
         """One op of the restart list: state first (what matters), serial tail, kind."""
@@ -126,8 +182,9 @@ class Presenter:
         if "scanner" in details:
             scanner = self.scanner_lines(details["scanner"], verdict.message_id in RECALIBRATE)
             lines += scanner[: _room_below(self.headline(verdict))]
-        if verdict.decode_error:
-            lines.append(t("line.decode_error", reason=verdict.decode_error))
+        if verdict.decode_error:  # a short translated reason; an unknown code is shown as it is
+            key = "line.reason." + verdict.decode_error
+            lines.append(t(key) if t.has(key) else t("line.decode_error", reason=verdict.decode_error))
         pack = verdict.pack or {}
         if pack.get("product_code"):
             lines.append(t("line.product", **_product(pack)))
