@@ -1,65 +1,90 @@
-"""End to end: ``fmd-terminal run`` as a child process against the real simulator on loopback.
+"""End to end: ``fmd-terminal run`` as a child process against the real simulator, over REST and SOAP.
 
-The scanner is a script (``script://``), the screen and indicators are the recording twins, the
-outbox is SQLite in tmp_path. The journal (``--events-jsonl``) is what is asserted.
+One scenario suite, two protocols (issue 6, item 3): every test asks for ``protocol`` and runs once
+over REST (``https://...``) and once over SOAP (``nmvs-soap+https://...``) against one simulator
+serving both facades over mutual TLS (``mtls_sim``, tests/terminal/conftest.py). The configuration
+file names the URL, the client certificate, its key and the CA bundle, as a pharmacy's would. The
+scanner is a script (``script://``), the indicators are the recording twin, the outbox is SQLite in
+tmp_path; the journal (``--events-jsonl``) and, where it matters, the console screen are asserted.
 """
 
+import itertools
 import json
 import os
 import subprocess
 import sys
 
 import pytest
+from two_protocols import seed, service_url
 
 from fmd_core.modes import MODE_CODES
-from fmd_simulator.testing import running_simulator
+
+_seeds = itertools.count(31000)
+NO_CERT = (None, None)
+# a short "CHECKING" (OFFLINE-QUEUE.md 5.1 step 6) where the service is not expected to answer in time
+SHORT_WAIT = "live_deadline_s = 1"
 
 
-@pytest.fixture
-def sim():
-    with running_simulator(seed_packs=8, seed=5) as simulator:
-        yield simulator
-
-
-def write_script(path, items):
-    path.write_text("".join(json.dumps(item) + "\n" for item in items), encoding="utf-8")
-    return path
-
-
-def run_terminal(tmp_path, sim, items, *flags, env_extra=None, config_text=None):
-    script = write_script(tmp_path / "scans.jsonl", items)
+def run_terminal(tmp_path, sim, protocol, items, *flags, cert=None, extra_config="", env_extra=None,
+                 screen="recording://?render=0", expect_code=0):
+    cert = cert or sim.client_files
+    script = tmp_path / "scans.jsonl"
+    script.write_text("".join(json.dumps(item) + "\n" for item in items), encoding="utf-8")
     events = tmp_path / "events.jsonl"
     config = tmp_path / "terminal.toml"
+    tls = "".join(f"{key} = {json.dumps(path)}\n" for key, path in zip(("client_cert", "client_key"), cert, strict=True) if path)
     # the breaker is half-open at start (OFFLINE-QUEUE.md 6.2): quick probes so the first scan is live
-    config.write_text(config_text or "[sync]\nprobe_gap_s = 0.01\n", encoding="utf-8")
+    config.write_text(f"{extra_config}\n[service]\nurl = {json.dumps(service_url(sim, protocol))}\n{tls}"
+                      f"ca_bundle = {json.dumps(sim.pki.ca_bundle)}\n[sync]\nprobe_gap_s = 0.01\n", encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith("FMD_")}
     env.update({"FMD_CLIENT_ID": "pharmacy-demo", "FMD_CLIENT_SECRET": "demo-secret"})
     env.update(env_extra or {})
-    command = [sys.executable, "-m", "fmd_terminal", "run", "--config", str(config),
-               "--scanner", f"script://{script}", "--screen", "recording://?render=0",
-               "--indicators", "recording://", "--service", sim.base_url,
-               "--outbox", f"sqlite://{tmp_path / 'outbox.db'}", "--events-jsonl", str(events), *flags]
+    command = [sys.executable, "-m", "fmd_terminal", "run", "--config", str(config), "--scanner", f"script://{script}",
+               "--screen", screen, "--indicators", "recording://", "--outbox", f"sqlite://{tmp_path / 'outbox.db'}",
+               "--events-jsonl", str(events), *flags]
     done = subprocess.run(command, capture_output=True, text=True, timeout=60, env=env)
-    assert done.returncode == 0, done.stderr
+    assert done.returncode == expect_code, done.stderr
+    if expect_code:
+        return [], done
     return [json.loads(line) for line in events.read_text(encoding="utf-8").splitlines()], done
 
 
-def by_seq(events):
-    return {e["seq"]: e for e in events if e["event"] == "resolved"}
+def one_pack(sim):
+    (pack,) = seed(sim, 1, next(_seeds))
+    return pack
 
 
-def test_a_counter_session(tmp_path, sim):
-    packs = sim.seeded_packs()
+def state_of(sim, pack):
+    return sim.history(pack["scheme"], pack["productCode"], pack["serial"])["state"]
+
+
+def screens(stdout):
+    """The console screen's blocks (``fmd_terminal.screens.console``), each a list of its lines."""
+    blocks, current = [], None
+    for line in stdout.splitlines():
+        if current is None and line.startswith("+--"):
+            current = [line]
+        elif current is not None:
+            current.append(line)
+            if line.startswith("+"):  # the bottom edge closes the block
+                blocks.append(current)
+                current = None
+    return blocks
+
+
+def test_a_counter_session(tmp_path, mtls_sim, protocol):
+    """Dispense, double scan, recall, unknown serial (alert), bad input, verify, then undo by mode barcode."""
+    packs = seed(mtls_sim, 40, next(_seeds))  # 40 packs: at least two products
     recalled = packs[1]
     others = [p for p in packs if (p["productCode"], p["batch"]) != (recalled["productCode"], recalled["batch"])]
     fresh, for_verify = others[0], others[-1]
-    sim.admin("POST", f"/admin/batches/GTIN/{recalled['productCode']}/{recalled['batch']}/recall")
+    mtls_sim.admin("POST", f"/admin/batches/GTIN/{recalled['productCode']}/{recalled['batch']}/recall")
     unknown = fresh["raw"][:-3] + "ZZZ"
     items = [{"raw": fresh["raw"]}, {"raw": fresh["raw"]}, {"raw": recalled["raw"]}, {"raw": unknown},
              {"raw": "3400930012345"}, {"raw": "]d2010340093001234"},
              {"mode": "verify"}, {"raw": for_verify["raw"]},
              {"raw": "]C0" + MODE_CODES["undo"]}, {"raw": fresh["raw"]}]
-    events, done = run_terminal(tmp_path, sim, items, "--lang", "en")
+    events, done = run_terminal(tmp_path, mtls_sim, protocol, items, "--lang", "en")
     scans = [e for e in events if e["event"] == "scan"]
     assert [(e["mode"], e["outcome"], e["light"]) for e in scans] == [
         ("dispense", "decommissioned", "green"),
@@ -77,47 +102,73 @@ def test_a_counter_session(tmp_path, sim):
     assert (scans[2]["service_code"], scans[3]["service_code"], scans[3]["alert_code"]) == (
         "NMVS_FE_LOT_01", "NMVS_NC_PC_02", "A3")
     assert scans[5]["decode_error"] and scans[5]["pack"] is None
-    history = sim.history("GTIN", fresh["productCode"], fresh["serial"])
-    assert history["state"] == "Active"  # dispensed, then undone by the same terminal
+    history = mtls_sim.history("GTIN", fresh["productCode"], fresh["serial"])
+    assert [(h["operation"], h["result"]) for h in history["history"]] == [
+        ("G120", "NMVS_SUCCESS"), ("G121", "NMVS_SUCCESS")]  # one dispense, undone by the same terminal
+    assert history["state"] == "Active"
     assert fresh["serial"] not in done.stderr  # serials are never logged whole
 
 
-def test_outage_records_offline_and_never_shows_green(tmp_path, sim):
-    pack = sim.seeded_packs()[-2]
-    sim.set_faults({"outage": True})
-    try:
-        events, _ = run_terminal(tmp_path, sim, [{"raw": pack["raw"]}],
-                                 config_text="live_deadline_s = 1\n[sync]\nprobe_gap_s = 0.01\n")
-    finally:
-        sim.set_faults({"outage": False})
+def test_an_intermarket_pack_is_dispensed(tmp_path, mtls_sim, protocol):
+    (foreign,) = seed(mtls_sim, 1, next(_seeds), market="DE")
+    events, _ = run_terminal(tmp_path, mtls_sim, protocol, [{"raw": foreign["raw"]}], "--lang", "en")
+    (scan,) = events
+    assert (scan["outcome"], scan["light"], scan["service_code"]) == ("decommissioned", "green", "NMVS_SUCCESS")
+    assert state_of(mtls_sim, foreign) == "Supplied"
+
+
+def test_outage_records_offline_and_never_shows_green(tmp_path, mtls_sim, protocol, faults):
+    pack = one_pack(mtls_sim)
+    faults({"outage": True})
+    events, _ = run_terminal(tmp_path, mtls_sim, protocol, [{"raw": pack["raw"]}], extra_config=SHORT_WAIT)
     (scan,) = events
     assert scan["light"] == "amber" and scan["outcome"] in ("recorded_offline", "pending")
-    assert sim.history("GTIN", pack["productCode"], pack["serial"])["state"] == "Active"
+    assert state_of(mtls_sim, pack) == "Active"
 
 
-def test_wrong_credentials_are_amber_account_problem_never_green(tmp_path, sim):
-    pack = sim.seeded_packs()[-3]
-    events, _ = run_terminal(tmp_path, sim, [{"raw": pack["raw"]}], env_extra={"FMD_CLIENT_SECRET": "wrong"},
-                             config_text="live_deadline_s = 1\n[sync]\nprobe_gap_s = 0.01\n")
+def test_wrong_credentials_are_amber_account_problem_never_green(tmp_path, mtls_sim, protocol):
+    pack = one_pack(mtls_sim)
+    events, _ = run_terminal(tmp_path, mtls_sim, protocol, [{"raw": pack["raw"]}],
+                             env_extra={"FMD_CLIENT_SECRET": "wrong"}, extra_config=SHORT_WAIT)
     (scan,) = events
     assert (scan["outcome"], scan["light"]) == ("account_problem", "amber")
+    assert state_of(mtls_sim, pack) == "Active"
 
 
-def test_missing_credentials_is_a_configuration_error(tmp_path, sim):
-    script = write_script(tmp_path / "s.jsonl", [])
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FMD_")}
-    done = subprocess.run([sys.executable, "-m", "fmd_terminal", "run", "--scanner", f"script://{script}",
-                           "--screen", "recording://", "--service", sim.base_url], capture_output=True, text=True,
-                          timeout=60, env=env)
-    assert done.returncode == 3 and "FMD_CLIENT_ID" in done.stderr and "Traceback" not in done.stderr
+def test_missing_credentials_is_a_configuration_error(tmp_path, mtls_sim, protocol):
+    _, done = run_terminal(tmp_path, mtls_sim, protocol, [], env_extra={"FMD_CLIENT_ID": ""}, expect_code=3)
+    assert "FMD_CLIENT_ID" in done.stderr and "Traceback" not in done.stderr
 
 
-def test_hospital_receive_mode_decommissions_at_receipt(tmp_path, sim):
+def test_hospital_receive_mode_decommissions_at_receipt(tmp_path, mtls_sim, protocol):
     """Reg. 2016/161 Art. 25(2): a hospital pharmacy may decommission at goods receipt."""
-    pack = sim.seeded_packs()[0]
-    events, _ = run_terminal(tmp_path, sim, [{"raw": pack["raw"]}], "--mode", "receive", "--lang", "de",
+    pack = one_pack(mtls_sim)
+    events, _ = run_terminal(tmp_path, mtls_sim, protocol, [{"raw": pack["raw"]}], "--mode", "receive", "--lang", "de",
                              env_extra={"FMD_CLIENT_ID": "hospital-demo", "FMD_CLIENT_SECRET": "hospital-secret"})
     (scan,) = events
     assert (scan["mode"], scan["outcome"], scan["light"], scan["message"]) == (
         "receive", "decommissioned", "green", "Packung ausgebucht")
-    assert sim.history("GTIN", pack["productCode"], pack["serial"])["state"] == "Supplied"
+    assert state_of(mtls_sim, pack) == "Supplied"
+
+
+@pytest.mark.parametrize(("protocol", "certificate"), [
+    ("rest", "expired"), ("soap", "expired"),
+    ("rest", "missing"),  # REST only: a SOAP URL without client_cert is refused at start (test_soap_client)
+])
+def test_a_client_certificate_problem_says_renew_it_and_never_shows_green(tmp_path, mtls_sim, protocol, certificate):
+    """Issue 6 item 3: the queue pauses for the certificate (OFFLINE-QUEUE.md 4.3, pause_cert) and the
+    screen says so; the scan stays recorded and nothing reaches the service."""
+    pack = one_pack(mtls_sim)
+    cert = NO_CERT if certificate == "missing" else mtls_sim.pki.client_files(days=(-60, -1), name="expired")
+    events, done = run_terminal(tmp_path, mtls_sim, protocol, [{"raw": pack["raw"]}], "--lang", "en", cert=cert,
+                                extra_config=SHORT_WAIT, screen="console://?color=0")
+    (scan,) = events
+    assert (scan["light"], scan["outcome"], scan["message"], scan["recorded"]) == (
+        "amber", "certificate_problem", "Renew certificate", True)
+    # the screens as drawn (the console twin of the OLED): the verdict's headline, the badge naming the pause
+    shown = screens(done.stdout)
+    (verdict,) = [block for block in shown if block[1].startswith("| [AMBER]")]
+    assert verdict[1].split("|")[1].strip() == "[AMBER] Renew certificate"
+    assert verdict[0].startswith("+-- DISPENSE ") and verdict[0].endswith(" Certificate +")
+    assert not any("[GREEN]" in block[1] for block in shown)
+    assert state_of(mtls_sim, pack) == "Active"

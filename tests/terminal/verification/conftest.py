@@ -1,13 +1,12 @@
-"""Fixtures for the verification clients' tests: loopback fake servers and trustme certificates."""
+"""Fixtures for the verification clients' tests: loopback fake servers (``pki``, ``mtls_sim``: ../conftest.py)."""
 
 from __future__ import annotations
 
 import socket
 from collections.abc import Callable, Iterator
-from typing import Any
 
 import pytest
-from verification_fakes import PKI, FakeService
+from verification_fakes import FakeService
 
 
 @pytest.fixture
@@ -31,24 +30,3 @@ def refused_url() -> str:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     return f"http://127.0.0.1:{port}"
-
-
-@pytest.fixture
-def pki(tmp_path) -> PKI:
-    return PKI(tmp_path)
-
-
-@pytest.fixture(scope="module")
-def soap_sim(tmp_path_factory) -> Iterator[Any]:
-    """A simulator serving REST and SOAP over mutual TLS (trustme); ``sim.pki`` holds the certificates."""
-    from fmd_simulator.soap.testing import running_soap_simulator
-
-    pki = PKI(tmp_path_factory.mktemp("soap-pki"))
-    server = pki.ca.issue_cert("127.0.0.1")
-    cert = pki.write("server-cert.pem", server.cert_chain_pems[0].bytes())
-    key = pki.write("server-key.pem", server.private_key_pem.bytes())
-    client = pki.client_files()
-    with running_soap_simulator(tls_cert=cert, tls_key=key, client_ca=pki.ca_bundle, admin_client_cert=client) as sim:
-        sim.pki = pki
-        sim.client_files = client
-        yield sim

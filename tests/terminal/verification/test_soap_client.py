@@ -13,6 +13,7 @@ import time
 import uuid
 
 import pytest
+from two_protocols import open_client, pack_ref, seed, service_url
 
 from fmd_core.op_states import classify
 from fmd_core.service import ANSWERED, NO_ANSWER, NOT_SENT, PackRef
@@ -21,7 +22,6 @@ from fmd_terminal.verification import RecoveryItem
 from fmd_terminal.verification.factory import open_service
 from fmd_terminal.verification.soap import SOAPVerificationClient
 
-FAST = {"connect": 2.0, "read": 3.0, "total": 5.0}
 _seeds = itertools.count(9000)
 
 
@@ -30,41 +30,18 @@ def trx() -> str:
 
 
 def fresh(sim, n=1, market="FR"):
-    packs = sim.admin("POST", "/admin/seed", {"packs": n, "seed": next(_seeds), "market": market})["packs"]
-    return [PackRef(p["scheme"], p["productCode"], p["serial"], p["batch"], p["expiry"]) for p in packs]
-
-
-def url_of(sim, protocol):
-    return f"nmvs-soap+https://127.0.0.1:{sim.port}/soap" if protocol == "soap" else sim.base_url
-
-
-def open_client(sim, protocol, *, cert=None, secret="demo-secret", timeouts=FAST):
-    cert = cert or sim.client_files
-    return open_service(url_of(sim, protocol), client_id="pharmacy-demo", client_secret=secret,
-                        client_cert=cert[0], client_key=cert[1], ca_bundle=sim.pki.ca_bundle, timeouts=timeouts)
-
-
-@pytest.fixture(params=["rest", "soap"])
-def protocol(request):
-    return request.param
+    return [pack_ref(p) for p in seed(sim, n, next(_seeds), market)]
 
 
 @pytest.fixture
-def client(soap_sim, protocol):
-    service = open_client(soap_sim, protocol)
+def client(mtls_sim, protocol):
+    service = open_client(mtls_sim, protocol)
     yield service
     service.close()
 
 
-@pytest.fixture
-def faults(soap_sim):
-    """Fault settings for one test, reset afterwards (the simulator is shared by the module)."""
-    yield soap_sim.set_faults
-    soap_sim.set_faults({})
-
-
-def test_verify_dispense_double_scan_reused_id_and_undo(soap_sim, client):
-    pack = fresh(soap_sim)[0]
+def test_verify_dispense_double_scan_reused_id_and_undo(mtls_sim, client):
+    pack = fresh(mtls_sim)[0]
     verified = client.verify(pack)
     assert (verified.transport, verified.http_status, verified.operation_code, verified.state, verified.reasons) == (
         ANSWERED, 200, "NMVS_SUCCESS", "Active", ())
@@ -82,28 +59,29 @@ def test_verify_dispense_double_scan_reused_id_and_undo(soap_sim, client):
     assert (reused.http_status, reused.operation_code, classify(reused)) == (409, "NMVS_TE_TX_01", "duplicate_id")
     undo = client.change_state(pack, "Active", trx(), ref_client_trx_id=dispense)
     assert (undo.http_status, undo.operation_code, undo.state) == (200, "NMVS_SUCCESS", "Active")
-    history = soap_sim.history(pack.scheme, pack.product_code, pack.serial)["history"]
+    history = mtls_sim.history(pack.scheme, pack.product_code, pack.serial)["history"]
     assert [(h["operation"], h["result"]) for h in history] == [
         ("G110", "NMVS_SUCCESS"), ("G120", "NMVS_SUCCESS"), ("G120", "NMVS_NC_PCK_23"), ("G121", "NMVS_SUCCESS")]
 
 
-def test_the_g_codes_reach_the_history(soap_sim, client, protocol):
-    pack = fresh(soap_sim)[0]
+def test_the_g_codes_reach_the_history(mtls_sim, client, protocol):
+    pack = fresh(mtls_sim)[0]
     manual = PackRef(pack.scheme, pack.product_code, pack.serial, pack.batch, pack.expiry, entry_mode="manual")
     dispense = trx()
     client.change_state(manual, "Supplied", dispense)
     client.change_state(pack, "Active", trx(), ref_client_trx_id=dispense)
     client.change_state(pack, "Destroyed", trx())
-    history = soap_sim.history(pack.scheme, pack.product_code, pack.serial)["history"]
+    history = mtls_sim.history(pack.scheme, pack.product_code, pack.serial)["history"]
     assert [(h["operation"], h["entryMode"]) for h in history] == [
         ("G122", "manual"), ("G121", "non-manual"), ("G130", "non-manual")]
 
 
-def test_another_pharmacy_dispensed_it(soap_sim, client):
-    pack = fresh(soap_sim)[0]
-    other = open_service(url_of(soap_sim, "rest"), client_id="pharmacy-other", client_secret="other-secret",
-                         client_cert=soap_sim.client_files[0], client_key=soap_sim.client_files[1],
-                         ca_bundle=soap_sim.pki.ca_bundle)
+def test_another_pharmacy_dispensed_it(mtls_sim, client):
+    pack = fresh(mtls_sim)[0]
+    other = open_service(service_url(mtls_sim, "rest"), client_id="pharmacy-other", client_secret="other-secret",
+                         client_cert=mtls_sim.client_files[0], client_key=mtls_sim.client_files[1],
+                         ca_bundle=mtls_sim.pki.ca_bundle)
+    mtls_sim.clients.append(other)  # closed with the simulator
     assert other.change_state(pack, "Supplied", trx()).operation_code == "NMVS_SUCCESS"
     answer = client.change_state(pack, "Supplied", trx())
     assert (answer.http_status, answer.operation_code, answer.alert_code, classify(answer)) == (
@@ -111,27 +89,27 @@ def test_another_pharmacy_dispensed_it(soap_sim, client):
     assert answer.has_alert and answer.alert_id.startswith("FR-A7-")
 
 
-def test_unknown_serial_alerts_on_verify(soap_sim, client):
-    pack = fresh(soap_sim)[0]
+def test_unknown_serial_alerts_on_verify(mtls_sim, client):
+    pack = fresh(mtls_sim)[0]
     answer = client.verify(PackRef(pack.scheme, pack.product_code, "NOSUCHSERIAL9", pack.batch, pack.expiry))
     assert (answer.http_status, answer.operation_code, answer.state, answer.alert_code) == (
         200, "NMVS_NC_PC_02", "NotFound", "A3")
 
 
-def test_intermarket(soap_sim, client):
-    foreign = fresh(soap_sim, market="DE")[0]
+def test_intermarket(mtls_sim, client):
+    foreign = fresh(mtls_sim, market="DE")[0]
     answer = client.verify(foreign)
     assert (answer.operation_code, answer.is_intermarket) == ("NMVS_SUCCESS", True)
 
 
-def test_malformed_field_is_invalid(soap_sim, client):
-    pack = fresh(soap_sim)[0]
+def test_malformed_field_is_invalid(mtls_sim, client):
+    pack = fresh(mtls_sim)[0]
     answer = client.verify(PackRef(pack.scheme, pack.product_code, pack.serial, pack.batch, "991399"))
     assert (answer.http_status, answer.operation_code, classify(answer)) == (400, "NMVS_FE_LOT_07", "invalid")
 
 
-def test_recovery_upload_and_results(soap_sim, client):
-    first, second = fresh(soap_sim, 2)
+def test_recovery_upload_and_results(mtls_sim, client):
+    first, second = fresh(mtls_sim, 2)
     supply = trx()
     answer, ref = client.submit_recovery([RecoveryItem(first, "Supplied", supply, None, "2026-11-25T18:00:00Z"),
                                           RecoveryItem(first, "Active", trx(), supply, "2026-11-25T18:01:00Z"),
@@ -154,8 +132,8 @@ def test_ping(client):
     assert (answer.transport, answer.http_status, classify(answer)) == (ANSWERED, 200, "success")
 
 
-def test_wrong_password_pauses_for_the_login(soap_sim, protocol):
-    answer = open_client(soap_sim, protocol, secret="wrong").verify(fresh(soap_sim)[0])
+def test_wrong_password_pauses_for_the_login(mtls_sim, protocol):
+    answer = open_client(mtls_sim, protocol, secret="wrong").verify(fresh(mtls_sim)[0])
     assert (answer.http_status, answer.operation_code, classify(answer)) == (401, "NMVS_FE_AU_01", "pause_auth")
 
 
@@ -168,8 +146,8 @@ def test_wrong_password_pauses_for_the_login(soap_sim, protocol):
     ({"certificateExpired": True}, 401, "NMVS_FE_PKI_01", "pause_cert"),
     ({"passwordExpired": True}, 401, "NMVS_FE_AU_11", "pause_auth"),
 ])
-def test_service_faults(soap_sim, client, faults, settings, status, code, klass):
-    pack = fresh(soap_sim)[0]
+def test_service_faults(mtls_sim, client, faults, settings, status, code, klass):
+    pack = fresh(mtls_sim)[0]
     client.ping()  # a REST token is fetched before the fault
     faults(settings)
     answer = [client.change_state(pack, "Supplied", trx()) for _ in range(2)][-1]
@@ -179,37 +157,37 @@ def test_service_faults(soap_sim, client, faults, settings, status, code, klass)
         assert answer.retry_after_s == settings["retryAfterSeconds"]
 
 
-def test_password_expiry_notification(soap_sim, client, faults):
+def test_password_expiry_notification(mtls_sim, client, faults):
     client.ping()
     faults({"passwordExpiresInDays": 5})
-    answer = client.verify(fresh(soap_sim)[0])
+    answer = client.verify(fresh(mtls_sim)[0])
     assert answer.operation_code == "NMVS_SUCCESS"
     assert [(n["code"], n["days"]) for n in answer.notifications] == [("PASSWORD_EXPIRES", 5)]
 
 
-def test_drop_after_apply_is_no_answer_and_the_same_id_is_then_used_up(soap_sim, client, faults):
-    pack = fresh(soap_sim)[0]
+def test_drop_after_apply_is_no_answer_and_the_same_id_is_then_used_up(mtls_sim, client, faults):
+    pack = fresh(mtls_sim)[0]
     client.ping()
     faults({"dropAfterApplyRate": 1.0})
     dispense = trx()
     answer = client.change_state(pack, "Supplied", dispense)
     assert (answer.transport, classify(answer)) == (NO_ANSWER, "unknown")
     faults({})
-    assert soap_sim.history(pack.scheme, pack.product_code, pack.serial)["state"] == "Supplied"
+    assert mtls_sim.history(pack.scheme, pack.product_code, pack.serial)["state"] == "Supplied"
     assert client.change_state(pack, "Supplied", dispense).operation_code == "NMVS_TE_TX_01"
 
 
-def test_silence_past_the_read_timeout_is_no_answer(soap_sim, protocol, faults):
-    client = open_client(soap_sim, protocol, timeouts={"connect": 2.0, "read": 0.4, "total": 1.0})
+def test_silence_past_the_read_timeout_is_no_answer(mtls_sim, protocol, faults):
+    client = open_client(mtls_sim, protocol, timeouts={"connect": 2.0, "read": 0.4, "total": 1.0})
     client.ping()
     faults({"timeoutRate": 1.0, "hangMs": 1500})
-    answer = client.change_state(fresh(soap_sim)[0], "Supplied", trx())
+    answer = client.change_state(fresh(mtls_sim)[0], "Supplied", trx())
     assert (answer.transport, answer.transport_error, classify(answer)) == (NO_ANSWER, "read_timeout", "unknown")
 
 
-def test_an_expired_client_certificate_pauses_the_queue(soap_sim, protocol):
-    expired = soap_sim.pki.client_files(days=(-60, -1), name=f"expired-{protocol}")
-    answer = open_client(soap_sim, protocol, cert=expired).verify(fresh(soap_sim)[0])
+def test_an_expired_client_certificate_pauses_the_queue(mtls_sim, protocol):
+    expired = mtls_sim.pki.client_files(days=(-60, -1), name=f"expired-{protocol}")
+    answer = open_client(mtls_sim, protocol, cert=expired).verify(fresh(mtls_sim)[0])
     assert (answer.transport, answer.transport_error, classify(answer)) == (NOT_SENT, "tls_client_cert", "pause_cert")
 
 
@@ -220,24 +198,25 @@ def test_soap_needs_a_client_certificate_and_credentials():
         open_service("nmvs-soap+https://nmvs.example/soap", client_id="p", client_cert="c.pem")
 
 
-def test_soap_url_user_and_repr_without_secret(soap_sim):
-    client = open_service(f"nmvs-soap+https://127.0.0.1:{soap_sim.port}/soap?user=counter-2",
+def test_soap_url_user_and_repr_without_secret(mtls_sim):
+    client = open_service(f"nmvs-soap+https://127.0.0.1:{mtls_sim.port}/soap?user=counter-2",
                           client_id="pharmacy-demo", client_secret="demo-secret",
-                          client_cert=soap_sim.client_files[0], client_key=soap_sim.client_files[1],
-                          ca_bundle=soap_sim.pki.ca_bundle)
+                          client_cert=mtls_sim.client_files[0], client_key=mtls_sim.client_files[1],
+                          ca_bundle=mtls_sim.pki.ca_bundle)
+    mtls_sim.clients.append(client)  # closed with the simulator
     assert isinstance(client, SOAPVerificationClient)
-    assert client.endpoint == f"https://127.0.0.1:{soap_sim.port}/soap"
+    assert client.endpoint == f"https://127.0.0.1:{mtls_sim.port}/soap"
     envelope = client._envelope("G110", "t1", None).decode()
     assert "<n:UserId>counter-2</n:UserId>" in envelope and "<n:Language>fra</n:Language>" in envelope
     assert "demo-secret" not in repr(client)
     assert client.ping().operation_code == "NMVS_SUCCESS"
 
 
-def test_secrets_are_never_logged(soap_sim, protocol, caplog):
-    client = open_client(soap_sim, protocol)
+def test_secrets_are_never_logged(mtls_sim, protocol, caplog):
+    client = open_client(mtls_sim, protocol)
     with caplog.at_level(logging.DEBUG):
-        client.verify(fresh(soap_sim)[0])
-        open_client(soap_sim, protocol, secret="wrong-secret-xyz").ping()
+        client.verify(fresh(mtls_sim)[0])
+        open_client(mtls_sim, protocol, secret="wrong-secret-xyz").ping()
     assert caplog.records  # the clients do log their exchanges
     assert "demo-secret" not in caplog.text and "wrong-secret-xyz" not in caplog.text
     assert "demo-secret" not in repr(client)

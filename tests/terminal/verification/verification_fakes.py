@@ -2,19 +2,16 @@
 
 ``FakeService`` answers HTTP(S) requests from a handler function and records each request;
 a handler may also misbehave on the raw socket (close after reading, sleep past the read timeout,
-send a truncated body). TLS certificates come from ``trustme``; every server binds port 0.
+send a truncated body). TLS certificates come from ``two_protocols.PKI`` (trustme); every server binds port 0.
 """
 
 from __future__ import annotations
 
-import datetime
 import json
 import ssl
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-import trustme
 
 from fmd_core.service import PackRef
 
@@ -93,39 +90,3 @@ class FakeService:
 
     def paths(self):
         return [r.method + " " + r.path.split("?")[0] for r in self.requests]
-
-
-class PKI:
-    """trustme certificates: a trusted CA, an unknown CA, and files for the client's side."""
-
-    def __init__(self, tmp_path):
-        self.ca = trustme.CA()
-        self.other_ca = trustme.CA()
-        self.tmp_path = tmp_path
-        self.ca_bundle = self.write("ca.pem", self.ca.cert_pem.bytes())
-
-    def write(self, name, data):
-        path = self.tmp_path / name
-        path.write_bytes(data)
-        return str(path)
-
-    def server_context(self, *, ca=None, days=(-1, 30), client_ca=None) -> ssl.SSLContext:
-        now = datetime.datetime.now(datetime.UTC)
-        leaf = (ca or self.ca).issue_cert("127.0.0.1", not_before=now + datetime.timedelta(days=days[0]),
-                                          not_after=now + datetime.timedelta(days=days[1]))
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        leaf.configure_cert(ctx)
-        if client_ca is not None:
-            ctx.verify_mode = ssl.CERT_REQUIRED
-            client_ca.configure_trust(ctx)
-        return ctx
-
-    def client_files(self, *, ca=None, days=(-1, 30), name="client"):
-        now = datetime.datetime.now(datetime.UTC)
-        leaf = (ca or self.ca).issue_cert("pharmacy.example", not_before=now + datetime.timedelta(days=days[0]),
-                                          not_after=now + datetime.timedelta(days=days[1]))
-        cert = self.write(name + "-cert.pem", b"".join(blob.bytes() for blob in leaf.cert_chain_pems))
-        key = self.write(name + "-key.pem", leaf.private_key_pem.bytes())
-        return cert, key
-
-
