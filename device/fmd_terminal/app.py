@@ -26,7 +26,7 @@ from collections.abc import Callable
 from typing import Any
 
 from fmd_core.flow import RECORD, SCREEN, SEND, SHOW, Effect, Flow, Notice, Verdict
-from fmd_core.outcomes import QueueNotice, alarm_rise, queue_notice
+from fmd_core.outcomes import STORAGE_FAULT, QueueNotice, alarm_rise, queue_notice
 from fmd_terminal.config import Config
 from fmd_terminal.errors import StorageError
 from fmd_terminal.i18n import Translator
@@ -224,10 +224,15 @@ class Terminal:
             status = dict(status_of()) if status_of is not None else {"pending": self._pending()}
             status["paused"] = self._paused()
             status["storage"] = self._storage_alarm()
-        except StorageError as error:
-            log.error("cannot read the queue's status: %s", error)
-            return self._queue or queue_notice({"storage": True})
-        self._queue = queue_notice(status)
+            self._queue = queue_notice(status)
+        except StorageError as error:  # the outbox cannot be read: record packs by hand (OFFLINE-QUEUE.md 2.3)
+            last = self._queue
+            if last is None or last.kind != STORAGE_FAULT:  # once, not at every refresh
+                log.error("cannot read the queue's status: %s", error)
+            fault: dict[str, Any] = {"storage": True}
+            if last is not None:
+                fault.update(pending=last.pending, attention=last.attention, paused=last.paused)
+            self._queue = queue_notice(fault)
         return self._queue
 
     def _storage_alarm(self) -> str | None:

@@ -248,3 +248,18 @@ def test_a_verdict_on_screen_is_not_overwritten_by_the_alarm(rig):
     rig.idle_for(0, step_ms=60_000)  # the hold time ends: idle, and only now the amber signal
     assert (rig.screen.last.headline, rig.screen.last.light) == ("Prêt – scannez une boîte", "amber")
     assert rig.indicators.signals == ["ready", "fault", "amber"]
+
+
+def test_an_outbox_that_cannot_be_read_is_a_storage_fault_logged_once(rig, caplog):
+    rig.terminal.start()
+    rig.record(1)
+    rig.idle_for(1)
+    assert rig.screen.last.badge == "1 en attente"
+    with rig.outbox.lock:
+        rig.outbox.storage.close()  # the database is gone
+    for _ in range(3):
+        rig.idle_for(1)
+    fault = rig.screen.last
+    assert (fault.light, fault.headline, fault.badge) == ("red", "PANNE STOCKAGE", "Stockage")
+    assert rig.indicators.signals == ["ready", "red"]
+    assert caplog.text.count("cannot read the queue's status") == 1
