@@ -1,20 +1,22 @@
-"""The REST client against the real simulator (``fmd_simulator.testing.running_simulator``).
+"""The REST client against the real simulator (``fmd_simulator.testing.running_simulator``): REST's own cases.
 
-Each method of the port (VERIFICATION-SERVICE.md 7.2, 7.3), token renewal and the single resend
-after a 401 (7.1), Retry-After on 429/503 (section 8), intermarket, mutual TLS with trustme
-certificates, and a dispense dropped after it was applied (section 6, the uncertain outcome).
+Token renewal from ``expires_in`` and the single resend after a 401 (VERIFICATION-SERVICE.md 7.1),
+the token refusal's detail, results pending while bulk work is held, and mutual TLS with trustme
+certificates (expired, missing, unknown and refused client certificates). The cases both clients
+share (verify, dispense, double scan, undo, alerts, intermarket, recovery upload, Retry-After on
+429/503, notifications, a dispense dropped after it was applied) run over REST and SOAP in
+test_soap_client.py.
 """
 
 from __future__ import annotations
 
 import itertools
-import time
 import uuid
 
 import pytest
 
 from fmd_core.op_states import classify
-from fmd_core.service import ANSWERED, NO_ANSWER, NOT_SENT, PackRef
+from fmd_core.service import ANSWERED, NOT_SENT, PackRef
 from fmd_simulator.testing import running_simulator
 from fmd_terminal.verification import RecoveryItem
 from fmd_terminal.verification.rest import HTTPVerificationClient
@@ -57,60 +59,6 @@ def own_sim():
         yield s
 
 
-def test_verify_dispense_double_scan_and_undo(sim):
-    pack = fresh_packs(sim)[0]
-    client = client_for(sim)
-    verified = client.verify(pack)
-    assert (verified.transport, verified.http_status, verified.operation_code, verified.state) == (
-        ANSWERED, 200, "NMVS_SUCCESS", "Active")
-    assert verified.product_name and len(verified.nmvs_trx_id) == 32 and verified.client_trx_id is None
-    dispense = trx()
-    done = client.change_state(pack, "Supplied", dispense)
-    assert (done.http_status, done.operation_code, done.state, done.client_trx_id) == (
-        200, "NMVS_SUCCESS", "Supplied", dispense)
-    again = client.change_state(pack, "Supplied", trx())
-    assert (again.http_status, again.operation_code, again.has_alert) == (409, "NMVS_NC_PCK_23", False)
-    reused = client.change_state(pack, "Supplied", dispense)
-    assert (reused.http_status, reused.operation_code) == (409, "NMVS_TE_TX_01")
-    undo = client.change_state(pack, "Active", trx(), ref_client_trx_id=dispense)
-    assert (undo.http_status, undo.operation_code, undo.state) == (200, "NMVS_SUCCESS", "Active")
-    client.close()
-
-
-def test_an_unknown_serial_raises_an_alert_on_verify(sim):
-    pack = fresh_packs(sim)[0]
-    answer = client_for(sim).verify(PackRef(pack.scheme, pack.product_code, "NOSUCHSERIAL1", pack.batch, pack.expiry))
-    assert (answer.http_status, answer.operation_code, answer.alert_code) == (200, "NMVS_NC_PC_02", "A3")
-    assert answer.has_alert
-
-
-def test_a_foreign_pack_is_intermarket(sim):
-    foreign = fresh_packs(sim, 1, market="DE")[0]
-    answer = client_for(sim).verify(foreign)
-    assert (answer.operation_code, answer.is_intermarket) == ("NMVS_SUCCESS", True)
-
-
-def test_recovery_upload_is_processed_in_order(sim):
-    first, second = fresh_packs(sim)
-    client = client_for(sim)
-    supply = trx()
-    items = [RecoveryItem(first, "Supplied", supply, None, "2026-11-25T18:00:00Z"),
-             RecoveryItem(first, "Active", trx(), supply, "2026-11-25T18:01:00Z"),
-             RecoveryItem(second, "Destroyed", trx(), None, "2026-11-25T18:02:00Z")]
-    answer, uri = client.submit_recovery(items)
-    assert answer.http_status == 202 and uri.startswith("/recovery/packs/")
-    results = None
-    for _ in range(500):  # bounded poll; the simulator processes the upload in the background
-        polled, results = client.fetch_results(uri)
-        if results is not None:
-            break
-        assert polled.operation_code == "NMVS_FE_TX_02"
-        time.sleep(0.01)
-    assert [(r.operation_code, r.state) for r in results] == [
-        ("NMVS_SUCCESS", "Supplied"), ("NMVS_SUCCESS", "Active"), ("NMVS_SUCCESS", "Destroyed")]
-    assert sim.history(second.scheme, second.product_code, second.serial)["state"] == "Destroyed"
-
-
 def test_results_stay_pending_while_the_simulator_holds_bulk_work(own_sim):
     pack = fresh_packs(own_sim, 1)[0]
     client = client_for(own_sim)
@@ -118,11 +66,6 @@ def test_results_stay_pending_while_the_simulator_holds_bulk_work(own_sim):
     _, uri = client.submit_recovery([RecoveryItem(pack, "Supplied", trx(), None, "2026-11-25T18:00:00Z")])
     pending, results = client.fetch_results(uri)
     assert (pending.http_status, pending.operation_code, results) == (202, "NMVS_FE_TX_02", None)
-
-
-def test_ping(sim):
-    answer = client_for(sim).ping()
-    assert (answer.transport, answer.http_status) == (ANSWERED, 200)
 
 
 def test_wrong_secret_is_refused(sim):
@@ -154,42 +97,6 @@ def test_the_token_is_renewed_from_expires_in(own_sim):
     now[0] = 95.0  # inside the last tenth of the token's life
     client.ping()
     assert len(own_sim.app.tokens) == 2
-
-
-@pytest.mark.parametrize(("faults", "status", "code"), [
-    ({"outage": True, "retryAfterSeconds": 42}, 503, "NMVS_ERROR"),
-    ({"throttleRps": 0.001, "retryAfterSeconds": 7}, 429, "NMVS_FI_SE_CLI_01"),
-])
-def test_retry_after_on_outage_and_throttling(own_sim, faults, status, code):
-    pack = fresh_packs(own_sim, 1)[0]
-    client = client_for(own_sim)
-    client.ping()  # the token is fetched before the fault
-    own_sim.set_faults(faults)
-    answers = [client.change_state(pack, "Supplied", trx()) for _ in range(2)]
-    last = answers[-1]
-    assert (last.http_status, last.operation_code, last.retry_after_s) == (
-        status, code, float(faults["retryAfterSeconds"]))
-
-
-def test_password_expiry_notifications_reach_the_answer(own_sim):
-    own_sim.set_faults({"passwordExpiresInDays": 5})
-    answer = client_for(own_sim).verify(fresh_packs(own_sim, 1)[0])
-    assert answer.operation_code == "NMVS_SUCCESS"
-    assert [n["code"] for n in answer.notifications] == ["PASSWORD_EXPIRES"]
-
-
-def test_a_dispense_dropped_after_it_was_applied_is_no_answer(own_sim):
-    pack = fresh_packs(own_sim, 1)[0]
-    client = client_for(own_sim)
-    client.ping()
-    own_sim.set_faults({"dropAfterApplyRate": 1.0})
-    dispense = trx()
-    answer = client.change_state(pack, "Supplied", dispense)
-    assert answer.transport == NO_ANSWER
-    assert own_sim.history(pack.scheme, pack.product_code, pack.serial)["state"] == "Supplied"
-    own_sim.set_faults({})
-    resend = client.change_state(pack, "Supplied", dispense)
-    assert resend.operation_code == "NMVS_TE_TX_01"
 
 
 def test_mutual_tls_against_the_simulator(pki):

@@ -94,6 +94,7 @@ def test_unknown_serial_alerts_on_verify(mtls_sim, client):
     answer = client.verify(PackRef(pack.scheme, pack.product_code, "NOSUCHSERIAL9", pack.batch, pack.expiry))
     assert (answer.http_status, answer.operation_code, answer.state, answer.alert_code) == (
         200, "NMVS_NC_PC_02", "NotFound", "A3")
+    assert answer.has_alert
 
 
 def test_intermarket(mtls_sim, client):
