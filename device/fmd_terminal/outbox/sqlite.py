@@ -5,9 +5,12 @@ write ``BEGIN IMMEDIATE ... COMMIT`` (section 2.1). The decisions (local checks,
 correction) are the pure functions of ``fmd_core``; this module stores what they decide, in the
 same transaction as the state change they explain.
 
-Deviation from section 2.1, on purpose: reads use the same connection under the same lock instead
-of separate read connections. The reads are a handful of indexed rows, and one connection keeps the
-in-memory twin (``memory://``) the very same code.
+Reads for the screen, diagnostics, export and the worker's selection (``op``, ``ops``, ``view``,
+``read_meta``, the counts ...) go through a separate read-only connection on ``sqlite://`` (section
+2.1), so they never wait behind the writer's lock; in WAL mode a read sees every committed
+transaction and nothing uncommitted. A read made inside a transaction of the same thread uses the
+write connection, so a transaction always sees its own writes. The in-memory twin (``memory://``)
+and the power-loss harness have one connection, and read on it under the writer's lock.
 """
 
 from __future__ import annotations
@@ -179,7 +182,8 @@ class SQLiteOutbox:
 
     def __init__(self, storage: Storage, clock: Callable[[], ClockReading], *, durable: bool = True,
                  free_bytes: Callable[[], int | None] | None = None, reserve_bytes: int = RESERVE_BYTES,
-                 build_time_ns: int = 0, restored: bool = False, attach: bool = False) -> None:
+                 build_time_ns: int = 0, restored: bool = False, attach: bool = False,
+                 open_reader: Callable[[], Storage] | None = None) -> None:
         self.storage = storage
         self.where = storage.where
         self.clock = clock
@@ -188,6 +192,9 @@ class SQLiteOutbox:
         self.reserve_bytes = reserve_bytes
         self.build_time_ns = build_time_ns
         self.lock = threading.RLock()
+        self._reader: Storage | None = None
+        self._reader_lock = threading.Lock()
+        self._writing = threading.local()  # depth of this thread's transactions
         self.alarms: list[str] = []
         self._was_synced = False  # the clock becoming synchronised writes an anchor at once (section 7)
         self._last_passive_ns = 0
@@ -201,6 +208,11 @@ class SQLiteOutbox:
         else:
             self._start(restored)
             self.correct_pending_times()
+        if open_reader is not None:
+            reader = open_reader()
+            reader.execute("PRAGMA busy_timeout = 5000")
+            reader.execute("PRAGMA query_only = ON")
+            self._reader = reader
 
     # -- start-up ---------------------------------------------------------------------------------
 
@@ -277,6 +289,7 @@ class SQLiteOutbox:
         """``BEGIN IMMEDIATE ... COMMIT``; on any error ``ROLLBACK`` (ignoring "no transaction")."""
         with self.lock:
             self.storage.execute("BEGIN IMMEDIATE")
+            self._writing.depth = getattr(self._writing, "depth", 0) + 1
             try:
                 yield self.storage
                 self.storage.execute("COMMIT")
@@ -286,6 +299,20 @@ class SQLiteOutbox:
                 except StorageError:
                     pass  # SQLite may already have rolled back (section 2.3, "Storage full")
                 raise
+            finally:
+                self._writing.depth -= 1
+
+    @contextmanager
+    def reading(self) -> Iterator[Storage]:
+        """The connection for a read: the read connection, unless this thread is inside a transaction
+        (which must see its own writes) or there is none (then the writer's, under its lock)."""
+        depth: int = getattr(self._writing, "depth", 0)
+        if self._reader is None or depth:
+            with self.lock:
+                yield self.storage
+        else:
+            with self._reader_lock:
+                yield self._reader
 
     def meta(self, key: str) -> str | None:
         rows = self.storage.execute("SELECT value FROM meta WHERE key = ?", (key,))
@@ -295,8 +322,9 @@ class SQLiteOutbox:
         self.storage.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
 
     def read_meta(self, key: str) -> str | None:
-        with self.lock:
-            return self.meta(key)
+        with self.reading() as db:
+            rows = db.execute("SELECT value FROM meta WHERE key = ?", (key,))
+        return rows[0]["value"] if rows else None
 
     def write_meta(self, key: str, value: str | None) -> None:
         with self.transaction():
@@ -389,7 +417,8 @@ class SQLiteOutbox:
     # -- the scan path (section 5) ----------------------------------------------------------------
 
     def view(self, pack_key: str) -> local_checks.PackView | None:
-        rows = self.storage.execute("SELECT * FROM pack_view WHERE pack_key = ?", (pack_key,))
+        with self.reading() as db:
+            rows = db.execute("SELECT * FROM pack_view WHERE pack_key = ?", (pack_key,))
         if not rows:
             return None
         row = rows[0]
@@ -466,29 +495,28 @@ class SQLiteOutbox:
         return self.storage.execute(self._OP_SELECT + "WHERE op.seq = ?", (seq,))[0]
 
     def op(self, seq: int) -> dict[str, Any]:
-        with self.lock:
-            return self._op_row(seq)
+        with self.reading() as db:
+            return db.execute(self._OP_SELECT + "WHERE op.seq = ?", (seq,))[0]
 
     def ops(self, where: str = "1", params: Any = (), order: str = "op.seq") -> list[dict[str, Any]]:
-        with self.lock:
-            return self.storage.execute(self._OP_SELECT + f"WHERE {where} ORDER BY {order}", params)
+        with self.reading() as db:
+            return db.execute(self._OP_SELECT + f"WHERE {where} ORDER BY {order}", params)
 
     def attempts(self, seq: int) -> list[dict[str, Any]]:
-        with self.lock:
-            return self.storage.execute("SELECT * FROM attempt WHERE seq = ? ORDER BY id", (seq,))
+        with self.reading() as db:
+            return db.execute("SELECT * FROM attempt WHERE seq = ? ORDER BY id", (seq,))
 
     def recent(self, n: int) -> list[RecordedOp]:
         """The last ``n`` ops recorded, newest first (section 5.3, after a restart)."""
         return [recorded_op(r) for r in self.ops(order=f"op.seq DESC LIMIT {int(n)}")]
 
     def pending_count(self) -> int:
-        with self.lock:
-            return self.storage.execute(
-                "SELECT count(*) AS n FROM op WHERE state IN ('queued', 'in_flight', 'uncertain')")[0]["n"]
+        with self.reading() as db:
+            return db.execute("SELECT count(*) AS n FROM op WHERE state IN ('queued', 'in_flight', 'uncertain')")[0]["n"]
 
     def attention_count(self) -> int:
-        with self.lock:
-            return self.storage.execute("SELECT count(*) AS n FROM op WHERE state = 'needs_attention'")[0]["n"]
+        with self.reading() as db:
+            return db.execute("SELECT count(*) AS n FROM op WHERE state = 'needs_attention'")[0]["n"]
 
     def oldest_pending(self) -> dict[str, Any] | None:
         """The oldest op still to send (section 6.4), for the backlog alarms."""
@@ -849,9 +877,9 @@ class SQLiteOutbox:
     def storage_alarms(self) -> dict[str, str]:
         """The storage admin alarms in ``meta``: ``alarm_storage`` (damaged database salvaged, red),
         ``alarm_wal`` and ``alarm_space`` (admin / amber), each "level: text"; absent when not raised."""
-        with self.lock:
-            rows = self.storage.execute("SELECT key, value FROM meta WHERE key IN (?, ?, ?) AND value IS NOT NULL",
-                                        STORAGE_ALARMS)
+        with self.reading() as db:
+            rows = db.execute("SELECT key, value FROM meta WHERE key IN (?, ?, ?) AND value IS NOT NULL",
+                              STORAGE_ALARMS)
         return {row["key"]: row["value"] for row in rows}
 
     # -- retention (section 2.3) ---------------------------------------------------------------------
@@ -992,6 +1020,10 @@ class SQLiteOutbox:
 
     def close(self) -> None:
         with self.lock:
+            if self._reader is not None:
+                with self._reader_lock:
+                    self._reader.close()
+                    self._reader = None
             self.storage.close()
 
 
@@ -1031,7 +1063,7 @@ def open_sqlite_outbox(path: str, clock: Callable[[], ClockReading] | None = Non
         storage = Sqlite3Storage(path)
         try:
             return SQLiteOutbox(storage, clock, free_bytes=free_bytes, reserve_bytes=reserve_bytes,
-                                restored=restored)
+                                restored=restored, open_reader=lambda: Sqlite3Storage(path))
         except StorageError:
             storage.close()
             raise

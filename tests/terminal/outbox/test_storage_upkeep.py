@@ -128,3 +128,35 @@ def test_a_scan_commit_never_waits_for_the_correction_its_anchor_starts(tmp_path
     assert [n for n in spy.corrections() if n] == [500, 500, 100]
     assert len(box.ops("op.time_quality = 'corrected'")) == 1100
     box.close()
+
+
+def test_reads_on_sqlite_never_wait_behind_the_writer_and_see_only_commits(tmp_path):
+    import threading
+
+    box = open_sqlite_outbox(str(tmp_path / "o.db"), FakeClock(), reserve_bytes=0)
+    seq = box.record(OpRequest("dispense", pack(1), "raw", "ph", "deferred")).op.seq
+    assert box.pending_count() == 1  # a commit is visible to the read connection at once
+    inside, release = threading.Event(), threading.Event()
+
+    def writer():
+        with box.transaction() as db:  # the writer's lock held, with an uncommitted change
+            db.execute("UPDATE op SET state = 'cancelled' WHERE seq = ?", (seq,))
+            assert box.op(seq)["state"] == "cancelled"  # its own thread sees its own write
+            inside.set()
+            release.wait(10)
+            db.execute("UPDATE op SET state = 'queued' WHERE seq = ?", (seq,))
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    assert inside.wait(10)
+    seen = {}
+    reader = threading.Thread(target=lambda: seen.update(state=box.op(seq)["state"], pending=box.pending_count(),
+                                                         view=box.view(pack(1).pack_key).dispense_seq))
+    reader.start()
+    reader.join(10)
+    finished = not reader.is_alive()
+    release.set()
+    thread.join(10)
+    assert finished  # the reads did not wait for the writer's transaction
+    assert seen == {"state": "queued", "pending": 1, "view": seq}  # nothing uncommitted
+    box.close()
