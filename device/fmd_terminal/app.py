@@ -201,20 +201,23 @@ class Terminal:
 
     def refresh_idle(self, now_ms: int) -> None:
         """Re-read the queue (at most once per ``QUEUE_REFRESH_MS``) and, while the idle screen is up,
-        redraw it if its model changed; signal the alarm's light once if its level rose."""
+        redraw it if its model changed; signal the alarm's light once if its level rose, and put the
+        lights out (no sound) if it fell."""
         if self._queue_read_ms is not None and now_ms - self._queue_read_ms < QUEUE_REFRESH_MS:
             return
         queue = self._read_queue(now_ms)
         if self._idle is None:
             return
         model = self.presenter.notice(self._idle, queue=queue)
-        rise = alarm_rise(self._alarm, queue.level)
-        self._alarm = queue.level
+        previous, self._alarm = self._alarm, queue.level
+        rise = alarm_rise(previous, queue.level)
         if model != self._model:
             self.screen.show(model)
             self._model = model
         if rise:
             self.indicators.signal(rise)
+        elif alarm_rise(queue.level, previous):  # the alarm fell: its held red LED goes off, silently
+            self.indicators.signal(None)
 
     def _read_queue(self, now_ms: int) -> QueueNotice:
         """The worker's status (counts, oldest age), the pause and the storage alarm, as a notice."""

@@ -237,6 +237,12 @@ def test_attention_count_and_storage_fault_reach_the_idle_screen(rig):
     assert (fault.light, fault.headline, fault.badge) == ("red", "PANNE STOCKAGE", "Stockage")
     assert fault.lines == ("Noter à la main", "1 à traiter")
     assert rig.indicators.signals == ["ready", "red"]
+    rig.outbox.write_meta("alarm_storage", None)  # the administrator cleared the alarm
+    rig.idle_for(1)
+    assert (rig.screen.last.light, rig.screen.last.badge) == (None, "1 à traiter")
+    assert rig.indicators.signals == ["ready", "red", None]  # the held red LED goes off, no beep
+    rig.idle_for(1)
+    assert rig.indicators.signals == ["ready", "red", None]
 
 
 def test_a_verdict_on_screen_is_not_overwritten_by_the_alarm(rig):
