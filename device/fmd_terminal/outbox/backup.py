@@ -131,6 +131,20 @@ def terminal_has_open(path: str) -> bool:
         probe.close()
 
 
+def _last_seq(path: str) -> int:
+    """The highest ``seq`` the outbox at ``path`` ever gave (0 when it cannot be read)."""
+    try:
+        db = sqlite3.connect(path)
+        try:
+            row = db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'op'").fetchone()
+        finally:
+            db.close()
+    except sqlite3.Error as error:
+        log.warning("%s: cannot read its last seq (%s); seqs after the backup's may repeat its own", path, error)
+        return 0
+    return int(row[0]) if row else 0
+
+
 def restore_outbox(backup: str, path: str, *, force: bool = False, now_wall_ns: int | None = None) -> dict[str, Any]:
     """Make the backup at ``backup`` the outbox at ``path`` (section 2.3; transition #10 at next start).
 
@@ -147,6 +161,7 @@ def restore_outbox(backup: str, path: str, *, force: bool = False, now_wall_ns: 
     if terminal_has_open(path):
         raise BackupError(f"{path}: a terminal has the outbox open; stop it before restoring")
     when = now_wall_ns if now_wall_ns is not None else time.time_ns()
+    last_seq = _last_seq(path) if existing else 0
     temporary = _temporary(path)
     try:
         source = sqlite3.connect(f"file:{backup}?mode=ro", uri=True)
@@ -156,6 +171,10 @@ def restore_outbox(backup: str, path: str, *, force: bool = False, now_wall_ns: 
             target.execute("BEGIN IMMEDIATE")
             target.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('restored_from_backup', ?)",
                            (f"{RESTORE_PENDING} from {os.path.abspath(backup)} at {iso_utc(when)}",))
+            # seq is never reused (section 3), not even for ops the replaced outbox recorded after the backup
+            if not target.execute("UPDATE sqlite_sequence SET seq = max(seq, ?) WHERE name = 'op'",
+                                  (last_seq,)).rowcount and last_seq:
+                target.execute("INSERT INTO sqlite_sequence (name, seq) VALUES ('op', ?)", (last_seq,))
             target.execute("COMMIT")
             target.execute("PRAGMA journal_mode = DELETE")  # one self-contained file to rename
         finally:
@@ -165,6 +184,10 @@ def restore_outbox(backup: str, path: str, *, force: bool = False, now_wall_ns: 
         if terminal_has_open(path):
             raise BackupError(f"{path}: a terminal opened the outbox during the restore; nothing replaced")
         aside = f"{path}.replaced-{when // 1_000_000_000}"
+        n = 1
+        while any(os.path.exists(aside + suffix) for suffix in ("", "-wal", "-shm")):
+            aside = f"{path}.replaced-{when // 1_000_000_000}-{n}"  # never over an earlier replaced outbox
+            n += 1
         for name in existing:  # the database with its -wal and -shm, together (section 2.3, "File handling")
             os.replace(name, aside + name[len(path):])
         os.replace(temporary, path)
