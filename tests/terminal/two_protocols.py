@@ -11,6 +11,7 @@ VERIFICATION-SERVICE.md section 2), and ``open_client`` opens the terminal's rea
 from __future__ import annotations
 
 import datetime
+import json
 import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -57,7 +58,7 @@ class PKI:
         return (self.write(name + "-cert.pem", leaf.cert_chain_pems[0].bytes()),
                 self.write(name + "-key.pem", leaf.private_key_pem.bytes()))
 
-    def client_files(self, *, ca=None, days=(-1, 30), name="client"):
+    def client_files(self, *, ca=None, days=(-1, 365), name="client"):  # a year: doctor warns at 30 days
         leaf = self._leaf(ca, "pharmacy.example", days)
         cert = self.write(name + "-cert.pem", b"".join(blob.bytes() for blob in leaf.cert_chain_pems))
         key = self.write(name + "-key.pem", leaf.private_key_pem.bytes())
@@ -89,6 +90,15 @@ def mtls_simulator(directory, server_days=(-1, 30), **options: Any) -> Iterator[
 def service_url(sim, protocol: str) -> str:
     """The URL a pharmacy configures for this simulator and protocol."""
     return f"nmvs-soap+https://127.0.0.1:{sim.port}/soap" if protocol == "soap" else sim.base_url
+
+
+def service_config(sim, protocol: str, cert=None) -> str:
+    """The ``[service]`` section of a terminal's TOML configuration for this simulator and protocol;
+    ``cert=(None, None)`` configures no client certificate."""
+    cert = cert or sim.client_files
+    lines = [f"url = {json.dumps(service_url(sim, protocol))}", f"ca_bundle = {json.dumps(sim.pki.ca_bundle)}"]
+    lines += [f"{key} = {json.dumps(path)}" for key, path in zip(("client_cert", "client_key"), cert, strict=True) if path]
+    return "[service]\n" + "\n".join(lines) + "\n"
 
 
 def open_client(sim, protocol: str, *, cert=None, secret="demo-secret", timeouts=FAST, ca_bundle=None):

@@ -1,10 +1,13 @@
-"""``fmd-terminal doctor``: one line per check and what to fix; exit 1 when a check fails."""
+"""``fmd-terminal doctor``: one line per check and what to fix; exit 1 when a check fails.
+
+The healthy case runs over REST and over SOAP (``protocol``, tests/terminal/conftest.py; issue 6, item 3)."""
 
 import os
 import socket
 import time
 
-from fmd_simulator.testing import running_simulator
+from two_protocols import service_config
+
 from fmd_terminal.cli import main
 from fmd_terminal.commands import doctor
 
@@ -22,12 +25,14 @@ def run_doctor(capsys, monkeypatch, *flags):
     return code, capsys.readouterr().out
 
 
-def test_everything_healthy(capsys, monkeypatch, tmp_path):
+def test_everything_healthy(capsys, monkeypatch, tmp_path, mtls_sim, protocol):
     script = tmp_path / "s.jsonl"
     script.write_text("", encoding="utf-8")
-    with running_simulator() as sim:
-        code, out = run_doctor(capsys, monkeypatch, "--scanner", f"script://{script}", "--service", sim.base_url,
-                               "--outbox", f"sqlite://{tmp_path / 'outbox.db'}")
+    config = tmp_path / "terminal.toml"
+    config.write_text(service_config(mtls_sim, protocol), encoding="utf-8")
+    os.chmod(config, 0o600)
+    code, out = run_doctor(capsys, monkeypatch, "--config", str(config), "--scanner", f"script://{script}",
+                           "--outbox", f"sqlite://{tmp_path / 'outbox.db'}")
     lines = {line.split()[1]: line.split()[0] for line in out.splitlines() if not line.startswith(" ")
              and "checks passed" not in line}
     assert lines.pop("clock") in ("ok", "WARN")  # the CI machine's clock may not be synchronised

@@ -15,7 +15,7 @@ import subprocess
 import sys
 
 import pytest
-from two_protocols import seed, service_url
+from two_protocols import seed, service_config
 
 from fmd_core.modes import MODE_CODES
 
@@ -27,15 +27,13 @@ SHORT_WAIT = "live_deadline_s = 1"
 
 def run_terminal(tmp_path, sim, protocol, items, *flags, cert=None, extra_config="", env_extra=None,
                  screen="recording://?render=0", expect_code=0):
-    cert = cert or sim.client_files
     script = tmp_path / "scans.jsonl"
     script.write_text("".join(json.dumps(item) + "\n" for item in items), encoding="utf-8")
     events = tmp_path / "events.jsonl"
     config = tmp_path / "terminal.toml"
-    tls = "".join(f"{key} = {json.dumps(path)}\n" for key, path in zip(("client_cert", "client_key"), cert, strict=True) if path)
     # the breaker is half-open at start (OFFLINE-QUEUE.md 6.2): quick probes so the first scan is live
-    config.write_text(f"{extra_config}\n[service]\nurl = {json.dumps(service_url(sim, protocol))}\n{tls}"
-                      f"ca_bundle = {json.dumps(sim.pki.ca_bundle)}\n[sync]\nprobe_gap_s = 0.01\n", encoding="utf-8")
+    config.write_text(f"{extra_config}\n{service_config(sim, protocol, cert)}[sync]\nprobe_gap_s = 0.01\n",
+                      encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith("FMD_")}
     env.update({"FMD_CLIENT_ID": "pharmacy-demo", "FMD_CLIENT_SECRET": "demo-secret"})
     env.update(env_extra or {})

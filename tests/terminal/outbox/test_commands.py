@@ -1,13 +1,15 @@
-"""``fmd-terminal sync``, ``attention`` and ``export`` (issue 5, items 3, 5, 6) on a real outbox file."""
+"""``fmd-terminal sync``, ``attention`` and ``export`` (issue 5, items 3, 5, 6) on a real outbox file.
+
+``sync`` runs over REST and over SOAP (``protocol``, tests/terminal/conftest.py; issue 6, item 3)."""
 
 import csv
 import json
 
 import pytest
 from outbox_fakes import pack
+from two_protocols import seed, service_config
 
 from fmd_core.service import PackRef
-from fmd_simulator.testing import running_simulator
 from fmd_terminal.cli import main
 from fmd_terminal.outbox import OpRequest
 from fmd_terminal.outbox.sqlite import open_sqlite_outbox
@@ -30,30 +32,37 @@ def fill(path, packs, kind="dispense"):
     return seqs
 
 
-def test_sync_until_drained_writes_resolved_events(tmp_path, creds, capsys):
+def sync_config(tmp_path, sim, protocol):
+    config = tmp_path / "terminal.toml"
+    config.write_text(service_config(sim, protocol), encoding="utf-8")
+    return str(config)
+
+
+def test_sync_until_drained_writes_resolved_events(tmp_path, creds, capsys, mtls_sim, protocol):
     db = tmp_path / "o.db"
     events = tmp_path / "events.jsonl"
-    with running_simulator(seed_packs=6) as sim:
-        packs = sim.seeded_packs()[:6]
-        seqs = fill(db, packs)
-        code = main(["sync", "--until-drained", "--timeout", "60", "--start-delay", "0", "--service", sim.base_url,
-                     "--outbox", f"sqlite://{db}", "--events-jsonl", str(events)])
-        assert code == 0
-        lines = [json.loads(line) for line in events.read_text().splitlines()]
-        assert sorted(e["seq"] for e in lines) == seqs
-        assert {(e["event"], e["light"], e["service_code"]) for e in lines} == {("resolved", "green", "NMVS_SUCCESS")}
-        for p in packs:
-            history = sim.history(p["scheme"], p["productCode"], p["serial"])["history"]
-            assert [h["result"] for h in history] == ["NMVS_SUCCESS"]
-        assert sim.alerts() == []
+    packs = seed(mtls_sim, 6, 41000 + (protocol == "soap"))
+    seqs = fill(db, packs)
+    code = main(["sync", "--until-drained", "--timeout", "60", "--start-delay", "0",
+                 "--config", sync_config(tmp_path, mtls_sim, protocol),
+                 "--outbox", f"sqlite://{db}", "--events-jsonl", str(events)])
+    assert code == 0
+    lines = [json.loads(line) for line in events.read_text().splitlines()]
+    assert sorted(e["seq"] for e in lines) == seqs
+    assert {(e["event"], e["light"], e["service_code"]) for e in lines} == {("resolved", "green", "NMVS_SUCCESS")}
+    for p in packs:
+        history = mtls_sim.history(p["scheme"], p["productCode"], p["serial"])["history"]
+        assert [h["result"] for h in history] == ["NMVS_SUCCESS"]
+    serials = {p["serial"] for p in packs}
+    assert [a for a in mtls_sim.alerts() if a.get("serial") in serials] == []
 
 
-def test_sync_timeout_reports_what_is_pending(tmp_path, creds, capsys):
+def test_sync_timeout_reports_what_is_pending(tmp_path, creds, capsys, mtls_sim, protocol, faults):
     db = tmp_path / "o.db"
-    with running_simulator(seed_packs=2, faults={"outage": True}) as sim:
-        fill(db, sim.seeded_packs()[:2])
-        code = main(["sync", "--until-drained", "--timeout", "0.5", "--start-delay", "0", "--service", sim.base_url,
-                     "--outbox", f"sqlite://{db}", "--lang", "en"])
+    fill(db, seed(mtls_sim, 2, 42000 + (protocol == "soap")))
+    faults({"outage": True})
+    code = main(["sync", "--until-drained", "--timeout", "0.5", "--start-delay", "0",
+                 "--config", sync_config(tmp_path, mtls_sim, protocol), "--outbox", f"sqlite://{db}", "--lang", "en"])
     assert code == 1
     err = capsys.readouterr().err
     assert "2 operation(s) still pending" in err and "seq 1 dispense queued" in err
