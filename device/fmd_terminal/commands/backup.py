@@ -11,20 +11,25 @@
   aside. The next start applies transition #10.
 
 It opens the outbox "attached" (no start-up transitions): a running terminal owns its ops. Prints
-one JSON object per action on standard output, for scripts and logs.
+one JSON object per action on standard output, for scripts and logs, unchanged by the language; what
+a person reads (a one-line summary on standard error, the refusals) is in ``--lang`` (else
+``FMD_LANG``, else French). ``--outbox`` defaults to the ``--config`` file's, as for ``sync``,
+``attention`` and ``export`` (``outbox.commands_support``).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-from urllib.parse import unquote, urlsplit
+import sys
 
 from fmd_terminal.errors import ConfigError
+from fmd_terminal.outbox.commands_support import add_outbox_arguments, load_config, sqlite_path, texts_of
+from fmd_terminal.outbox.texts import Texts
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--outbox", metavar="URL", required=True, help="sqlite://PATH of the outbox")
+    add_outbox_arguments(parser)
     action = parser.add_mutually_exclusive_group()
     action.add_argument("--to", metavar="FILE", help="write a backup to FILE (replaced once complete)")
     action.add_argument("--restore", metavar="FILE",
@@ -35,46 +40,53 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="delete final ops older than DAYS (at least 10) that a backup holds")
 
 
-def outbox_path(url: str) -> str:
-    parts = urlsplit(url)
-    path = unquote(parts.netloc + parts.path)
-    if parts.scheme != "sqlite" or not path:
-        raise ConfigError(f"--outbox {url!r}: backups need a file outbox, sqlite:///path/outbox.db")
+def outbox_path(url: str, texts: Texts) -> str:
+    path = sqlite_path(url)
+    if path is None:
+        raise ConfigError(texts("backup_needs_file", url=repr(url)))
     return path
 
 
-def execute(args: argparse.Namespace) -> int:
+def _restore(args: argparse.Namespace, path: str, texts: Texts) -> None:
+    """Restore, first refusing in the person's language what ``restore_outbox`` would refuse anyway."""
     import os
 
-    from fmd_terminal.errors import StorageError
-    from fmd_terminal.outbox.backup import backup_outbox, restore_outbox
-    from fmd_terminal.outbox.clock import SystemClock
-    from fmd_terminal.outbox.sqlite import SQLiteOutbox
-    from fmd_terminal.outbox.storage import Sqlite3Storage
+    from fmd_terminal.outbox.backup import BackupError, restore_outbox, terminal_has_open
 
-    path = outbox_path(args.outbox)
+    if args.prune_days is not None:
+        raise ConfigError(texts("restore_and_prune"))
+    if not args.force and any(os.path.exists(path + suffix) for suffix in ("", "-wal", "-shm")):
+        raise BackupError(texts("restore_exists", path=path))
+    if terminal_has_open(path):
+        raise BackupError(texts("restore_open", path=path))
+    info = restore_outbox(args.restore, path, force=args.force)
+    print(json.dumps({"restored": info}, sort_keys=True))
+    print(texts("restored", ops=info["ops"], path=path, replaced=info["replaced"] or texts("none")), file=sys.stderr)
+
+
+def execute(args: argparse.Namespace) -> int:
+    from fmd_terminal.outbox.backup import backup_outbox
+    from fmd_terminal.outbox.sqlite import open_sqlite_outbox
+
+    texts = texts_of(args)
+    path = outbox_path(load_config(args).outbox, texts)
     if args.restore:
-        if args.prune_days is not None:
-            raise ConfigError("--restore and --prune-older-than do not go together")
-        print(json.dumps({"restored": restore_outbox(args.restore, path, force=args.force)}, sort_keys=True))
+        _restore(args, path, texts)
         return 0
     if args.to is None and args.prune_days is None:
-        raise ConfigError("nothing to do: give --to FILE, --prune-older-than DAYS or --restore FILE")
+        raise ConfigError(texts("backup_needs"))
     if args.prune_days is not None and args.prune_days < 0:
-        raise ConfigError("--prune-older-than needs a number of days, 0 or more")
-    if not os.path.exists(path):
-        raise StorageError(f"{path}: no outbox here")
-    storage = Sqlite3Storage(path)
-    try:
-        outbox = SQLiteOutbox(storage, SystemClock(), attach=True)
-    except StorageError:
-        storage.close()
-        raise
+        raise ConfigError(texts("prune_days"))
+    outbox = open_sqlite_outbox(path, attach=True)
     try:
         if args.to is not None:
-            print(json.dumps({"backup": backup_outbox(outbox, args.to)}, sort_keys=True))
+            info = backup_outbox(outbox, args.to)
+            print(json.dumps({"backup": info}, sort_keys=True))
+            print(texts("backed_up", ops=info["ops"], to=info["to"]), file=sys.stderr)
         if args.prune_days is not None:
-            print(json.dumps({"pruned": outbox.prune(args.prune_days)}, sort_keys=True))
+            pruned = outbox.prune(args.prune_days)
+            print(json.dumps({"pruned": pruned}, sort_keys=True))
+            print(texts("pruned", ops=pruned["ops"], days=args.prune_days), file=sys.stderr)
     finally:
         outbox.close()
     return 0

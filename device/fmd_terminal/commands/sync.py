@@ -2,7 +2,9 @@
 
 ``--until-drained`` stops when no op is pending (exit 0) or when ``--timeout`` passes (exit 1, with
 what is still pending on standard error). ``resolved`` events go to ``--events-jsonl`` exactly as
-``fmd-terminal run`` writes them. Without ``--until-drained`` it runs until interrupted. What it
+``fmd-terminal run`` writes them. Without ``--until-drained`` it runs until interrupted. It refuses
+(exit 3) while another process has the outbox open: ``fmd-terminal run`` has its own sync worker,
+and two workers break "at most one request per pack in flight" (OFFLINE-QUEUE.md 6.1). What it
 prints for a person is in ``--lang`` (else ``FMD_LANG``, else French); the events keep their format.
 """
 
@@ -11,7 +13,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from fmd_terminal.outbox.commands_support import add_outbox_arguments, load_config, texts_of
+from fmd_terminal.outbox.commands_support import add_outbox_arguments, load_config, refuse_beside_terminal, texts_of
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -45,6 +47,7 @@ def execute(args: argparse.Namespace) -> int:
         from fmd_terminal.errors import ConfigError
 
         raise ConfigError(texts("no_service"))
+    refuse_beside_terminal(config.outbox, texts)
     with contextlib.ExitStack() as stack:
         journal = Journal(config.events_jsonl)
         stack.callback(journal.close)

@@ -1,15 +1,22 @@
-"""What the outbox commands (``sync``, ``attention``, ``export``) share: options, opening, language.
+"""What the outbox commands (``sync``, ``attention``, ``export``, ``backup``) share: options, opening, language.
 
 The outbox URL and the service come from the same configuration as ``fmd-terminal run``
 (``--config``, then the environment, then flags), so the commands work on the running terminal's
 database without repeating its settings. ``--lang`` (else ``FMD_LANG``, else French) chooses the
 language of what they print for a person (``outbox.texts``).
+
+Beside a running terminal (OFFLINE-QUEUE.md 2.1: the terminal's process owns the outbox):
+``attention``, ``export`` and ``backup`` open it attached (``open_configured_outbox``), so they never
+run the start-up transitions (#9 would make the terminal's in-flight ops ``uncertain``); ``sync``
+refuses (``refuse_beside_terminal``), since a second sync worker would break "at most one request
+per pack in flight" (section 6.1).
 """
 
 from __future__ import annotations
 
 import argparse
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from fmd_terminal.i18n import LANGUAGES
 from fmd_terminal.outbox.texts import LANG_HELP, Texts
@@ -35,6 +42,28 @@ def load_config(args: argparse.Namespace, **extra: Any) -> Any:
 
 
 def open_configured_outbox(args: argparse.Namespace) -> Any:
+    """The configured outbox, attached: it must exist, and no start-up transition runs."""
     from fmd_terminal.outbox.factory import open_outbox
 
-    return open_outbox(load_config(args).outbox)
+    return open_outbox(load_config(args).outbox, attach=True)
+
+
+def sqlite_path(url: str) -> str | None:
+    """The file of a ``sqlite://`` outbox URL, else None (``memory://`` and other schemes)."""
+    parts = urlsplit(url)
+    path = unquote(parts.netloc + parts.path)
+    return path if parts.scheme == "sqlite" and path else None
+
+
+def refuse_beside_terminal(url: str, texts: Texts) -> None:
+    """Raise ``ConfigError`` (exit 3) when another connection has the outbox at ``url`` open.
+
+    The probe (``outbox.backup.terminal_has_open``) asks SQLite for an exclusive lock and changes
+    nothing; a terminal started after it is not seen (the window is the time to open the outbox).
+    """
+    from fmd_terminal.errors import ConfigError
+    from fmd_terminal.outbox.backup import terminal_has_open
+
+    path = sqlite_path(url)
+    if path is not None and terminal_has_open(path):
+        raise ConfigError(texts("sync_beside", path=path))

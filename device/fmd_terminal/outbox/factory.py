@@ -2,7 +2,8 @@
 
 ``sqlite:///var/lib/fmd/outbox.db`` (absolute path; ``sqlite://relative.db`` is relative to the
 working directory) or ``memory://``. Keyword arguments: ``clock`` (a ``ClockReading`` source),
-``reserve_bytes`` (the free-space reserve, section 2.3), ``restored`` (transition #10).
+``reserve_bytes`` (the free-space reserve, section 2.3), ``restored`` (transition #10), ``attach``
+(an admin command beside a running terminal: no start-up transitions; ``memory://`` ignores it).
 """
 
 from __future__ import annotations

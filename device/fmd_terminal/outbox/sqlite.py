@@ -1037,8 +1037,12 @@ class ResolutionRefused(TerminalError):
 
 def open_sqlite_outbox(path: str, clock: Callable[[], ClockReading] | None = None, *,
                        reserve_bytes: int = RESERVE_BYTES, restored: bool = False,
-                       set_aside_corrupt: bool = True) -> SQLiteOutbox:
+                       set_aside_corrupt: bool = True, attach: bool = False) -> SQLiteOutbox:
     """Open (or create) the outbox database at ``path``.
+
+    ``attach=True`` (an admin command beside a running terminal, ``SQLiteOutbox``): the outbox must
+    exist, no start-up transition runs, and a damaged file is reported, never moved (section 2.3,
+    "File handling": the terminal may have it open).
 
     A damaged file is kept aside (renamed with a ``.corrupt-<time>`` suffix, with its ``-wal`` and
     ``-shm``; it is not open anywhere else, since only the queue service opens it), a fresh
@@ -1048,6 +1052,8 @@ def open_sqlite_outbox(path: str, clock: Callable[[], ClockReading] | None = Non
     from fmd_terminal.outbox.clock import SystemClock
 
     clock = clock or SystemClock()
+    if attach and not os.path.exists(path):
+        raise StorageError(f"{path}: no outbox here")
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):
         raise StorageError(f"{path}: the data directory {directory!r} does not exist")
@@ -1063,7 +1069,7 @@ def open_sqlite_outbox(path: str, clock: Callable[[], ClockReading] | None = Non
         storage = Sqlite3Storage(path)
         try:
             return SQLiteOutbox(storage, clock, free_bytes=free_bytes, reserve_bytes=reserve_bytes,
-                                restored=restored, open_reader=lambda: Sqlite3Storage(path))
+                                restored=restored, attach=attach, open_reader=lambda: Sqlite3Storage(path))
         except StorageError:
             storage.close()
             raise
@@ -1071,7 +1077,7 @@ def open_sqlite_outbox(path: str, clock: Callable[[], ClockReading] | None = Non
     try:
         return build()
     except StorageCorruptError as error:
-        if not set_aside_corrupt:
+        if attach or not set_aside_corrupt:
             raise
         aside = f"{path}.corrupt-{int(time.time())}"
         log.error("%s; keeping it aside as %s and starting a fresh outbox", error, aside)

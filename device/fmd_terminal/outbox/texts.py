@@ -51,6 +51,8 @@ _FR = {
     "bad_rescan": "--rescan {raw} n'est pas un code de boîte lisible",
     # sync
     "no_service": "aucun service de vérification : renseigner [service] url dans la configuration ou --service URL",
+    "sync_beside": "{path} : un autre processus (le terminal ?) a la file ouverte ; un second envoi "
+                   "enverrait deux fois la même boîte. Arrêter le terminal avant fmd-terminal sync",
     "pending": "fmd-terminal : {count} opération(s) encore en attente après {timeout} s :",
     "pending_op": "  opération {seq} {kind} {state} n° de série ...{serial} dernière erreur : {error}",
     # export
@@ -58,6 +60,16 @@ _FR = {
     "export_needs": "export demande --csv FICHIER et/ou --jsonl FICHIER",
     "cannot_write": "impossible d'écrire {path} : {why}",
     "none": "-",
+    # backup
+    "backup_needs_file": "--outbox {url} : la sauvegarde demande une file sur fichier, sqlite:///chemin/outbox.db",
+    "backup_needs": "rien à faire : indiquer --to FICHIER, --prune-older-than JOURS ou --restore FICHIER",
+    "prune_days": "--prune-older-than demande un nombre de jours, 0 ou plus",
+    "restore_and_prune": "--restore et --prune-older-than ne vont pas ensemble",
+    "restore_exists": "{path} : une file existe déjà ; --force la remplace (elle est mise de côté, pas effacée)",
+    "restore_open": "{path} : un terminal a la file ouverte ; l'arrêter avant de restaurer",
+    "backed_up": "sauvegarde de {ops} opération(s) dans {to}",
+    "pruned": "{ops} opération(s) terminée(s) de plus de {days} jours supprimée(s) (une sauvegarde les garde)",
+    "restored": "{path} restaurée : {ops} opération(s) ; ancienne file mise de côté : {replaced}",
 }
 
 _EN = {
@@ -82,12 +94,23 @@ _EN = {
     "retry_rescan": "retry needs --rescan with the same pack scanned again (product code, serial, batch, expiry)",
     "bad_rescan": "--rescan {raw} is not a readable pack code",
     "no_service": "no verification service: set [service] url in the configuration or --service URL",
+    "sync_beside": "{path}: another process (the terminal?) has the outbox open; a second sync could send "
+                   "the same pack twice. Stop the terminal before fmd-terminal sync",
     "pending": "fmd-terminal: {count} operation(s) still pending after {timeout} s:",
     "pending_op": "  seq {seq} {kind} {state} serial ...{serial} last error: {error}",
     "exported": "{count} operation(s) exported",
     "export_needs": "export needs --csv FILE and/or --jsonl FILE",
     "cannot_write": "cannot write {path}: {why}",
     "none": "-",
+    "backup_needs_file": "--outbox {url}: backups need a file outbox, sqlite:///path/outbox.db",
+    "backup_needs": "nothing to do: give --to FILE, --prune-older-than DAYS or --restore FILE",
+    "prune_days": "--prune-older-than needs a number of days, 0 or more",
+    "restore_and_prune": "--restore and --prune-older-than do not go together",
+    "restore_exists": "{path}: an outbox exists; --force replaces it (it is kept aside, not deleted)",
+    "restore_open": "{path}: a terminal has the outbox open; stop it before restoring",
+    "backed_up": "backup of {ops} operation(s) written to {to}",
+    "pruned": "{ops} final operation(s) older than {days} days deleted (a backup holds them)",
+    "restored": "{path} restored: {ops} operation(s); the replaced outbox is kept aside: {replaced}",
 }
 
 _DE = {
@@ -114,12 +137,27 @@ _DE = {
                     "Seriennummer, Charge, Verfalldatum)",
     "bad_rescan": "--rescan {raw} ist kein lesbarer Packungscode",
     "no_service": "kein Verifikationsdienst: [service] url in der Konfiguration oder --service URL angeben",
+    "sync_beside": "{path}: ein anderer Prozess (das Terminal?) hat die Warteschlange geöffnet; ein zweites "
+                   "Senden könnte dieselbe Packung doppelt senden. Terminal vor fmd-terminal sync beenden",
     "pending": "fmd-terminal: {count} Vorgang/Vorgänge nach {timeout} s noch offen:",
     "pending_op": "  Vorgang {seq} {kind} {state} Seriennummer ...{serial} letzter Fehler: {error}",
     "exported": "{count} Vorgang/Vorgänge exportiert",
     "export_needs": "export braucht --csv DATEI und/oder --jsonl DATEI",
     "cannot_write": "{path} kann nicht geschrieben werden: {why}",
     "none": "-",
+    "backup_needs_file": "--outbox {url}: Sicherungen brauchen eine Warteschlange in einer Datei, "
+                         "sqlite:///pfad/outbox.db",
+    "backup_needs": "nichts zu tun: --to DATEI, --prune-older-than TAGE oder --restore DATEI angeben",
+    "prune_days": "--prune-older-than braucht eine Anzahl Tage, 0 oder mehr",
+    "restore_and_prune": "--restore und --prune-older-than gehen nicht zusammen",
+    "restore_exists": "{path}: eine Warteschlange existiert; --force ersetzt sie (sie wird beiseitegelegt, "
+                      "nicht gelöscht)",
+    "restore_open": "{path}: ein Terminal hat die Warteschlange geöffnet; vor dem Wiederherstellen beenden",
+    "backed_up": "Sicherung von {ops} Vorgang/Vorgängen nach {to} geschrieben",
+    "pruned": "{ops} abgeschlossene(r) Vorgang/Vorgänge älter als {days} Tage gelöscht (eine Sicherung "
+              "enthält sie)",
+    "restored": "{path} wiederhergestellt: {ops} Vorgang/Vorgänge; die ersetzte Warteschlange liegt "
+                "beiseite: {replaced}",
 }
 
 # Operation kinds (OFFLINE-QUEUE.md section 3), states (4.1), answer classes (4.1, 4.3), time quality (7).

@@ -96,10 +96,10 @@ def test_restore_makes_queued_and_in_flight_state_changes_uncertain_at_the_next_
     settle(box, queued)  # sent after the backup: the backup does not know
     after = rec(box, "verify", 5)  # recorded after the backup: lost by the restore, kept in the replaced file
     with pytest.raises(BackupError, match="terminal has the outbox open"):
-        command("--outbox", f"sqlite://{path}", "--restore", to, "--force")
+        command("--outbox", f"sqlite://{path}", "--restore", to, "--force", "--lang", "en")
     box.close()
     with pytest.raises(BackupError, match="--force"):
-        command("--outbox", f"sqlite://{path}", "--restore", to)
+        command("--outbox", f"sqlite://{path}", "--restore", to, "--lang", "en")
     assert states(path)[queued] == "done"  # refused: nothing replaced
     assert command("--outbox", f"sqlite://{path}", "--restore", to, "--force") == 0
     replaced = json.loads(capsys.readouterr().out)["restored"]["replaced"]
