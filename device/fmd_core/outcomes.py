@@ -340,8 +340,11 @@ BACKLOG_RED = "backlog_red"  # 6.4: the oldest op still to send is older than 4 
 QUEUE_PAUSED = "paused"  # 4.3: the badge names the pause's cause
 NEEDS_ATTENTION = "attention"  # 6.4, 8: a badge with the count until the list is empty
 BACKLOG_AMBER = "backlog_amber"  # 6.4: the oldest op still to send is older than 15 min: amber
+STORAGE_SPACE = "storage_space"  # 2.3, 6.4: free space below 30 days of ops: amber admin alarm
+STORAGE_WAL = "storage_wal"  # 2.3: the WAL passed 64 MiB: admin alarm, badge only, no light
 PENDING = "pending"  # the pending count, no alarm
-QUEUE_NOTICE_KINDS = (STORAGE_FAULT, BACKLOG_RED, QUEUE_PAUSED, NEEDS_ATTENTION, BACKLOG_AMBER, PENDING)
+QUEUE_NOTICE_KINDS = (STORAGE_FAULT, BACKLOG_RED, QUEUE_PAUSED, NEEDS_ATTENTION, BACKLOG_AMBER, STORAGE_SPACE,
+                      STORAGE_WAL, PENDING)
 
 _LEVEL_RANK = {None: 0, AMBER: 1, RED: 2}
 
@@ -378,10 +381,12 @@ def queue_notice(status):
 
     Keys: ``pending``, ``attention`` (counts), ``oldest_age_s`` (age of the oldest op still to send,
     ``queued``/``in_flight``/``uncertain``, or None), ``paused`` (the pause class or None) and
-    ``storage`` (truthy after a storage fault). The alarm level follows OFFLINE-QUEUE.md 6.4 (amber
-    after 15 min, red after 4 h) and 2.3 (a storage fault is red); a pause or ops needing a person
-    only change the badge. When several apply the most urgent is named: storage fault, 4 h, pause,
-    attention, 15 min, pending count.
+    ``storage`` (truthy after a storage fault), ``space`` and ``wal`` (truthy while the outbox's
+    ``alarm_space`` / ``alarm_wal`` is raised). The alarm level follows OFFLINE-QUEUE.md 6.4 (amber
+    after 15 min, red after 4 h) and 2.3 (a storage fault is red; free space below 30 days of ops is
+    amber); a pause, ops needing a person or a WAL past 64 MiB (an admin alarm) only change the badge.
+    When several apply the most urgent is named: storage fault, 4 h, pause, attention, 15 min, low
+    space, WAL, pending count.
     """
     pending = status.get("pending") or 0
     attention = status.get("attention") or 0
@@ -394,13 +399,18 @@ def queue_notice(status):
     elif red_age:
         kind, level = BACKLOG_RED, RED
     else:
-        level = AMBER if amber_age else None
+        space = status.get("space")
+        level = AMBER if amber_age or space else None
         if paused:
             kind = QUEUE_PAUSED
         elif attention:
             kind = NEEDS_ATTENTION
         elif amber_age:
             kind = BACKLOG_AMBER
+        elif space:
+            kind = STORAGE_SPACE
+        elif status.get("wal"):
+            kind = STORAGE_WAL
         elif pending:
             kind = PENDING
         else:

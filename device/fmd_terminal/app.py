@@ -9,10 +9,10 @@ those are outcomes. Anything unexpected is caught once, at the top of the loop, 
 a neutral fault screen (no light, never green), and the loop goes on.
 
 The queue on the screen (issue 5, item 3; OFFLINE-QUEUE.md 2.3, 6.4, 8): the worker's status, the pause
-and the outbox's storage alarm are read at most once per ``QUEUE_REFRESH_MS`` while the loop turns (and
+and the outbox's storage alarms (fault, low space, WAL) are read at most once per ``QUEUE_REFRESH_MS`` while the loop turns (and
 afresh for each screen drawn), and become a ``QueueNotice`` (``fmd_core.outcomes.queue_notice``). The
 idle screen is redrawn only when its model changes; the LEDs and buzzer play the alarm's light once when
-its level rises (15 min amber, 4 h or storage fault red), only on the idle screen, so a verdict's own
+its level rises (15 min or low space amber, 4 h or storage fault red), only on the idle screen, so a verdict's own
 light is never overwritten.
 """
 
@@ -220,13 +220,15 @@ class Terminal:
             self.indicators.signal(None)
 
     def _read_queue(self, now_ms: int) -> QueueNotice:
-        """The worker's status (counts, oldest age), the pause and the storage alarm, as a notice."""
+        """The worker's status (counts, oldest age), the pause and the storage alarms, as a notice."""
         self._queue_read_ms = now_ms
         try:
             status_of = getattr(self.worker, "status", None)
             status = dict(status_of()) if status_of is not None else {"pending": self._pending()}
             status["paused"] = self._paused()
             status["storage"] = self._storage_alarm()
+            admin = self._admin_alarms(status)
+            status["space"], status["wal"] = admin.get("alarm_space"), admin.get("alarm_wal")
             self._queue = queue_notice(status)
         except StorageError as error:  # the outbox cannot be read: record packs by hand (OFFLINE-QUEUE.md 2.3)
             last = self._queue
@@ -237,6 +239,15 @@ class Terminal:
                 fault.update(pending=last.pending, attention=last.attention, paused=last.paused)
             self._queue = queue_notice(fault)
         return self._queue
+
+    def _admin_alarms(self, status: dict[str, Any]) -> dict[str, str]:
+        """The storage admin alarms by ``meta`` key (OFFLINE-QUEUE.md 2.3: ``alarm_space``, ``alarm_wal``):
+        the worker's, else the outbox's own, else none."""
+        alarms = status.get("storage_alarms")
+        if alarms is None:
+            read = getattr(self.outbox, "storage_alarms", None)
+            alarms = read() if read is not None else {}
+        return dict(alarms)
 
     def _storage_alarm(self) -> str | None:
         """The outbox's storage alarm (OFFLINE-QUEUE.md 2.3): a salvaged database, a failed integrity check."""

@@ -18,10 +18,11 @@ code. A headline longer than one row keeps two rows (at most two detail lines th
 
 The queue on the screen (issue 5, item 3; ``fmd_core.outcomes.queue_notice``): the badge names the
 most urgent of storage fault (OFFLINE-QUEUE.md 2.3), "not sent for 4 h" (6.4), the pause (4.3), the
-ops needing a person (6.4, 8), else the pending count; the idle screen says the same in words, in the
-alarm's light (amber after 15 min, red after 4 h or a storage fault; never green), and points to the
-reconciliation list, which lives on the pharmacy computer (``fmd-terminal attention``): the terminal
-has no keyboard. A decoder failure is shown as a short translated reason (``line.reason.<code>``,
+ops needing a person (6.4, 8), low free space (2.3: below 30 days of ops, amber), a WAL past 64 MiB
+(2.3: an admin alarm, badge only, no light), else the pending count; the idle screen says the same in
+words, in the alarm's light (amber after 15 min or low space, red after 4 h or a storage fault; never
+green), and points to the reconciliation list, which lives on the pharmacy computer
+(``fmd-terminal attention``): the terminal has no keyboard. A decoder failure is shown as a short translated reason (``line.reason.<code>``,
 PACK-CODES.md reason codes), never as the raw code.
 """
 
@@ -37,6 +38,8 @@ from fmd_core.outcomes import (
     NEEDS_ATTENTION,
     QUEUE_PAUSED,
     STORAGE_FAULT,
+    STORAGE_SPACE,
+    STORAGE_WAL,
     QueueNotice,
     queue_notice,
 )
@@ -49,7 +52,7 @@ MAX_LINES = 3
 RECALIBRATE = ("scanner_settings_changed", "scanner_not_calibrated")
 # queue notices with a badge of their own (the others: the pause's cause, or the pending count)
 _BADGE = {STORAGE_FAULT: "badge.storage_fault", BACKLOG_RED: "badge.backlog_red",
-          NEEDS_ATTENTION: "badge.attention"}
+          NEEDS_ATTENTION: "badge.attention", STORAGE_SPACE: "badge.storage_space", STORAGE_WAL: "badge.storage_wal"}
 
 
 def _cut(text: str) -> str:
@@ -88,7 +91,7 @@ class Presenter:
 
     def badge(self, pending: int = 0, paused: str | None = None, queue: QueueNotice | None = None) -> str:
         """The corner badge: the most urgent queue notice (storage fault, 4 h, the pause's cause, ops to
-        resolve), else the pending count, else nothing."""
+        resolve, low space, WAL), else the pending count, else nothing."""
         q = _queue(pending, paused, queue)
         if q.kind in _BADGE:
             return self.t(_BADGE[q.kind], n=q.attention)
@@ -110,7 +113,9 @@ class Presenter:
             lines += [t("badge.attention", n=q.attention), t("line.attention_list")]
         elif q.kind == BACKLOG_AMBER:
             lines.append(t("line.backlog_amber"))
-        if q.kind in (QUEUE_PAUSED, BACKLOG_AMBER) and lines and q.pending:
+        elif q.kind == STORAGE_SPACE:
+            lines += [t("line.storage_space"), t("line.storage_space_do")]
+        if q.kind in (QUEUE_PAUSED, BACKLOG_AMBER, STORAGE_SPACE) and lines and q.pending:
             lines.append(t("badge.pending", n=q.pending))
         if q.attention and q.kind != NEEDS_ATTENTION:
             lines.append(t("badge.attention", n=q.attention))

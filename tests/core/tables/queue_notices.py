@@ -1,8 +1,9 @@
 """The queue on the screen (issue 5, item 3): ``queue_notice`` and ``alarm_rise``, portable cases.
 
 OFFLINE-QUEUE.md 6.4: amber after 15 min, red after 4 h (age of the oldest op still to send); 2.3: a
-storage fault is red; 4.3 and 8: a pause and the ops needing a person change the badge only.
-Priority: storage fault > 4 h > pause > attention > 15 min > pending count; never green.
+storage fault is red; 4.3 and 8: a pause and the ops needing a person change the badge only; 2.3 and
+6.4: free space below 30 days of ops is amber, a WAL past 64 MiB an admin badge without light.
+Priority: storage fault > 4 h > pause > attention > 15 min > low space > WAL > pending count; never green.
 
 A notice case: ``{"id", "status": {...}, "kind", "level"}``; a rise case: ``{"id", "previous",
 "level", "signal"}``.
@@ -12,7 +13,8 @@ from fmd_core.outcomes import alarm_rise, queue_notice
 
 MIN = 60
 HOUR = 3600
-ALL = {"pending": 5, "attention": 2, "oldest_age_s": 5 * HOUR, "paused": "pause_auth", "storage": "x"}
+ALL = {"pending": 5, "attention": 2, "oldest_age_s": 5 * HOUR, "paused": "pause_auth", "storage": "x",
+       "space": "amber: 12 days of ops left", "wal": "admin: WAL 70 MiB"}
 
 
 def _all(**changes):
@@ -43,8 +45,25 @@ CASES = [
      "level": "amber"},
     {"id": "prio-15m", "status": _all(storage=None, oldest_age_s=20 * MIN, paused=None, attention=0),
      "kind": "backlog_amber", "level": "amber"},
-    {"id": "prio-pending", "status": _all(storage=None, oldest_age_s=60, paused=None, attention=0),
-     "kind": "pending", "level": None},
+    {"id": "prio-space", "status": _all(storage=None, oldest_age_s=60, paused=None, attention=0),
+     "kind": "storage_space", "level": "amber"},
+    {"id": "prio-wal", "status": _all(storage=None, oldest_age_s=60, paused=None, attention=0, space=None),
+     "kind": "storage_wal", "level": None},
+    {"id": "prio-pending", "status": _all(storage=None, oldest_age_s=60, paused=None, attention=0, space=None,
+                                          wal=None), "kind": "pending", "level": None},
+    # the storage admin alarms (2.3): low space is amber under any badge; a big WAL never lights
+    {"id": "space", "status": {"space": "amber: 20 days"}, "kind": "storage_space", "level": "amber"},
+    {"id": "wal", "status": {"wal": "admin: WAL 65 MiB", "pending": 2}, "kind": "storage_wal", "level": None},
+    {"id": "space-under-attention", "status": {"space": "amber: 20 days", "attention": 1}, "kind": "attention",
+     "level": "amber"},
+    {"id": "space-under-pause", "status": {"space": "amber: 20 days", "paused": "pause_cert"}, "kind": "paused",
+     "level": "amber"},
+    {"id": "15m-over-space", "status": {"space": "amber: 20 days", "pending": 1, "oldest_age_s": 15 * MIN},
+     "kind": "backlog_amber", "level": "amber"},
+    {"id": "4h-over-space", "status": {"space": "amber: 20 days", "pending": 1, "oldest_age_s": 4 * HOUR},
+     "kind": "backlog_red", "level": "red"},
+    {"id": "wal-under-attention", "status": {"wal": "admin: WAL 65 MiB", "attention": 1}, "kind": "attention",
+     "level": None},
     # the alarm is signalled once, when its level rises
     {"id": "rise-none", "previous": None, "level": None, "signal": None},
     {"id": "rise-amber", "previous": None, "level": "amber", "signal": "amber"},

@@ -58,6 +58,16 @@ IDLE = {
         "en": ("red", "STORAGE FAULT", "Storage", ("Record packs by hand",)),
         "de": ("red", "SPEICHERFEHLER", "Speicher", ("Von Hand notieren",)),
     }),
+    "space": (q(pending=1, space="amber: 12 days of ops left"), {
+        "fr": ("amber", "Prêt – scannez une boîte", "Disque bas", ("Espace disque bas", "Sauvegarder, appeler")),
+        "en": ("amber", "Ready – scan a pack", "Low disk", ("Low disk space", "Back up, call support", "1 pending")),
+        "de": ("amber", "Bereit – Packung scannen", "Platz", ("Speicher knapp", "Sichern, anrufen")),
+    }),
+    "wal": (q(pending=1, wal="admin: WAL 70 MiB"), {
+        "fr": (None, "Prêt – scannez une boîte", "Maintenance", ()),
+        "en": (None, "Ready – scan a pack", "Maintenance", ()),
+        "de": (None, "Bereit – Packung scannen", "Wartung", ()),
+    }),
     "red_and_attention": (q(pending=3, attention=1, oldest_age_s=5 * HOUR), {
         "fr": ("red", "Prêt – scannez une boîte", "Non envoyé", ("Non envoyé depuis 4 h", "Appeler le support")),
         "en": ("red", "Ready – scan a pack", "Not sent", ("Not sent for 4 h", "Contact support", "1 to resolve")),
@@ -99,7 +109,8 @@ def test_new_badges_fit_beside_every_mode_label():
     for lang in ("fr", "en", "de"):
         t = Translator(lang)
         widest_mode = max(len(t("mode." + mode)) for mode in MODES)
-        for key in ("badge.storage_fault", "badge.backlog_red", "badge.attention"):
+        for key in ("badge.storage_fault", "badge.backlog_red", "badge.attention", "badge.storage_space",
+                    "badge.storage_wal"):
             assert widest_mode + 1 + len(t(key, n=9)) <= LINE_CHARS, (lang, key)
 
 
@@ -243,6 +254,34 @@ def test_attention_count_and_storage_fault_reach_the_idle_screen(rig):
     assert rig.indicators.signals == ["ready", "red", None]  # the held red LED goes off, no beep
     rig.idle_for(1)
     assert rig.indicators.signals == ["ready", "red", None]
+
+
+def test_low_space_is_amber_and_a_big_wal_a_neutral_badge_on_the_idle_screen(rig):
+    """OFFLINE-QUEUE.md 2.3, 6.4: the outbox's own check raises ``alarm_space``; a WAL past 64 MiB is an
+    admin badge without light; the 15-minute backlog outranks low space."""
+    rig.terminal.start()
+    rig.record(1)
+    rig.idle_for(1)
+    assert (rig.screen.last.light, rig.screen.last.badge) == (None, "1 en attente")
+    rig.outbox.free_bytes = lambda: rig.outbox.reserve_bytes + 4096  # a few ops of room left
+    assert "alarm_space" in rig.outbox.check_storage(rig.clock())
+    rig.idle_for(1)
+    low = rig.screen.last
+    assert (low.light, low.headline, low.badge) == ("amber", READY_FR, "Disque bas")
+    assert low.lines == ("Espace disque bas", "Sauvegarder, appeler")  # the two-row headline leaves two
+    assert rig.indicators.signals == ["ready", "amber"]
+    rig.idle_for(16 * MIN)  # the backlog alarm outranks low space: same light, no new signal
+    assert (rig.screen.last.light, rig.screen.last.badge) == ("amber", "1 en attente")
+    assert rig.screen.last.lines == ("Envoi en retard", "1 en attente")
+    assert rig.indicators.signals == ["ready", "amber"]
+    rig.outbox.storage.execute("UPDATE op SET state = 'cancelled' WHERE seq = 1")  # nothing left to send
+    rig.outbox.free_bytes = lambda: None  # space freed: the next check clears the alarm
+    assert rig.outbox.check_storage(rig.clock()) == {}
+    rig.outbox.write_meta("alarm_wal", "admin: the WAL is 70 MiB (over 64 MiB): a long read stalls checkpoints")
+    rig.idle_for(1)
+    wal = rig.screen.last
+    assert (wal.light, wal.headline, wal.badge, wal.lines) == (None, READY_FR, "Maintenance", ())
+    assert rig.indicators.signals == ["ready", "amber", None]  # the held amber goes off, no beep
 
 
 def test_a_verdict_on_screen_is_not_overwritten_by_the_alarm(rig):
