@@ -11,6 +11,7 @@ VERIFICATION-SERVICE.md section 2), and ``open_client`` opens the terminal's rea
 from __future__ import annotations
 
 import datetime
+import gc
 import json
 import ssl
 from collections.abc import Iterator
@@ -85,6 +86,7 @@ def mtls_simulator(directory, server_days=(-1, 30), **options: Any) -> Iterator[
         finally:  # an idle keep-alive connection holds the server's shutdown for its 30 s keep-alive timeout
             for opened in sim.clients:
                 opened.close()
+            gc.collect()  # and so do the clients of in-process commands still held in reference cycles
 
 
 def service_url(sim, protocol: str) -> str:
