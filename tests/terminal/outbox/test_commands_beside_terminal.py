@@ -102,11 +102,15 @@ def test_sync_refuses_while_a_terminal_has_the_outbox_open(terminal, capsys, lan
     assert rows(db, f"SELECT state FROM op WHERE seq = {flying}") == [("done",)]
 
 
-def test_attached_commands_never_create_an_outbox(tmp_path, capsys):
+def test_attached_commands_never_create_nor_move_an_outbox(tmp_path, capsys):
     missing = tmp_path / "missing.db"
     assert main(["export", "--outbox", f"sqlite://{missing}", "--csv", "-"]) == 4
     assert main(["attention", "--outbox", f"sqlite://{missing}"]) == 4
     assert not missing.exists()
+    damaged = tmp_path / "damaged.db"
+    damaged.write_bytes(b"not a database " * 512)
+    assert main(["export", "--outbox", f"sqlite://{damaged}", "--csv", "-"]) == 4
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["damaged.db"]  # reported, never moved aside
 
 
 BACKUP_SAID = {"fr": "sauvegarde de 2 opération(s) dans", "en": "backup of 2 operation(s) written to",
