@@ -363,8 +363,10 @@ def build(config: Config, stack: contextlib.ExitStack, *, notifier: Any = None,
           clock: Callable[[], int] = monotonic_ms) -> Terminal:
     """Open every adapter ``config`` names; ``stack`` closes them in reverse order."""
     from fmd_terminal.indicators.factory import open_indicators_or_fallback
+    from fmd_terminal.outbox.commands_support import refuse_beside_terminal
     from fmd_terminal.outbox.factory import open_outbox
     from fmd_terminal.outbox.sync import SyncSettings, SyncWorker
+    from fmd_terminal.outbox.texts import Texts
     from fmd_terminal.scanners.factory import open_scanner
     from fmd_terminal.screens.factory import open_screen_or_fallback
 
@@ -378,6 +380,7 @@ def build(config: Config, stack: contextlib.ExitStack, *, notifier: Any = None,
     stack.callback(indicators.close)
     service = open_configured_service(config)
     stack.callback(service.close)
+    refuse_beside_terminal(config.outbox, Texts(config.lang), reason="run_beside")
     outbox = open_outbox(config.outbox)
     stack.callback(outbox.close)
     worker = SyncWorker(outbox, service, settings=SyncSettings(**config.sync)).start()

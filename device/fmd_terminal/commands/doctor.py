@@ -164,17 +164,23 @@ def check_storage(config: Any) -> Check:
     from fmd_terminal.outbox.factory import open_outbox
 
     parts = urlsplit(config.outbox)
-    where = Path(unquote(parts.netloc + parts.path)).parent if parts.scheme == "sqlite" else None
+    database = Path(unquote(parts.netloc + parts.path)) if parts.scheme == "sqlite" else None
+    where = database.parent if database is not None else None
     if where is not None and not os.access(where, os.W_OK):
         return Check("storage", FAIL, f"{where} is not writable", f"create {where} owned by the terminal's user")
-    try:
-        outbox = open_outbox(config.outbox)
-    except TerminalError as error:
-        return Check("storage", FAIL, str(error), "restore the outbox from its backup or move the damaged file away")
-    try:
-        pending, attention = outbox.pending_count(), outbox.attention_count()
-    finally:
-        outbox.close()
+    if database is not None and not database.exists():
+        pending = attention = 0  # the terminal creates it at its first start
+    else:
+        try:
+            # Attached: a running terminal may have it open, so no start-up transition may run and a
+            # damaged file is reported, never moved aside (OFFLINE-QUEUE.md 2.3, 4.2 #9).
+            outbox = open_outbox(config.outbox, attach=True)
+        except TerminalError as error:
+            return Check("storage", FAIL, str(error), "restore the outbox from its backup or move the damaged file away")
+        try:
+            pending, attention = outbox.pending_count(), outbox.attention_count()
+        finally:
+            outbox.close()
     detail = f"{config.outbox}: {pending} pending, {attention} need attention"
     if where is not None:
         free = shutil.disk_usage(where).free

@@ -13,7 +13,12 @@ from __future__ import annotations
 import argparse
 import sys
 
-from fmd_terminal.outbox.commands_support import add_outbox_arguments, load_config, refuse_beside_terminal, texts_of
+from fmd_terminal.outbox.commands_support import (
+    add_outbox_arguments,
+    load_config,
+    refuse_beside_terminal,
+    texts_of,
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

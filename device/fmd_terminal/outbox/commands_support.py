@@ -55,8 +55,11 @@ def sqlite_path(url: str) -> str | None:
     return path if parts.scheme == "sqlite" and path else None
 
 
-def refuse_beside_terminal(url: str, texts: Texts) -> None:
+def refuse_beside_terminal(url: str, texts: Texts, reason: str = "sync_beside") -> None:
     """Raise ``ConfigError`` (exit 3) when another connection has the outbox at ``url`` open.
+
+    Two sync workers on one outbox (two terminals, or a terminal and ``sync``) would break "at most
+    one request per pack in flight" (OFFLINE-QUEUE.md 6.1). ``reason`` names the text shown.
 
     The probe (``outbox.backup.terminal_has_open``) asks SQLite for an exclusive lock and changes
     nothing; a terminal started after it is not seen (the window is the time to open the outbox).
@@ -66,4 +69,4 @@ def refuse_beside_terminal(url: str, texts: Texts) -> None:
 
     path = sqlite_path(url)
     if path is not None and terminal_has_open(path):
-        raise ConfigError(texts("sync_beside", path=path))
+        raise ConfigError(texts(reason, path=path))

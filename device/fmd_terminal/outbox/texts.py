@@ -51,6 +51,8 @@ _FR = {
     "bad_rescan": "--rescan {raw} n'est pas un code de boîte lisible",
     # sync
     "no_service": "aucun service de vérification : renseigner [service] url dans la configuration ou --service URL",
+    "run_beside": "{path} : un autre processus (un terminal ou fmd-terminal sync) a la file ouverte ; "
+                  "deux envois sur la même file pourraient désactiver deux fois une boîte. L'arrêter d'abord",
     "sync_beside": "{path} : un autre processus (le terminal ?) a la file ouverte ; un second envoi "
                    "enverrait deux fois la même boîte. Arrêter le terminal avant fmd-terminal sync",
     "pending": "fmd-terminal : {count} opération(s) encore en attente après {timeout} s :",
@@ -94,6 +96,8 @@ _EN = {
     "retry_rescan": "retry needs --rescan with the same pack scanned again (product code, serial, batch, expiry)",
     "bad_rescan": "--rescan {raw} is not a readable pack code",
     "no_service": "no verification service: set [service] url in the configuration or --service URL",
+    "run_beside": "{path}: another process (a terminal or fmd-terminal sync) has the outbox open; two "
+                  "senders on one outbox could decommission a pack twice. Stop it first",
     "sync_beside": "{path}: another process (the terminal?) has the outbox open; a second sync could send "
                    "the same pack twice. Stop the terminal before fmd-terminal sync",
     "pending": "fmd-terminal: {count} operation(s) still pending after {timeout} s:",
@@ -137,6 +141,8 @@ _DE = {
                     "Seriennummer, Charge, Verfalldatum)",
     "bad_rescan": "--rescan {raw} ist kein lesbarer Packungscode",
     "no_service": "kein Verifikationsdienst: [service] url in der Konfiguration oder --service URL angeben",
+    "run_beside": "{path}: ein anderer Prozess (ein Terminal oder fmd-terminal sync) hat die Warteschlange "
+                  "geöffnet; zwei Sender könnten eine Packung doppelt deaktivieren. Zuerst beenden",
     "sync_beside": "{path}: ein anderer Prozess (das Terminal?) hat die Warteschlange geöffnet; ein zweites "
                    "Senden könnte dieselbe Packung doppelt senden. Terminal vor fmd-terminal sync beenden",
     "pending": "fmd-terminal: {count} Vorgang/Vorgänge nach {timeout} s noch offen:",

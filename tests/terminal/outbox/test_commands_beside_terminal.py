@@ -135,3 +135,49 @@ def test_backup_speaks_the_language_keeps_its_json_and_reads_the_config(tmp_path
     box = open_sqlite_outbox(db, reserve_bytes=0)
     assert json.loads(box.read_meta("last_backup"))["to"] == to
     box.close()
+
+
+@pytest.mark.parametrize("lang, refused", [
+    ("fr", "un autre processus (un terminal ou fmd-terminal sync) a la file ouverte"),
+    ("en", "another process (a terminal or fmd-terminal sync) has the outbox open"),
+    ("de", "ein anderer Prozess (ein Terminal oder fmd-terminal sync) hat die Warteschlange"),
+])
+def test_a_second_run_on_the_same_outbox_is_refused_and_changes_nothing(terminal, tmp_path, capsys, lang, refused):
+    """Two senders on one outbox could send the same pack twice (OFFLINE-QUEUE.md 6.1): ``run`` refuses."""
+    db, _seq, flying, _proc = terminal
+    ops = rows(db, "SELECT count(*) FROM op")
+    script = tmp_path / "scans.jsonl"
+    script.write_text('{"raw": "]d201034009300000141728123110B1\\u001d21SERFLY"}\n')
+    code = main(["run", "--outbox", f"sqlite://{db}", "--scanner", f"script://{script}", "--screen",
+                 "recording://", "--indicators", "none://", "--service", "scripted://success", "--lang", lang])
+    assert code == 3
+    assert refused in capsys.readouterr().err
+    assert rows(db, f"SELECT state FROM op WHERE seq = {flying}") == [("in_flight",)]
+    assert rows(db, "SELECT count(*) FROM op") == ops  # nothing recorded by the refused run
+
+
+def test_doctor_beside_a_running_terminal_reads_the_outbox_attached(terminal, capsys):
+    """``doctor`` must not run the start-up transitions on a terminal's open outbox (#9)."""
+    from fmd_terminal.commands.doctor import check_storage
+
+    db, seq, flying, _proc = terminal
+    boots = rows(db, "SELECT count(*) FROM boot")
+
+    class Config:
+        outbox = f"sqlite://{db}"
+
+    check = check_storage(Config())
+    assert check.status == "WARN" and "need attention" in check.detail, check
+    assert rows(db, f"SELECT state FROM op WHERE seq = {flying}") == [("in_flight",)]
+    assert rows(db, "SELECT count(*) FROM boot") == boots
+
+
+def test_doctor_does_not_create_a_missing_outbox(tmp_path):
+    from fmd_terminal.commands.doctor import check_storage
+
+    class Config:
+        outbox = f"sqlite://{tmp_path}/absent.db"
+
+    check = check_storage(Config())
+    assert check.status == "ok" and "0 pending" in check.detail, check
+    assert not (tmp_path / "absent.db").exists()
