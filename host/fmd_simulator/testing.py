@@ -23,7 +23,10 @@ Options (all keyword):
   ``other-secret``, ``hospital-demo``/``hospital-secret``, ``wholesaler-demo``/``wholesaler-secret``), a JSON
   file path, or a list of ``{"client_id", "secret", "location_id", "role", "permissions"?}``.
 - ``tls_cert``, ``tls_key`` (PEM paths): serve HTTPS; ``client_ca``: require client certificates (mutual TLS).
-  The helpers then talk HTTPS without verifying the server, presenting ``admin_client_cert=(cert, key)`` if given.
+  The helpers then talk HTTPS, presenting ``admin_client_cert=(cert, key)`` if given, and always verify the
+  server (certificate chain and host name) against ``tls_ca``, the CA that issued ``tls_cert`` (default:
+  ``client_ca``). Only a test that serves an out-of-date certificate on purpose passes
+  ``server_cert_dates_unchecked=True``: the chain and the host name are still verified, the dates are not.
 - ``faults``: initial fault settings (dict as ``PUT /admin/faults``).
 - ``allow_reused_trx_ids``: TEST ONLY, execute requests whose ``X-Client-Trx-Id`` was used before, so the
   terminal's tests can prove they do not rely on the server refusing duplicates.
@@ -59,13 +62,15 @@ from urllib.parse import quote, urlencode
 from fmd_simulator.errors import SimulatorError
 
 STARTUP_TIMEOUT = 30.0
+X509_V_FLAG_NO_CHECK_TIME = 0x200000  # OpenSSL >= 1.1.0: skip only the validity dates of the chain
 
 
 class RunningSimulator:
     """Handle on a started simulator (see the module docstring)."""
 
     def __init__(self, host: str, port: int, tls: bool, admin_client_cert: tuple[str, str] | None = None,
-                 admin_token: str | None = None) -> None:
+                 admin_token: str | None = None, tls_ca: str | None = None,
+                 server_cert_dates_unchecked: bool = False) -> None:
         self.host = host
         self.port = port
         self.tls = tls
@@ -74,9 +79,12 @@ class RunningSimulator:
         self.process: subprocess.Popen[str] | None = None
         self._ssl: ssl.SSLContext | None = None
         if tls:
-            self._ssl = ssl.create_default_context()
-            self._ssl.check_hostname = False
-            self._ssl.verify_mode = ssl.CERT_NONE
+            if not tls_ca:
+                raise ValueError("running_simulator with tls_cert needs tls_ca (or client_ca): the CA that issued "
+                                 "the server certificate, so the helpers can verify the server")
+            self._ssl = ssl.create_default_context(cafile=tls_ca)  # chain and host name verified
+            if server_cert_dates_unchecked:
+                self._ssl.verify_flags |= X509_V_FLAG_NO_CHECK_TIME
             if admin_client_cert:
                 self._ssl.load_cert_chain(*admin_client_cert)
         self._restart: Any = None
@@ -284,7 +292,8 @@ def running_simulator(*, db: str | os.PathLike[str] | None = None, seed_packs: i
                       double_scan_alert: bool = False, pck19_alert: str = "always",
                       lock_undo_days: float | None = None, separate_process: bool = False,
                       admin_client_cert: tuple[str, str] | None = None,
-                      admin_token: str | None = None) -> Iterator[RunningSimulator]:
+                      admin_token: str | None = None, tls_ca: str | None = None,
+                      server_cert_dates_unchecked: bool = False) -> Iterator[RunningSimulator]:
     """A real simulator on 127.0.0.1 and an ephemeral port (see the module docstring)."""
     options: dict[str, Any] = {
         "db": None if db is None else os.fspath(db), "seed_packs": seed_packs, "seed": seed, "market": market,
@@ -294,7 +303,10 @@ def running_simulator(*, db: str | os.PathLike[str] | None = None, seed_packs: i
         "tls_cert": None if tls_cert is None else os.fspath(tls_cert),
         "tls_key": None if tls_key is None else os.fspath(tls_key),
         "client_ca": None if client_ca is None else os.fspath(client_ca)}
-    sim_args = {"admin_client_cert": admin_client_cert, "admin_token": admin_token}
+    ca = tls_ca if tls_ca is not None else client_ca
+    sim_args = {"admin_client_cert": admin_client_cert, "admin_token": admin_token,
+                "tls_ca": None if ca is None else os.fspath(ca),
+                "server_cert_dates_unchecked": server_cert_dates_unchecked}
     runner = _in_process if separate_process else _in_thread
     with runner(options, sim_args) as sim:
         yield sim

@@ -76,8 +76,9 @@ def mtls_simulator(directory, server_days=(-1, 30), **options: Any) -> Iterator[
     pki = PKI(directory)
     cert, key = pki.server_files(days=server_days)
     client = pki.client_files()
+    out_of_date = not server_days[0] <= 0 <= server_days[1]  # served so on purpose (pause_clock tests)
     with running_soap_simulator(tls_cert=cert, tls_key=key, client_ca=pki.ca_bundle, admin_client_cert=client,
-                                **options) as sim:
+                                server_cert_dates_unchecked=out_of_date, **options) as sim:
         sim.pki = pki
         sim.client_files = client
         sim.clients = []

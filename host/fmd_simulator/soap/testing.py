@@ -26,6 +26,7 @@ def running_soap_simulator(*, tls_cert: str, tls_key: str, client_ca: str,
                            admin_client_cert: tuple[str, str], mutual_tls: bool = True,
                            **options: Any) -> Iterator[RunningSimulator]:
     """A simulator with REST and SOAP on one HTTPS port (see the module docstring)."""
+    options.setdefault("tls_ca", client_ca)  # the tests' one CA issues the server's and the clients' certificates
     with running_simulator(tls_cert=tls_cert, tls_key=tls_key, client_ca=client_ca if mutual_tls else None,
                            admin_client_cert=admin_client_cert if mutual_tls else None, **options) as sim:
         yield sim

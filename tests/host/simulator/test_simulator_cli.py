@@ -126,3 +126,18 @@ def test_product_code_checks(scheme, code, expected):
 def test_expiry_dates(yymmdd, last_day):
     day = identifiers.expiry_date(yymmdd)
     assert (day.isoformat() if day else None) == last_day
+
+
+def test_the_test_helper_verifies_the_servers_certificate(pki, tmp_path):
+    """The helpers never talk to an unverified server: another CA is refused, no CA is an error."""
+    other = trustme.CA()
+    other_ca = tmp_path / "other-ca.pem"
+    other.cert_pem.write_to_path(str(other_ca))
+    with running_simulator(tls_cert=pki["cert"], tls_key=pki["key"], tls_ca=str(other_ca)) as sim:
+        with pytest.raises(ssl.SSLCertVerificationError):
+            sim.request("GET", "/ping")
+    with pytest.raises(ValueError, match="tls_ca"):
+        with running_simulator(tls_cert=pki["cert"], tls_key=pki["key"]):
+            pass
+    with running_simulator(tls_cert=pki["cert"], tls_key=pki["key"], tls_ca=pki["ca"]) as sim:
+        assert sim.request("GET", "/ping")[0] == 200
