@@ -6,11 +6,14 @@ Each port has one ``open_<port>(url)`` factory that looks the scheme up in a pla
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import SplitResult, urlsplit
 
-from fmd_terminal.errors import UnknownSchemeError
+from fmd_terminal.errors import DeviceError, UnknownSchemeError
+
+log = logging.getLogger(__name__)
 
 
 def scheme_of(url: str) -> str:
@@ -29,3 +32,16 @@ def open_by_scheme(port: str, url: str, table: dict[str, Callable[..., Any]], **
         known = ", ".join(sorted(s + "://" for s in table))
         raise UnknownSchemeError(f"unknown {port} URL {url!r}: expected one of {known}")
     return factory(parts, **kwargs)
+
+
+def open_or_fallback(opener: Callable[..., Any], url: str, fallback: str, **kwargs: Any) -> Any:
+    """``opener(url)``; when its device is missing (``DeviceError``), log why and open ``fallback``.
+
+    For the composition root: a box whose OLED or GPIO is absent or dead keeps running and says so in
+    the log (issue 4, item 3, "Bad input"). Configuration errors still raise: a typo is not a fault.
+    """
+    try:
+        return opener(url, **kwargs)
+    except DeviceError as exc:
+        log.warning("%s; using %s instead", exc, fallback)
+        return opener(fallback)

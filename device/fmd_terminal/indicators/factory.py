@@ -7,17 +7,13 @@ only when used), ``recording://`` and ``none://``. Keyword arguments go to the a
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import SplitResult
 
-from fmd_terminal.errors import DeviceError
 from fmd_terminal.indicators import Indicators
 from fmd_terminal.indicators.recording import open_none, open_recording
-from fmd_terminal.urls import open_by_scheme
-
-log = logging.getLogger(__name__)
+from fmd_terminal.urls import open_by_scheme, open_or_fallback
 
 
 def _gpio(parts: SplitResult, **kwargs: Any) -> Indicators:
@@ -35,13 +31,5 @@ def open_indicators(url: str, **kwargs: Any) -> Indicators:
 
 
 def open_indicators_or_fallback(url: str, fallback: str = "none://", **kwargs: Any) -> Indicators:
-    """Open ``url``; when its device is missing (``DeviceError``), log why and open ``fallback``.
-
-    For the composition root: a box whose GPIO is absent or dead keeps running and says so in the
-    log (issue 4, item 3, "Bad input"). Configuration errors still raise: a typo is not a fault.
-    """
-    try:
-        return open_indicators(url, **kwargs)
-    except DeviceError as exc:
-        log.warning("%s; using %s instead", exc, fallback)
-        return open_indicators(fallback)
+    """Open ``url``, or ``fallback`` when its device is missing (``fmd_terminal.urls.open_or_fallback``)."""
+    return open_or_fallback(open_indicators, url, fallback, **kwargs)

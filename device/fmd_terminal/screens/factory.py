@@ -7,15 +7,11 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 from urllib.parse import SplitResult
 
-from fmd_terminal.errors import DeviceError
 from fmd_terminal.screens import Screen
-from fmd_terminal.urls import open_by_scheme
-
-log = logging.getLogger(__name__)
+from fmd_terminal.urls import open_by_scheme, open_or_fallback
 
 
 def _ssd1306(parts: SplitResult, **kwargs: Any) -> Screen:
@@ -51,13 +47,5 @@ def open_screen(url: str, **kwargs: Any) -> Screen:
 
 
 def open_screen_or_fallback(url: str, fallback: str = "console://", **kwargs: Any) -> Screen:
-    """Open ``url``; when its device is missing (``DeviceError``), log why and open ``fallback``.
-
-    For the composition root: a box whose OLED is absent or dead keeps running and says so in the
-    log (issue 4, item 3, "Bad input"). Configuration errors still raise: a typo is not a fault.
-    """
-    try:
-        return open_screen(url, **kwargs)
-    except DeviceError as exc:
-        log.warning("%s; using %s instead", exc, fallback)
-        return open_screen(fallback)
+    """Open ``url``, or ``fallback`` when its device is missing (``fmd_terminal.urls.open_or_fallback``)."""
+    return open_or_fallback(open_screen, url, fallback, **kwargs)
