@@ -12,6 +12,9 @@ a dropped group separator, Caps Lock flipping case, a missing AIM prefix. This m
    substitute character, real byte, or dropped), whether case is inverted or forced, whether the
    AIM prefix is on, and the suffix: a ``ScannerProfile``;
 3. says what to change, in French, English or German (``advice``), naming the set-up sheet code;
+   a keyboard country with ``blind_partners`` (countries it can drift to unseen, one scan typing
+   the AIM prefix and every digit alike, then garbling set-82 data: UK, German, Spanish, Italian)
+   is "Scanner OK" with the advice to set the scanner's keyboard to US (US itself has none);
 4. **guards** every later scan (``guard``): a scan that is not valid under the stored profile but
    decodes cleanly under another plausible configuration is held ("scanner settings changed"), and
    while the profile says GS is dropped no GS1 code with a variable-length element before another
@@ -30,9 +33,12 @@ from fmd_core.keyboard import (
     EOT,
     GS,
     RS,
+    KeyboardError,
     KeyDecoder,
     codes,
+    decode_keys,
     get_layout,
+    type_text,
 )
 from fmd_core.keyboard.layouts import LAYOUTS
 from fmd_core.result import GS1, POSSIBLE_MISSING_SEPARATOR
@@ -393,6 +399,59 @@ def infer_text(text, suffix=None):
     return Calibration(found[0][0], profile)
 
 
+# --- keyboard countries one scan cannot tell apart (SCANNERS-AND-HARDWARE.md 1.3, 3.2) -------------------
+
+# what every scan begins with: the AIM prefixes the guard knows, and the digits of the GTIN
+_CANARY = "]d2]d1]Q3]C1]E00123456789"
+
+
+def _reads(text, typed_by, read_as):
+    """What a scanner set to ``typed_by`` types for ``text`` reads as under ``read_as`` (None: the
+    scanner cannot type it, or the keys do not decode)."""
+    try:
+        events = type_text(text, typed_by, suffix="")
+    except KeyboardError:
+        return None
+    return decode_keys(events, read_as)[0]
+
+
+def blind(stored, other):
+    """Whether a scanner that drifted from the ``stored`` keyboard country to ``other`` types the AIM
+    prefixes and every digit exactly as before. Then one scan cannot show the change (both read as
+    clean codes): only a new calibration scan can."""
+    return _reads(_CANARY, other, stored) == _CANARY
+
+
+def garbles(stored, other):
+    """``[(character, read)]``: the GS1 character set 82 characters (GenSpecs 7.11, figure 7.11-1) a
+    scanner set to ``other`` types and the ``stored`` country reads as other set-82 text. A code
+    holding one is read as a different, equally valid code; a character read as one outside set 82
+    (a UK '"' is a US '@') is not listed: the decoder rejects it and the guard holds the scan."""
+    found = []
+    for ch in CSET82:
+        read = _reads(ch, other, stored)
+        if read is not None and read != ch and read and all(c in CSET82 for c in read):
+            found.append((ch, read))
+    return found
+
+
+_PARTNERS = {}
+
+
+def blind_partners(stored):
+    """The keyboard countries (``LAYOUT_ORDER``) a scanner set to ``stored`` can drift to unseen and
+    then garble set-82 data silently: ``blind`` to it, and ``garbles`` not empty. Computed from the
+    layout tables, once per country. US has none: a UK scanner types every digit and AIM prefix as
+    US does, but the only set-82 character it types differently ('"') reads as '@', outside set 82."""
+    if stored not in _PARTNERS:
+        _PARTNERS[stored] = tuple(
+            other
+            for other in LAYOUT_ORDER
+            if other != stored and blind(stored, other) and garbles(stored, other)
+        )
+    return _PARTNERS[stored]
+
+
 # --- what to change (shown in French, English or German) ----------------------------------------------
 
 BLOCKING = "blocking"  # scans are not sent until it is fixed
@@ -409,6 +468,7 @@ PROBLEMS = {
     "gs_dropped": (PARTIAL, "CONTROL_CHARACTERS_CTRL"),
     "rs_eot_dropped": (PARTIAL, "CONTROL_CHARACTERS_CTRL"),
     "layout_not_us": (ADVICE, "KEYBOARD_US"),
+    "layout_blind": (ADVICE, "KEYBOARD_US"),  # works; its set-up code is named (a silent risk)
     "suffix_missing": (ADVICE, "SUFFIX_CR"),
 }
 
@@ -423,6 +483,7 @@ MESSAGES = {
         "gs_dropped": "Scanner drops the group separator: turn on control characters (Ctrl+])",
         "rs_eot_dropped": "Scanner drops RS/EOT (German IFA codes): turn on control characters",
         "layout_not_us": "Scanner keyboard is {layout}: it works; US is recommended",
+        "layout_blind": "Scanner keyboard is {layout}: it works, but a change to {partners} would go unnoticed (same digits; letters such as Y/Z or signs would be misread): set the scanner's keyboard to US",
         "suffix_missing": "Scanner sends no Enter after a code: add the CR suffix",
         "setup": "scan '{code}' on the set-up sheet",
         "settings_changed": "Scanner settings changed: scan the calibration code",
@@ -438,6 +499,7 @@ MESSAGES = {
         "gs_dropped": "Le scanner supprime le séparateur GS : activer les caractères de contrôle (Ctrl+])",
         "rs_eot_dropped": "Le scanner supprime RS/EOT (codes IFA allemands) : activer les caractères de contrôle",
         "layout_not_us": "Clavier du scanner : {layout}. Cela fonctionne ; US est recommandé",
+        "layout_blind": "Clavier du scanner : {layout}. Cela fonctionne, mais un passage en {partners} passerait inaperçu (mêmes chiffres ; des lettres comme Y/Z ou des signes seraient mal lus) : régler le clavier du scanner en US",
         "suffix_missing": "Le scanner n'envoie pas Entrée après un code : ajouter le suffixe CR",
         "setup": "scanner « {code} » sur la feuille de configuration",
         "settings_changed": "Réglages du scanner modifiés : scanner le code de calibrage",
@@ -453,6 +515,7 @@ MESSAGES = {
         "gs_dropped": "Scanner lässt das Trennzeichen GS weg: Steuerzeichen (Strg+]) einschalten",
         "rs_eot_dropped": "Scanner lässt RS/EOT weg (IFA-Codes): Steuerzeichen einschalten",
         "layout_not_us": "Scanner-Tastatur ist {layout}: funktioniert; US wird empfohlen",
+        "layout_blind": "Scanner-Tastatur ist {layout}: funktioniert, aber ein Wechsel auf {partners} bliebe unbemerkt (gleiche Ziffern; Buchstaben wie Y/Z oder Zeichen würden falsch gelesen): Scanner-Tastatur auf US stellen",
         "suffix_missing": "Scanner sendet kein Enter nach dem Code: Suffix CR hinzufügen",
         "setup": "'{code}' auf dem Einrichtungsblatt scannen",
         "settings_changed": "Scanner-Einstellungen geändert: Kalibriercode scannen",
@@ -477,7 +540,13 @@ def problems(profile):
     if profile.control("RS") == DROPPED or profile.control("EOT") == DROPPED:
         found.append(("rs_eot_dropped", {}))
     if profile.interface == KEYBOARD and profile.layout != "us":
-        found.append(("layout_not_us", {"layout": get_layout(profile.layout).title()}))
+        layout = get_layout(profile.layout).title()
+        partners = blind_partners(profile.layout)
+        if partners:
+            names = "/".join(other.upper() for other in partners)
+            found.append(("layout_blind", {"layout": layout, "partners": names}))
+        else:
+            found.append(("layout_not_us", {"layout": layout}))
     if profile.suffix == "none":
         found.append(("suffix_missing", {}))
     order = {BLOCKING: 0, PARTIAL: 1, ADVICE: 2}
@@ -510,6 +579,13 @@ def changed(profile, alternatives):
     return found
 
 
+def setup_code(problem):
+    """The set-up sheet code to name for ``problem``, or "": every change that is not mere advice,
+    and the keyboard advice of a country with ``blind_partners`` (a drift there goes unseen)."""
+    severity, setup = PROBLEMS.get(problem, (ADVICE, ""))
+    return setup if severity != ADVICE or problem == "layout_blind" else ""
+
+
 def message(key, lang="fr", **parameters):
     catalogue = MESSAGES.get(lang, MESSAGES["fr"])
     text = catalogue[key]
@@ -521,8 +597,8 @@ def advice(profile, lang="fr"):
     lines = []
     for problem, parameters in problems(profile):
         line = message(problem, lang, **parameters)
-        setup = PROBLEMS[problem][1]
-        if setup and PROBLEMS[problem][0] != ADVICE:
+        setup = setup_code(problem)
+        if setup:
             line += " (" + message("setup", lang, code=setup) + ")"
         lines.append(line)
     if not lines or PROBLEMS[problems(profile)[0][0]][0] == ADVICE:

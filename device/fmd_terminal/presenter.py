@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import time
 
-from fmd_core.calibration import ADVICE, PROBLEMS
+from fmd_core.calibration import setup_code
 from fmd_core.flow import Notice, Verdict
 from fmd_core.outcomes import (
     BACKLOG_AMBER,
@@ -156,14 +156,15 @@ class Presenter:
 
     def scanner_lines(self, problems: tuple, recalibrate: bool = False) -> list[str]:
         """What to change on the scanner (``fmd_core.calibration.problems`` items), one line each, then
-        the set-up sheet codes of the changes that are not mere advice, as far as the screen has room."""
+        the set-up sheet codes (``setup_code``: changes that are not mere advice, and the keyboard advice
+        of a country with blind partners), as far as the screen has room."""
         lines = [self.t("line.scan_calibration")] if recalibrate else []
         setups: list[str] = []
         for problem, parameters in problems:
             key = "line.scanner." + problem
             lines.append(self.t(key, **parameters) if self.t.has(key) else problem)
-            severity, setup = PROBLEMS.get(problem, (ADVICE, ""))
-            if setup and severity != ADVICE and setup not in setups:
+            setup = setup_code(problem)
+            if setup and setup not in setups:
                 setups.append(setup)
         return lines + setups[: max(0, MAX_LINES - len(lines))]
 

@@ -27,10 +27,14 @@ from fmd_core.calibration import (
     PASS,
     ScannerProfile,
     advice,
+    blind,
+    blind_partners,
+    garbles,
     guard,
     infer_keys,
     infer_text,
     is_blocking,
+    problems,
 )
 from fmd_core.keyboard import (
     ALT,
@@ -196,21 +200,13 @@ def test_no_false_warning_for_any_valid_code_under_the_right_configuration(layou
     assert warned == []
 
 
-def _blind(stored, other):
-    """Whether what a scanner set to ``other`` types for the AIM prefixes and every digit reads, under
-    the ``stored`` country, as exactly those characters. Then one scan cannot show the change (both
-    read as clean codes; letters such as y/z may differ): only calibration can."""
-    canary = "]d2]d1]Q3]C1]E00123456789"
-    return decode_keys(type_text(canary, other, suffix=""), stored)[0] == canary
-
-
 def _wrong_configurations(layout):
     """Every configuration a calibrated scanner can drift to and one scan can show: any keyboard
     country not blind to the stored one (a factory reset to US included), any GS mode, Caps Lock on
     or off, AIM on or off; the stored configuration itself excluded. A scanner whose GS mode alone
     changed is not "wrong" (the decoder reads every mode) unless it now drops GS."""
     for wrong_layout in LAYOUT_ORDER:
-        if wrong_layout != layout and _blind(layout, wrong_layout):
+        if wrong_layout != layout and blind(layout, wrong_layout):
             continue
         # Alt codes read exactly as Ctrl combinations (tables/keyboard_roundtrip.py), so "ctrl" covers both
         for wrong_mode in ("ctrl", "substitute", "dropped"):
@@ -224,13 +220,13 @@ def test_blind_layout_pairs_are_the_known_ones():
     """Measured over every profile and every decoder-table code (all layouts, Ctrl/Alt/dropped,
     Caps Lock, AIM), garbled codes the guard let through: us 0, fr 0, be 0; de 16 (from es, it),
     es 8 and it 8 (from de), gb 130 (from de, es, it): exactly the blind pairs below."""
-    blind = {
+    pairs = {
         (stored, other)
         for stored in LAYOUT_ORDER
         for other in LAYOUT_ORDER
-        if stored != other and _blind(stored, other)
+        if stored != other and blind(stored, other)
     }
-    assert blind == {
+    assert pairs == {
         ("us", "gb"),
         ("gb", "us"),
         ("gb", "de"),
@@ -243,6 +239,69 @@ def test_blind_layout_pairs_are_the_known_ones():
         ("it", "de"),
         ("it", "es"),
     }
+
+
+def test_blind_partners_are_the_blind_countries_that_can_garble_set82_data():
+    """Computed from the layout tables: of the blind pairs above, those where some set-82 character
+    reads as other set-82 text. A UK scanner behind a US profile garbles nothing silently (its only
+    different set-82 character, '"', reads as '@', outside set 82); nor does a US scanner behind a UK
+    profile ('"' as '@', '<' as '\\'), nor Spanish and Italian behind each other (identical on set 82)."""
+    partners = {layout: blind_partners(layout) for layout in LAYOUT_ORDER}
+    assert partners == {
+        "us": (),
+        "gb": ("de", "es", "it"),
+        "fr": (),
+        "be": (),
+        "de": ("es", "it"),
+        "es": ("de",),
+        "it": ("de",),
+    }
+    assert garbles("us", "gb") == [] and garbles("gb", "us") == [] and garbles("es", "it") == []
+    assert decode_keys(type_text('"', "gb", suffix=""), "us")[0] == "@" and "@" not in CSET82
+    assert ("y", "z") in garbles("de", "es") and ("(", "*") in garbles("gb", "es")
+    assert garbles("us", "de") != [] and not blind("us", "de")  # garbles, but one scan shows it
+    for layout in LAYOUT_ORDER:
+        for other in partners[layout]:
+            assert blind(layout, other) and garbles(layout, other)
+
+
+def test_a_uk_scanner_behind_a_us_profile_never_sends_a_code_with_a_quote_garbled():
+    profile = _profile("us", "ctrl")
+    code = "]d2010340093001234521A\"B" + GS + "10LOT1" + GS + "17270630"
+    assert decode_scan(code).ok
+    verdict = guard(_typed(code, "gb", "ctrl"), profile)
+    assert verdict.action == HOLD and verdict.reason == "settings_changed"
+    assert ("gb", NORMAL, True) in verdict.alternatives
+
+
+@pytest.mark.parametrize("layout", ["gb", "de", "es", "it"])
+def test_a_country_with_blind_partners_is_ok_with_advice_to_set_us(layout):
+    profile = ScannerProfile("keyboard", layout, True, NORMAL, {"GS": "ctrl"}, "CR")
+    assert [problem for problem, _ in problems(profile)] == ["layout_blind"]
+    assert not is_blocking(profile)
+    partners = "/".join(other.upper() for other in blind_partners(layout))
+    english = advice(profile, "en")
+    assert english[0] == "Scanner OK" and len(english) == 2
+    assert "would go unnoticed" in english[1] and partners in english[1]
+    assert english[1].endswith("set the scanner's keyboard to US (scan 'KEYBOARD_US' on the set-up sheet)")
+    french = advice(profile, "fr")
+    assert french[0] == "Scanner OK" and "régler le clavier du scanner en US" in french[1]
+    assert "KEYBOARD_US" in french[1]
+    german = advice(profile, "de")
+    assert german[0] == "Scanner OK" and "Scanner-Tastatur auf US stellen" in german[1]
+    assert "KEYBOARD_US" in german[1]
+
+
+@pytest.mark.parametrize("layout", ["us", "fr", "be"])
+def test_a_country_without_blind_partners_keeps_its_advice(layout):
+    profile = ScannerProfile("keyboard", layout, True, NORMAL, {"GS": "ctrl"}, "CR")
+    lines = advice(profile, "en")
+    assert lines[0] == "Scanner OK" and not any("unnoticed" in line for line in lines)
+    if layout == "us":
+        assert lines == ["Scanner OK"]  # the UK partner cannot garble set-82 data: plain OK
+    else:
+        assert lines[1:] == ["Scanner keyboard is %s: it works; US is recommended"
+                             % {"fr": "French (AZERTY)", "be": "Belgian (AZERTY)"}[layout]]
 
 
 @pytest.mark.parametrize(("layout", "mode"), PROFILES)

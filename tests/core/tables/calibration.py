@@ -3,9 +3,21 @@ combination and every decoder-table code are in tests/core/test_calibration.py).
 
 An inference case: ``{"id", "code", "layout", "control", "caps", "aim", "expect": {profile fields}}``.
 A guard case: ``{"id", "profile": {...}, "typed": [layout, control, caps, text], "action", "reason"}``.
+A blind-partner case: ``{"id", "partners_of": layout, "expect": (layouts, in LAYOUT_ORDER)}``.
+An advice case: ``{"id", "profile": {...}, "lang", "problems": [names], "advice": [line starts]}``.
 """
 
-from fmd_core.calibration import C1, C2, CODES, ScannerProfile, guard, infer_keys
+from fmd_core.calibration import (
+    C1,
+    C2,
+    CODES,
+    ScannerProfile,
+    advice,
+    blind_partners,
+    guard,
+    infer_keys,
+    problems,
+)
 from fmd_core.keyboard import ALT, CTRL, DROP, GS, type_text
 
 PACK = "]d2010340093001234521Yz9" + GS + "10LOT1" + GS + "17270630"
@@ -101,7 +113,58 @@ CASES = [
 ]
 
 
+CASES += [
+    {"id": "partners-us", "partners_of": "us", "expect": ()},  # UK types '"' as '@': outside set 82
+    {"id": "partners-gb", "partners_of": "gb", "expect": ("de", "es", "it")},
+    {"id": "partners-fr", "partners_of": "fr", "expect": ()},
+    {"id": "partners-de", "partners_of": "de", "expect": ("es", "it")},
+    {"id": "partners-es", "partners_of": "es", "expect": ("de",)},
+    {"id": "partners-it", "partners_of": "it", "expect": ("de",)},
+    {"id": "advice-us-plain-ok", "profile": US, "lang": "en", "problems": [], "advice": ["Scanner OK"]},
+    {
+        "id": "advice-de-blind",
+        "profile": _profile(layout="de"),
+        "lang": "de",
+        "problems": ["layout_blind"],
+        "advice": ["Scanner OK", "Scanner-Tastatur ist German (QWERTZ): funktioniert, aber ein Wechsel auf ES/IT"],
+    },
+    {
+        "id": "advice-gb-blind",
+        "profile": _profile(layout="gb"),
+        "lang": "fr",
+        "problems": ["layout_blind"],
+        "advice": ["Scanner OK", "Clavier du scanner : UK. Cela fonctionne, mais un passage en DE/ES/IT"],
+    },
+    {
+        "id": "advice-fr-not-us",
+        "profile": _profile(layout="fr"),
+        "lang": "en",
+        "problems": ["layout_not_us"],
+        "advice": ["Scanner OK", "Scanner keyboard is French (AZERTY): it works; US is recommended"],
+    },
+]
+
+
+def _check_advice(case):
+    profile = ScannerProfile.from_dict(case["profile"])
+    names = [problem for problem, _parameters in problems(profile)]
+    if names != case["problems"]:
+        return "{}: problems {!r}, expected {!r}".format(case["id"], names, case["problems"])
+    lines = advice(profile, case["lang"])
+    starts = case["advice"]
+    if len(lines) != len(starts) or [line[: len(start)] for line, start in zip(lines, starts)] != starts:
+        return "{}: advice {!r}, expected lines starting {!r}".format(case["id"], lines, starts)
+    return None
+
+
 def check(case):
+    if "partners_of" in case:
+        got = blind_partners(case["partners_of"])
+        if got != case["expect"]:
+            return "{}: blind partners {!r}, expected {!r}".format(case["id"], got, case["expect"])
+        return None
+    if "advice" in case:
+        return _check_advice(case)
     if "typed" in case:
         layout, control, caps, text = case["typed"]
         verdict = guard(

@@ -109,3 +109,22 @@ def test_the_main_loop_shows_calibration_holds_a_changed_scanner_and_sends_only_
     assert rig.indicators.signals[:2] == ["ready", "ready"]  # start-up, then the Scanner OK chirp
     (call,) = rig.service.calls_to("change_state")  # only the good scan reached the service
     assert call.pack.serial == "SER0001"
+
+
+@pytest.mark.parametrize(("lang", "headline", "tip"), [
+    ("fr", "Lecteur OK", "Conseil : clavier US"),
+    ("en", "Scanner OK", "Tip: set keyboard US"),
+    ("de", "Scanner OK", "Tipp: Tastatur US"),
+])
+def test_a_keyboard_country_with_blind_partners_is_ok_with_a_tip_to_set_us(lang, headline, tip):
+    """A German scanner works, but a drift to Spanish or Italian would swap y/z unseen: "Scanner OK"
+    (a ready chirp, no light) with the tip and the set-up sheet code; a US scanner is plainly OK."""
+    german = calibration.ScannerProfile("keyboard", "de", True, "normal", {"GS": "ctrl"}, "CR")
+    (effect,) = Flow(mode="dispense").calibrated(calibration.problems(german), 0)
+    assert effect.payload.message_id == "scanner_ok" and effect.payload.signal == "ready"
+    model = Presenter(Translator(lang)).notice(effect.payload)
+    assert (model.light, model.headline, model.lines) == (None, headline, (tip, "KEYBOARD_US"))
+    assert all(len(line) <= LINE_CHARS for line in model.lines)
+    us = calibration.ScannerProfile("keyboard", "us", True, "normal", {"GS": "ctrl"}, "CR")
+    (plain,) = Flow(mode="dispense").calibrated(calibration.problems(us), 0)
+    assert Presenter(Translator(lang)).notice(plain.payload).lines == ()

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from fmd_core.calibration import C1, C2, ScannerProfile
-from fmd_core.keyboard import ALT, type_text
+from fmd_core.keyboard import ALT, CTRL, type_text
 from fmd_terminal import cli
 from fmd_terminal.commands.calibrate import load_profile
 from fmd_terminal.errors import StorageError
@@ -82,3 +82,28 @@ def test_a_bad_key_recording_is_a_configuration_error(tmp_path, capsys):
     recording.write_text('["x"]\n')
     assert cli.main(["calibrate", "--keys", str(recording), "--profile", str(tmp_path / "p.json")]) == 3
     assert "line 1" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("layout", "lang", "advice"), [
+    ("gb", "en", "Scanner keyboard is UK: it works, but a change to DE/ES/IT would go unnoticed"),
+    ("de", "fr", "Clavier du scanner : German (QWERTZ). Cela fonctionne, mais un passage en ES/IT"),
+    ("es", "de", "Scanner-Tastatur ist Spanish: funktioniert, aber ein Wechsel auf DE bliebe unbemerkt"),
+])
+def test_a_keyboard_country_with_blind_partners_prints_ok_and_advice_to_set_us(tmp_path, capsys, layout, lang, advice):
+    recording = tmp_path / "c1.jsonl"
+    recording.write_text("\n".join(json.dumps([c, v]) for c, v in type_text(C1, layout, CTRL)) + "\n")
+    profile_path = tmp_path / "p.json"
+    status = cli.main(["calibrate", "--keys", str(recording), "--profile", str(profile_path), "--lang", lang])
+    lines = capsys.readouterr().out.splitlines()
+    assert status == 0  # it works: advice, nothing blocks scanning
+    assert lines[-2] == "Scanner OK"
+    assert lines[-1].startswith(advice) and "KEYBOARD_US" in lines[-1]
+    assert load_profile(str(profile_path)).layout == layout
+
+
+def test_a_us_scanner_prints_a_plain_ok(tmp_path, capsys):
+    recording = tmp_path / "c1.jsonl"
+    recording.write_text("\n".join(json.dumps([c, v]) for c, v in type_text(C1, "us", CTRL)) + "\n")
+    status = cli.main(["calibrate", "--keys", str(recording), "--profile", str(tmp_path / "p.json"), "--lang", "en"])
+    lines = capsys.readouterr().out.splitlines()
+    assert status == 0 and lines[-1] == "Scanner OK" and len(lines) == 2  # the code read, then OK

@@ -32,10 +32,12 @@ def test_calibration_then_scans_read_with_the_found_country_and_a_changed_scanne
         t = device.type(C1, "de", t0_ms=5000)
         reply = next_event(guarded, FAULT)
         assert reply.text.startswith("Scanner OK") and "German" in reply.text
+        # German works, but a drift to Spanish or Italian would swap y/z unseen: the tip is to set US
         assert (reply.check.reason, reply.check.problems) == (
             CALIBRATED,
-            (("layout_not_us", {"layout": "German (QWERTZ)"}),),
+            (("layout_blind", {"layout": "German (QWERTZ)", "partners": "ES/IT"}),),
         )
+        assert "would go unnoticed" in reply.text and "KEYBOARD_US" in reply.text
         assert load_profile(str(profile_path)).layout == "de"
         t = device.type(PACK, "de", t0_ms=t + 1000)
         assert next_event(guarded, SCAN).text == PACK  # read as German from now on, y and z right
