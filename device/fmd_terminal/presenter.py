@@ -60,8 +60,9 @@ def _cut(text: str) -> str:
 
 
 def _room_below(headline: str) -> int:
-    """Detail lines a scanner screen may use: a headline longer than one row keeps two rows (the
-    renderer gives it one row under three detail lines, and "settings changed" must stay legible)."""
+    """Detail lines a screen may use: a headline longer than one row keeps two rows (the renderer
+    gives it one row under three detail lines, and a verdict such as "Alerte – ne pas délivrer" or
+    "settings changed" must stay whole; the lines come most important first)."""
     return MAX_LINES if len(headline) <= LINE_CHARS else MAX_LINES - 1
 
 
@@ -126,9 +127,10 @@ class Presenter:
 
     def verdict(self, verdict: Verdict, pending: int = 0, paused: str | None = None,
                 queue: QueueNotice | None = None) -> ScreenModel:
-        lines = self._lines(verdict)
-        return ScreenModel(light=verdict.light, headline=self.headline(verdict),
-                           lines=[_cut(line) for line in lines[:MAX_LINES]],
+        headline = self.headline(verdict)
+        lines = self._lines(verdict)[: _room_below(headline)]  # "Alerte – ne pas délivrer" stays whole
+        return ScreenModel(light=verdict.light, headline=headline,
+                           lines=[_cut(line) for line in lines],
                            mode=self.mode_label(verdict.mode), badge=self.badge(pending, paused, queue))
 
     def notice(self, notice: Notice, pending: int = 0, paused: str | None = None,
