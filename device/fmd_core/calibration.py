@@ -435,7 +435,7 @@ def garbles(stored, other):
     return found
 
 
-_PARTNERS = {}
+_PARTNERS: dict = {}  # stored country -> its blind, garbling partners (computed once)
 
 
 def blind_partners(stored):

@@ -300,8 +300,8 @@ def test_a_country_without_blind_partners_keeps_its_advice(layout):
     if layout == "us":
         assert lines == ["Scanner OK"]  # the UK partner cannot garble set-82 data: plain OK
     else:
-        assert lines[1:] == ["Scanner keyboard is %s: it works; US is recommended"
-                             % {"fr": "French (AZERTY)", "be": "Belgian (AZERTY)"}[layout]]
+        country = {"fr": "French (AZERTY)", "be": "Belgian (AZERTY)"}[layout]
+        assert lines[1:] == [f"Scanner keyboard is {country}: it works; US is recommended"]
 
 
 @pytest.mark.parametrize(("layout", "mode"), PROFILES)
