@@ -41,6 +41,7 @@ run: $(STAMP) ## run the terminal on its embedded default (local simulator, cons
 	$(BIN)/python -m fmd_terminal.demo
 
 test: $(STAMP) system-packages ## the whole test suite, MicroPython run of the core included
+	$(BIN)/ruff check device host tests benchmarks tools
 	$(BIN)/python tests/core/micropython_run.py
 	$(BIN)/python -m pytest -n 2 -q
 
@@ -51,7 +52,7 @@ bench: $(STAMP) ## benchmarks, each beside its anchor
 	$(BIN)/python benchmarks/run_all.py
 
 lint: $(STAMP) ## ruff and mypy
-	$(BIN)/ruff check device host tests benchmarks
+	$(BIN)/ruff check device host tests benchmarks tools
 	$(BIN)/mypy
 
 golden: $(STAMP) ## regenerate golden files (screens); review the diff before committing
