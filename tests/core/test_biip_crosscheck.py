@@ -7,15 +7,12 @@ disagreement must be in ``EXPLAINED`` with its reason; a new one (or one that we
 
 from __future__ import annotations
 
-import importlib.util
-import pathlib
-
 import biip
 import pytest
+from table_loader import load_table
 
 from fmd_core.substitutes import DEFAULT_SUBSTITUTES
 
-HERE = pathlib.Path(__file__).resolve().parent
 FIELDS = ("product_code", "serial", "batch", "expiry_raw", "expiry")
 SUPPORTED_SCHEMES = ("GS1", "DigitalLink", "linear")
 
@@ -35,12 +32,7 @@ EXPLAINED = {
 
 
 def _load_table():
-    spec = importlib.util.spec_from_file_location(
-        "_fmd_tables_pack_codes_biip", HERE / "tables" / "pack_codes.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_table("pack_codes")
 
 
 def _biip_fields(raw: str, substitutes, scheme: str) -> dict | str:

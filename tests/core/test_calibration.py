@@ -7,10 +7,8 @@ each typed as a scanner with a given configuration types it (``fmd_core.keyboard
 
 from __future__ import annotations
 
-import importlib.util
-import pathlib
-
 import pytest
+from table_loader import load_table
 
 from fmd_core import decode_scan
 from fmd_core.calibration import (
@@ -51,8 +49,6 @@ from fmd_core.keyboard import (
     type_text,
 )
 
-TABLES = pathlib.Path(__file__).parent / "tables"
-
 # how a scanner sends GS, RS and EOT: (name, type_text options, the method calibration must report)
 GS_MODES = {
     "ctrl": ({"control": CTRL}, "ctrl"),
@@ -68,9 +64,7 @@ GS_MODES = {
 
 
 def _pack_codes():
-    spec = importlib.util.spec_from_file_location("_fmd_tables_pack_codes", TABLES / "pack_codes.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_table("pack_codes")
     found = []
     for case in module.CASES:
         if "expect" not in case or set(case) - {"id", "raw", "expect"}:
@@ -363,7 +357,5 @@ def test_a_profile_that_fails_calibration_holds_every_scan():
 
 def test_portable_calibration_table():
     """The sample that tests/core/micropython_run.py also replays under MicroPython."""
-    spec = importlib.util.spec_from_file_location("_fmd_tables_calibration", TABLES / "calibration.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_table("calibration")
     assert [error for error in map(module.check, module.CASES) if error] == []

@@ -14,6 +14,7 @@ import urllib.parse
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from table_loader import load_table
 
 from fmd_core import decode_scan
 from fmd_core.result import REASON_CODES, WARNINGS
@@ -24,21 +25,7 @@ YEAR = 2026
 PROPERTY = settings(max_examples=300, derandomize=True, deadline=None)
 FUZZ = settings(max_examples=1500, derandomize=True, deadline=None)
 
-OK_KEYS = {
-    "ok",
-    "scheme",
-    "product_code",
-    "product_code_scheme",
-    "serial",
-    "batch",
-    "expiry",
-    "expiry_raw",
-    "nhrn",
-    "symbology",
-    "is_pack_identifier",
-    "extra",
-    "warnings",
-}
+OK_KEYS = set(load_table("pack_codes").CONTRACT_OK_KEYS)  # the contract's keys, written once
 
 
 def gs1_check(digits: str) -> str:

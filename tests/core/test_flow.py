@@ -1,9 +1,8 @@
 """The pure flow (fmd_core.flow): events in, effects out, with the real decoder and an injected now_ms."""
 
-import importlib.util
-import pathlib
 
 import pytest
+from table_loader import load_table
 
 from fmd_core import flow as F
 from fmd_core.modes import MODE_CODES
@@ -325,11 +324,7 @@ def test_a_pause_does_not_override_an_answer_that_came_in_time():
 
 
 def _load_table():
-    path = pathlib.Path(__file__).resolve().parent / "tables" / "flow_cases.py"
-    spec = importlib.util.spec_from_file_location("_fmd_tables_flow_cases", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_table("flow_cases")
 
 
 TABLE = _load_table()

@@ -2,24 +2,20 @@
 
 from __future__ import annotations
 
-import importlib.util
 import pathlib
 import sys
 
 import pytest
+from table_loader import load_table
 
 from fmd_core.keyboard import CSET82, KeyboardError, decode_keys, get_layout, type_text
 from fmd_core.keyboard.layouts import KPDOT, LAYOUTS
 
-TABLES = pathlib.Path(__file__).parent / "tables"
 TABLE_NAMES = ("keyboard_roundtrip", "keyboard_events", "keyboard_framing")
 
 
 def _load(name: str):
-    spec = importlib.util.spec_from_file_location(f"_fmd_tables_{name}", TABLES / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_table(name)
 
 
 @pytest.mark.parametrize("name", TABLE_NAMES)

@@ -1,19 +1,13 @@
 """The outbox decisions table (``tables/outbox_decisions.py``), parametrized for pytest; the same
 cases are replayed under MicroPython by ``micropython_run.py``."""
 
-import importlib.util
-import pathlib
 
 import pytest
-
-HERE = pathlib.Path(__file__).resolve().parent
+from table_loader import load_table
 
 
 def _load_table():
-    spec = importlib.util.spec_from_file_location("_fmd_tables_outbox", HERE / "tables" / "outbox_decisions.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_table("outbox_decisions")
 
 
 TABLE = _load_table()

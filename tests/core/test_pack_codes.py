@@ -6,12 +6,12 @@ parametrizes them for pytest and adds what a table cannot hold.
 
 from __future__ import annotations
 
-import importlib.util
 import pathlib
 import subprocess
 import sys
 
 import pytest
+from table_loader import load_table
 
 from fmd_core import decode_scan
 from fmd_core.gs1 import encode_element_string
@@ -22,10 +22,7 @@ ROOT = HERE.parents[1]
 
 
 def _load_table():
-    spec = importlib.util.spec_from_file_location("_fmd_tables_pack_codes", HERE / "tables" / "pack_codes.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_table("pack_codes")
 
 
 TABLE = _load_table()

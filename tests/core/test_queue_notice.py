@@ -5,24 +5,19 @@ storage fault is red; 4.3 and 8: a pause and the ops needing a person change the
 storage fault > 4 h > pause > attention > 15 min > pending count; never green.
 """
 
-import importlib.util
 import itertools
-import pathlib
 
 import pytest
+from table_loader import load_table
 
 from fmd_core import outcomes as O
 
 MIN = 60.0
 HOUR = 3600.0
-TABLES = pathlib.Path(__file__).parent / "tables"
 
 
 def _table():
-    spec = importlib.util.spec_from_file_location("_fmd_tables_queue_notices", TABLES / "queue_notices.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_table("queue_notices")
 
 
 TABLE = _table()
