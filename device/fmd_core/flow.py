@@ -102,7 +102,7 @@ class Notice:
         self.busy = busy
         self.detail = detail
         self.signal = signal
-        self.items = tuple(items)  # restart list: (kind, product_code, serial, state) per op
+        self.items = tuple(items)  # restart list: (kind, product_code, serial, state, wall_ns) per op
         self.problems = tuple(problems)
 
     def __repr__(self):
@@ -238,7 +238,7 @@ class Flow:
 
     def start(self, now_ms, recent=()):
         """Start-up. ``recent``: the last ops recorded before a restart, newest first, as
-        (kind, product_code, serial, state); shown until the next scan or the hold time ends, since a
+        (kind, product_code, serial, state, wall_ns); shown until the next scan or the hold time ends, since a
         kill during COMMIT can leave an op recorded whose result was never shown (OFFLINE-QUEUE.md 5.3).
         """
         if recent:

@@ -2,6 +2,8 @@
 the in-memory outbox with its real sync worker, and the scripted verification service."""
 
 import json
+import sqlite3
+import time
 
 import pytest
 
@@ -225,7 +227,11 @@ def test_restart_lists_the_ops_recorded_before(tmp_path):
     again = Rig([], ScriptedVerificationClient(default=offline_answer), tmp_path / "again", outbox=open_outbox(url))
     again.run()
     listed = again.screen.models[0]
-    assert listed.headline == "Avant redémarrage :" and listed.lines == ("en file 0001 DÉLIVRER",)
+    with sqlite3.connect(tmp_path / "outbox.db") as db:
+        wall_ns = db.execute("SELECT wall_ns FROM op").fetchone()[0]
+    when = time.strftime("%H:%M", time.localtime(wall_ns / 1e9))
+    assert listed.headline == "Avant redémarrage" and listed.lines == (
+        f"Délivrance à {when}", "3400930012345 …0001", "Pas encore envoyée")
 
 
 def test_slow_answer_is_shown_pending_then_resolved_in_the_journal(tmp_path):
