@@ -264,7 +264,7 @@ class Terminal:
 
     def _record(self, request: Any) -> list[Effect]:
         try:
-            result = self.outbox.record(OpRequest(request.kind, request.pack, request.raw))
+            result = self.outbox.record(OpRequest(request.kind, request.pack, request.raw, mode=request.mode))
         except StorageError as error:
             log.error("scan not recorded: %s", error)
             return self.flow.record_failed(self.clock())
