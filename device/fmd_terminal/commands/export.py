@@ -24,6 +24,7 @@ import re
 import sys
 import time
 
+from fmd_core.modes import OP_KIND
 from fmd_terminal.outbox.commands_support import add_outbox_arguments, open_configured_outbox, texts_of
 from fmd_terminal.outbox.texts import Texts
 
@@ -48,18 +49,18 @@ def record_of(row: dict) -> dict:
     from fmd_terminal.outbox.sqlite import iso_utc
 
     out = {name: row.get(name) for name in COLUMNS}
-    out["wall_time"] = iso_utc(row["wall_ns"])
-    out["corrected_time"] = iso_utc(row["wall_corrected_ns"])
-    out["resolved_at"] = iso_utc(row["resolved_at"])
+    for column, source in TIME_COLUMNS.items():
+        out[column] = iso_utc(row[source])
     out["time_quality"] = row["time_quality"] or "unknown"
     out["mode"] = row.get("mode") or _MODE_OF_KIND.get(row["kind"])
     return out
 
 
+# column -> the op row's time (ns since the epoch) it shows
+TIME_COLUMNS = {"wall_time": "wall_ns", "corrected_time": "wall_corrected_ns", "resolved_at": "resolved_at"}
 # Ops recorded before ``op.mode`` existed: the mode their kind can only come from (a dispense may
 # have been scanned in dispense or in receive mode, so it stays empty).
-_MODE_OF_KIND = {"verify": "verify", "undo_dispense": "undo", "destroy": "destroy"}
-TIME_COLUMNS = ("wall_time", "corrected_time", "resolved_at")
+_MODE_OF_KIND = {kind: mode for mode, kind in OP_KIND.items() if list(OP_KIND.values()).count(kind) == 1}
 # what a spreadsheet reads as a number, a date or a formula rather than as text
 _NOT_TEXT = re.compile(r"^[\d\s.,:/+\-Ee%]*\d[\d\s.,:/+\-Ee%]*$|^[=+\-@\t\r]")
 
@@ -70,13 +71,13 @@ class FrenchSpreadsheet(csv.excel):
     delimiter = ";"
 
 
-def spreadsheet_record(record: dict, raw_ns: dict) -> dict:
-    """``record`` for a French spreadsheet: local times ``JJ/MM/AAAA HH:MM:SS`` (``raw_ns``: the time
-    columns in ns), and codes that would be read as numbers, dates or formulas as ``="..."`` text."""
+def spreadsheet_record(record: dict, row: dict) -> dict:
+    """``record`` (of the op ``row``) for a French spreadsheet: local times ``JJ/MM/AAAA HH:MM:SS``, and
+    codes that would be read as numbers, dates or formulas as ``="..."`` text."""
     out = {}
     for name, value in record.items():
         if name in TIME_COLUMNS:
-            ns = raw_ns.get(name)
+            ns = row[TIME_COLUMNS[name]]
             value = None if ns is None else time.strftime("%d/%m/%Y %H:%M:%S", time.localtime(ns / 1e9))
         elif isinstance(value, str) and _NOT_TEXT.search(value):
             value = '="' + value.replace('"', '""') + '"'
@@ -119,9 +120,7 @@ def execute(args: argparse.Namespace) -> int:
                 for row in rows:
                     record = record_of(row)
                     if args.excel:
-                        record = spreadsheet_record(record, {"wall_time": row["wall_ns"],
-                                                             "corrected_time": row["wall_corrected_ns"],
-                                                             "resolved_at": row["resolved_at"]})
+                        record = spreadsheet_record(record, row)
                     writer.writerow(record)
         if args.jsonl:
             with _opened(args.jsonl, texts) as handle:
