@@ -32,6 +32,7 @@ from fmd_core.keyboard import (
     CSET82,
     EOT,
     GS,
+    LAYOUT_NAMES,
     RS,
     KeyboardError,
     KeyDecoder,
@@ -524,6 +525,22 @@ MESSAGES = {
 }
 LANGUAGES = ("fr", "en", "de")
 
+# A keyboard country's name for a person, by language (English: ``fmd_core.keyboard.LAYOUT_NAMES``).
+COUNTRY_NAMES = {
+    "fr": {"us": "US (QWERTY)", "fr": "français (AZERTY)", "de": "allemand (QWERTZ)", "gb": "britannique (UK)",
+           "be": "belge (AZERTY)", "es": "espagnol", "it": "italien"},
+    "de": {"us": "US (QWERTY)", "fr": "französisch (AZERTY)", "de": "deutsch (QWERTZ)", "gb": "britisch (UK)",
+           "be": "belgisch (AZERTY)", "es": "spanisch", "it": "italienisch"},
+}
+
+
+def country_name(layout, lang="fr"):
+    """The name of keyboard country ``layout`` ("fr") in ``lang``: "français (AZERTY)"."""
+    names = COUNTRY_NAMES.get(lang)
+    if names is not None and layout in names:
+        return names[layout]
+    return LAYOUT_NAMES.get(layout, str(layout))
+
 
 def problems(profile):
     """``[(problem, parameters)]`` of a profile, blocking ones first."""
@@ -596,6 +613,9 @@ def advice(profile, lang="fr"):
     """Lines to show: ``["Scanner OK"]`` or what to change, each with its set-up sheet code."""
     lines = []
     for problem, parameters in problems(profile):
+        if "layout" in parameters:  # the keyboard country in the reader's language
+            parameters = dict(parameters)
+            parameters["layout"] = country_name(profile.layout, lang)
         line = message(problem, lang, **parameters)
         setup = setup_code(problem)
         if setup:

@@ -126,14 +126,14 @@ CASES += [
         "profile": _profile(layout="de"),
         "lang": "de",
         "problems": ["layout_blind"],
-        "advice": ["Scanner OK", "Scanner-Tastatur ist German (QWERTZ): funktioniert, aber ein Wechsel auf ES/IT"],
+        "advice": ["Scanner OK", "Scanner-Tastatur ist deutsch (QWERTZ): funktioniert, aber ein Wechsel auf ES/IT"],
     },
     {
         "id": "advice-gb-blind",
         "profile": _profile(layout="gb"),
         "lang": "fr",
         "problems": ["layout_blind"],
-        "advice": ["Scanner OK", "Clavier du scanner : UK. Cela fonctionne, mais un passage en DE/ES/IT"],
+        "advice": ["Scanner OK", "Clavier du scanner : britannique (UK). Cela fonctionne, mais un passage en DE/ES/IT"],
     },
     {
         "id": "advice-fr-not-us",
