@@ -108,7 +108,6 @@ def test_empty_text_speaks_the_chosen_language(capsys, lang, words, foreign):
 def test_one_catalogue_has_a_long_and_a_short_form_of_every_reason(lang):
     """The screen's short reason and decode --text's long one come from the same catalogue."""
     from fmd_core.result import REASON_CODES, WARNINGS
-
     from fmd_terminal.i18n import parse_po, po_path
 
     messages = parse_po(po_path(lang).read_text(encoding="utf-8"))
