@@ -57,8 +57,8 @@ _SYMBOLOGIES = {
     "]E0": (_LINEAR, (R.NOT_DATA_MATRIX,)),
     "]E4": (_LINEAR, (R.NOT_DATA_MATRIX,)),
 }
-# ISO/IEC 15420 (EAN/UPC) as GS1 General Specifications 5.1.2 and Figure 5.1.2-1 list the AIM
-# identifiers: ]E0 carries the 13 digits of an EAN-13 (a UPC-A as 0 + 12 digits), ]E4 the 8 of an
+# ISO/IEC 15424 symbology identifiers of EAN/UPC (ISO/IEC 15420), as the GS1 General
+# Specifications' table of symbology identifiers lists them: ]E0 carries the 13 digits of an EAN-13 (a UPC-A as 0 + 12 digits), ]E4 the 8 of an
 # EAN-8. Without an identifier a bare GTIN may have 8, 12, 13 or 14 digits (GenSpecs 2.1).
 _LINEAR_LENGTHS = {"]E0": (13,), "]E4": (8,), None: (8, 12, 13, 14)}
 _GTIN_LENGTHS = (8, 12, 13, 14)

@@ -1,18 +1,17 @@
-"""GS1 Digital Link URIs carrying a GTIN (GS1 Digital Link: URI Syntax, release 1.2).
+"""GS1 Digital Link URIs carrying a GTIN (GS1 Digital Link Standard: URI Syntax, release 1.2).
 
-The rules, with the standard's sections:
+The rules, by the standard's topics (and the GS1 Barcode Syntax Dictionary attributes it uses):
 
-- Path: ``{scheme}://{host}[/prefix]/01/{gtin}[/22/..][/10/..][/21/..]`` (section 4.1, "GS1 Digital
-  Link URI path"): the primary key then its key qualifiers in the order the Syntax Dictionary's
-  ``dlpkey=22,10,21|235`` gives (section 4.3, "key qualifiers"). Qualifiers out of order, a trailing
-  ``/`` or an empty segment is ``invalid_dl_uri``. A GTIN-8/12/13 is padded to 14 digits (4.6).
-- Query: data attributes only, the AIs the Syntax Dictionary flags ``?`` (section 4.4, "query
-  string"); non-numeric keys (``linkType``, ...) are not data and are ignored, a numeric key that
-  is no AI is ``unknown_ai``. A key qualifier of the path's primary key may not be in the query: it
-  belongs in the path (section 4.3; GS1's Syntax Engine: "should be in the path info"), so
-  ``/01/../10/..?21=..`` is ``invalid_dl_uri``.
-- Each AI at most once in the whole URI, path and query together (section 4.5; the Syntax
-  Engine: "AI is duplicated"): a repeat is ``duplicate_ai``, even with the same value.
+- Path: ``{scheme}://{host}[/prefix]/01/{gtin}[/22/..][/10/..][/21/..]``: the primary key, then its
+  key qualifiers in the order the Syntax Dictionary's ``dlpkey=22,10,21|235`` gives. Qualifiers
+  out of order, a trailing ``/`` or an empty segment is ``invalid_dl_uri``. A GTIN-8/12/13 is
+  padded to 14 digits (section 4.6).
+- Query string: data attributes only, the AIs the Syntax Dictionary flags ``?``; non-numeric keys
+  (``linkType``, ...) are not data and are ignored, a numeric key that is no AI is ``unknown_ai``.
+  A key qualifier of the path's primary key may not be in the query: it belongs in the path (GS1's
+  Syntax Engine: "should be in the path info"), so ``/01/../10/..?21=..`` is ``invalid_dl_uri``.
+- Each AI at most once in the whole URI, path and query together (the Syntax Engine: "AI is
+  duplicated"): a repeat is ``duplicate_ai``, even with the same value.
 - Values are percent-decoded (RFC 3986 section 2.1); in the query ``+`` is a space (which then
   fails character set 82). Scheme and host are case-insensitive (RFC 3986 3.1, 3.2.2); any host is
   accepted; the fragment is ignored (RFC 3986 3.5).

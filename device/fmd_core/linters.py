@@ -23,7 +23,7 @@ from fmd_core.quoting import quote
 
 _DIGITS = "0123456789"
 _HEX = "0123456789abcdefABCDEF"
-# GenSpecs 7.9.5 (check character pair): set 82 in weight order, then the 32 check characters.
+# GenSpecs "Check character calculation (for alphanumeric keys)": set 82 in weight order, then the 32 check characters.
 _CSET82_ORDER = "!\"%&'()*+,-./0123456789:;<=>?ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz"
 _CSET32 = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 _CSET82_VALUE = {}
@@ -52,7 +52,7 @@ _IMPORTER_INDEX = frozenset("-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklm
 _IBAN_VALUE = {}
 for _index in range(36):
     _IBAN_VALUE["0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"[_index]] = _index
-_GCP_MIN_LENGTH = 4  # GenSpecs 1.4.2: the shortest GS1 Company Prefix has four digits
+_GCP_MIN_LENGTH = 4  # GenSpecs "GS1 Company Prefix": the shortest has four digits
 
 
 def _bad(text):
@@ -74,7 +74,8 @@ def csum(part, _year):
 
 
 def csumalpha(part, _year):
-    """GenSpecs 7.9.5: the last two characters are the check character pair of the others.
+    """GenSpecs "Check character calculation (for alphanumeric keys)": the last two characters are
+    the check character pair of the others.
 
     Data characters weigh their place in set 82 times the primes 2, 3, 5, ... from the right; the sum
     mod 1021 split into two 5-bit values picks the pair from the 32 check characters.
@@ -97,7 +98,7 @@ def csumalpha(part, _year):
 
 
 def gcppos1(part, _year):
-    """GenSpecs 1.4.2: the value starts with a GS1 Company Prefix (at least four digits).
+    """GenSpecs "GS1 Company Prefix": the value starts with one (at least four digits).
 
     Without GS1's registry the check is the one the Syntax Tests make offline: four digits.
     """
@@ -152,7 +153,7 @@ def _in_list(values, what):
 
 
 def iso3166999(part, _year):
-    """ISO 3166-1 numeric country code, or 999 (GenSpecs 3.7.13: processing in several countries)."""
+    """ISO 3166-1 numeric country code, or 999 (GenSpecs, AIs 7030-7039: country not given)."""
     if part == "999" or part in ISO3166_NUMERIC:
         return None
     return _bad("%s is neither an ISO 3166-1 numeric country code nor 999" % quote(part))
@@ -225,7 +226,7 @@ def hyphen(part, _year):
 
 
 def importeridx(part, _year):
-    """EU 2018/574 importer index (GenSpecs 3.9.24): one of - 0-9 A-Z _ a-z."""
+    """Importer index of AI (7040), EU Regulation 2018/574 (GenSpecs, AI 7040): - 0-9 A-Z _ a-z."""
     if len(part) != 1 or part not in _IMPORTER_INDEX:
         return _bad("%s is not an importer index (- 0-9 A-Z _ a-z)" % quote(part))
     return None
@@ -340,7 +341,7 @@ def _optional_gcp(reader, which):
 
 
 def _north_american_coupon(reader):
-    """AI 8110 (GS1 US "North American Coupon Application Guideline", as GenSpecs 3.9.16 cites)."""
+    """AI (8110): GS1 US "North American Coupon Application Guideline Using GS1 DataBar Expanded"."""
     reader.gcp(reader.digit("0123456", "GS1 Company Prefix length") + 6, "GS1 Company Prefix")
     reader.take(6, "offer code")
     reader.take(reader.digit("12345", "save value length"), "save value")
@@ -378,7 +379,7 @@ def _north_american_coupon(reader):
 
 
 def _positive_offer_coupon(reader):
-    """AI 8112 (GS1 US "AI (8112) Coupon Data Specification", as GenSpecs 3.9.17 cites)."""
+    """AI (8112): GS1 US "AI (8112) Coupon Data Specification" (positive offer file)."""
     reader.digit("01", "format code")
     reader.take(reader.digit("0123456", "funder ID length") + 6, "funder ID")
     reader.take(6, "offer code")

@@ -142,6 +142,16 @@ def test_micropython_runner_passes_and_counts():
     assert f"pack_codes {len(TABLE.CASES)}/{len(TABLE.CASES)}" in last
 
 
+def _replay(tables):
+    """``micropython_run.py`` over a folder of tables of the test's own."""
+    return subprocess.run(
+        [sys.executable, str(HERE / "micropython_run.py"), "--tables", str(tables)],
+        capture_output=True,
+        text=True,
+        timeout=280,
+    )
+
+
 def test_micropython_runner_fails_on_a_failing_case(tmp_path):
     tables = tmp_path / "tables"
     tables.mkdir()
@@ -154,12 +164,7 @@ def test_micropython_runner_fails_on_a_failing_case(tmp_path):
         "        return 'ok differs'\n"
         "    return None\n"
     )
-    run = subprocess.run(
-        [sys.executable, str(HERE / "micropython_run.py"), "--tables", str(tables)],
-        capture_output=True,
-        text=True,
-        timeout=280,
-    )
+    run = _replay(tables)
     assert run.returncode == 1
     assert "FAIL broken bad: ok differs" in run.stdout
     assert "MicroPython: 1 cases passed, 1 failed" in run.stdout
@@ -178,12 +183,7 @@ def test_micropython_runner_fails_when_an_outcome_differs_from_cpython(tmp_path)
         "def outcome(case):\n"
         "    return 'x' if case['id'] == 'same' else sys.implementation.name\n"
     )
-    run = subprocess.run(
-        [sys.executable, str(HERE / "micropython_run.py"), "--tables", str(tables)],
-        capture_output=True,
-        text=True,
-        timeout=280,
-    )
+    run = _replay(tables)
     assert run.returncode == 1
     assert "FAIL host differs: differs from CPython: here 'micropython', CPython 'cpython'" in run.stdout
     assert "MicroPython: 1 cases passed, 1 failed" in run.stdout

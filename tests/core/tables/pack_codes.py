@@ -227,7 +227,7 @@ ok("linear-with-crlf", FR_CIP13 + "\r\n", linear(FR))
 bad("linear-bad-check-digit", "3400930012346", "bad_check_digit")
 bad("linear-aim-wrong-length", "]E034009300123", "bad_length")
 bad("linear-aim-letters", "]E0340093001234X", "bad_charset")
-# AIM payload shapes (GenSpecs 5.1.2): ]E0 exactly 13 digits, ]E4 exactly 8.
+# AIM payload shapes (ISO/IEC 15424 identifiers of EAN/UPC): ]E0 exactly 13 digits, ]E4 exactly 8.
 bad("linear-aim-e0-gtin14", "]E0" + DE, "bad_length")
 bad("linear-aim-e0-upca-12", "]E0" + UPCA, "bad_length")
 bad("linear-aim-e0-ean8", "]E0" + EAN8, "bad_length")
