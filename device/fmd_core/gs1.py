@@ -51,7 +51,6 @@ _MISSING = {
 }
 
 
-
 def _build_rules():
     """Per AI, precomputed at import: (fixed length or 0, components, only_x_max or 0, req,
     exclusive AIs, exclusive patterns with ``n``); a component is (type, min, max, optional,
@@ -98,7 +97,7 @@ def check_value(ai: str, value: str, current_year: int) -> None:
     """Check one AI's value against its specification; raise ``Rejection`` when it fails."""
     rule = RULES[ai]
     if not value:
-        raise R.Rejection(R.EMPTY_VALUE, "AI (%s) has an empty value" % ai)
+        raise R.Rejection(R.EMPTY_VALUE, "AI (%s) has an empty value" % ai, ai)
     simple_x = rule[2]
     if simple_x:
         # Fast path: one X component without linter (batch, serial, NHRN, 240, 91-99, ...).
@@ -106,6 +105,7 @@ def check_value(ai: str, value: str, current_year: int) -> None:
             raise R.Rejection(
                 R.TOO_LONG,
                 "AI (%s) value %s has %d characters, at most %d allowed" % (ai, quote(value), len(value), simple_x),
+                ai,
             )
         if not CSET82.issuperset(value):
             _raise_charset(ai, value, "X")
@@ -121,12 +121,16 @@ def check_value(ai: str, value: str, current_year: int) -> None:
             if optional:
                 break
             raise R.Rejection(
-                R.BAD_LENGTH, "AI (%s) value %s is %d characters, too short for its format" % (ai, quote(value), n)
+                R.BAD_LENGTH,
+                "AI (%s) value %s is %d characters, too short for its format" % (ai, quote(value), n),
+                ai,
             )
         part = value[pos : pos + high]
         if len(part) < low:
             raise R.Rejection(
-                R.BAD_LENGTH, "AI (%s) value %s has %d characters, expected %d" % (ai, quote(value), n, pos + low)
+                R.BAD_LENGTH,
+                "AI (%s) value %s has %d characters, expected %d" % (ai, quote(value), n, pos + low),
+                ai,
             )
         pos += len(part)
         if not _CHARSETS[kind].issuperset(part):
@@ -204,12 +208,14 @@ def parse_element_string(data: str, current_year: int):
                     R.BAD_LENGTH,
                     "AI (%s) takes %d digits but has %d (%s) before a separator"
                     % (ai, fixed, len(value), quote(value)),
+                    ai,
                 )
             if len(value) < fixed:
                 raise R.Rejection(
                     R.TRUNCATED,
                     "AI (%s) takes %d digits but the data ends after %d (%s)"
                     % (ai, fixed, len(value), quote(value)),
+                    ai,
                 )
             pos = end
             if pos < n and data[pos] == GS:
@@ -253,7 +259,7 @@ def _present(pattern: str, elements) -> bool:
 
 
 def _raise_exclusive(ai: str, other: str):
-    raise R.Rejection(R.INVALID_AI_COMBINATION, "AI (%s) may not appear with AI (%s)" % (ai, other))
+    raise R.Rejection(R.INVALID_AI_COMBINATION, "AI (%s) may not appear with AI (%s)" % (ai, other), ai)
 
 
 def check_combinations(elements) -> None:
@@ -273,7 +279,7 @@ def check_combinations(elements) -> None:
                     _raise_exclusive(ai, other)
     for ai in (AI_GTIN, AI_SERIAL, AI_BATCH, AI_EXPIRY):
         if ai not in elements:
-            raise R.Rejection(_MISSING[ai], "AI (%s) %s is missing" % (ai, AI_TABLE[ai][6]))
+            raise R.Rejection(_MISSING[ai], "AI (%s) %s is missing" % (ai, AI_TABLE[ai][6]), ai)
     for ai in elements:
         req = RULES[ai][3]
         if not req or ai in FMD_AIS:
@@ -291,6 +297,7 @@ def check_combinations(elements) -> None:
                 R.INVALID_AI_COMBINATION,
                 "AI (%s) requires %s"
                 % (ai, " or ".join("+".join("(" + p + ")" for p in group) for group in req)),
+                ai,
             )
 
 

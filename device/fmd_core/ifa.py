@@ -72,17 +72,18 @@ def parse_format_06(body: str, current_year: int):
             continue
         identifier, value = split_identifier(field)
         if not value:
-            raise R.Rejection(R.EMPTY_VALUE, "data identifier %s has an empty value" % identifier)
+            raise R.Rejection(R.EMPTY_VALUE, "data identifier %s has an empty value" % identifier, identifier)
         previous = fields.get(identifier)
         if previous is not None and previous != value:
             raise R.Rejection(
                 R.DUPLICATE_AI,
                 "data identifier %s appears twice, with %s and %s" % (identifier, quote(previous), quote(value)),
+                identifier,
             )
         fields[identifier] = value
     for identifier, reason in _MISSING:
         if identifier not in fields:
-            raise R.Rejection(reason, "data identifier %s (%s) is missing" % (identifier, _NAMES[identifier]))
+            raise R.Rejection(reason, "data identifier %s (%s) is missing" % (identifier, _NAMES[identifier]), identifier)
     _check_ppn(fields[DI_PPN])
     for identifier in (DI_SERIAL, DI_BATCH):
         value = fields[identifier]
@@ -90,11 +91,13 @@ def parse_format_06(body: str, current_year: int):
             raise R.Rejection(
                 R.TOO_LONG,
                 "%s %s has %d characters, at most 20 allowed" % (_NAMES[identifier], quote(value), len(value)),
+                identifier,
             )
         if not CSET82.issuperset(value):
             raise R.Rejection(
                 R.BAD_CHARSET,
                 "%s %s has characters outside GS1 character set 82" % (_NAMES[identifier], quote(value)),
+                identifier,
             )
     _check_date(DI_EXPIRY, fields[DI_EXPIRY], 6, current_year)
     if DI_PRODUCTION_DATE in fields:
@@ -107,6 +110,7 @@ def _check_date(identifier: str, value: str, length: int, current_year: int) -> 
         raise R.Rejection(
             R.BAD_LENGTH,
             "data identifier %s %s has %d characters, expected %d" % (identifier, quote(value), len(value), length),
+            identifier,
         )
     if not DIGITS.issuperset(value):
         raise R.Rejection(
@@ -114,7 +118,9 @@ def _check_date(identifier: str, value: str, length: int, current_year: int) -> 
         )
     problem = date_problem(value, current_year, True) if length == 6 else yyyymmdd_problem(value)
     if problem:
-        raise R.Rejection(R.INVALID_DATE, "data identifier %s date %s: %s" % (identifier, quote(value), problem))
+        raise R.Rejection(
+            R.INVALID_DATE, "data identifier %s date %s: %s" % (identifier, quote(value), problem), identifier
+        )
 
 
 def _check_ppn(ppn: str) -> None:
