@@ -536,6 +536,33 @@ MESSAGES = {
 }
 LANGUAGES = ("fr", "en", "de")
 
+# Keyboard countries as a person reads them in each language (English: the layout tables' titles).
+LAYOUT_NAMES = {
+    "fr": {
+        "us": "US",
+        "fr": "français (AZERTY)",
+        "de": "allemand (QWERTZ)",
+        "gb": "britannique (UK)",
+        "be": "belge (AZERTY)",
+        "es": "espagnol",
+        "it": "italien",
+    },
+    "de": {
+        "us": "US",
+        "fr": "Französisch (AZERTY)",
+        "de": "Deutsch (QWERTZ)",
+        "gb": "Britisch (UK)",
+        "be": "Belgisch (AZERTY)",
+        "es": "Spanisch",
+        "it": "Italienisch",
+    },
+}
+
+
+def _country(layout, lang):
+    names = LAYOUT_NAMES.get(lang)
+    return names[layout] if names and layout in names else get_layout(layout).title()
+
 
 _SET82_TEXT = "".join(sorted(CSET82))
 _ALIKE: dict = {}  # (layout, other) -> whether they type every set-82 character alike
@@ -559,20 +586,20 @@ def undetermined(profile):
     return (profile.layout,) + others if others else ()
 
 
-def layout_name(profile, lang="fr"):
-    """The keyboard country as a person reads it: "Spanish or Italian (typed alike)" when the
-    profile's equivalent countries type set 82 alike (naming one would be a guess)."""
-    names = [get_layout(profile.layout).title()]
+def layout_name(profile, lang="en"):
+    """The keyboard country as a person reads it in ``lang``: "Spanish or Italian (typed alike)"
+    when the profile's equivalent countries type set 82 alike (naming one would be a guess)."""
+    names = [_country(profile.layout, lang)]
     for other in profile.equivalent:
         if typed_alike(profile.layout, other):
-            names.append(get_layout(other).title())
+            names.append(_country(other, lang))
     if len(names) == 1:
         return names[0]
     return message("typed_alike", lang, layouts=message("or", lang).join(names))
 
 
-def problems(profile, lang="fr"):
-    """``[(problem, parameters)]`` of a profile, blocking ones first (``lang``: of the names)."""
+def problems(profile, lang="en"):
+    """``[(problem, parameters)]`` of a profile, blocking ones first (``lang``: of the country names)."""
     found = []
     if profile.case != NORMAL:
         found.append(("case_" + profile.case, {}))

@@ -127,14 +127,14 @@ CASES += [
         "profile": _profile(layout="de"),
         "lang": "de",
         "problems": ["layout_blind"],
-        "advice": ["Scanner OK", "Scanner-Tastatur ist German (QWERTZ): funktioniert, aber ein Wechsel auf ES/IT"],
+        "advice": ["Scanner OK", "Scanner-Tastatur ist Deutsch (QWERTZ): funktioniert, aber ein Wechsel auf ES/IT"],
     },
     {
         "id": "advice-gb-blind",
         "profile": _profile(layout="gb"),
         "lang": "fr",
         "problems": ["layout_blind"],
-        "advice": ["Scanner OK", "Clavier du scanner : UK. Cela fonctionne, mais un passage en DE/ES/IT"],
+        "advice": ["Scanner OK", "Clavier du scanner : britannique (UK). Cela fonctionne, mais un passage en DE/ES/IT"],
     },
     {
         "id": "advice-fr-not-us",
@@ -156,11 +156,18 @@ CASES += [
         "advice": ["Scanner OK", "Scanner keyboard is Spanish or Italian (typed alike): it works, but a change to DE"],
     },
     {
+        "id": "advice-es-it-typed-alike-de",
+        "profile": _profile(layout="it", equivalent=["es"]),
+        "lang": "de",
+        "problems": ["layout_blind"],
+        "advice": ["Scanner OK", "Scanner-Tastatur ist Italienisch oder Spanisch (gleich getippt)"],
+    },
+    {
         "id": "advice-es-it-typed-alike-fr",
         "profile": _profile(layout="es", equivalent=["it"]),
         "lang": "fr",
         "problems": ["layout_blind"],
-        "advice": ["Scanner OK", "Clavier du scanner : Spanish ou Italian (saisis à l'identique)"],
+        "advice": ["Scanner OK", "Clavier du scanner : espagnol ou italien (saisis à l'identique)"],
     },
 ]
 # C2 alone reads German, Spanish and Italian alike but they type set 82 differently: no country is
