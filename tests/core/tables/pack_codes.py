@@ -235,6 +235,13 @@ bad("linear-aim-e4-ean13", "]E4" + EAN13, "bad_length")
 bad("linear-aim-e4-7-digits", "]E4" + EAN8[:7], "bad_length")
 bad("linear-aim-e0-letter", "]E0400638133393X", "bad_charset")
 ok("linear-aim-e0-upca-as-13", "]E00" + UPCA, linear("00" + UPCA, symbology="]E0"))
+# GS1 carriers (]d2 ]Q3 ]C1 ]J1 ]e0) carry a GS1 element string, starting with an AI; ]d1 and ]Q1
+# carry an ISO/IEC 15434 envelope or a Digital Link URI, never bare AI data (no FNC1 first).
+ok("gs1-databar-e0", gs1(prefix="]e0"), pack(symbology="]e0", warnings=["not_data_matrix"]))
+bad("aim-q3-carrying-a-uri", "]Q3https://id.gs1.org/01/" + FR + "/10/B/21/S?17=270630", "unknown_ai")
+bad("aim-c1-carrying-an-envelope", "]C1[)>" + RS + "06" + GS + "9N" + PPN1 + GS + "1TB" + RS + EOT, "unknown_ai")
+bad("aim-d1-carrying-ai-data", gs1(prefix="]d1"), "not_a_pack_code")
+bad("aim-q1-carrying-ai-data", gs1(prefix="]Q1"), "not_a_pack_code")
 
 # --- every reason code, at least twice ---------------------------------------------------------
 bad("check-digit-gtin", gs1(gtin="03400930012346"), "bad_check_digit")
