@@ -55,6 +55,8 @@ def test_every_message_id_the_core_can_give_is_translated():
 def test_texts_fit_a_128x64_screen(lang):
     kinds = [text for message_id, text in catalogue(lang).items() if message_id.startswith("kind.")]
     for message_id, text in catalogue(lang).items():
+        if message_id.startswith("text."):
+            continue  # fmd-terminal decode --text prints to a terminal window, not to the OLED
         if message_id.startswith("mode."):
             assert len(text) <= 12, (message_id, text)
         elif message_id.startswith(("op.", "line.", "kind.", "state.")):  # one detail line each

@@ -193,13 +193,13 @@ def _control(labels: dict[str, str], method: str) -> str:
 
 
 def _describe(calibration: Any, lang: str) -> str:
-    from fmd_core.calibration import country_name
+    from fmd_core.calibration import layout_name
 
     labels = LABELS[lang]
     profile = calibration.profile
     return labels["read"].format(
         code=calibration.code,
-        layout=country_name(profile.layout, lang) if profile.layout else "-",
+        layout=layout_name(profile, lang) if profile.layout else "-",
         aim=labels["yes"] if profile.aim else labels["no"],
         case=_word(labels, "case", profile.case),
         suffix=_word(labels, "suffix", profile.suffix),

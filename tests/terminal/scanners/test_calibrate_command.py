@@ -87,7 +87,7 @@ def test_a_bad_key_recording_is_a_configuration_error(tmp_path, capsys):
 @pytest.mark.parametrize(("layout", "lang", "advice"), [
     ("gb", "en", "Scanner keyboard is UK: it works, but a change to DE/ES/IT would go unnoticed"),
     ("de", "fr", "Clavier du scanner : allemand (QWERTZ). Cela fonctionne, mais un passage en ES/IT"),
-    ("es", "de", "Scanner-Tastatur ist spanisch: funktioniert, aber ein Wechsel auf DE bliebe unbemerkt"),
+    ("es", "de", "Scanner-Tastatur ist Spanisch oder Italienisch (gleich getippt): funktioniert, aber ein Wechsel auf DE bliebe unbemerkt"),
 ])
 def test_a_keyboard_country_with_blind_partners_prints_ok_and_advice_to_set_us(tmp_path, capsys, layout, lang, advice):
     recording = tmp_path / "c1.jsonl"
