@@ -3,8 +3,8 @@
 For a person at a desk (SCANNERS-AND-HARDWARE.md 3.2): scan the calibration code C1 (and C2 for RS
 and EOT) printed on the set-up sheet. The command reads the scanner named by ``--scanner`` (the same
 URLs as ``run``: a keyboard-wedge scanner gives its key events, a serial one its exact bytes), or a
-recording (``--keys FILE``: JSON lines of ``[code, value]`` or ``{"code": .., "value": ..}``, one scan
-ended by Enter), or a scan typed with escapes (``--text '...\\x1d...'``). It infers the keyboard
+recording (``--keys FILE``: JSON lines of ``[code, value]`` or ``{"code": .., "value": ..}``, or a
+``--record`` file; one scan ended by Enter), or a scan typed with escapes (``--text '...\\x1d...'``). It infers the keyboard
 country, how GS/RS/EOT arrive, case handling, the AIM prefix and the suffix (``fmd_core.calibration``),
 stores the profile as JSON (``--profile``), and prints "Scanner OK" or exactly what to change, with
 the set-up sheet code to scan, in ``--lang`` (fr, en, de).
@@ -23,7 +23,6 @@ import json
 import os
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
 from fmd_terminal.errors import ConfigError
@@ -72,7 +71,7 @@ def default_profile_path() -> str:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--scanner", metavar="URL", help="scanner URL (evdev://..., serial://..., stdin://)")
-    source.add_argument("--keys", metavar="FILE", help="recorded key events, JSON lines of [code, value]")
+    source.add_argument("--keys", metavar="FILE", help="recorded key events: JSON lines of [code, value], or a --record file")
     source.add_argument("--text", metavar="SCAN", help="a scan with \\x1d-style escapes (serial or typed)")
     source.add_argument("--print-codes", action="store_true", help="print the contents of C1 and C2")
     parser.add_argument(
@@ -96,27 +95,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _read_keys_file(path: str) -> list[tuple[int, int]]:
+def _read_keys_file(path: str, lang: str) -> list[tuple[int, int]]:
+    """The key events of a recording (``scanners.key_recording``: plain ``[code, value]`` lines or a
+    ``--record`` file); a line that is no event is a configuration error naming it."""
+    from fmd_core.keyboard import codes
+    from fmd_terminal.scanners.key_recording import RecordingProblem, read_recording
+    from fmd_terminal.scanners.key_replay import read_lines
+
     events = []
-    try:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
-    except OSError as error:
-        raise ConfigError(f"key recording {path!r} cannot be read: {error.strerror or error}") from error
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            item = json.loads(line)
-            if isinstance(item, dict):
-                if item.get("type", 1) != 1:
-                    continue  # EV_SYN, EV_MSC: not keys
-                events.append((int(item["code"]), int(item["value"])))
-            else:
-                events.append((int(item[0]), int(item[1])))
-        except (ValueError, KeyError, IndexError, TypeError) as error:
-            raise ConfigError(
-                f"{path} line {number}: expected [code, value] or an event object ({error})"
-            ) from None
+    for item in read_recording(read_lines(path)):
+        if isinstance(item, RecordingProblem):
+            raise ConfigError(f"{path}: {item.text(lang)}")
+        if item.type == codes.EV_KEY:
+            events.append((item.code, item.value))
     return events
 
 
@@ -228,7 +219,7 @@ def execute(args: argparse.Namespace) -> int:
         print("C2", describe(C2))
         return 0
     if args.keys:
-        scans: Any = [_read_keys_file(args.keys)]
+        scans: Any = [_read_keys_file(args.keys, lang)]
     elif args.text is not None:
         scans = [unescape(args.text)]
     else:
