@@ -189,7 +189,7 @@ def calibrate(scans, lang: str, wanted: frozenset = frozenset({"C1", "C2"})):
 def _write_recording(path: str, url: str, profile: Any, events: list, seen: list) -> None:
     """The dumper format of SCANNERS-AND-HARDWARE.md 7.4: a header object (with ``expected``, the
     ``[kind, text]`` the adapter framed), then one ``[sec, usec, type, code, value]`` per line;
-    tests/terminal/scanners replays every recording in its ``recordings`` folder."""
+    tests/terminal/scanners replays every recording in ``tests/recordings`` (through evdev and ``keys://``)."""
     header = {
         "synthetic": False,
         "scanner": url,

@@ -142,7 +142,7 @@ def read_recording(lines: Iterable[str], step_ms: int = DEFAULT_STEP_MS) -> Iter
         first = False
         event = _event_of(item)
         if event is None:
-            yield RecordingProblem(number, "bad_line", {"got": line.strip()[:SHOWN]})
+            yield RecordingProblem(number, "bad_line", {"got": repr(line.strip()[:SHOWN])})
             continue
         timed, type_, code, value = event
         if _unknown(type_, code, value):
