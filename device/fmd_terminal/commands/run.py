@@ -36,9 +36,11 @@ def execute(args: argparse.Namespace) -> int:
     import contextlib
 
     from fmd_terminal import app, config
+    from fmd_terminal.scanners.key_replay import refuse_live_service
     from fmd_terminal.system_notify import ServiceNotifier
 
     settings = config.load(args.config, overrides=overrides_of(args)).validate()
+    refuse_live_service(settings.scanner, settings.service)
     notifier = ServiceNotifier()
     with contextlib.ExitStack() as stack:
         terminal = app.build(settings, stack, notifier=notifier)

@@ -16,6 +16,8 @@ guard (``scanners.guarded``, applied by the factory as for every scanner).
 - A recording that ends in the middle of a scan (a key still down, or no Enter where this scanner
   sends one) is reported with the scan's lines and the scan is discarded; a scanner that sends no
   suffix ends its last scan ``gap_ms`` later, as it would live.
+- ``fmd-terminal run`` refuses to replay towards anything but a scripted service or a simulator on
+  loopback (``refuse_live_service``): the packs of a pharmacy's recording must never be sent again.
 - A recording never waits to be read: where a live scanner's queue would drop events for a stalled
   main loop, the replay waits for the terminal. After the last event the source reports ``END``,
   and ``fmd-terminal run`` ends once the last scan's result is shown, as with ``script://``.
@@ -23,14 +25,16 @@ guard (``scanners.guarded``, applied by the factory as for every scanner).
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import queue
 import time
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 from fmd_core.framing import DEFAULT_GAP_MS, DEFAULT_MAX_LENGTH
 from fmd_core.keyboard import codes
-from fmd_terminal.errors import DeviceError
+from fmd_terminal.errors import ConfigError, DeviceError
 from fmd_terminal.scanners import FAULT, ScanEvent
 from fmd_terminal.scanners.key_events import KeyEventSource
 from fmd_terminal.scanners.key_recording import (
@@ -47,6 +51,30 @@ log = logging.getLogger(__name__)
 POLL_S = 0.1  # longest wait, so close() is noticed quickly
 ENTER_KEYS = (codes.KEY_ENTER, codes.KEY_KPENTER)
 NO_SUFFIX = (None, "none", "unknown")  # a recorded profile's suffix when the scanner sends no Enter
+
+
+def _local(service_url: str) -> bool:
+    """A scripted service, or one on this machine's loopback (a simulator)."""
+    parts = urlsplit(service_url)
+    if parts.scheme.lower() == "scripted":
+        return True
+    host = parts.hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def refuse_live_service(scanner_url: str, service_url: str) -> None:
+    """A recording is replayed towards a scripted service or a simulator on loopback only: towards a
+    national system, every pack of a pharmacy's recording would be decommissioned again."""
+    if urlsplit(scanner_url).scheme.lower() == "keys" and not _local(service_url):
+        raise ConfigError(
+            f"scanner {scanner_url!r} replays a recording: the service must be scripted://success or a "
+            f"simulator on loopback, not {service_url!r} (every pack in it would be sent again)"
+        )
 
 
 def read_lines(path: str) -> list[str]:
