@@ -89,8 +89,12 @@ class RecordingProblem(NamedTuple):
         return message(self.problem, lang, line=self.line, **self.fields)
 
 
-def _whole(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
+def _whole(*values: Any) -> bool:
+    """Whole numbers, not booleans (JSON ``true`` is no key code)."""
+    for value in values:
+        if type(value) is not int:
+            return False
+    return True
 
 
 def _unknown(type_: int, code: int, value: int) -> bool:
@@ -106,17 +110,17 @@ def _unknown(type_: int, code: int, value: int) -> bool:
 
 def _event_of(item: Any) -> tuple[int | None, int, int, int] | None:
     """``(t_ms or None for a plain key, type, code, value)``, or None when the line has another shape."""
-    if isinstance(item, list) and len(item) == 5 and all(_whole(part) for part in item):
-        sec, usec, type_, code, value = item
-        if sec < 0 or not 0 <= usec < 1_000_000:
-            return None
-        return sec * 1000 + usec // 1000, type_, code, value
-    if isinstance(item, list) and len(item) == 2 and all(_whole(part) for part in item):
-        return None, codes.EV_KEY, item[0], item[1]
-    if isinstance(item, dict) and _whole(item.get("code")) and _whole(item.get("value")):
-        type_ = item.get("type", codes.EV_KEY)
-        if _whole(type_):
-            return None, type_, item["code"], item["value"]
+    if type(item) is list:
+        if len(item) == 5 and _whole(*item):
+            sec, usec, type_, code, value = item
+            if sec >= 0 and 0 <= usec < 1_000_000:
+                return sec * 1000 + usec // 1000, type_, code, value
+        elif len(item) == 2 and _whole(*item):
+            return None, codes.EV_KEY, item[0], item[1]
+    elif isinstance(item, dict):
+        code, value, type_ = item.get("code"), item.get("value"), item.get("type", codes.EV_KEY)
+        if _whole(code, value, type_):
+            return None, type_, code, value
     return None
 
 
