@@ -118,9 +118,9 @@ def _event_of(item: Any) -> tuple[int | None, int, int, int] | None:
         elif len(item) == 2 and _whole(*item):
             return None, codes.EV_KEY, item[0], item[1]
     elif isinstance(item, dict):
-        fields = (item.get("type", codes.EV_KEY), item.get("code"), item.get("value"))
+        fields: tuple[Any, ...] = (item.get("type", codes.EV_KEY), item.get("code"), item.get("value"))
         if _whole(*fields):
-            return None, int(fields[0]), int(fields[1]), int(fields[2])
+            return None, fields[0], fields[1], fields[2]
     return None
 
 
