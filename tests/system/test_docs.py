@@ -58,11 +58,11 @@ def test_no_document_cites_a_design_note_outside_the_repository(document):
 
 def test_the_checker_sees_a_missing_path_and_skips_patterns(tmp_path):
     doc = tmp_path / "x.md"
-    doc.write_text("See `tests/recordings/`, [the design](OFFLINE-QUEUE.md), `device/fmd_core/` and "
+    doc.write_text("See `tests/no-such-folder/`, [the design](OFFLINE-QUEUE.md), `device/fmd_core/` and "
                    "`serial://usb-<vendor>_<model>-if00`, `tests/terminal/scanners/recordings/FILE`.\n")
     names = named_paths(doc)
-    assert names == ["OFFLINE-QUEUE.md", "device/fmd_core/", "tests/recordings/"]
-    assert [n for n in names if not resolves(doc, n)] == ["OFFLINE-QUEUE.md", "tests/recordings/"]
+    assert names == ["OFFLINE-QUEUE.md", "device/fmd_core/", "tests/no-such-folder/"]
+    assert [n for n in names if not resolves(doc, n)] == ["OFFLINE-QUEUE.md", "tests/no-such-folder/"]
 
 
 def test_state_paths_are_the_units_state_directory():

@@ -3,8 +3,8 @@
 For a person at a desk (SCANNERS-AND-HARDWARE.md 3.2): scan the calibration code C1 (and C2 for RS
 and EOT) printed on the set-up sheet. The command reads the scanner named by ``--scanner`` (the same
 URLs as ``run``: a keyboard-wedge scanner gives its key events, a serial one its exact bytes), or a
-recording (``--keys FILE``: JSON lines of ``[code, value]`` or ``{"code": .., "value": ..}``, one scan
-ended by Enter), or a scan typed with escapes (``--text '...\\x1d...'``). It infers the keyboard
+recording (``--keys FILE``: JSON lines of ``[code, value]`` or ``{"code": .., "value": ..}``, or a
+``--record`` file; one scan ended by Enter), or a scan typed with escapes (``--text '...\\x1d...'``). It infers the keyboard
 country, how GS/RS/EOT arrive, case handling, the AIM prefix and the suffix (``fmd_core.calibration``),
 stores the profile as JSON (``--profile``), and prints "Scanner OK" or exactly what to change, with
 the set-up sheet code to scan, in ``--lang`` (fr, en, de).
@@ -41,7 +41,6 @@ LABELS = {
         "saved": "Profil enregistré : {path}",
         "scanner_fault": "Lecteur : {text}",
         "cannot_read": "l'enregistrement de touches {path} est illisible ({why}) : vérifier le chemin",
-        "bad_line": "{path} ligne {number} : attendu [code, valeur] ou un objet événement ({why})",
         "record_needs_evdev": "--record demande un lecteur evdev:// (touches brutes), pas {url}",
         "cannot_write": "impossible d'écrire l'enregistrement {path} ({why}) : choisir un dossier accessible",
         "yes": "oui",
@@ -68,7 +67,6 @@ LABELS = {
         "saved": "Profile saved: {path}",
         "scanner_fault": "Scanner: {text}",
         "cannot_read": "key recording {path} cannot be read ({why}): check the path",
-        "bad_line": "{path} line {number}: expected [code, value] or an event object ({why})",
         "record_needs_evdev": "--record needs an evdev:// scanner (raw key events), not {url}",
         "cannot_write": "recording {path} cannot be written ({why}): choose a writable folder",
         "yes": "yes",
@@ -95,7 +93,6 @@ LABELS = {
         "saved": "Profil gespeichert: {path}",
         "scanner_fault": "Scanner: {text}",
         "cannot_read": "Tastenaufzeichnung {path} nicht lesbar ({why}): Pfad prüfen",
-        "bad_line": "{path} Zeile {number}: erwartet [Code, Wert] oder ein Ereignisobjekt ({why})",
         "record_needs_evdev": "--record braucht einen evdev://-Scanner (rohe Tastenereignisse), nicht {url}",
         "cannot_write": "Aufzeichnung {path} nicht schreibbar ({why}): einen beschreibbaren Ordner wählen",
         "yes": "ja",
@@ -126,7 +123,7 @@ def default_profile_path() -> str:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--scanner", metavar="URL", help="scanner URL (evdev://..., serial://..., stdin://)")
-    source.add_argument("--keys", metavar="FILE", help="recorded key events, JSON lines of [code, value]")
+    source.add_argument("--keys", metavar="FILE", help="recorded key events: JSON lines of [code, value], or a --record file")
     source.add_argument("--text", metavar="SCAN", help="a scan with \\x1d-style escapes (serial or typed)")
     source.add_argument("--print-codes", action="store_true", help="print the contents of C1 and C2")
     parser.add_argument(
@@ -151,25 +148,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _read_keys_file(path: str, lang: str) -> list[tuple[int, int]]:
-    labels = LABELS[lang]
-    events = []
+    """The key events of a recording (``scanners.key_recording``: plain ``[code, value]`` lines or a
+    ``--record`` file); a line that is no event is a configuration error naming it."""
+    from fmd_core.keyboard import codes
+    from fmd_terminal.scanners.key_recording import RecordingProblem, read_recording
+
     try:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
+        lines = Path(path).read_text(encoding="utf-8", errors="replace").splitlines()
     except OSError as error:
-        raise ConfigError(labels["cannot_read"].format(path=repr(path), why=error.strerror or error)) from error
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            item = json.loads(line)
-            if isinstance(item, dict):
-                if item.get("type", 1) != 1:
-                    continue  # EV_SYN, EV_MSC: not keys
-                events.append((int(item["code"]), int(item["value"])))
-            else:
-                events.append((int(item[0]), int(item[1])))
-        except (ValueError, KeyError, IndexError, TypeError) as error:
-            raise ConfigError(labels["bad_line"].format(path=path, number=number, why=error)) from None
+        why = error.strerror or error
+        raise ConfigError(LABELS[lang]["cannot_read"].format(path=repr(path), why=why)) from error
+    events = []
+    for item in read_recording(lines):
+        if isinstance(item, RecordingProblem):
+            raise ConfigError(f"{path}: {item.text(lang)}")
+        if item.type == codes.EV_KEY:
+            events.append((item.code, item.value))
     return events
 
 
@@ -269,7 +263,7 @@ def calibrate(scans, lang: str, wanted: frozenset = frozenset({"C1", "C2"})):
 def _write_recording(path: str, url: str, profile: Any, events: list, seen: list, lang: str) -> None:
     """The dumper format of SCANNERS-AND-HARDWARE.md 7.4: a header object (with ``expected``, the
     ``[kind, text]`` the adapter framed), then one ``[sec, usec, type, code, value]`` per line;
-    tests/terminal/scanners replays every recording in its ``recordings`` folder."""
+    tests/terminal/scanners replays every recording in ``tests/recordings`` (through evdev and ``keys://``)."""
     header = {
         "synthetic": False,
         "scanner": url,

@@ -81,7 +81,7 @@ def test_a_bad_key_recording_is_a_configuration_error(tmp_path, capsys):
     recording = tmp_path / "bad.jsonl"
     recording.write_text('["x"]\n')
     assert cli.main(["calibrate", "--keys", str(recording), "--profile", str(tmp_path / "p.json")]) == 3
-    assert "ligne 1" in capsys.readouterr().err  # French by default, like every calibrate text
+    assert "Ligne 1 : [sec, usec, type, code, valeur] ou [code, valeur] attendu" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(("layout", "lang", "advice"), [
