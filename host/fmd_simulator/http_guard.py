@@ -27,7 +27,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 MAX_HEAD = 16 * 1024
 HEAD_TIMEOUT = 10.0
 BODY_IDLE_TIMEOUT = 15.0
-DRAIN_BYTES = 1 << 20
+DRAIN_BYTES = 256 * 1024
 DRAIN_SECONDS = 1.0
 
 _REASONS = {408: b"Request Timeout", 431: b"Request Header Fields Too Large"}
@@ -69,9 +69,10 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
     def _refuse(self, status: int, message: bytes) -> None:
         """Answer ``status`` with a one-line text body and close, without reaching the application.
 
-        A lingering close, as web servers do: the answer is sent, our side shut, and what the client is
-        still sending read and dropped (up to ``DRAIN_BYTES`` or ``DRAIN_SECONDS``), so that the client
-        reads the answer instead of a connection reset.
+        A lingering close, as web servers do: the answer is sent, our side shut (plain TCP), and what the
+        client is still sending read and dropped, up to ``DRAIN_BYTES`` or ``DRAIN_SECONDS``, so that the
+        client reads the answer instead of a connection reset; then the connection is aborted. (A TLS
+        close would instead decrypt everything the client keeps sending until it gives up: 64 MiB.)
         """
         self._disarm()
         self.in_head = self.in_body = False
@@ -79,10 +80,8 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
             return
         self.transport.write(b"HTTP/1.1 %d %s\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: %d\r\n"
                              b"connection: close\r\n\r\n%s" % (status, _REASONS[status], len(message), message))
-        if not self.transport.can_write_eof():
-            self.transport.close()
-            return
-        self.transport.write_eof()
+        if self.transport.can_write_eof():  # TLS cannot half-close: its transport just stays open, draining
+            self.transport.write_eof()
         self.draining = DRAIN_BYTES
         self.guard_timer = self.loop.call_later(DRAIN_SECONDS, self.transport.abort)
 
