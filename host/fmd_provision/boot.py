@@ -31,12 +31,13 @@ import hashlib
 import json
 import logging
 import os
+import re
 import shutil
 import struct
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from fmd_provision.bundle import read_bundle
 from fmd_provision.errors import InputError, TargetError
@@ -51,6 +52,11 @@ FAT_TYPES = {"vfat", "msdos", "fat"}
 MBR_FAT_TYPES = {0x01, 0x04, 0x06, 0x0B, 0x0C, 0x0E}
 SSH_KEY_TYPES = ("ssh-ed25519", "ssh-rsa", "ecdsa-sha2-", "sk-ssh-ed25519@openssh.com", "sk-ecdsa-sha2-")
 ADMIN_GROUPS = "adm,sudo,dialout,input,gpio,i2c,netdev,plugdev,video"
+IMAGE_WITH_KEY_MODE = 0o600
+# Debian's useradd NAME_REGEX (adduser.conf), within POSIX's portable user-name characters, at most 32.
+USER_NAME = re.compile(r"[a-z_][a-z0-9_-]{0,31}")
+# root and the terminal's own service account (device/system sysusers) are not administrator names.
+RESERVED_USERS = {"root", "fmd"}
 
 
 # Run once by cloud-init at first boot: the bundle goes to etc/fmd-terminal; secrets leave the FAT
@@ -105,6 +111,16 @@ def _check_hostname(name: str) -> None:
         raise InputError(f"host name {name!r} is not valid: expected 1-63 letters, digits or '-' (RFC 1123)")
 
 
+def _check_user(name: str) -> None:
+    """The administrator account: a POSIX user name as Debian's useradd accepts it, and not root."""
+    if name in RESERVED_USERS:
+        raise InputError(f"user {name!r} is reserved (root, or the terminal's service account): choose an "
+                         "administrator name such as fmdadmin")
+    if not USER_NAME.fullmatch(name):
+        raise InputError(f"user name {name!r} is not valid: expected 1-32 lower-case letters, digits, '_' or '-', "
+                         "starting with a letter or '_' (e.g. fmdadmin)")
+
+
 def cloud_init_files(
     hostname: str,
     ssh_keys: list[str],
@@ -118,6 +134,7 @@ def cloud_init_files(
     ``wifi`` is ``(ssid, passphrase, country)``; the country is the regulatory domain (ISO 3166-1).
     """
     _check_hostname(hostname)
+    _check_user(user)
     user_data = {
         "hostname": hostname,
         "manage_etc_hosts": True,
@@ -237,18 +254,20 @@ def write_to_image(image: Path, files: dict[str, bytes], bundle: dict[str, tuple
     """Write into a copy of the image with pyfatfs, then rename the copy over the original."""
     from fs.errors import FSError
     from pyfatfs import PyFATException
-    from pyfatfs.PyFatFS import PyFatFS
 
     offset = fat_offset(image)
     try:
         fd, temporary = tempfile.mkstemp(prefix="." + image.name + ".", suffix=".tmp", dir=image.parent)
         os.close(fd)
         shutil.copyfile(image, temporary)
-        shutil.copymode(image, temporary)
+        if bundle:  # the image will hold the device's private key: owner only, whatever it was before
+            os.chmod(temporary, IMAGE_WITH_KEY_MODE)
+        else:
+            shutil.copymode(image, temporary)
     except OSError as error:
         raise TargetError(f"cannot copy {str(image)!r} beside itself: {error.strerror}") from None
     try:
-        fat = PyFatFS(temporary, offset=offset)
+        fat = open_fat(temporary, offset)
         try:
             for name, data in files.items():
                 # remove first: pyfatfs 1.1 corrupts the cluster chain when it overwrites a file
@@ -274,6 +293,39 @@ def write_to_image(image: Path, files: dict[str, bytes], bundle: dict[str, tuple
     except BaseException:
         _remove(temporary)
         raise
+
+
+def open_fat(path: str, offset: int = 0, read_only: bool = False) -> Any:
+    """A pyfatfs ``PyFatFS`` on the FAT file system at ``offset`` in ``path``, of the right FAT type
+    (read-only on request, e.g. to read an image back in the tests).
+
+    pyfatfs 1.1 counts the data clusters, which decide FAT12/16/32 (Microsoft FAT specification, "FAT
+    type determination"), before it has computed the root directory's size (``root_dir_sectors`` is
+    still 0), so it overcounts: mkfs.fat's 8 MiB FAT12 volume has 4,081 clusters, pyfatfs counts 4,089,
+    past the 4,085 limit, and then reads and writes the 12-bit FAT as a 16-bit one (fsck.fat: "Contains
+    a free cluster"). The subclass computes the root directory's size first; the rest is pyfatfs's own.
+    """
+    import datetime as dt
+
+    from fs.base import FS
+    from pyfatfs.PyFat import PyFat
+    from pyfatfs.PyFatFS import PyFatFS
+
+    class RootDirectoryFirst(PyFat):
+        def _PyFat__determine_fat_type(self) -> Any:  # pyfatfs's private (name-mangled) method
+            bytes_per_sector = self.bpb_header["BPB_BytsPerSec"]
+            self.root_dir_sectors = (self.bpb_header["BPB_RootEntCnt"] * 32 + bytes_per_sector - 1) // bytes_per_sector
+            return PyFat._PyFat__determine_fat_type(self)  # type: ignore[attr-defined]
+
+    class FatFS(PyFatFS):
+        def __init__(self) -> None:  # PyFatFS.__init__ with our PyFat (it names its class directly)
+            FS.__init__(self)
+            self.preserve_case = True
+            self.fs = RootDirectoryFirst(offset=offset, lazy_load=True)
+            self.fs.open(path, read_only=read_only)
+            self.tz = dt.datetime.now(dt.UTC).astimezone().tzinfo
+
+    return FatFS()
 
 
 def _forget_fat32_free_count(handle: BinaryIO, offset: int) -> None:
@@ -376,4 +428,10 @@ def execute(args: argparse.Namespace) -> int:
     kind = write_boot(args.target, files, bundle)
     written = sorted(files) + ([BUNDLE_DIR + "/"] if bundle else [])
     print(f"{args.target} ({kind}): {', '.join(written)}")
+    if bundle and kind == "image":
+        print(f"{args.target}: mode set to {IMAGE_WITH_KEY_MODE:04o} (owner only): the image holds the device's "
+              "private key; keep every copy of it as private")
+    elif bundle:
+        print(f"{args.target}: the device's private key is on the FAT partition, readable as its mount options "
+              "allow, until the first boot moves it to /etc/fmd-terminal (0600); unmount the card now")
     return 0

@@ -18,8 +18,10 @@ the key readable by the service user only.
 
 from __future__ import annotations
 
+import ipaddress
 import tomllib
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from fmd_provision.errors import InputError, TargetError
 from fmd_provision.files import PRIVATE, PUBLIC, read_input_file, read_private_key_file, write_directory
@@ -93,6 +95,40 @@ def _check_device_id(device_id: str) -> None:
         raise InputError(
             f"device id {device_id!r} is not usable: expected 1 to 64 letters, digits, '-', '_' or '.'"
         )
+
+
+# Service URL schemes the terminal opens (fmd_terminal.verification.factory): REST and the SOAP blueprint.
+TLS_SCHEMES = ("https", "nmvs-soap+https")
+
+
+def check_service_url(url: str) -> None:
+    """``https://HOST/...`` (REST) or ``nmvs-soap+https://HOST/...`` (France MVS and the other SOAP
+    blueprint systems, as the README gives it); ``http://`` only to a loopback address (a simulator on
+    this machine), since the terminal's secret would otherwise cross the network in clear."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+    except ValueError:
+        parts, host = None, ""
+    scheme = parts.scheme.lower() if parts else ""
+    if scheme in TLS_SCHEMES and host:
+        return
+    if scheme == "http" and host and _is_loopback(host):
+        return
+    if scheme in ("http", "nmvs-soap+http") and host:
+        raise InputError(f"service URL {url!r} is plain http:// to {host}: the terminal's secret would cross the "
+                         "network in clear; use https:// (http:// only to 127.0.0.1 or ::1, for a simulator)")
+    raise InputError(f"service URL {url!r} is not usable: expected https://HOST/... or nmvs-soap+https://HOST/... "
+                     "(France MVS), or http://127.0.0.1:PORT for a local simulator")
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def generate_key_and_csr(device_id: str, organization: str, country: str) -> tuple[bytes, bytes]:
@@ -172,8 +208,7 @@ def new_device(
 ) -> list[str]:
     """Write the bundle to ``out``; return the names of the files written."""
     _check_device_id(device_id)
-    if not service_url.startswith(("https://", "http://")):
-        raise InputError(f"service URL {service_url!r} must start with https:// (or http:// for a simulator)")
+    check_service_url(service_url)
     if (cert is None) != (key is None):
         raise InputError("--cert and --key go together: give both to import a certificate, or neither")
     out = Path(out)

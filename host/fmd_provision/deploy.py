@@ -67,22 +67,38 @@ def source_archive(source: Path, bundle: dict[str, tuple[bytes, int]]) -> bytes:
     return buffer.getvalue()
 
 
-def remote_script(remote_dir: str, with_bundle: bool) -> str:
-    """The shell script run as root on the Pi, reading the archive from standard input."""
-    d = shlex.quote(remote_dir)
-    install = f"sh {d}/src/device/system/install.sh" + (f" {d}/src/bundle" if with_bundle else "")
-    return "; ".join([
-        "set -e",
-        f"trap 'rm -rf {d}/src/bundle {d}/src.new' EXIT",
-        f"mkdir -p {d}",
-        f"rm -rf {d}/src.new {d}/src.old",
-        f"mkdir -m 0755 {d}/src.new",
-        f"tar -xzf - -C {d}/src.new --no-same-owner",
-        f"if [ -d {d}/src ]; then mv {d}/src {d}/src.old; fi",
-        f"mv {d}/src.new {d}/src",
-        f"rm -rf {d}/src.old",
-        install,
-    ])
+# Run as root on the Pi as ``sh -c REMOTE_SCRIPT fmd-deploy DIR WITH_BUNDLE``: the directory arrives as a
+# positional parameter and is only ever used quoted ("$d"), so no value of --remote-dir can become shell
+# syntax, not even inside the trap (which is expanded when it runs, from the variable).
+REMOTE_SCRIPT = """set -e
+d=$1
+trap 'rm -rf -- "$d/src/bundle" "$d/src.new"' EXIT
+mkdir -p -- "$d"
+rm -rf -- "$d/src.new" "$d/src.old"
+mkdir -m 0755 -- "$d/src.new"
+tar -xzf - -C "$d/src.new" --no-same-owner
+if [ -d "$d/src" ]; then mv -- "$d/src" "$d/src.old"; fi
+mv -- "$d/src.new" "$d/src"
+rm -rf -- "$d/src.old"
+if [ "$2" = bundle ]; then sh "$d/src/device/system/install.sh" "$d/src/bundle"
+else sh "$d/src/device/system/install.sh"; fi
+"""
+
+
+def check_remote_dir(remote_dir: str) -> str:
+    """An absolute directory other than ``/``, without control characters (it is removed and replaced)."""
+    if not remote_dir.startswith("/") or remote_dir.rstrip("/") == "" or any(ord(c) < 32 or c == "\x7f"
+                                                                            for c in remote_dir):
+        raise InputError(f"--remote-dir {remote_dir!r} must be an absolute directory other than / "
+                         "(e.g. /opt/fmd-terminal), without control characters")
+    return remote_dir
+
+
+def remote_command(remote_dir: str, with_bundle: bool, as_root: bool) -> str:
+    """The command line ssh hands to the Pi's login shell: every word quoted on its own (shlex.quote)."""
+    words = ["sh", "-c", REMOTE_SCRIPT, "fmd-deploy", check_remote_dir(remote_dir),
+             "bundle" if with_bundle else "no-bundle"]
+    return " ".join(shlex.quote(word) for word in (words if as_root else ["sudo", "-n", *words]))
 
 
 def ssh_command(host: str, port: int | None, identity: Path | None, timeout_s: int,
@@ -119,6 +135,7 @@ def deploy(
     """Install on ``host``; return what the install printed. Raises ``RemoteError`` on failure."""
     if not host or host.startswith("-"):
         raise InputError(f"host {host!r} is not a host name")
+    check_remote_dir(remote_dir)
     bundle = read_bundle(bundle_dir) if bundle_dir else {}
     archive = source_archive(source or default_source(), bundle)
     base = ssh_command(host, port, identity, timeout_s, ssh_options or [])
@@ -134,9 +151,8 @@ def deploy(
                        "--ssh-option StrictHostKeyChecking=accept-new)")
         raise RemoteError(f"cannot reach {host}: {reason}")
     user = host.split("@", 1)[0] if "@" in host else ""
-    script = remote_script(remote_dir, bool(bundle))
-    sudo = "" if user == "root" else "sudo -n "
-    result = subprocess.run([*base, f"{sudo}sh -c {shlex.quote(script)}"], input=archive, capture_output=True)
+    command = remote_command(remote_dir, bool(bundle), as_root=user == "root")
+    result = subprocess.run([*base, command], input=archive, capture_output=True)
     if result.returncode == EXIT_UNREACHABLE:
         raise RemoteError(f"lost the connection to {host}: {_last_line(result.stderr)}")
     if result.returncode != 0:

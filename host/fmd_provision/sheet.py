@@ -9,6 +9,10 @@
   is neither in GS1's healthcare recommendation nor read by every scanner.
 - **Mode barcodes** are Code 128 symbols of ``fmd_core.modes.MODE_CODES`` (the terminal ignores the
   ``]C0`` prefix the scanner sends).
+- **Calibration codes** ``C1`` and ``C2`` of ``fmd_core.calibration`` (C1 a GS1 Data Matrix with every
+  character of set 82 and a GS, C2 an ISO/IEC 15434 envelope with RS and EOT), printed with the
+  scanner set-up: scanning them (``fmd-terminal calibrate``, or C1 on the terminal) tells the terminal
+  how the scanner sends every character. Made by the same encoder as the packs.
 - **Scanner set-up** lists the settings of SCANNERS-AND-HARDWARE.md section 3.1. Vendors' programming
   barcodes are proprietary and differ by model and firmware, so this sheet prints **none**: it says
   which guide to print them from. Nothing here pretends to be a vendor code.
@@ -40,6 +44,9 @@ LABELS = {
         "packs": "Boîtes de test (simulateur, jamais de vraies boîtes)",
         "modes": "Codes de mode (scanner pour changer de mode)",
         "setup": "Réglages du scanner",
+        "calibration": "Codes de calibration (à scanner après tout réglage du scanner)",
+        "C1": "C1 : GS1, 82 caractères + GS",
+        "C2": "C2 : ISO/IEC 15434, RS + EOT",
         "serial": "N° série",
         "batch": "Lot",
         "expiry": "Exp.",
@@ -54,6 +61,9 @@ LABELS = {
         "packs": "Test packs (simulator, never real packs)",
         "modes": "Mode barcodes (scan to change mode)",
         "setup": "Scanner settings",
+        "calibration": "Calibration codes (scan after any change to the scanner)",
+        "C1": "C1: GS1, 82 characters + GS",
+        "C2": "C2: ISO/IEC 15434, RS + EOT",
         "serial": "SN",
         "batch": "Batch",
         "expiry": "Exp.",
@@ -68,6 +78,9 @@ LABELS = {
         "packs": "Testpackungen (Simulator, niemals echte Packungen)",
         "modes": "Modus-Codes (scannen, um den Modus zu wechseln)",
         "setup": "Scanner-Einstellungen",
+        "calibration": "Kalibriercodes (nach jeder Scanner-Einstellung scannen)",
+        "C1": "C1: GS1, 82 Zeichen + GS",
+        "C2": "C2: ISO/IEC 15434, RS + EOT",
         "serial": "SN",
         "batch": "Charge",
         "expiry": "Verw.",
@@ -211,8 +224,8 @@ def mode_symbol(text: str) -> Any:
     return _image(zxingcpp.create_barcode(text, zxingcpp.BarcodeFormat.Code128))
 
 
-def plan(packs: list[dict[str, str]], lang: str, modes: bool) -> list[Symbol]:
-    """Every symbol of the sheet, in print order."""
+def plan(packs: list[dict[str, str]], lang: str, modes: bool, calibration: bool = True) -> list[Symbol]:
+    """Every symbol of the sheet, in print order: packs, mode barcodes, calibration codes."""
     labels = LABELS[lang]
     symbols = []
     for pack in packs:
@@ -227,6 +240,11 @@ def plan(packs: list[dict[str, str]], lang: str, modes: bool) -> list[Symbol]:
 
         for mode, text in MODE_CODES.items():
             symbols.append(Symbol(mode_symbol(text), [MODE_NAMES[lang][mode], text], "mode"))
+    if calibration:
+        from fmd_core.calibration import CODES
+
+        for name, code in CODES.items():
+            symbols.append(Symbol(pack_symbol(code), [labels[name]], "calibration"))
     return symbols
 
 
@@ -249,11 +267,12 @@ def write_pdf(symbols: list[Symbol], out: Path, lang: str, setup: bool) -> int:
     pdf.set_font("helvetica", "B", 14)
     pdf.cell(0, 8, _latin1(labels["title"]), new_x="LMARGIN", new_y="NEXT")
     cell_w = (pdf.w - 2 * PAGE_MARGIN_MM) / COLUMNS
-    for kind in ("pack", "mode"):
+    headings = {"pack": "packs", "mode": "modes", "calibration": "calibration"}
+    for kind, heading in headings.items():
         group = [s for s in symbols if s.kind == kind]
         if not group:
             continue
-        _heading(pdf, labels["packs" if kind == "pack" else "modes"])
+        _heading(pdf, labels[heading])
         column = 0
         row_h = 0.0
         for symbol in group:
@@ -308,15 +327,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", required=True, type=Path, help="PDF file to write")
     parser.add_argument("--packs", type=Path, help="JSON lines from `fmd-simulator seed` (test packs)")
     parser.add_argument("--no-modes", action="store_true", help="leave out the mode barcodes")
-    parser.add_argument("--no-setup", action="store_true", help="leave out the scanner settings")
+    parser.add_argument("--no-setup", action="store_true",
+                        help="leave out the scanner settings and the calibration codes")
     parser.add_argument("--lang", default="fr", choices=sorted(LABELS), help="language of the sheet")
 
 
 def execute(args: argparse.Namespace) -> int:
     packs = read_packs(args.packs) if args.packs else []
-    symbols = plan(packs, args.lang, modes=not args.no_modes)
+    symbols = plan(packs, args.lang, modes=not args.no_modes, calibration=not args.no_setup)
     if not symbols and args.no_setup:
         raise InputError("nothing to print: give --packs, or leave the modes or the settings in")
     pages = write_pdf(symbols, args.out, args.lang, setup=not args.no_setup)
-    print(f"{args.out}: {len(packs)} packs, {len(symbols) - len(packs)} mode barcodes, {pages} pages")
+    counts = {kind: sum(s.kind == kind for s in symbols) for kind in ("pack", "mode", "calibration")}
+    print(f"{args.out}: {counts['pack']} packs, {counts['mode']} mode barcodes, {counts['calibration']} calibration "
+          f"codes, {pages} pages")
     return 0

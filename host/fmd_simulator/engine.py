@@ -10,6 +10,7 @@ referenced change). The REST facade (``rest.py``) and a future SOAP facade only 
 from __future__ import annotations
 
 import datetime as dt
+import math
 import os
 import time
 from collections.abc import Callable, Iterable
@@ -126,8 +127,10 @@ class SimClock:
     def __init__(self, store: Store, real: Callable[[], float] = time.time) -> None:
         self.store = store
         self.real = real
-        self.offset = float(store.get_meta("clock_offset", 0.0))
-        self.frozen = store.get_meta("clock_frozen", None)
+        offset, frozen = store.get_meta("clock_offset", 0.0), store.get_meta("clock_frozen", None)
+        # A database written before non-finite numbers were refused may hold NaN: real time then.
+        self.offset = float(offset) if _finite(offset) else 0.0
+        self.frozen = frozen if _finite(frozen) else None
 
     def now(self) -> float:
         return self.frozen if self.frozen is not None else self.real() + self.offset
@@ -135,6 +138,8 @@ class SimClock:
     def set(self, when: float | None = None, advance: float = 0.0, frozen: bool | None = None) -> float:
         now = self.now() if when is None else when
         now += advance
+        if not math.isfinite(now):
+            raise ValueError(f"the clock cannot be set to {now!r}")
         keep_frozen = self.frozen is not None if frozen is None else frozen
         self.frozen = now if keep_frozen else None
         self.offset = now - self.real()
@@ -142,6 +147,10 @@ class SimClock:
             self.store.set_meta("clock_offset", self.offset)
             self.store.set_meta("clock_frozen", self.frozen)
         return now
+
+
+def _finite(value: object) -> bool:
+    return isinstance(value, int | float) and math.isfinite(value)
 
 
 def iso(t: float) -> str:

@@ -2,7 +2,8 @@
 
 ``build_app`` assembles the pieces from plain options; ``bind`` makes the listening socket (port 0 picks a
 free one, which the caller reads back before the server starts); ``make_server`` wraps uvicorn with
-httptools and uvloop, optional TLS and mutual TLS (a client certificate signed by ``client_ca``).
+httptools (behind the head size cap and read timeouts of ``http_guard``) and uvloop, optional TLS and
+mutual TLS (a client certificate signed by ``client_ca``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from fmd_simulator import seeding
 from fmd_simulator.engine import DEMO_CLIENTS, Client, Engine, Options, clients_from_json
 from fmd_simulator.errors import ConfigurationError
 from fmd_simulator.faults import Faults
+from fmd_simulator.http_guard import GuardedHttpToolsProtocol
 from fmd_simulator.rest import SimulatorApp
 from fmd_simulator.store import Store
 
@@ -84,7 +86,7 @@ def make_server(app: SimulatorApp, tls_cert: str | None = None, tls_key: str | N
     from fmd_simulator.soap.facade import with_soap  # the SOAP facade under /soap/ (issue 6)
 
     config = uvicorn.Config(
-        with_soap(app, mutual_tls=bool(client_ca)), http="httptools", loop="uvloop", lifespan="on",
+        with_soap(app, mutual_tls=bool(client_ca)), http=GuardedHttpToolsProtocol, loop="uvloop", lifespan="on",
         log_level=log_level, access_log=False,
         server_header=False, proxy_headers=False, date_header=False, timeout_keep_alive=30,
         ssl_certfile=tls_cert, ssl_keyfile=tls_key, ssl_ca_certs=client_ca,

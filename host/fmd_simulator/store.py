@@ -134,7 +134,7 @@ class Store:
         return default if row is None else json.loads(row[0])
 
     def set_meta(self, key: str, value: Any) -> None:
-        self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, json.dumps(value)))
+        self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, json.dumps(value, allow_nan=False)))
 
     # -- master data --------------------------------------------------------------------------
     def upsert_product(self, scheme: str, product_code: str, market: str, name: str, nhrn: str | None,

@@ -17,8 +17,8 @@ Endpoints (POST, ``application/soap+xml``), published in ``wsdl/nmvs-blueprint.w
 ``GET /soap/nmvs-blueprint.wsdl`` and ``GET /soap/nmvs-blueprint.xsd`` return the contract.
 
 Step 1 of section 5's decision order, in this facade: mutual TLS (``NMVS_FE_PKI_05`` when the
-request did not come over a TLS connection that required a client certificate); size limit, hardened
-parse and schema check (``NMVS_TE_XM_01/02``, HTTP 400); outage, throttling and certificate faults (503,
+request did not come over a TLS connection that required a client certificate); size limit, tag,
+attribute and depth limits, hardened parse and schema check, all off the event loop (``read_off_loop``) (``NMVS_TE_XM_01/02``, HTTP 400); outage, throttling and certificate faults (503,
 429 with ``Retry-After``, 401 ``FE_PKI_01``); login (``NMVS_FE_AU_01`` for an unknown login id or a
 wrong password, then the password and terms faults). Those are SOAP Faults with the REST status.
 Every answer of the engine, refusals included, is a normal response with HTTP 200 and its return code.
@@ -33,13 +33,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import multiprocessing
 import os
 import secrets
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from fmd_simulator.engine import PackRequest, iso
 from fmd_simulator.rest import (
     LARGE_BODY,
+    MAX_BULK_ITEMS,
     SMALL_BODY,
     Dropped,
     HTTPProblem,
@@ -50,7 +54,7 @@ from fmd_simulator.rest import (
     read_body,
 )
 from fmd_simulator.soap import messages
-from fmd_simulator.soap.messages import MessageError, q, text_of
+from fmd_simulator.soap.messages import Limits, MessageError
 
 log = logging.getLogger(__name__)
 
@@ -64,11 +68,38 @@ OPERATIONS.update({code: (state, "manual" if code in ("G122", "G182") else "non-
                    for code, state in _DECOMMISSION.items()})
 OPERATIONS.update({code: ("Active", "non-manual", reason) for code, reason in _UNDONE.items()})
 
+# Endpoint -> (request elements served, body size limit, tag and attribute limits before parsing).
+_SMALL_LIMITS = Limits(max_tags=400)
 _ENDPOINTS = {
-    "SinglePackServices": ({f"{code}Request" for code in OPERATIONS}, SMALL_BODY),
-    "MixedBulkServices": ({"G195Request", "G196Request"}, LARGE_BODY),
-    "SupportServices": ({"PingRequest"}, SMALL_BODY),
+    "SinglePackServices": ({f"{code}Request" for code in OPERATIONS}, SMALL_BODY, _SMALL_LIMITS),
+    "MixedBulkServices": ({"G195Request", "G196Request"}, LARGE_BODY, Limits(max_tags=40 * MAX_BULK_ITEMS + 400)),
+    "SupportServices": ({"PingRequest"}, SMALL_BODY, _SMALL_LIMITS),
 }
+_pool: ProcessPoolExecutor | None = None
+
+
+def _parser_pool() -> ProcessPoolExecutor:
+    """One worker process, started on the first large request, that parses and validates large bodies.
+
+    A thread would still hold the interpreter lock for the seconds a 20,000-item bulk takes to validate
+    (xmlschema is pure Python), and every other client's request would wait for it.
+    """
+    global _pool
+    if _pool is None:
+        _pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+    return _pool
+
+
+async def read_off_loop(body: bytes, limits: Limits) -> messages.Request:
+    """``messages.read_request`` away from the event loop: a thread for small bodies, a process for large ones."""
+    global _pool
+    if len(body) <= SMALL_BODY:
+        return await asyncio.to_thread(messages.read_request, body, limits)
+    try:
+        return await asyncio.get_running_loop().run_in_executor(_parser_pool(), messages.read_request, body, limits)
+    except BrokenProcessPool as exc:  # the worker died (killed, out of memory): a new one for the next request
+        _pool = None
+        raise HTTPProblem(503, "NMVS_ERROR", "the request could not be parsed; send it again.") from exc
 
 
 class SOAPFacade:
@@ -103,18 +134,16 @@ class SOAPFacade:
                 raise HTTPProblem(404, "NMVS_TE_XM_01", f"no SOAP endpoint {scope['method']} {scope['path']!r}.")
             if not (self.mutual_tls and scope.get("scheme") == "https"):  # refused before reading any XML
                 raise HTTPProblem(401, "NMVS_FE_PKI_05", "this interface requires mutual TLS.")
-            allowed, limit = _ENDPOINTS[name]
+            allowed, limit, limits = _ENDPOINTS[name]
             content_type = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
             if content_type != b"application/soap+xml":
                 raise HTTPProblem(415, "NMVS_TE_XM_01", "Content-Type must be application/soap+xml (SOAP 1.2).")
             body = await read_body(receive, headers, limit)
-            if not messages.schema_loaded():  # the first SOAP call loads the XSD off the event loop
-                await asyncio.to_thread(messages.schema)
-            request = messages.parse_request(body)
-            header = messages.request_header(request)
+            request = await read_off_loop(body, limits)
+            header = request.header
             language = header["language"] or "fr"
-            operation = request.tag.removeprefix(q("")).removesuffix("Request")
-            if request.tag.removeprefix(q("")) not in allowed:
+            operation = request.name.removesuffix("Request")
+            if request.name not in allowed:
                 raise HTTPProblem(400, "NMVS_TE_XM_02", f"{operation} is not served by {name}.")
             await self._operation(operation, request, header, send)
         except MessageError as problem:
@@ -142,7 +171,7 @@ class SOAPFacade:
         self.app.account_faults()
         return client
 
-    async def _operation(self, operation: str, request: Any, header: dict[str, Any], send: Send) -> None:
+    async def _operation(self, operation: str, request: messages.Request, header: dict[str, Any], send: Send) -> None:
         self.app.service_faults(0.0 if operation == "Ping" else None)
         client = self._login(header)
         if operation == "Ping":
@@ -156,17 +185,16 @@ class SOAPFacade:
         else:
             await self._single(operation, request, header, client, send)
 
-    async def _single(self, operation: str, request: Any, header: dict[str, Any], client: Any, send: Send) -> None:
+    async def _single(self, operation: str, request: messages.Request, header: dict[str, Any], client: Any, send: Send) -> None:
         """G110-G182 through the engine, inside the single-pack faults of section 8 (shared with REST)."""
 
         async def pack_request() -> PackRequest:
             state, mode, undone = OPERATIONS[operation]
-            body = request.find(q("Body"))
-            fields = messages.pack_fields(body)
+            fields = request.pack
             return PackRequest(client, fields["scheme"], fields["productCode"], fields["serial"], fields["batch"],
                                fields["expiry"], nhrn=fields["nhrn"], requested_state=state,
                                client_trx_id=header["client_trx_id"] if state else None,
-                               ref_client_trx_id=text_of(body, "RefClientTrxId"), entry_mode=mode,
+                               ref_client_trx_id=request.ref_client_trx_id, entry_mode=mode,
                                undo_reason=undone)
 
         result = await self.app.execute_with_faults(send, pack_request)
@@ -174,17 +202,13 @@ class SOAPFacade:
         await self._reply(send, f"{operation}Response", header, result.nmvs_trx_id, result.timestamp,
                           lambda element: messages.pack_result(element, answer))
 
-    async def _bulk_upload(self, request: Any, header: dict[str, Any], client: Any, send: Send) -> None:
+    async def _bulk_upload(self, request: messages.Request, header: dict[str, Any], client: Any, send: Send) -> None:
         """G195: store the items as a recovery upload; the REST application's worker processes them."""
-        items = []
-        for item in request.find(q("Body")).findall(q("Item")):
-            fields = messages.pack_fields(item)
-            operation = item.get("operation")
-            items.append({**{k: v for k, v in fields.items() if v is not None},
-                          "requestedState": OPERATIONS[operation][0],
-                          "clientTrxId": text_of(item, "ClientTrxId"),
-                          "refClientTrxId": text_of(item, "RefClientTrxId"),
-                          "recordedAt": text_of(item, "RecordedAt")})
+        items = [{**{k: v for k, v in item.items() if v is not None and k != "operation"},
+                  "requestedState": OPERATIONS[item["operation"]][0],
+                  "clientTrxId": item["clientTrxId"], "refClientTrxId": item["refClientTrxId"],
+                  "recordedAt": item["recordedAt"]}
+                 for item in request.items or []]
         bulk_id = os.urandom(16).hex()
         now = self.engine.clock.now()
         with self.app.store.transaction():
@@ -198,9 +222,9 @@ class SOAPFacade:
 
         await self._reply(send, "G195Response", header, bulk_id, now, fill)
 
-    async def _bulk_results(self, request: Any, header: dict[str, Any], client: Any, send: Send) -> None:
+    async def _bulk_results(self, request: messages.Request, header: dict[str, Any], client: Any, send: Send) -> None:
         """G196: ``NMVS_FE_TX_02`` until the upload is processed, then one result per item, in order."""
-        bulk_id = text_of(request, "Body", "BulkTrxId") or ""
+        bulk_id = request.bulk_id or ""
         job = self.app.store.bulk(bulk_id)
         if job is None or job[0] != client.client_id:
             raise HTTPProblem(400, "NMVS_TE_XM_02", f"no bulk request {bulk_id!r} of this login.")

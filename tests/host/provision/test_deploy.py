@@ -184,3 +184,36 @@ def test_bundle_with_a_loose_key_is_refused_before_connecting(provision, tmp_pat
     run = provision("deploy", "--host", "pi.test", "--bundle", bundle)
     assert run.code == 3
     assert "has mode 0644, expected 0600" in run.err
+
+
+@needs_ssh
+@needs_sshd
+def test_a_remote_dir_with_a_space_installs(provision, tmp_path, pi):
+    pi.remote_dir = pi.dir / "opt with space" / "fmd terminal"
+    run = provision("deploy", *pi.args())
+    assert run.code == 0, run.err
+    assert (pi.remote_dir / "src" / "device" / "system" / "install.sh").is_file()
+    assert sorted(p.name for p in pi.remote_dir.iterdir()) == ["src"]
+
+
+@needs_ssh
+@needs_sshd
+@pytest.mark.parametrize("crafted", ["x'; touch {canary}; '", "x\"; touch {canary}; \"", "x$(touch {canary})",
+                                     "x`touch {canary}`", "x' EXIT; touch {canary}; trap '"])
+def test_a_crafted_remote_dir_runs_no_command(provision, tmp_path, pi, crafted):
+    """The old trap string broke out of its quotes: the directory name ran commands as root on the Pi."""
+    canary = pi.dir / "canary"
+    pi.remote_dir = pi.dir / crafted.format(canary=canary)
+    run = provision("deploy", *pi.args())
+    assert not canary.exists(), run.err
+    assert run.code == 0, run.err  # an odd but legal directory name: installed there, literally
+    assert (pi.remote_dir / "src" / "pyproject.toml").is_file()
+
+
+@pytest.mark.parametrize("remote_dir", ["opt/fmd", "/", "//", "/opt/fmd\nrm", ""])
+def test_a_remote_dir_that_is_not_an_absolute_directory_is_refused_before_connecting(provision, tmp_path,
+                                                                                      monkeypatch, remote_dir):
+    monkeypatch.setenv("PATH", str(tmp_path))  # no ssh at all: the refusal must come first
+    run = provision("deploy", "--host", "pi.test", "--remote-dir", remote_dir)
+    assert run.code == 3
+    assert run.err.startswith("fmd-provision: --remote-dir ") and "absolute directory" in run.err

@@ -100,7 +100,7 @@ def test_imported_certificate(provision, tmp_path):
         ("cert-only", "--cert and --key go together"),
         ("loose-secrets", "has mode 0640, expected 0600"),
         ("bad-id", "device id 'bad id' is not usable"),
-        ("http-less", "must start with https://"),
+        ("http-less", "expected https://HOST/... or nmvs-soap+https://HOST/..."),
     ],
 )
 def test_bad_input_is_refused_and_nothing_is_written(provision, tmp_path, setup, message):
@@ -162,3 +162,29 @@ def test_default_device_urls_name_schemes_the_terminal_knows():
     tables = {"scanner": SCHEMES, "screen": SCREENS, "indicators": INDICATORS, "outbox": OUTBOXES}
     for port, url in DEFAULT_DEVICES.items():
         assert scheme_of(url) in tables[port], (port, url)
+
+
+@pytest.mark.parametrize("service", ["nmvs-soap+https://nmvs.example.fr/soap?user=COUNTER-1",
+                                     "https://mvs.example.test/api", "http://127.0.0.1:8080", "http://[::1]:8080/",
+                                     "http://127.8.9.10:1234/x", "http://localhost:8080"])
+def test_service_urls_of_the_readme_and_loopback_simulators_are_accepted(provision, tmp_path, service):
+    out = tmp_path / "bundle"
+    run = provision("new-device", "--out", out, "--device-id", "pharm-02", "--service", service)
+    assert run.code == 0, run.err
+    assert terminal_config.load(str(out / "fmd-terminal.toml")).validate().service == service
+
+
+@pytest.mark.parametrize("service", ["http://mvs.example.test/api", "http://192.168.1.10:8080",
+                                     "nmvs-soap+http://nmvs.example.fr/soap", "http://10.0.0.1"])
+def test_plain_http_beyond_loopback_is_refused(provision, tmp_path, service):
+    out = tmp_path / "bundle"
+    run = provision("new-device", "--out", out, "--device-id", "pharm-02", "--service", service)
+    assert run.code == 3
+    assert "in clear" in run.err and run.err.startswith("fmd-provision: service URL ")
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("service", ["ftp://mvs.example.test", "https://", "nmvs-soap+https:///soap", "https://[::1"])
+def test_service_urls_without_a_usable_scheme_or_host_are_refused(provision, tmp_path, service):
+    run = provision("new-device", "--out", tmp_path / "bundle", "--device-id", "pharm-02", "--service", service)
+    assert run.code == 3 and "is not usable" in run.err, run.err

@@ -20,6 +20,8 @@ import zxingcpp
 from PIL import Image
 
 from fmd_core import decode_scan
+from fmd_core.calibration import CODES as CALIBRATION_CODES
+from fmd_core.calibration import infer_text
 from fmd_core.modes import MODE_CODES, mode_of_scan
 from fmd_provision import sheet
 
@@ -74,9 +76,9 @@ def test_every_printed_pack_and_mode_decodes(provision, tmp_path):
     out = tmp_path / "sheet.pdf"
     run = provision("sheet", "--packs", packs, "--out", out)
     assert run.code == 0, run.err
-    assert "32 packs, 5 mode barcodes" in run.out
+    assert "32 packs, 5 mode barcodes, 2 calibration codes" in run.out
     images = pdf_images(out.read_bytes())
-    assert len(images) == len(expected) + len(MODE_CODES)
+    assert len(images) == len(expected) + len(MODE_CODES) + len(CALIBRATION_CODES)
     for pack, image in zip(expected, images[: len(expected)], strict=True):
         text = scanned_text(image)
         assert text[:3] == pack["raw"][:3]  # ]d2 GS1 Data Matrix, ]d1 IFA
@@ -84,7 +86,7 @@ def test_every_printed_pack_and_mode_decodes(provision, tmp_path):
         assert decoded.ok, decoded.message
         assert (decoded.product_code, decoded.serial, decoded.batch, decoded.expiry_raw) == (
             pack["productCode"], pack["serial"], pack["batch"], pack["expiry"])
-    modes = [mode_of_scan(scanned_text(image)) for image in images[len(expected):]]
+    modes = [mode_of_scan(scanned_text(image)) for image in images[len(expected):len(expected) + len(MODE_CODES)]]
     assert modes == list(MODE_CODES)
 
 
@@ -104,7 +106,29 @@ def test_sheet_without_packs_has_modes_and_the_vendor_notice(provision, tmp_path
     out = tmp_path / "modes.pdf"
     run = provision("sheet", "--out", out, "--lang", "en")
     assert run.code == 0, run.err
-    assert len(pdf_images(out.read_bytes())) == len(MODE_CODES)
+    assert len(pdf_images(out.read_bytes())) == len(MODE_CODES) + len(CALIBRATION_CODES)
+
+
+@pytest.mark.parametrize("lang", ["fr", "en", "de"])
+def test_the_calibration_codes_are_printed_and_scan_as_c1_and_c2(provision, tmp_path, lang):
+    """Decoded back from the PDF's own images, as a scanner with AIM identifiers on delivers them: each is
+    exactly the code fmd_core.calibration defines, the calibration recognises it, and it is no pack."""
+    out = tmp_path / "setup.pdf"
+    run = provision("sheet", "--out", out, "--no-modes", "--lang", lang)
+    assert run.code == 0, run.err
+    assert "0 mode barcodes, 2 calibration codes" in run.out
+    texts = [scanned_text(image) for image in pdf_images(out.read_bytes())]
+    assert texts == [CALIBRATION_CODES["C1"], CALIBRATION_CODES["C2"]]
+    assert [infer_text(text).code for text in texts] == ["C1", "C2"]
+    assert not any(decode_scan(text).ok for text in texts)
+
+
+def test_no_setup_leaves_the_calibration_codes_out(provision, tmp_path):
+    out = tmp_path / "modes.pdf"
+    run = provision("sheet", "--out", out, "--no-setup")
+    assert run.code == 0, run.err
+    assert "0 calibration codes" in run.out
+    assert [mode_of_scan(scanned_text(image)) for image in pdf_images(out.read_bytes())] == list(MODE_CODES)
 
 
 @pytest.mark.parametrize(

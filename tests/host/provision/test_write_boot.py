@@ -9,13 +9,13 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import stat
 import struct
 import subprocess
 
 import pytest
 import yaml
 from pyfatfs.PyFat import PyFat
-from pyfatfs.PyFatFS import PyFatFS
 
 from fmd_provision import boot
 from fmd_provision.bundle import new_device
@@ -47,7 +47,7 @@ def make_disk(path, partition):
 
 
 def read_fat(image, offset=0):
-    fat = PyFatFS(str(image), offset=offset, read_only=True)
+    fat = boot.open_fat(str(image), offset, read_only=True)
     try:
         files = {}
         for path in fat.walk.files():
@@ -277,3 +277,64 @@ def test_a_block_device_is_refused_with_how_to_mount_it(provision, tmp_path, ssh
     run = provision("write-boot", device, "--hostname", "fmd-01", "--ssh-key", ssh_key)
     assert run.code == 4
     assert "is a block device: mount it (e.g. udisksctl mount -b" in run.err
+
+
+@pytest.mark.parametrize(("user", "message"), [
+    ("root", "is reserved"), ("fmd", "is reserved"), ("../../etc", "is not valid"), ("admin\nroot", "is not valid"),
+    ("o'brien", "is not valid"), ("two words", "is not valid"), ("Admin", "is not valid"), ("-admin", "is not valid"),
+    ("", "is not valid"), ("a" * 33, "is not valid"), ("9lives", "is not valid"),
+])
+def test_an_administrator_name_that_is_not_a_posix_user_name_or_is_root_is_refused(provision, tmp_path, ssh_key,
+                                                                                     user, message):
+    image = make_fat(tmp_path / "boot.img")
+    before = hashlib.sha256(image.read_bytes()).hexdigest()
+    run = provision("write-boot", image, "--hostname", "fmd-01", "--ssh-key", ssh_key, f"--user={user}")
+    assert run.code == 3
+    assert run.err.startswith("fmd-provision: ") and message in run.err and "Traceback" not in run.err
+    assert hashlib.sha256(image.read_bytes()).hexdigest() == before
+
+
+@pytest.mark.parametrize("user", ["fmdadmin", "_svc", "ops-2", "a" * 32])
+def test_posix_user_names_are_accepted(provision, tmp_path, ssh_key, user):
+    image = make_fat(tmp_path / "boot.img")
+    run = provision("write-boot", image, "--hostname", "fmd-01", "--ssh-key", ssh_key, f"--user={user}")
+    assert run.code == 0, run.err
+    assert yaml.safe_load(read_fat(image)["/user-data"])["users"][0]["name"] == user
+
+
+def test_an_image_given_the_private_key_becomes_owner_only_and_says_so(provision, tmp_path, ssh_key, bundle):
+    image = make_fat(tmp_path / "boot.img")
+    image.chmod(0o644)
+    run = provision("write-boot", image, "--hostname", "fmd-01", "--ssh-key", ssh_key, "--bundle", bundle)
+    assert run.code == 0, run.err
+    assert stat.S_IMODE(image.stat().st_mode) == 0o600
+    assert "0600" in run.out and "private key" in run.out
+    assert read_fat(image)["/fmd/device.key"] == (bundle / "device.key").read_bytes()
+
+
+def test_an_image_without_a_bundle_keeps_its_mode(provision, tmp_path, ssh_key):
+    image = make_fat(tmp_path / "boot.img")
+    image.chmod(0o644)
+    assert provision("write-boot", image, "--hostname", "fmd-01", "--ssh-key", ssh_key).code == 0
+    assert stat.S_IMODE(image.stat().st_mode) == 0o644
+
+
+@pytest.mark.skipif(shutil.which("mkfs.fat") is None or shutil.which("fsck.fat") is None,
+                    reason="dosfstools (mkfs.fat, fsck.fat) is not installed")
+@pytest.mark.parametrize(("fat", "size_mib"), [("12", 8), ("12", 4), ("16", 32), ("32", 64)])
+def test_writing_twice_keeps_mkfs_fat_images_of_every_fat_type_clean(provision, tmp_path, ssh_key, bundle, fat,
+                                                                     size_mib):
+    """mkfs.fat's 8 MiB FAT12 volume has 4,081 clusters, just under FAT16's 4,085: pyfatfs used to take it
+    for FAT16 and wrote a 16-bit FAT over the 12-bit one (fsck.fat: "Contains a free cluster")."""
+    image = tmp_path / "bootfs.img"
+    with open(image, "wb") as handle:
+        handle.truncate(size_mib * MIB)
+    subprocess.run(["mkfs.fat", "-F", fat, "-n", "BOOTFS", str(image)], check=True, capture_output=True)
+    for hostname in ("fmd-04", "fmd-05"):
+        run = provision("write-boot", image, "--hostname", hostname, "--ssh-key", ssh_key, "--bundle", bundle)
+        assert run.code == 0, run.err
+        check = subprocess.run(["fsck.fat", "-n", str(image)], capture_output=True, text=True)
+        assert check.returncode == 0, check.stdout + check.stderr
+    files = read_fat(image)
+    assert yaml.safe_load(files["/user-data"])["hostname"] == "fmd-05"
+    assert files["/fmd/device.key"] == (bundle / "device.key").read_bytes()

@@ -132,7 +132,7 @@ BILLION_LAUGHS = ('<!DOCTYPE lolz [<!ENTITY lol "lol">'
     ("SOAP 1.1 envelope", b'<e:Envelope xmlns:e="http://schemas.xmlsoap.org/soap/envelope/"><e:Body/></e:Envelope>',
      400, "NMVS_TE_XM_01"),
     ("deep nesting", envelope("<n:PingRequest>" + "<a>" * 5000 + "</a>" * 5000 + "</n:PingRequest>"),
-     400, "NMVS_TE_XM_02"),
+     400, "NMVS_TE_XM_01"),
     ("unknown operation", envelope(f"<n:G999Request>{header()}</n:G999Request>"), 400, "NMVS_TE_XM_02"),
     ("missing password", envelope("<n:PingRequest>" + header().replace("<n:Password>demo-secret</n:Password>", "")
                                   + "</n:PingRequest>"), 400, "NMVS_TE_XM_02"),

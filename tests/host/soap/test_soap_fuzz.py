@@ -5,6 +5,7 @@ with a return code, never a 500 and never a crash. The facade is called in-proce
 from __future__ import annotations
 
 import asyncio
+import time
 import xml.etree.ElementTree as ET
 
 from hypothesis import HealthCheck, given, settings
@@ -97,3 +98,26 @@ def test_cutting_a_valid_request_anywhere_is_malformed_not_an_error(cut, drop):
     assert status in (200, 400, 401), found
     if status == 401:  # a cut inside the password or login id
         assert found == "NMVS_FE_AU_01"
+
+
+@FUZZ
+@given(attributes=st.integers(0, 8000), depth=st.integers(0, 300), siblings=st.integers(0, 600),
+       where=st.sampled_from(["ProductCode", "Body", "Envelope"]),
+       path=st.sampled_from(["/soap/SinglePackServices", "/soap/MixedBulkServices", "/soap/SupportServices"]))
+def test_crowded_deep_and_wide_messages_are_answered_quickly_never_a_500(attributes, depth, siblings, where, path):
+    """Issue 13: attributes, nesting and element counts of any size, on every endpoint, within the body cap."""
+    crowd = "".join(f' a{i}="{i}"' for i in range(attributes))
+    nest = "<n:d>" * depth + "</n:d>" * depth + "<n:s/>" * siblings
+    data = valid_request()
+    if where == "ProductCode":
+        data = data.replace('scheme="GTIN"', 'scheme="GTIN"' + crowd).replace("<n:Pack>", "<n:Pack>" + nest)
+    elif where == "Body":
+        data = data.replace("<n:Body>", f"<n:Body{crowd}>{nest}", 1)
+    else:
+        data = data.replace("<soap:Envelope", "<soap:Envelope" + crowd).replace("</soap:Body>", nest + "</soap:Body>")
+    started = time.monotonic()
+    status, body = call(data.encode(), path)
+    assert status in (200, 400, 413), body[:300]
+    if status == 400:
+        assert return_code(body) in ("NMVS_TE_XM_01", "NMVS_TE_XM_02")
+    assert time.monotonic() - started < 10  # 7 s and more for 6,500 attributes before the caps
