@@ -132,6 +132,7 @@ _STATE_OUTCOME = {
 # Local refusals of the outbox (OFFLINE-QUEUE.md section 5.2) -> (outcome, message id)
 _REFUSAL = {
     "already_dispensed_here": ("already_done_here", "already_dispensed_here"),
+    "dispense_pending": ("pending", "pending"),  # the earlier dispense awaits its answer: never "done"
     "no_dispense_here": ("refused", "no_dispense_here"),
     "undo_period_over": ("refused", "undo_period_over"),
     "undo_time_unknown": ("refused", "undo_time_unknown"),

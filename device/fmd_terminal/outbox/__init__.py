@@ -33,6 +33,7 @@ REQUESTED_STATE = {
 
 # Local refusals (OFFLINE-QUEUE.md section 5.2): nothing is recorded or sent.
 ALREADY_DISPENSED_HERE = "already_dispensed_here"
+DISPENSE_PENDING = "dispense_pending"  # the earlier dispense has no answer yet: "awaiting answer", with its age
 NO_DISPENSE_HERE = "no_dispense_here"
 UNDO_PERIOD_OVER = "undo_period_over"
 UNDO_TIME_UNKNOWN = "undo_time_unknown"
@@ -74,14 +75,17 @@ class RecordedOp:
 
 
 class LocalRefusal:
-    """Why the outbox refused a scan locally; ``since_wall_ns`` is the earlier op's time when known."""
+    """Why the outbox refused a scan locally; ``since_wall_ns`` is the earlier op's time when known,
+    ``age_ns`` how long a pending earlier op has waited for its answer."""
 
-    __slots__ = ("reason", "seq", "since_wall_ns")
+    __slots__ = ("reason", "seq", "since_wall_ns", "age_ns")
 
-    def __init__(self, reason: str, seq: int | None = None, since_wall_ns: int | None = None) -> None:
+    def __init__(self, reason: str, seq: int | None = None, since_wall_ns: int | None = None,
+                 age_ns: int | None = None) -> None:
         self.reason = reason
         self.seq = seq
         self.since_wall_ns = since_wall_ns
+        self.age_ns = age_ns
 
 
 class RecordResult:
