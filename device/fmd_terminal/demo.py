@@ -70,7 +70,7 @@ def demo_scans(packs: list[dict[str, Any]]) -> list[tuple[str, str]]:
     return [
         ("the calibration code C1: Scanner OK, the scanner profile is stored", C1),
         ("a fresh pack: dispensed, green", fresh["raw"]),
-        ("the same pack again: shown again, nothing sent", fresh["raw"]),
+        ("the same pack again: already dispensed here (with the time), amber, nothing sent", fresh["raw"]),
         ("a pack another pharmacy dispensed: red", dispensed["raw"]),
         ("a pack of a recalled batch: red", recalled["raw"]),
         ("an unknown serial number: alert, red", fresh["raw"][:-4] + "QQQQ"),
@@ -106,9 +106,7 @@ def demo_config(base_url: str, lang: str, events_jsonl: str, profile: str) -> Co
     scanner = f"stdin://?escapes=1&profile={quote(profile)}&lang={lang}"
     return replace(Config(), scanner=scanner, screen="console://", indicators="none://",
                    service=base_url, outbox="memory://", lang=lang, events_jsonl=events_jsonl,
-                   client_id=DEMO_CLIENT[0], client_secret=DEMO_CLIENT[1],
-                   # a loopback simulator: close the start-up breaker in 0.1 s instead of 4 s
-                   sync={"probe_gap_s": 0.05}).validate()
+                   client_id=DEMO_CLIENT[0], client_secret=DEMO_CLIENT[1]).validate()
 
 
 def _stop_on_sigterm() -> None:
