@@ -24,8 +24,9 @@ The scan path (OFFLINE-QUEUE.md section 5.1; Reg. 2016/161 Art. 10, 11, 25):
    Data Matrix, a code without serial is "not serialised" (VERIFICATION-SERVICE.md section 9);
 3. the same pack in the same mode within ``duplicate_window_ms``: the earlier result again, nothing
    sent (outcome ``duplicate_scan``); a pack this terminal decommissioned is never green again: a
-   dispense goes to the local check ("already dispensed here" with the time it was done), any other
-   change is the earlier result in amber (issue 11, item 6);
+   dispense shown green or pending goes to the local check ("already dispensed here" with the time it
+   was done, or "awaiting answer" with its age), any other change is the earlier result in amber
+   (issue 11, items 4 and 6);
 4. expired by its own date: red, no decommission (France MVO: never decommission an expired pack);
    a verify is still sent but can never be green;
 5. RECORD: the outbox runs the local checks of section 5.2 and records the op; a refusal is shown,
@@ -331,9 +332,10 @@ class Flow:
         kind = OP_KIND[self.mode]
         earlier = self._recent.get((self.mode, ref.pack_key))
         if earlier is not None and now_ms - earlier[1] < self.duplicate_window_ms:
-            if not (kind == "dispense" and earlier[0].light == outcomes.GREEN):
+            if not (kind == "dispense" and _dispensed_or_pending(earlier[0])):
                 return self._show_duplicate(seq, text, pack, earlier[0], now_ms)
-            # a pack dispensed here moments ago: the outbox's check says so, with the time (one rule)
+            # a pack dispensed here moments ago, or awaiting the answer: the outbox's check says which,
+            # with the time it was done or how long it has waited (one rule, inside the window too)
         expired = outcomes.expired_on(result.expiry, today)
         scan = _Scan(seq, self.mode, kind, text, pack, ref, expired)
         if expired and kind != "verify":
@@ -518,6 +520,11 @@ class Flow:
         old = [key for key, (_v, at) in self._recent.items() if now_ms - at >= self.duplicate_window_ms]
         for key in old:
             del self._recent[key]
+
+
+def _dispensed_or_pending(verdict):
+    """A recorded dispense shown green, or as recorded without an answer yet."""
+    return verdict.recorded and (verdict.light == outcomes.GREEN or verdict.outcome in ("pending", "recorded_offline"))
 
 
 def _codes(answer):

@@ -19,7 +19,8 @@ The live path never holds the counter (issue 11; OFFLINE-QUEUE.md 5.1 step 6, 6.
 handed to the worker (``submit_live``) and the loop goes on reading the scanner while it waits; the
 answer, or the end of the ticket's wait (3 s on a healthy link, about 300 ms on a link known down), is
 shown for the pack it names. The next scan ends the wait of the one before ("recorded, awaiting answer",
-amber), so input is never held behind a pending request; a scripted scanner, and lines that were
+amber), at most half a second after that one was sent (``HANDOVER_MS``), so input is never held behind a
+pending request; a scripted scanner, and lines that were
 already queued together with the waiting scan (a paste, a pipe), are replayed as a person who waits for
 each verdict. Late results of earlier scans (``LATE``) are journaled and refresh the badge of whatever is
 on screen without replacing it; a late red one comes as its own red notice (``ALERT``) once the screen
@@ -49,6 +50,7 @@ log = logging.getLogger(__name__)
 
 READ_TIMEOUT_S = 0.2
 LIVE_POLL_S = 0.005  # while a live scan waits for its answer, the loop looks at it this often
+HANDOVER_MS = 500  # a next scan this soon after a live one was sent waits this long for that one's answer
 QUEUE_REFRESH_MS = 1000  # the idle screen's queue notice is re-read at most this often
 
 
@@ -112,7 +114,8 @@ class Terminal:
         self._on_screen: Verdict | Notice | None = None  # what the model shows, redrawn when a late result comes
         self._live: tuple[Any, RecordedOp] | None = None  # (ticket, op) of the live scan waiting for its answer
         self._live_since_ms = 0  # time.monotonic in ms when it was handed to the worker
-        self._held: Any = None  # an event read while it waits, that was already queued before it: replayed after
+        self._held: Any = None  # an event read while it waits, replayed after its verdict (or ``_held_until``)
+        self._held_until: int | None = None  # time.monotonic in ms when a held next scan ends the wait
         self._end_seen = False  # the scanner ended while a live scan was waiting
 
     # -- the loop ------------------------------------------------------------------------------
@@ -142,11 +145,16 @@ class Terminal:
     def _turn(self, timeout_s: float) -> None:
         self._button_turn()
         if self._live is not None:
-            self._live_turn()
+            mono_ms = time.monotonic_ns() // 1_000_000
+            self._live_turn(give_up=self._held_until is not None and mono_ms >= self._held_until)
         event = self._read(timeout_s)
         if event is not None and self._live is not None and event.kind != END:
+            mono_ms = time.monotonic_ns() // 1_000_000
             if 0 < event.received_ms < self._live_since_ms:
                 self._held, event = event, None  # pasted or piped with it: replayed in order, after its verdict
+            elif mono_ms - self._live_since_ms < HANDOVER_MS:
+                self._held, event = event, None  # half a second at most for the earlier answer, then it ends
+                self._held_until = self._live_since_ms + HANDOVER_MS
             else:
                 self._live_turn(give_up=True)  # the next scan came: the earlier one is "awaiting answer"
         now = self.clock()
@@ -179,7 +187,7 @@ class Terminal:
         """The next scanner event; while a live scan waits, only a short look (none for a scripted
         scanner, which waits for each verdict as a person would), so its answer is shown at once."""
         if self._live is None:
-            held, self._held = self._held, None
+            held, self._held, self._held_until = self._held, None, None
             if held is not None or self._end_seen:
                 return held
             return self.scanner.read(timeout_s)

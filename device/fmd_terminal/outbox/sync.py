@@ -37,7 +37,7 @@ class SyncSettings:
     __slots__ = ("rate", "burst", "quiet_s", "bulk_threshold", "batch_size", "outstanding", "poll_first_s",
                  "poll_cap_s", "results_timeout_s", "start_jitter_s", "breaker_threshold", "breaker_open_s",
                  "breaker_open_cap_s", "probe_gap_s", "backoff_base_s", "anchor_every_s", "down_budget_s",
-                 "down_cap_s")
+                 "down_cap_s", "stalled_s")
 
     def __init__(self, **overrides: Any) -> None:
         self.rate = 5.0
@@ -57,7 +57,10 @@ class SyncSettings:
         self.backoff_base_s = 1.0
         self.anchor_every_s = 60.0
         self.down_budget_s = 0.3  # a live scan on a link known down: amber within 300 ms (section 6.2)
-        self.down_cap_s = 1.0  # ... and never later than 1 s, even when it waits for the probe gap
+        # ... waiting up to 1 s for the probe gap (at most one probe every 2 s) plus that budget: a scan
+        # a second after the service came back is then green (issue 11)
+        self.down_cap_s = 1.35
+        self.stalled_s = 1.0  # a request on the wire this long without answer: the link is black-holed
         for name, value in overrides.items():
             setattr(self, name, value)
 
@@ -131,6 +134,7 @@ class SyncWorker:
         self.tickets: dict[int, LiveTicket] = {}
         self.live_results: dict[int, Settlement] = {}
         self._on_wire_since: float | None = None  # time.monotonic() when the request on the wire went out
+        self._on_wire_seq: int | None = None  # the op it carries (None: a probe, a recovery call)
         self.resolutions: list[Settlement] = []
         self.bulks: dict[str, _Bulk] = {}
         self.events: list[tuple[str, Any]] = []  # (what, detail): breaker, pause, alarm; for logs and tests
@@ -154,12 +158,13 @@ class SyncWorker:
         """Put ``op`` first in line and return at once (section 5.1 step 6; 6.2 "Counter budget").
 
         The ticket's ``deadline`` is how long the scan may wait: ``deadline_s`` while the link looks
-        healthy; while it is known down (breaker open or half-open, a link failure in the past 10 s,
-        or a request on the wire for longer than a live deadline: a black hole), a read-only probe is
-        asked for at once (at most one every ``probe_gap_s``) and the scan waits only until the probe
-        can have answered (``down_budget_s`` after it may go, at most ``down_cap_s``). A probe or
-        request that succeeds meanwhile gives the scan its whole live deadline back; one that fails
-        ends its wait at once. Nothing here blocks: the caller polls ``live_result``.
+        healthy. While it is known down (breaker open or half-open, a link failure in the past 10 s) a
+        read-only probe is asked for at once (at most one every ``probe_gap_s``) and the scan waits only
+        until the probe can have answered (``down_budget_s`` after it may go, at most ``down_cap_s``).
+        Another request on the wire without answer for ``stalled_s`` (a black hole: the worker sends one
+        request at a time) ends the wait ``down_budget_s`` later too. A probe or request that succeeds
+        meanwhile gives the scan its whole live deadline back; one that fails ends its wait at once.
+        Nothing here blocks: the caller polls ``live_result``.
         """
         s = self.settings
         start = time.monotonic()
@@ -167,13 +172,9 @@ class SyncWorker:
         paused = self.outbox.read_meta("paused")
         with self.cond:
             ticket = LiveTicket(op.seq, op.kind, start, start + deadline_s)
-            on_wire = self._on_wire_since
             if paused:  # nothing goes out until resumed (section 4.3): shown at once, with the pause's words
                 ticket.deadline = start
-            elif on_wire is not None and start - on_wire >= deadline_s:
-                ticket.down = True  # the worker is held by a request that had no answer in a live deadline
-                ticket.deadline = start + min(deadline_s, s.down_budget_s)
-            elif self.breaker.known_down(bt):
+            elif not self._stalled(ticket, start) and self.breaker.known_down(bt):
                 ticket.down = True
                 wait = max(0.0, (self.breaker.want_probe(bt) - bt) / SECOND_NS)
                 budget = wait + s.down_budget_s if wait + s.down_budget_s <= s.down_cap_s else 0.0
@@ -191,6 +192,7 @@ class SyncWorker:
         next scan came: a person is never held behind a pending request)."""
         seq = ticket.seq
         with self.cond:
+            self._stalled(ticket, time.monotonic())
             settled = self.live_results.pop(seq, None)
             if settled is not None:
                 self.tickets.pop(seq, None)
@@ -219,7 +221,19 @@ class SyncWorker:
             with self.cond:
                 left = ticket.deadline - time.monotonic()
                 if left > 0 and op.seq not in self.live_results:
-                    self.cond.wait(left)
+                    self.cond.wait(min(left, 0.05))
+
+    def _stalled(self, ticket: LiveTicket, now: float) -> bool:
+        """Under ``cond``: another request has been on the wire for ``stalled_s`` without an answer, so
+        this scan cannot be answered soon: its wait ends ``down_budget_s`` from now (once)."""
+        on_wire = self._on_wire_since
+        if ticket.down or on_wire is None or self._on_wire_seq == ticket.seq:
+            return False
+        if now - on_wire < self.settings.stalled_s:
+            return False
+        ticket.down = True
+        ticket.deadline = min(ticket.deadline, now + self.settings.down_budget_s)
+        return True
 
     def _link_news(self, up: bool) -> None:
         """A probe or request answered (``up``) or failed at the link level: the live scans waiting on
@@ -236,15 +250,15 @@ class SyncWorker:
             self.cond.notify_all()
 
     @contextlib.contextmanager
-    def _on_wire(self) -> Iterator[None]:
-        """Marks a request on the wire, so a live scan can tell a black-holed link (``submit_live``)."""
+    def _on_wire(self, seq: int | None = None) -> Iterator[None]:
+        """Marks a request on the wire, so a live scan can tell a black-holed link (``_stalled``)."""
         with self.cond:
-            self._on_wire_since = time.monotonic()
+            self._on_wire_since, self._on_wire_seq = time.monotonic(), seq
         try:
             yield
         finally:
             with self.cond:
-                self._on_wire_since = None
+                self._on_wire_since = self._on_wire_seq = None
 
     def take_resolutions(self) -> list[Settlement]:
         with self.cond:
@@ -404,6 +418,7 @@ class SyncWorker:
             return
         if klass not in op_states.LINK_FAILURES:
             self.failures = 0
+            self.not_before_ns = 0  # n resets on success (section 6.2): the backlog's backoff is over too
             if self.breaker.on_success(bt):
                 self.events.append(("breaker", "closed"))
             self._link_news(up=True)
@@ -472,7 +487,7 @@ class SyncWorker:
     def _request(self, row: dict[str, Any]) -> ServiceAnswer:
         self.last_work_ns = self.clock().boottime_ns
         pack = pack_of(row)
-        with self._on_wire():
+        with self._on_wire(row["seq"]):
             if row["kind"] == "verify":
                 return self.client.verify(pack)
             return self.client.change_state(pack, REQUESTED_STATE[row["kind"]], row["client_trx_id"],
