@@ -49,7 +49,7 @@ from fmd_terminal.scanners import CALIBRATED, END, FAULT, MODE, SCAN, ScannerChe
 log = logging.getLogger(__name__)
 
 READ_TIMEOUT_S = 0.2
-LIVE_POLL_S = 0.005  # while a live scan waits for its answer, the loop looks at it this often
+LIVE_POLL_S = 0.005  # while a live scan waits for its answer, the scanner is looked at this often
 HANDOVER_MS = 500  # a next scan this soon after a live one was sent waits this long for that one's answer
 QUEUE_REFRESH_MS = 1000  # the idle screen's queue notice is re-read at most this often
 
@@ -191,10 +191,10 @@ class Terminal:
             if held is not None or self._end_seen:
                 return held
             return self.scanner.read(timeout_s)
+        self.worker.wait_live(self._live[0], LIVE_POLL_S)  # wakes as soon as the answer is there
         if self._end_seen or self._held is not None or getattr(self.scanner, "waits_for_verdict", False):
-            time.sleep(LIVE_POLL_S)
             return None
-        return self.scanner.read(LIVE_POLL_S)
+        return self.scanner.read(0)
 
     def _live_turn(self, give_up: bool = False) -> None:
         """Show the live scan's answer once it came, or "recorded" once its wait ended (or ``give_up``)."""

@@ -10,15 +10,18 @@ The scan path (OFFLINE-QUEUE.md section 5.1) as the application drives it:
    Returns a ``RecordResult``: either ``.refusal`` (nothing recorded, nothing sent) or ``.op`` (the
    committed op). Raises ``StorageFullError`` / ``StorageError`` when the op could not be recorded.
    Only after it returns may a result be shown (promise P1).
-2. ``worker.send_live(op, deadline_s)``: the worker sends the op first in line and returns its
-   ``Settlement`` if one arrived within the deadline, else None (the op carries on in the
-   background and the screen shows "recorded, awaiting answer").
+2. ``worker.submit_live(op, deadline_s)``: the worker sends the op first in line; the application
+   goes on reading the scanner and polls ``worker.live_result(ticket)`` (``wait_live`` wakes it when
+   the answer comes): the ``Settlement`` if one arrived while the scan could wait, or None (the op
+   carries on in the background and the screen shows "recorded, awaiting answer"). How long the scan
+   may wait is the worker's to say (OFFLINE-QUEUE.md 6.2): the live deadline on a healthy link, about
+   300 ms on a link known down. ``send_live`` does both and blocks (tools, tests).
 3. ``worker.take_resolutions()``: settlements of earlier, deferred ops, for ``resolved`` events.
 """
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
 
 from fmd_core.service import PackRef, ServiceAnswer
 from fmd_terminal.errors import StorageError
@@ -127,6 +130,12 @@ class Outbox(Protocol):
 
 
 class Worker(Protocol):
+    def submit_live(self, op: RecordedOp, deadline_s: float) -> Any: ...
+
+    def live_result(self, ticket: Any, give_up: bool = False) -> tuple[bool, Settlement | None]: ...
+
+    def wait_live(self, ticket: Any, timeout_s: float) -> None: ...
+
     def send_live(self, op: RecordedOp, deadline_s: float) -> Settlement | None: ...
 
     def take_resolutions(self) -> list[Settlement]: ...

@@ -211,6 +211,12 @@ class SyncWorker:
             settled = Settlement(seq, ticket.kind, row["state"], answer_of(row), row["reconciled"])
         return True, settled
 
+    def wait_live(self, ticket: LiveTicket, timeout_s: float) -> None:
+        """Wait at most ``timeout_s`` for news of ``ticket`` (its answer, or its wait cut short)."""
+        with self.cond:
+            if ticket.seq not in self.live_results:
+                self.cond.wait(max(0.0, min(timeout_s, ticket.deadline - time.monotonic())))
+
     def send_live(self, op: RecordedOp, deadline_s: float) -> Settlement | None:
         """``submit_live`` and wait: the settlement if it arrives within the ticket's deadline, else None."""
         ticket = self.submit_live(op, deadline_s)
