@@ -20,11 +20,10 @@ handed to the worker (``submit_live``) and the loop goes on reading the scanner 
 answer, or the end of the ticket's wait (3 s on a healthy link, about 300 ms on a link known down), is
 shown for the pack it names. The next scan ends the wait of the one before ("recorded, awaiting answer",
 amber), at most half a second after that one was sent (``HANDOVER_MS``), so input is never held behind a
-pending request; a scripted scanner, and lines that were
-already queued together with the waiting scan (a paste, a pipe), are replayed as a person who waits for
-each verdict. Late results of earlier scans (``LATE``) are journaled and refresh the badge of whatever is
-on screen without replacing it; a late red one comes as its own red notice (``ALERT``) once the screen
-is free.
+pending request; a scripted scanner, and lines queued together with the waiting scan (a paste, a pipe),
+are replayed as a person who waits for each verdict. Late results of earlier scans (``LATE``) are
+journaled and refresh the badge of whatever is on screen without replacing it; a late red one comes as
+its own red notice (``ALERT``) once the screen is free.
 """
 
 from __future__ import annotations

@@ -6,7 +6,9 @@ function of ``fmd_core.op_states`` / ``fmd_core.link``; every state change is on
 Claim, then send: nothing goes on the wire before the claim is committed (transition #2).
 
 Tests drive ``step()`` directly with a ``FakeClock``; the thread (``start()``) loops over it and
-waits on a condition that ``send_live`` notifies, so a live scan never waits for a backoff timer.
+waits on a condition that ``submit_live`` notifies, so a live scan never waits for a backoff timer.
+The scan path never blocks on the worker (issue 11): ``submit_live`` returns a ticket whose wait the
+link's state decides (OFFLINE-QUEUE.md 6.2), and ``live_result`` says when it is over.
 """
 
 from __future__ import annotations

@@ -147,6 +147,7 @@ def test_an_outage_then_the_return_of_the_service(tmp_path, mtls_sim, protocol, 
     assert notice_seen and all("[RED]" not in b[1] or _names(b, unknown["serial"]) for b in lit)
     notice = [b for b in lit if "[RED]" in b[1]][0]
     assert "Alerte scan précédent" in notice[1] and any("CIP " + unknown["productCode"][1:] in line for line in notice)
+    assert notice[0].endswith("1 à traiter +"), notice  # the attention badge: the late alert is on the list
     assert any("Retrouver" in line for line in notice)
     state = mtls_sim.history(unknown["scheme"], after["productCode"], after["serial"])["state"]
     assert state == "Supplied"
