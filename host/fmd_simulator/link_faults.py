@@ -1,7 +1,7 @@
 """Link faults the simulator cannot make itself: a TCP proxy on loopback in front of it (tests, benchmarks).
 
 ``FaultProxy(sim.port)`` listens on its own loopback port; ``set_mode``: ``pass`` (bytes relayed),
-``refuse`` (nothing listens: connection refused; open connections are reset) or ``blackhole``
+``refuse`` (nothing listens: connection refused; open connections are closed) or ``blackhole``
 (connections are accepted and bytes read, but nothing is forwarded or answered). Back to ``pass``, the
 held bytes go through, as TCP retransmissions do once a black hole ends. It relays bytes, so TLS stays
 end to end (the simulator's test certificate names 127.0.0.1, the proxy's address too). The simulator's
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import socket
-import struct
 import threading
 from collections.abc import Iterator
 
@@ -42,13 +41,13 @@ class FaultProxy:
         return sock.getsockname()[1]
 
     def set_mode(self, mode: str) -> None:
-        """``pass``, ``refuse`` (close the listener and reset every connection) or ``blackhole``."""
+        """``pass``, ``refuse`` (close the listener and every connection) or ``blackhole``."""
         with self._lock:
             previous, self.mode = self.mode, mode
         if mode == REFUSE:
             self.open.clear()
             self._stop_listening()
-            self._reset_all()
+            self._close_all()
         elif mode == BLACKHOLE:
             self.open.clear()
             if previous == REFUSE:
@@ -65,12 +64,14 @@ class FaultProxy:
                 listener.shutdown(socket.SHUT_RDWR)
             listener.close()
 
-    def _reset_all(self) -> None:
+    def _close_all(self) -> None:
+        """Close every relayed connection as a stopping server does (FIN); ``shutdown`` also wakes the
+        relay threads blocked reading them (a bare ``close`` would not, and would send nothing)."""
         with self._lock:
             conns, self._conns = self._conns, []
         for conn in conns:
-            with contextlib.suppress(OSError):  # RST, not FIN: the peer sees the connection reset
-                conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
             conn.close()
 
     def _accept(self, listener: socket.socket) -> None:
@@ -115,7 +116,7 @@ class FaultProxy:
         self._closed = True
         self.open.set()
         self._stop_listening()
-        self._reset_all()
+        self._close_all()
 
 
 @contextlib.contextmanager
