@@ -436,7 +436,8 @@ class Flow:
             self._recent[(scan.mode, key)] = (verdict, now_ms)
         effects = [Effect(LATE, verdict)]
         if outcome.light == outcomes.RED:
-            late = dict(details, late=True)
+            late = dict(details)
+            late["late"] = True
             notice = outcomes.Outcome(outcome.code, outcomes.RED, "late_alert")
             self._late_alerts.append(
                 Verdict("resolved", seq, mode, raw, pack, None, notice, *_codes(answer), details=late, recorded=True))
