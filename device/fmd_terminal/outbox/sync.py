@@ -182,6 +182,10 @@ class SyncWorker:
                 budget = wait + s.down_budget_s if wait + s.down_budget_s <= s.down_cap_s else 0.0
                 ticket.deadline = start + min(deadline_s, budget)
             self.tickets[op.seq] = ticket
+            for index, early in enumerate(self.resolutions):  # sent from the backlog before it got here
+                if early.seq == op.seq:
+                    self.live_results[op.seq] = self.resolutions.pop(index)
+                    break
             self.live.append(op.seq)
             self._wakeups += 1
             self.cond.notify_all()

@@ -41,7 +41,8 @@ class Rig:
                  live_deadline_s=5.0):
         self.service = service
         self.outbox = outbox or MemoryOutbox()
-        self.worker = SyncWorker(self.outbox, service, settings=SyncSettings()).start()
+        # no fleet jitter before the backlog (OFFLINE-QUEUE.md 6.2): late answers come as soon as they can
+        self.worker = SyncWorker(self.outbox, service, settings=SyncSettings(start_jitter_s=0)).start()
         self.screen = RecordingScreen(keep_images=False)
         self.indicators = RecordingIndicators()
         self.journal_path = tmp_path / "events.jsonl"
@@ -260,3 +261,85 @@ def test_slow_answer_is_shown_pending_then_resolved_in_the_journal(tmp_path):
     assert [(e["event"], e["outcome"], e["light"]) for e in journal] == [
         ("scan", "pending", "amber"), ("resolved", "decommissioned", "green")]
     assert journal[0]["seq"] == journal[1]["seq"] and journal[1]["message"] == "Boîte désactivée"
+
+
+class PacedScanner:
+    """A person at a queued scanner: each scan arrives at its time (``time.monotonic``), stamped as the
+    real scanners stamp theirs (``received_ms``), then the scanner ends."""
+
+    def __init__(self, timed):
+        import time
+
+        start = time.monotonic()
+        self.due = [(start + at, text) for at, text in timed]
+
+    def read(self, timeout_s):
+        import time
+
+        if not self.due:
+            return ScanEvent(END)
+        at, text = self.due[0]
+        now = time.monotonic()
+        if now < at:
+            time.sleep(min(timeout_s, at - now))
+            return None
+        self.due.pop(0)
+        return ScanEvent(SCAN, text, int(at * 1000))
+
+    def close(self):
+        pass
+
+
+def test_the_next_scan_is_never_held_behind_a_pending_request_and_late_answers_keep_the_screen(tmp_path):
+    """Issue 11, items 2 and 5: the service holds every dispense; the second scan (0.7 s later) ends the
+    first one's wait (amber, "awaiting answer") and is itself shown amber about a second later (its
+    request cannot go while the first hangs); each verdict names its own pack. Once the service answers,
+    the late greens are journaled, never drawn: the screen keeps the last verdict, and its badge changes."""
+    import threading
+    import time
+
+    release = threading.Event()
+
+    def held(call):
+        if call.method == "change_state":
+            release.wait(30)
+        return success_answer(call)
+
+    rig = Rig(None, ScriptedVerificationClient(held), tmp_path, scanner=PacedScanner(
+        [(0.0, pack_code("P1")), (0.7, pack_code("P2"))]), live_deadline_s=3.0)
+    terminal = rig.terminal
+    terminal.start()
+    step_until(terminal, lambda: len(terminal.shown) >= 2)
+    first, second = terminal.shown
+    assert [(v.pack["serial"], v.light, v.outcome) for v in (first, second)] == [
+        ("P1", "amber", "pending"), ("P2", "amber", "recorded_offline")]  # P2 never went out
+    shown_at = time.monotonic()
+    last = rig.screen.last
+    release.set()
+    step_until(terminal, lambda: len(terminal.shown) >= 4)  # the two late answers
+    assert [(v.event, v.pack["serial"], v.outcome) for v in terminal.shown[2:]] == [
+        ("resolved", "P1", "decommissioned"), ("resolved", "P2", "decommissioned")]
+    assert rig.screen.last.headline == last.headline and rig.screen.last.light == "amber"  # P2's verdict stays
+    assert rig.screen.last.badge != last.badge  # the pending count went
+    assert "green" not in rig.indicators.signals
+    assert time.monotonic() - shown_at < 30
+    journal = rig.run()
+    assert [(e["event"], e["light"]) for e in journal] == [
+        ("scan", "amber"), ("scan", "amber"), ("resolved", "green"), ("resolved", "green")]
+
+
+def test_a_next_scan_within_half_a_second_lets_the_first_answer_come(tmp_path):
+    """The next scan waits at most 0.5 s after the first was sent: an answer in that time is shown green."""
+    import threading
+
+    gate = threading.Event()
+
+    def quick(call):
+        if call.method == "change_state" and call.pack.serial == "Q1":
+            gate.wait(0.2)  # answered in 0.2 s
+        return success_answer(call)
+
+    rig = Rig(None, ScriptedVerificationClient(quick), tmp_path, scanner=PacedScanner(
+        [(0.0, pack_code("Q1")), (0.05, pack_code("Q2"))]))
+    journal = rig.run()
+    assert [(e["pack"]["serial"], e["light"]) for e in journal] == [("Q1", "green"), ("Q2", "green")]
