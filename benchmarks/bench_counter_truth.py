@@ -114,7 +114,7 @@ def start_to_first_answer(url: str, packs: list[dict]) -> tuple[list[float], lis
 
 def outage(url: str, sim, proxy, kind: str, packs: list[dict], dock: int) -> tuple[float, list[float], float]:
     """(first failing scan's wait, waits of the scans after it, return to first live green)."""
-    from fmd_simulator.link_faults import BLACKHOLE, PASS, REFUSE
+    from fmd_simulator.link_faults import begin_outage, end_outage
 
     fresh = iter(packs)
     with tempfile.TemporaryDirectory() as directory:
@@ -123,12 +123,7 @@ def outage(url: str, sim, proxy, kind: str, packs: list[dict], dock: int) -> tup
         terminal.scan(next(fresh)["raw"])
         if terminal.verdict(n)[0]["light"] != "green":
             raise SystemExit("the warm-up scan was not green")
-        if kind == "refused":
-            proxy.set_mode(REFUSE)
-        elif kind == "503":
-            sim.set_faults({"outage": True})
-        else:
-            proxy.set_mode(BLACKHOLE)
+        begin_outage(kind, proxy, sim)
         waits = []
         for _ in range(dock + 1):
             written = terminal.scan(next(fresh)["raw"])
@@ -138,8 +133,7 @@ def outage(url: str, sim, proxy, kind: str, packs: list[dict], dock: int) -> tup
                 raise SystemExit(f"{kind}: a scan during the outage was {verdict['light']}")
             waits.append(at - written)
             time.sleep(max(0.0, written + 0.8 - time.time()))
-        proxy.set_mode(PASS)
-        sim.set_faults({})
+        end_outage(proxy, sim)
         back = time.time()
         while True:
             written = terminal.scan(next(fresh)["raw"])
@@ -160,7 +154,7 @@ def main() -> int:
     parser.add_argument("--dock", type=int, default=5)
     args = parser.parse_args()
 
-    from fmd_simulator.link_faults import FaultProxy
+    from fmd_simulator.link_faults import OUTAGES, FaultProxy
     from fmd_simulator.testing import running_simulator
 
     need = args.starts + 3 * (args.dock + 40) + 60
@@ -172,7 +166,7 @@ def main() -> int:
         anchor = [direct.dispense(packs.pop()) for _ in range(50)]
         starts, after_ready = start_to_first_answer(url, [packs.pop() for _ in range(args.starts)])
         results = {}
-        for kind in ("refused", "503", "blackhole"):
+        for kind in OUTAGES:
             chunk = [packs.pop() for _ in range(args.dock + 40)]
             results[kind] = outage(url, sim, proxy, kind, chunk, args.dock)
         proxy.close()

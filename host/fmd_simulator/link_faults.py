@@ -14,6 +14,7 @@ import contextlib
 import socket
 import threading
 from collections.abc import Iterator
+from typing import Any
 
 PASS, REFUSE, BLACKHOLE = "pass", "refuse", "blackhole"
 
@@ -117,6 +118,24 @@ class FaultProxy:
         self.open.set()
         self._stop_listening()
         self._close_all()
+
+
+OUTAGES = ("refused", "503", "blackhole")
+
+
+def begin_outage(kind: str, proxy: FaultProxy, sim: Any) -> None:
+    """One of ``OUTAGES``: connections refused or black-holed by ``proxy``, or the simulator ``sim``
+    answering 503 with Retry-After (its ``outage`` fault)."""
+    if kind == "503":
+        sim.set_faults({"outage": True})
+    else:
+        proxy.set_mode({"refused": REFUSE, "blackhole": BLACKHOLE}[kind])
+
+
+def end_outage(proxy: FaultProxy, sim: Any) -> None:
+    """The service is back: the proxy relays again and the simulator has no fault."""
+    proxy.set_mode(PASS)
+    sim.set_faults({})
 
 
 @contextlib.contextmanager

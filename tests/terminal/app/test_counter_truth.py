@@ -20,7 +20,7 @@ import pytest
 from counter import Counter, journal_time
 from two_protocols import open_client, pack_ref, seed
 
-from fmd_simulator.link_faults import BLACKHOLE, PASS, REFUSE, FaultProxy
+from fmd_simulator.link_faults import OUTAGES, FaultProxy, begin_outage, end_outage
 
 _seeds = itertools.count(47000)
 FAST = 2.0  # "within 1 s" on a quiet machine; the old 3 s deadline and 2 s probe gaps stay above it
@@ -65,7 +65,7 @@ def test_scans_right_after_start_up_are_answered_live(tmp_path, mtls_sim, protoc
     assert max(waits) < FAST, waits
 
 
-@pytest.mark.parametrize("outage", ["refused", "503", "blackhole"])
+@pytest.mark.parametrize("outage", OUTAGES)
 def test_an_outage_then_the_return_of_the_service(tmp_path, mtls_sim, protocol, proxy, outage):
     """Points 2-6 in one counter session: a pack dispensed, scanned again; the outage (amber at once after
     the first failing scan; a dock's scans all shown; the pending pack scanned again); the service back
@@ -86,20 +86,14 @@ def test_an_outage_then_the_return_of_the_service(tmp_path, mtls_sim, protocol, 
         again_at = counter.scan(warm["raw"])
         again = counter.verdict(1)
         # point 2: the outage
-        if outage == "refused":
-            proxy.set_mode(REFUSE)
-        elif outage == "503":
-            mtls_sim.set_faults({"outage": True})
-        else:
-            proxy.set_mode(BLACKHOLE)
+        begin_outage(outage, proxy, mtls_sim)
         written = [counter.scan(p["raw"], at=time.time() + (0 if i == 0 else 0.7)) for i, p in enumerate(during)]
         shown = [counter.verdict(2 + i) for i in range(dock)]
         # point 4: the pending pack scanned again
         rescan_at = counter.scan(unknown["raw"])
         rescan = counter.verdict(2 + dock)
         # point 3: the service is back; a scan a second later
-        proxy.set_mode(PASS)
-        mtls_sim.set_faults({})
+        end_outage(proxy, mtls_sim)
         back_at = time.time()
         after_at = counter.scan(after["raw"], at=back_at + 1.0)
         green = counter.verdict(3 + dock)
