@@ -8,19 +8,25 @@ feeds events and carries out the effects, in order:
   recorded(op_seq, refusal_reason, ...)    SCREEN "checking" + SEND | SHOW verdict
   record_failed(now_ms)                    SHOW red "not recorded" (OFFLINE-QUEUE.md 5.1, step 5)
   settled(state, answer, now_ms)           SHOW verdict (None: no answer within the deadline)
-  resolved(seq, kind, state, answer, ...)  SHOW verdict with event "resolved"
+  resolved(seq, kind, state, answer, ...)  LATE verdict (event "resolved": journal, queue badge; never drawn
+                                           over the pack in hand); for a red one also ALERT, its own red
+                                           notice naming the pack, once the screen is free
   switch_mode(mode, now_ms)                SCREEN idle in the new mode
   fault(text, now_ms)                      SCREEN neutral fault notice (scanner gone ...)
   calibrated(problems, now_ms)             SCREEN "Scanner OK" or "change scanner settings" notice
   held(raw, reason, problems, now_ms)      SHOW amber ``scanner_settings`` verdict: never sent (issue 8)
-  tick(now_ms)                             SCREEN idle once a result has been shown long enough
+  tick(now_ms)                             ALERT of a late red result waiting, else SCREEN idle, once a
+                                           result has been shown long enough
 
 The scan path (OFFLINE-QUEUE.md section 5.1; Reg. 2016/161 Art. 10, 11, 25):
 1. a mode barcode (``fmd_core.modes``) switches mode;
 2. decode; a failure is amber "scan again" (red after repeated failures), a linear code asks for the
    Data Matrix, a code without serial is "not serialised" (VERIFICATION-SERVICE.md section 9);
 3. the same pack in the same mode within ``duplicate_window_ms``: the earlier result again, nothing
-   sent (outcome ``duplicate_scan``);
+   sent (outcome ``duplicate_scan``); a pack this terminal decommissioned is never green again: a
+   dispense shown green or pending goes to the local check ("already dispensed here" with the time it
+   was done, or "awaiting answer" with its age), any other change is the earlier result in amber
+   (issue 11, items 4 and 6);
 4. expired by its own date: red, no decommission (France MVO: never decommission an expired pack);
    a verify is still sent but can never be green;
 5. RECORD: the outbox runs the local checks of section 5.2 and records the op; a refusal is shown,
@@ -39,6 +45,8 @@ SHOW = "show"  # payload: Verdict (screen + light + journal)
 SCREEN = "screen"  # payload: Notice (screen only; lights off)
 RECORD = "record"  # payload: RecordRequest
 SEND = "send"  # payload: the op seq to send live
+LATE = "late"  # payload: Verdict (event "resolved"): journal and queue badge only, the screen stays
+ALERT = "alert"  # payload: Verdict of a late red result: drawn with its light as its own notice, not journaled
 
 # Message ids of the notices (non-verdict screens) the flow shows.
 NOTICE_IDS = (
@@ -235,6 +243,7 @@ class Flow:
         self._pending = {}  # op seq -> _Scan shown as pending, for "resolved" events
         self._dispensed = set()  # pack keys this terminal dispensed during this run
         self._shown_at = None
+        self._late_alerts = []  # late red results waiting for the screen (ALERT), oldest first
 
     # -- events --------------------------------------------------------------------------------
 
@@ -291,10 +300,12 @@ class Flow:
         )
 
     def tick(self, now_ms):
+        """Once a result has been shown for ``result_hold_ms``: the next late red result waiting, else
+        the idle screen (issue 11, item 5: a late alert never takes over a verdict before its hold ends)."""
         if self._shown_at is not None and now_ms - self._shown_at >= self.result_hold_ms:
             self._shown_at = None
-            return [self._idle()]
-        return []
+            return self._next_late_alert(now_ms) or [self._idle()]
+        return self._next_late_alert(now_ms)
 
     def scan(self, text, now_ms, today=None):
         """A scan's text, exactly as the scanner delivered it; ``today`` is YYYY-MM-DD when trusted."""
@@ -320,10 +331,13 @@ class Flow:
             return self._show(Verdict("scan", seq, self.mode, text, pack, None, outcome), now_ms)
         self._failures = 0
         ref = pack_ref_of(result)
+        kind = OP_KIND[self.mode]
         earlier = self._recent.get((self.mode, ref.pack_key))
         if earlier is not None and now_ms - earlier[1] < self.duplicate_window_ms:
-            return self._show_duplicate(seq, text, pack, earlier[0], now_ms)
-        kind = OP_KIND[self.mode]
+            if not (kind == "dispense" and _dispensed_or_pending(earlier[0])):
+                return self._show_duplicate(seq, text, pack, earlier[0], now_ms)
+            # a pack dispensed here moments ago, or awaiting the answer: the outbox's check says which,
+            # with the time it was done or how long it has waited (one rule, inside the window too)
         expired = outcomes.expired_on(result.expiry, today)
         scan = _Scan(seq, self.mode, kind, text, pack, ref, expired)
         if expired and kind != "verify":
@@ -331,15 +345,20 @@ class Flow:
         self._current = scan
         return [Effect(RECORD, RecordRequest(kind, ref, text, self.mode))]
 
-    def recorded(self, op_seq, refusal, now_ms, since_wall_ns=None):
-        """The outbox's answer to RECORD: the op's seq, or the reason of a local refusal."""
+    def recorded(self, op_seq, refusal, now_ms, since_wall_ns=None, age_ns=None):
+        """The outbox's answer to RECORD: the op's seq, or the reason of a local refusal (with the
+        earlier op's time, and for a pending one how long it has waited: ``age_ns``)."""
         scan = self._take_current()
         if scan is None:
             return []
         if refusal is not None:
             if refusal == "already_dispensed_here":
                 self._dispensed.add(scan.ref.pack_key)
-            details = {"since_wall_ns": since_wall_ns} if since_wall_ns is not None else None
+            details = {}
+            if age_ns is not None:
+                details["age_ns"] = age_ns
+            elif since_wall_ns is not None:
+                details["since_wall_ns"] = since_wall_ns
             return self._finish(scan, outcomes.of_refusal(refusal), now_ms, details=details)
         scan.seq = op_seq
         if scan.kind == "dispense":
@@ -389,8 +408,15 @@ class Flow:
             self._pending[scan.seq] = scan
         return self._finish(scan, outcome, now_ms, answer=answer, recorded=True)
 
-    def resolved(self, seq, kind, state, answer, now_ms, dispensed_here=None):
-        """A later settlement of an op that was shown as pending (this run or an earlier one)."""
+    def resolved(self, seq, kind, state, answer, now_ms, dispensed_here=None, pack=None):
+        """A later settlement of an op that was shown as pending (this run or an earlier one).
+
+        Issue 11, item 5: a late result never replaces the verdict of the pack in hand. It is
+        journaled and counted on the queue badge (LATE); a red one also becomes its own red notice
+        naming its pack (ALERT, message ``late_alert``), shown once no scan is in progress and the
+        current verdict's hold time has ended, one after another. ``pack``: the op's pack (decoder
+        fields) when the scan is not from this run.
+        """
         scan = self._pending.pop(seq, None)
         key = scan.ref.pack_key if scan is not None else None
         if dispensed_here is None:
@@ -402,21 +428,31 @@ class Flow:
             return []
         if scan is not None and scan.expired and outcome.light == outcomes.GREEN:
             outcome = outcomes.Outcome("expired", None, "expired_by_date")
-        verdict = Verdict(
-            "resolved",
-            seq,
-            scan.mode if scan else self.mode,
-            scan.raw if scan else None,
-            scan.pack if scan else None,
-            None,
-            outcome,
-            *_codes(answer),
-            details=_answer_details(answer, kind),
-            recorded=True,
-        )
+        mode = scan.mode if scan else self.mode
+        raw = scan.raw if scan else None
+        pack = scan.pack if scan else pack
+        details = _answer_details(answer, kind)
+        verdict = Verdict("resolved", seq, mode, raw, pack, None, outcome, *_codes(answer), details=details,
+                          recorded=True)
         if scan is not None:
             self._recent[(scan.mode, key)] = (verdict, now_ms)
-        return self._show(verdict, now_ms)
+        effects = [Effect(LATE, verdict)]
+        if outcome.light == outcomes.RED:
+            late = dict(details)
+            late["late"] = True
+            notice = outcomes.Outcome(outcome.code, outcomes.RED, "late_alert")
+            self._late_alerts.append(
+                Verdict("resolved", seq, mode, raw, pack, None, notice, *_codes(answer), details=late, recorded=True))
+            effects.extend(self._next_late_alert(now_ms))
+        return effects
+
+    def _next_late_alert(self, now_ms):
+        """The oldest late red result waiting, if the screen is free: no scan in progress and no
+        verdict within its hold time."""
+        if not self._late_alerts or self._current is not None or self._shown_at is not None:
+            return []
+        self._shown_at = now_ms
+        return [Effect(ALERT, self._late_alerts.pop(0))]
 
     # -- helpers -------------------------------------------------------------------------------
 
@@ -438,7 +474,10 @@ class Flow:
         return self._show(Verdict("scan", seq, self.mode, text, None, reason, outcome), now_ms)
 
     def _show_duplicate(self, seq, text, pack, earlier, now_ms):
-        outcome = outcomes.Outcome("duplicate_scan", earlier.light, "duplicate_scan")
+        light = earlier.light
+        if light == outcomes.GREEN and earlier.details.get("kind", "verify") != "verify":
+            light = outcomes.AMBER  # a change done here is never shown green a second time (issue 11, item 6)
+        outcome = outcomes.Outcome("duplicate_scan", light, "duplicate_scan")
         details = dict(earlier.details)
         details["earlier"] = earlier.message_id
         verdict = Verdict(
@@ -484,6 +523,11 @@ class Flow:
         old = [key for key, (_v, at) in self._recent.items() if now_ms - at >= self.duplicate_window_ms]
         for key in old:
             del self._recent[key]
+
+
+def _dispensed_or_pending(verdict):
+    """A recorded dispense shown green, or as recorded without an answer yet."""
+    return verdict.recorded and (verdict.light == outcomes.GREEN or verdict.outcome in ("pending", "recorded_offline"))
 
 
 def _codes(answer):

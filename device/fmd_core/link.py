@@ -37,72 +37,114 @@ OPEN = "open"
 HALF_OPEN = "half_open"
 
 
-class Breaker:
-    """One circuit breaker per link, in memory, half-open at process start (section 6.2).
+# A link is "known down" for a live scan while the last link-level failure is this recent and no
+# request has succeeded since (section 6.2, "Counter budget").
+RECENT_FAILURE_NS = 10 * SECOND_NS
 
-    Closed -> open after ``threshold`` consecutive link failures. Open -> half-open after
-    ``open_base_ns x random(0.5, 1.5)``, doubling with each failed probe up to ``open_cap_ns``.
-    Half-open: ``probes_to_close`` successful read-only probes ``probe_gap_ns`` apart close it; one
-    failure reopens it. Mutable, owned by the sync worker's thread only.
+
+class Breaker:
+    """One circuit breaker per link, in memory, closed at process start (section 6.2).
+
+    Closed -> open after ``threshold`` consecutive link failures, or at once when ``at_once`` (a
+    refused connection, a name that did not resolve). Open -> half-open after ``open_base_ns x
+    random(0.5, 1.5)``, doubling with each failed timer probe up to ``open_cap_ns``. Half-open: one
+    successful read-only probe closes it; one failure reopens it. Any successful request closes it.
+
+    A live scan is a reason to probe now (``want_probe``): while the link is known down a probe is
+    due at once, at most one every ``probe_gap_ns``, whatever the state and its timer. Mutable,
+    owned by the sync worker (read under its lock by the scan path).
     """
 
-    __slots__ = ("state", "failures", "reopen_at_ns", "open_ns", "probe_successes", "next_probe_ns",
-                 "opened_at_ns", "threshold", "open_base_ns", "open_cap_ns", "probes_to_close", "probe_gap_ns")
+    __slots__ = ("state", "failures", "reopen_at_ns", "open_ns", "opened_at_ns", "threshold", "open_base_ns",
+                 "open_cap_ns", "probe_gap_ns", "last_probe_ns", "last_failure_ns", "wanted")
 
     def __init__(self, threshold=5, open_base_ns=30 * SECOND_NS, open_cap_ns=600 * SECOND_NS,
-                 probes_to_close=3, probe_gap_ns=2 * SECOND_NS):
+                 probe_gap_ns=2 * SECOND_NS):
         self.threshold = threshold
         self.open_base_ns = open_base_ns
         self.open_cap_ns = open_cap_ns
-        self.probes_to_close = probes_to_close
         self.probe_gap_ns = probe_gap_ns
-        self.state = HALF_OPEN
+        self.state = CLOSED
         self.failures = 0
         self.open_ns = open_base_ns
         self.reopen_at_ns = 0
-        self.probe_successes = 0
-        self.next_probe_ns = 0
         self.opened_at_ns = None
+        self.last_probe_ns = None
+        self.last_failure_ns = None
+        self.wanted = False
 
     def allows_send(self, now_ns):
-        """Whether ops may be sent (closed). While open or half-open only probes go out."""
+        """Whether backlog ops may be sent (closed). While open or half-open only probes go out."""
         return self.state == CLOSED
 
+    def _recent_failure(self, now_ns):
+        return self.last_failure_ns is not None and now_ns - self.last_failure_ns < RECENT_FAILURE_NS
+
+    def known_down(self, now_ns):
+        """Section 6.2, "Counter budget": the breaker is not closed, or the last request in the past
+        10 s failed at the link level. A live scan is then shown amber at once unless a probe
+        shows the link up within the short budget."""
+        return self.state != CLOSED or self._recent_failure(now_ns)
+
+    def probe_at_ns(self, now_ns):
+        """The earliest time the next probe may go (at most one every ``probe_gap_ns``)."""
+        if self.last_probe_ns is None:
+            return now_ns
+        return max(now_ns, self.last_probe_ns + self.probe_gap_ns)
+
+    def want_probe(self, now_ns):
+        """A live scan arrived while the link is known down: probe now, or as soon as the gap allows.
+        Returns when that probe may go (ns); a link not known down is not probed (the scan is sent)."""
+        if not self.known_down(now_ns):
+            return now_ns
+        self.wanted = True
+        return self.probe_at_ns(now_ns)
+
     def probe_due(self, now_ns):
+        """Whether a read-only probe should go now: the open timer ran out (half-open), or a live
+        scan asked for one and the gap since the last probe has passed."""
         if self.state == OPEN and now_ns >= self.reopen_at_ns:
             self.state = HALF_OPEN
-            self.probe_successes = 0
-            self.next_probe_ns = now_ns
-        return self.state == HALF_OPEN and now_ns >= self.next_probe_ns
-
-    def next_event_ns(self):
-        if self.state == OPEN:
-            return self.reopen_at_ns
+        if now_ns < self.probe_at_ns(now_ns):
+            return False
         if self.state == HALF_OPEN:
-            return self.next_probe_ns
+            return True
+        return self.wanted and self.known_down(now_ns)
+
+    def next_event_ns(self, now_ns=0):
+        """When ``probe_due`` may next turn true by itself (None: only a live scan can make it)."""
+        if self.wanted and self.known_down(now_ns):
+            return self.probe_at_ns(now_ns)
+        if self.state == OPEN:
+            return max(self.reopen_at_ns, self.probe_at_ns(now_ns))
+        if self.state == HALF_OPEN:
+            return self.probe_at_ns(now_ns)
         return None
+
+    def probed(self, now_ns):
+        """A probe went out at ``now_ns``."""
+        self.last_probe_ns = now_ns
+        self.wanted = False
 
     def on_success(self, now_ns):
         """A request or probe succeeded. Returns True when this closed the breaker."""
         self.failures = 0
-        if self.state != HALF_OPEN:
+        self.last_failure_ns = None
+        self.wanted = False
+        if self.state == CLOSED:
             return False
-        self.probe_successes += 1
-        if self.probe_successes >= self.probes_to_close:
-            self.state = CLOSED
-            self.open_ns = self.open_base_ns
-            return True
-        self.next_probe_ns = now_ns + self.probe_gap_ns
-        return False
+        self.state = CLOSED
+        self.open_ns = self.open_base_ns
+        return True
 
-    def on_failure(self, now_ns, draw):
+    def on_failure(self, now_ns, draw, at_once=False):
         """A link failure (``not_sent``, ``unknown``, ``retry_later``). Returns True when it opened."""
         self.failures += 1
+        self.last_failure_ns = now_ns
         if self.state == HALF_OPEN:
-            if self.opened_at_ns is not None:
-                self.open_ns = min(self.open_ns * 2, self.open_cap_ns)
+            self.open_ns = min(self.open_ns * 2, self.open_cap_ns)
             return self._open(now_ns, draw)
-        if self.state == CLOSED and self.failures >= self.threshold:
+        if self.state == CLOSED and (at_once or self.failures >= self.threshold):
             return self._open(now_ns, draw)
         return False
 

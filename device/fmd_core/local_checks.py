@@ -12,6 +12,7 @@ Pure and portable (CPython and MicroPython). The refusal codes are the strings o
 from fmd_core.timekeeping import DAY_NS, HOUR_NS, elapsed_ns
 
 ALREADY_DISPENSED_HERE = "already_dispensed_here"
+DISPENSE_PENDING = "dispense_pending"
 NO_DISPENSE_HERE = "no_dispense_here"
 UNDO_PERIOD_OVER = "undo_period_over"
 UNDO_TIME_UNKNOWN = "undo_time_unknown"
@@ -36,7 +37,8 @@ class PackView:
     ``dispense_time_ns``: its ``svc_time`` (the legal decommission time), when known.
     ``dispense_time_trusted``: whether that time came from the service or a synchronised clock.
     ``dispense_boot_id`` / ``dispense_boottime_ns``: the boot and boottime when its answer arrived,
-    which bound the elapsed time while the wall clock is not trusted.
+    which bound the elapsed time while the wall clock is not trusted; while the dispense is still
+    pending, when it was recorded (the age of "awaiting answer").
     ``blocked_seq``: the pack's op that is ``uncertain`` or ``needs_attention``.
     """
 
@@ -62,14 +64,16 @@ class PackView:
 
 
 class Refusal:
-    """A local refusal: the reason code, the earlier op it points at, and that op's time if known."""
+    """A local refusal: the reason code, the earlier op it points at, that op's time if known and,
+    for a pending op, how long it has been waiting for its answer (``age_ns``, None if unknown)."""
 
-    __slots__ = ("reason", "seq", "since_wall_ns")
+    __slots__ = ("reason", "seq", "since_wall_ns", "age_ns")
 
-    def __init__(self, reason, seq=None, since_wall_ns=None):
+    def __init__(self, reason, seq=None, since_wall_ns=None, age_ns=None):
         self.reason = reason
         self.seq = seq
         self.since_wall_ns = since_wall_ns
+        self.age_ns = age_ns
 
     def __repr__(self):
         return "Refusal(%r, seq=%r)" % (self.reason, self.seq)
@@ -90,11 +94,23 @@ def undo_time_left_ns(view, now):
     return UNDO_LIMIT_NS - gone
 
 
+def pending_age_ns(view, now):
+    """How long the pack's pending dispense has waited for its answer: boottime within the boot in
+    which it was recorded, else the synchronised wall clock; None when neither can tell."""
+    gone = elapsed_ns(view.dispense_boot_id, view.dispense_boottime_ns, now)
+    if gone is None and now.synced and view.dispense_time_ns is not None:
+        gone = now.wall_ns - view.dispense_time_ns
+    return gone if gone is None or gone >= 0 else 0
+
+
 def check(kind, view, now):
     """Return a ``Refusal`` for a scan of ``kind`` on the pack ``view`` (None: record it).
 
     ``kind`` is "verify", "dispense", "undo_dispense" or another state-changing kind; ``view`` is
     the pack's ``PackView`` (None for a pack never seen); ``now`` is a ``ClockReading``.
+    A second dispense is "already dispensed here" only once the service answered the first one
+    (``dispense_done``); while that one is pending it is "awaiting answer" with its age: the terminal
+    never says a pack was decommissioned before the service said so.
     The order of the rows of section 5.2 matters only for a blocked pack, which wins over the rest:
     nothing new is sent for a pack whose last change is uncertain (VERIFICATION-SERVICE.md s. 6, 3).
     """
@@ -104,6 +120,8 @@ def check(kind, view, now):
         return Refusal(PACK_BLOCKED, view.blocked_seq)
     has_dispense = view is not None and view.dispense_seq is not None
     if kind == "dispense":
+        if has_dispense and not view.dispense_done:
+            return Refusal(DISPENSE_PENDING, view.dispense_seq, view.dispense_time_ns, pending_age_ns(view, now))
         if has_dispense:
             return Refusal(ALREADY_DISPENSED_HERE, view.dispense_seq, view.dispense_time_ns)
         return None
@@ -125,10 +143,11 @@ class OpFacts:
     """What ``pack_view`` is derived from: one op of the pack, as the outbox stores it."""
 
     __slots__ = ("seq", "kind", "state", "ref_seq", "svc_time_ns", "wall_corrected_ns", "settled_boot_id",
-                 "settled_boottime_ns", "pack_state_after")
+                 "settled_boottime_ns", "pack_state_after", "boot_id", "boottime_ns")
 
     def __init__(self, seq, kind, state, ref_seq=None, svc_time_ns=None, wall_corrected_ns=None,
-                 settled_boot_id=None, settled_boottime_ns=None, pack_state_after=None):
+                 settled_boot_id=None, settled_boottime_ns=None, pack_state_after=None, boot_id=None,
+                 boottime_ns=None):
         self.seq = seq
         self.kind = kind
         self.state = state
@@ -138,6 +157,8 @@ class OpFacts:
         self.settled_boot_id = settled_boot_id
         self.settled_boottime_ns = settled_boottime_ns
         self.pack_state_after = pack_state_after
+        self.boot_id = boot_id  # the boot and boottime in which the op was recorded
+        self.boottime_ns = boottime_ns
 
 
 _WITHDRAWN_STATES = ("rejected", "cancelled")  # an op in these states never took effect
@@ -171,8 +192,11 @@ def view_from_ops(pack_key, ops):
         done = dispense.state == "done"
         trusted = dispense.svc_time_ns is not None
         time_ns = dispense.svc_time_ns if trusted else dispense.wall_corrected_ns
-        return PackView(pack_key, local_state, dispense.seq, done, time_ns, trusted,
-                        dispense.settled_boot_id, dispense.settled_boottime_ns, blocked, last)
+        boot_id, boottime_ns = dispense.settled_boot_id, dispense.settled_boottime_ns
+        if not done and boot_id is None:  # still pending: its age counts from when it was recorded
+            boot_id, boottime_ns = dispense.boot_id, dispense.boottime_ns
+        return PackView(pack_key, local_state, dispense.seq, done, time_ns, trusted, boot_id, boottime_ns,
+                        blocked, last)
     if known_state is None:
         local_state = UNKNOWN_STATE
     elif known_state == "Active":

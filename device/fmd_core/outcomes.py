@@ -132,6 +132,7 @@ _STATE_OUTCOME = {
 # Local refusals of the outbox (OFFLINE-QUEUE.md section 5.2) -> (outcome, message id)
 _REFUSAL = {
     "already_dispensed_here": ("already_done_here", "already_dispensed_here"),
+    "dispense_pending": ("pending", "pending"),  # the earlier dispense awaits its answer: never "done"
     "no_dispense_here": ("refused", "no_dispense_here"),
     "undo_period_over": ("refused", "undo_period_over"),
     "undo_time_unknown": ("refused", "undo_time_unknown"),
@@ -161,7 +162,7 @@ _SCANNER_HOLD = {
 # Every message id this module can give (the terminal's catalogues must hold each one).
 MESSAGE_IDS = tuple(sorted(set(LIGHT) | set(_SUCCESS_MESSAGE.values()) | set(m for _c, m in _REFUSAL.values()) | {
     "scan_data_matrix", "unreadable_repeated", "undo_refused", "not_permitted", "service_refused",
-    "duplicate_scan", "recorded_awaiting", "expired_by_date", "waiting_for_time"}
+    "duplicate_scan", "recorded_awaiting", "expired_by_date", "waiting_for_time", "late_alert"}
     | set(_SCANNER_HOLD.values())))
 
 

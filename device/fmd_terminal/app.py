@@ -14,6 +14,16 @@ afresh for each screen drawn), and become a ``QueueNotice`` (``fmd_core.outcomes
 idle screen is redrawn only when its model changes; the LEDs and buzzer play the alarm's light once when
 its level rises (15 min or low space amber, 4 h or storage fault red), only on the idle screen, so a verdict's own
 light is never overwritten.
+
+The live path never holds the counter (issue 11; OFFLINE-QUEUE.md 5.1 step 6, 6.2): a recorded scan is
+handed to the worker (``submit_live``) and the loop goes on reading the scanner while it waits; the
+answer, or the end of the ticket's wait (3 s on a healthy link, about 300 ms on a link known down), is
+shown for the pack it names. The next scan ends the wait of the one before ("recorded, awaiting answer",
+amber), at most half a second after that one was sent (``HANDOVER_MS``), so input is never held behind a
+pending request; a scripted scanner, and lines queued together with the waiting scan (a paste, a pipe),
+are replayed as a person who waits for each verdict. Late results of earlier scans (``LATE``) are
+journaled and refresh the badge of whatever is on screen without replacing it; a late red one comes as
+its own red notice (``ALERT``) once the screen is free.
 """
 
 from __future__ import annotations
@@ -25,7 +35,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from fmd_core.flow import RECORD, SCREEN, SEND, SHOW, Effect, Flow, Notice, Verdict
+from fmd_core.flow import ALERT, LATE, RECORD, SCREEN, SEND, SHOW, Effect, Flow, Notice, Verdict
 from fmd_core.outcomes import STORAGE_FAULT, QueueNotice, alarm_rise, queue_notice
 from fmd_terminal.config import Config
 from fmd_terminal.errors import StorageError
@@ -38,6 +48,8 @@ from fmd_terminal.scanners import CALIBRATED, END, FAULT, MODE, SCAN, ScannerChe
 log = logging.getLogger(__name__)
 
 READ_TIMEOUT_S = 0.2
+LIVE_POLL_S = 0.005  # while a live scan waits for its answer, the scanner is looked at this often
+HANDOVER_MS = 500  # a next scan this soon after a live one was sent waits this long for that one's answer
 QUEUE_REFRESH_MS = 1000  # the idle screen's queue notice is re-read at most this often
 
 
@@ -98,6 +110,12 @@ class Terminal:
         self._alarm: str | None = None  # the alarm level last signalled (or seen) on the idle screen
         self._idle: Notice | None = None  # the idle notice while it is on screen, else None
         self._model: Any = None  # the model on screen
+        self._on_screen: Verdict | Notice | None = None  # what the model shows, redrawn when a late result comes
+        self._live: tuple[Any, RecordedOp] | None = None  # (ticket, op) of the live scan waiting for its answer
+        self._live_since_ms = 0  # time.monotonic in ms when it was handed to the worker
+        self._held: Any = None  # an event read while it waits, replayed after its verdict (or ``_held_until``)
+        self._held_until: int | None = None  # time.monotonic in ms when a held next scan ends the wait
+        self._end_seen = False  # the scanner ended while a live scan was waiting
 
     # -- the loop ------------------------------------------------------------------------------
 
@@ -125,9 +143,23 @@ class Terminal:
 
     def _turn(self, timeout_s: float) -> None:
         self._button_turn()
-        event = self.scanner.read(timeout_s)
+        if self._live is not None:
+            mono_ms = time.monotonic_ns() // 1_000_000
+            self._live_turn(give_up=self._held_until is not None and mono_ms >= self._held_until)
+        event = self._read(timeout_s)
+        if event is not None and self._live is not None and event.kind != END:
+            mono_ms = time.monotonic_ns() // 1_000_000
+            if 0 < event.received_ms < self._live_since_ms:
+                self._held, event = event, None  # pasted or piped with it: replayed in order, after its verdict
+            elif mono_ms - self._live_since_ms < HANDOVER_MS:
+                self._held, event = event, None  # half a second at most for the earlier answer, then it ends
+                self._held_until = self._live_since_ms + HANDOVER_MS
+            else:
+                self._live_turn(give_up=True)  # the next scan came: the earlier one is "awaiting answer"
         now = self.clock()
-        if event is None:
+        if event is None and self._live is not None:
+            effects = []  # "checking" stays until the answer or the end of the wait
+        elif event is None:
             effects = self.flow.tick(now)
         elif event.kind == SCAN:
             effects = self.flow.scan(event.text, now, self.today())
@@ -139,14 +171,38 @@ class Terminal:
             log.warning("scanner: %s", event.text)
             effects = self.flow.fault(event.text, now)
         elif event.kind == END:
-            self.ended = True
+            self._end_seen = True
             effects = []
         else:
             log.warning("scanner reported an unknown event %r", event)
             effects = []
         self.apply(effects)
+        if self._end_seen and self._live is None:
+            self.ended = True
         self.collect_resolutions()
         self.refresh_idle(self.clock())
+
+    def _read(self, timeout_s: float) -> Any:
+        """The next scanner event; while a live scan waits, only a short look (none for a scripted
+        scanner, which waits for each verdict as a person would), so its answer is shown at once."""
+        if self._live is None:
+            held, self._held, self._held_until = self._held, None, None
+            if held is not None or self._end_seen:
+                return held
+            return self.scanner.read(timeout_s)
+        self.worker.wait_live(self._live[0], LIVE_POLL_S)  # wakes as soon as the answer is there
+        if self._end_seen or self._held is not None or getattr(self.scanner, "waits_for_verdict", False):
+            return None
+        return self.scanner.read(0)
+
+    def _live_turn(self, give_up: bool = False) -> None:
+        """Show the live scan's answer once it came, or "recorded" once its wait ended (or ``give_up``)."""
+        assert self._live is not None
+        ticket, op = self._live
+        done, settlement = self.worker.live_result(ticket, give_up=give_up)
+        if done:
+            self._live = None
+            self.apply(self._settled(op, settlement))
 
     def _scanner_check(self, check: ScannerCheck, text: str, now: int) -> list[Effect]:
         """The scan guard's word (issue 8): a calibration result, or a held scan (amber, never sent)."""
@@ -171,7 +227,19 @@ class Terminal:
         for settlement in self.worker.take_resolutions():
             now = self.clock()
             self.apply(self.flow.resolved(settlement.seq, settlement.kind, settlement.state, settlement.answer,
-                                          now, dispensed_here=self._dispensed_here(settlement.seq)))
+                                          now, dispensed_here=self._dispensed_here(settlement.seq),
+                                          pack=self._pack_of(settlement.seq)))
+
+    def _pack_of(self, seq: int) -> dict[str, Any] | None:
+        """The product code and serial of an op (for a late result of a scan from an earlier run)."""
+        read = getattr(self.outbox, "op", None)
+        try:
+            row = read(seq) if read is not None else None
+        except (StorageError, LookupError):
+            return None
+        if not row:
+            return None
+        return {"product_code_scheme": row["scheme"], "product_code": row["product_code"], "serial": row["serial"]}
 
     # -- effects -------------------------------------------------------------------------------
 
@@ -186,7 +254,11 @@ class Terminal:
             elif effect.kind == RECORD:
                 queue.extend(self._record(effect.payload))
             elif effect.kind == SEND:
-                queue.extend(self._send(effect.payload))
+                self._send(effect.payload)
+            elif effect.kind == LATE:
+                self._late(effect.payload)
+            elif effect.kind == ALERT:
+                self._draw_verdict(effect.payload)
 
     # -- the queue on the screen (issue 5, item 3) ---------------------------------------------------
 
@@ -197,6 +269,7 @@ class Terminal:
             signal = alarm_rise(self._alarm, queue.level) or signal
             self._alarm = queue.level
         self._draw(self.presenter.notice(notice, queue=queue), signal)
+        self._on_screen = notice
         self._idle = notice if notice.message_id == "ready" else None
 
     def refresh_idle(self, now_ms: int) -> None:
@@ -214,6 +287,7 @@ class Terminal:
         if model != self._model:
             self.screen.show(model)
             self._model = model
+            self._on_screen = self._idle
         if rise:
             self.indicators.signal(rise)
         elif alarm_rise(queue.level, previous):  # the alarm fell: its held red LED goes off, silently
@@ -270,19 +344,44 @@ class Terminal:
             return self.flow.record_failed(self.clock())
         if result.refusal is not None:
             refusal = result.refusal
-            return self.flow.recorded(None, refusal.reason, self.clock(), since_wall_ns=refusal.since_wall_ns)
+            return self.flow.recorded(None, refusal.reason, self.clock(), since_wall_ns=refusal.since_wall_ns,
+                                      age_ns=getattr(refusal, "age_ns", None))
         self._ops[result.op.seq] = result.op
         return self.flow.recorded(result.op.seq, None, self.clock())
 
-    def _send(self, seq: int) -> list[Effect]:
+    def _send(self, seq: int) -> None:
+        """Hand the op to the worker, first in line; the loop shows its answer when it comes."""
         op = self._ops.pop(seq)
-        settlement = self.worker.send_live(op, self.live_deadline_s)
+        self._live_since_ms = time.monotonic_ns() // 1_000_000  # the scanners' clock (``received_ms``)
+        self._live = (self.worker.submit_live(op, self.live_deadline_s), op)
+
+    def _settled(self, op: RecordedOp, settlement: Any) -> list[Effect]:
+        """The live scan's end: its settlement, or None when its wait ended without an answer."""
         now = self.clock()
         if settlement is None:
-            return self.flow.settled(None, None, now, offline=self._op_state(seq) == "queued",
+            return self.flow.settled(None, None, now, offline=self._op_state(op.seq) == "queued",
                                      paused=self._paused())
         return self.flow.settled(settlement.state, settlement.answer, now,
-                                 dispensed_here=self._dispensed_here(seq, op.pack.pack_key))
+                                 dispensed_here=self._dispensed_here(op.seq, op.pack.pack_key))
+
+    def _late(self, verdict: Verdict) -> None:
+        """A late result (issue 11, item 5): journaled; whatever is on screen stays, with a fresh badge
+        (the pending count, the ops to resolve), and no light or sound of its own."""
+        self.journal.write(verdict, self.presenter.headline(verdict))
+        self.shown.append(verdict)
+        log.info("late result seq=%s %s %s %s", verdict.seq, _short(verdict.pack), verdict.outcome,
+                 verdict.service_code or "")
+        queue = self._read_queue(self.clock())
+        shown = self._on_screen
+        if isinstance(shown, Verdict):
+            model = self.presenter.verdict(shown, queue=queue)
+        elif isinstance(shown, Notice):
+            model = self.presenter.notice(shown, queue=queue)
+        else:
+            return
+        if model != self._model:
+            self.screen.show(model)
+            self._model = model
 
     def _op_state(self, seq: int) -> str | None:
         """The op's state after a live send without answer: "queued" means it never reached the service."""
@@ -330,13 +429,17 @@ class Terminal:
 
     def _show(self, verdict: Verdict) -> None:
         headline = self.presenter.headline(verdict)
-        self._draw(self.presenter.verdict(verdict, queue=self._read_queue(self.clock())), verdict.light)
-        self._idle = None
+        self._draw_verdict(verdict)
         self.journal.write(verdict, headline)
         self.shown.append(verdict)
         log.info("%s seq=%s %s %s %s %s", verdict.event, verdict.seq, verdict.mode, _short(verdict.pack),
                  verdict.outcome, verdict.service_code or "")
         self.notifier.status(f"{verdict.outcome} ({verdict.light}); {self._pending()} pending")
+
+    def _draw_verdict(self, verdict: Verdict) -> None:
+        self._draw(self.presenter.verdict(verdict, queue=self._read_queue(self.clock())), verdict.light)
+        self._on_screen = verdict
+        self._idle = None
 
     def _draw(self, model: Any, light: str | None) -> None:
         self.screen.show(model)
@@ -346,6 +449,7 @@ class Terminal:
     def _show_fault(self) -> None:
         with contextlib.suppress(Exception):  # the fault screen itself must not take the loop down
             self._idle = None
+            self._on_screen = None
             self._draw(self.presenter.fault(self.flow.mode), "fault")
 
 

@@ -46,7 +46,7 @@ TEXTS = {
     "fr": {
         "scan.c1": "le code de calibrage C1 : Scanner OK, le profil du lecteur est enregistré",
         "scan.fresh": "une boîte neuve : délivrée, vert",
-        "scan.again": "la même boîte à nouveau : résultat redonné, rien n'est envoyé",
+        "scan.again": "la même boîte à nouveau : déjà délivrée ici (avec l'heure), orange, rien n'est envoyé",
         "scan.elsewhere": "une boîte délivrée par une autre pharmacie : rouge",
         "scan.recalled": "une boîte d'un lot rappelé : rouge",
         "scan.unknown_serial": "un numéro de série inconnu : alerte, rouge",
@@ -63,7 +63,7 @@ TEXTS = {
     "en": {
         "scan.c1": "the calibration code C1: Scanner OK, the scanner profile is stored",
         "scan.fresh": "a fresh pack: dispensed, green",
-        "scan.again": "the same pack again: shown again, nothing sent",
+        "scan.again": "the same pack again: already dispensed here (with the time), amber, nothing sent",
         "scan.elsewhere": "a pack another pharmacy dispensed: red",
         "scan.recalled": "a pack of a recalled batch: red",
         "scan.unknown_serial": "an unknown serial number: alert, red",
@@ -80,7 +80,7 @@ TEXTS = {
     "de": {
         "scan.c1": "der Kalibriercode C1: Scanner OK, das Scanner-Profil wird gespeichert",
         "scan.fresh": "eine neue Packung: abgegeben, grün",
-        "scan.again": "dieselbe Packung noch einmal: Ergebnis erneut gezeigt, nichts gesendet",
+        "scan.again": "dieselbe Packung noch einmal: hier bereits abgegeben (mit Uhrzeit), gelb, nichts gesendet",
         "scan.elsewhere": "eine von einer anderen Apotheke abgegebene Packung: rot",
         "scan.recalled": "eine Packung einer zurückgerufenen Charge: rot",
         "scan.unknown_serial": "eine unbekannte Seriennummer: Alarm, rot",
@@ -162,9 +162,7 @@ def demo_config(base_url: str, lang: str, events_jsonl: str, profile: str) -> Co
     scanner = f"stdin://?escapes=1&profile={quote(profile)}&lang={lang}"
     return replace(Config(), scanner=scanner, screen="console://", indicators="none://",
                    service=base_url, outbox="memory://", lang=lang, events_jsonl=events_jsonl,
-                   client_id=DEMO_CLIENT[0], client_secret=DEMO_CLIENT[1],
-                   # a loopback simulator: close the start-up breaker in 0.1 s instead of 4 s
-                   sync={"probe_gap_s": 0.05}).validate()
+                   client_id=DEMO_CLIENT[0], client_secret=DEMO_CLIENT[1]).validate()
 
 
 def _stop_on_sigterm() -> None:

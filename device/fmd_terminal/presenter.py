@@ -87,6 +87,16 @@ def local_time(wall_ns: int) -> str:
     return time.strftime("%d/%m %H:%M", time.localtime(wall_ns / 1e9))
 
 
+def age_text(age_ns: int) -> str:
+    """A waiting time as a pharmacist reads it: "45 s", "3 min", "2 h" (the same in fr, en, de)."""
+    seconds = max(0, age_ns // 1_000_000_000)
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min"
+    return f"{seconds // 3600} h"
+
+
 def _product(pack: dict) -> dict[str, str]:
     """French packs read better by their CIP13: GTIN 0 + 3400... (VERIFICATION-SERVICE.md section 9)."""
     code = pack["product_code"]
@@ -201,8 +211,24 @@ class Presenter:
         """The neutral screen of the top-level loop after an unexpected error: no light, no verdict."""
         return ScreenModel(light=None, headline=self.t("fault"), mode=self.mode_label(mode))
 
+    def since(self, wall_ns: int) -> str:
+        """When an earlier op was done: "à 10:42" today, "le 02/12 10:42" before (issue 11, item 6)."""
+        if time.strftime("%Y%m%d", time.localtime(wall_ns / 1e9)) == time.strftime("%Y%m%d"):
+            return self.t("line.since_today", when=time.strftime("%H:%M", time.localtime(wall_ns / 1e9)))
+        return self.t("line.since", when=local_time(wall_ns))
+
+    def _late_lines(self, verdict: Verdict) -> list[str]:
+        """A late red result's own notice (issue 11, item 5): which pack (CIP, serial's end), what to do."""
+        pack = verdict.pack or {}
+        lines = [self.t("line.product", **_product(pack))] if pack.get("product_code") else []
+        if pack.get("serial"):
+            lines.append(self.t("line.serial", tail=pack["serial"][-4:]))
+        return lines + [self.t("line.late_do")]
+
     def _lines(self, verdict: Verdict) -> list[str]:
         t, details, lines = self.t, verdict.details, []
+        if details.get("late"):
+            return self._late_lines(verdict)
         if verdict.alert_code or details.get("alert_id"):  # both kept for the NMVO follow-up (s. 10)
             lines.append(t("line.alert", code=verdict.alert_code or ""))
             if details.get("alert_id"):
@@ -213,7 +239,9 @@ class Presenter:
             key = "op." + verdict.service_code
             lines.append(t(key) if t.has(key) else t("line.code", code=verdict.service_code))
         if details.get("since_wall_ns"):
-            lines.append(t("line.since", when=local_time(details["since_wall_ns"])))
+            lines.append(self.since(details["since_wall_ns"]))
+        if details.get("age_ns") is not None:  # a pending op: how long it has waited for its answer
+            lines.append(t("line.waiting_for", age=age_text(details["age_ns"])))
         if "scanner" in details:
             scanner = self.scanner_lines(details["scanner"], verdict.message_id in RECALIBRATE)
             lines += scanner[: _room_below(self.headline(verdict))]

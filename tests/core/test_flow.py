@@ -135,15 +135,37 @@ def test_local_scan_counter_numbers_unrecorded_scans():
 
 
 def test_same_pack_within_the_window_shows_the_earlier_result_and_sends_nothing():
-    flow = F.Flow(duplicate_window_ms=10000)
+    flow = F.Flow(duplicate_window_ms=10000, mode="destroy")
     scan_to_record(flow, pack_code(), 0)
     flow.recorded(7, None, 1)
     flow.settled("done", SUCCESS, 2)
     again = only_verdict(flow.scan(pack_code(), 9000, TODAY))
-    assert (again.outcome, again.light, again.seq) == ("duplicate_scan", "green", 7)
-    assert again.details["earlier"] == "dispensed" and again.service_code == "NMVS_SUCCESS"
-    # outside the window the scan goes to the outbox again (whose local check refuses a second dispense)
-    assert scan_to_record(flow, pack_code(), 12001).kind == "dispense"
+    # issue 11, item 6: a change done here is never shown green a second time
+    assert (again.outcome, again.light, again.seq) == ("duplicate_scan", "amber", 7)
+    assert again.details["earlier"] == "destroyed_ok" and again.service_code == "NMVS_SUCCESS"
+    # outside the window the scan goes to the outbox again
+    assert scan_to_record(flow, pack_code(), 12001).kind == "destroy"
+
+
+def test_a_pack_dispensed_moments_ago_goes_to_the_local_check_never_green():
+    """Issue 11, item 6: one rule inside and outside the window: the outbox's check answers "already
+    dispensed here" with the time it was done."""
+    flow = F.Flow(duplicate_window_ms=10000)
+    scan_to_record(flow, pack_code(), 0)
+    flow.recorded(7, None, 1)
+    flow.settled("done", SUCCESS, 2)
+    assert scan_to_record(flow, pack_code(), 3000).kind == "dispense"
+    verdict = only_verdict(flow.recorded(None, "already_dispensed_here", 3001, since_wall_ns=5 * 10**18))
+    assert (verdict.outcome, verdict.light, verdict.details["since_wall_ns"]) == (
+        "already_done_here", "amber", 5 * 10**18)
+
+
+def test_a_pending_dispense_scanned_again_is_awaiting_answer_with_its_age():
+    flow = F.Flow()
+    scan_to_record(flow, pack_code())
+    verdict = only_verdict(flow.recorded(None, "dispense_pending", 1, since_wall_ns=5, age_ns=90 * 10**9))
+    assert (verdict.outcome, verdict.light, verdict.message_id) == ("pending", "amber", "pending")
+    assert verdict.details["age_ns"] == 90 * 10**9 and "since_wall_ns" not in verdict.details
 
 
 def test_same_pack_in_another_mode_is_not_a_duplicate():
@@ -207,20 +229,47 @@ def test_no_answer_in_time_is_pending_and_resolves_later():
     alert = ServiceAnswer(
         http_status=409, operation_code="NMVS_NC_PCK_22", state="Destroyed", alert_id="X1", alert_code="A24"
     )
-    resolved = only_verdict(flow.resolved(9, "dispense", "needs_attention", alert, 5000))
+    effects = flow.resolved(9, "dispense", "needs_attention", alert, 5000)
+    # issue 11, item 5: journaled (LATE); its own red notice once the "pending" verdict's hold has ended
+    assert kinds(effects) == [F.LATE]
+    (shown,) = flow.tick(18001)
+    assert shown.kind == F.ALERT
+    resolved, notice = effects[0].payload, shown.payload
     assert (resolved.event, resolved.seq, resolved.outcome, resolved.light) == ("resolved", 9, "alert", "red")
     assert (resolved.alert_code, resolved.details["alert_id"]) == ("A24", "X1")
+    assert (notice.message_id, notice.light, notice.pack["serial"], notice.details["late"]) == (
+        "late_alert", "red", "SER0001", True)
     assert flow.pending_seqs == []
 
 
+def test_a_late_result_never_takes_over_the_verdict_in_hand():
+    """Issue 11, item 5: a late green is journaled only; a late red waits until no scan is in progress
+    and the verdict in hand has had its hold time, then shows as its own notice, one after another."""
+    flow = F.Flow(result_hold_ms=15000)
+    for seq, serial in ((9, "SER0009"), (10, "SER0010")):
+        scan_to_record(flow, pack_code(serial), 0)
+        flow.recorded(seq, None, 1)
+        only_verdict(flow.settled(None, None, 2))
+    scan_to_record(flow, pack_code("SER0003"), 20000)  # the pack in hand: recorded, checking
+    flow.recorded(11, None, 20001)
+    alert = ServiceAnswer(http_status=200, operation_code="NMVS_NC_PC_02", alert_id="X1", alert_code="A3")
+    assert kinds(flow.resolved(9, "dispense", "needs_attention", alert, 20002)) == [F.LATE]  # checking: waits
+    assert kinds(flow.resolved(10, "dispense", "done", SUCCESS, 20003)) == [F.LATE]  # green: never drawn
+    in_hand = only_verdict(flow.settled("done", SUCCESS, 20004))
+    assert (in_hand.pack["serial"], in_hand.light) == ("SER0003", "green")
+    assert flow.tick(35003) == []  # its hold time is not over
+    (effect,) = flow.tick(35004)
+    assert (effect.kind, effect.payload.pack["serial"], effect.payload.light) == (F.ALERT, "SER0009", "red")
+    assert flow.tick(40000) == []
+    assert kinds(flow.tick(50004)) == [F.SCREEN]  # then the idle screen
+
+
 def test_resolution_of_an_op_from_an_earlier_run():
-    verdict = only_verdict(F.Flow().resolved(3, "dispense", "done", SUCCESS, 0))
-    assert (verdict.event, verdict.seq, verdict.outcome, verdict.pack) == (
-        "resolved",
-        3,
-        "decommissioned",
-        None,
-    )
+    pack = {"product_code": "03400930012345", "serial": "OLD1"}
+    (effect,) = F.Flow().resolved(3, "dispense", "done", SUCCESS, 0, pack=pack)
+    verdict = effect.payload
+    assert (effect.kind, verdict.event, verdict.seq, verdict.outcome, verdict.pack) == (
+        F.LATE, "resolved", 3, "decommissioned", pack)
 
 
 def test_offline_answer_is_recorded_offline_amber():
@@ -310,9 +359,10 @@ def test_a_paused_queue_names_its_cause_and_the_later_answer_is_shown_as_resolve
     assert (verdict.outcome, verdict.light, verdict.message_id, verdict.recorded) == (
         outcome, "amber", message_id, True)
     assert flow.pending_seqs == [9]
-    later = only_verdict(flow.resolved(9, "dispense", "done", SUCCESS, 9000))
-    assert (later.event, later.outcome, later.light, later.pack["serial"]) == (
-        "resolved", "decommissioned", "green", "SER0001")
+    (late,) = flow.resolved(9, "dispense", "done", SUCCESS, 9000)
+    later = late.payload
+    assert (late.kind, later.event, later.outcome, later.light, later.pack["serial"]) == (
+        F.LATE, "resolved", "decommissioned", "green", "SER0001")
 
 
 def test_a_pause_does_not_override_an_answer_that_came_in_time():

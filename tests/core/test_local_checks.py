@@ -4,6 +4,7 @@ import pytest
 
 from fmd_core.local_checks import (
     ALREADY_DISPENSED_HERE,
+    DISPENSE_PENDING,
     NO_DISPENSE_HERE,
     PACK_BLOCKED,
     UNDO_LIMIT_NS,
@@ -35,7 +36,8 @@ CASES = [
     # (kind, view, now, expected reason)
     ("verify", DONE_TRUSTED, NOW, None),
     ("dispense", None, NOW, None),
-    ("dispense", PackView(KEY, dispense_seq=3), NOW, ALREADY_DISPENSED_HERE),
+    ("dispense", PackView(KEY, dispense_seq=3), NOW, DISPENSE_PENDING),  # never "dispensed" before the answer
+    ("dispense", PackView(KEY, dispense_seq=3, dispense_done=True), NOW, ALREADY_DISPENSED_HERE),
     ("dispense", PackView(KEY, blocked_seq=2), NOW, PACK_BLOCKED),
     ("verify", PackView(KEY, blocked_seq=2), NOW, None),
     ("undo_dispense", None, NOW, NO_DISPENSE_HERE),
@@ -89,6 +91,18 @@ def test_local_check(kind, view, now, expected):
 def test_refusal_points_at_the_earlier_dispense():
     refusal = check("dispense", DONE_TRUSTED, NOW)
     assert (refusal.seq, refusal.since_wall_ns) == (4, T - DAY_NS)
+
+
+def test_a_pending_dispense_is_awaiting_answer_with_its_age():
+    """Issue 11, item 4: the age counts from when the pending dispense was recorded (boottime in its
+    boot, else the synchronised wall clock); None when neither can tell."""
+    view = view_from_ops(KEY, [OpFacts(3, "dispense", "queued", wall_corrected_ns=T - 90 * 10**9, boot_id="b1",
+                                       boottime_ns=40 * 10**9)])
+    refusal = check("dispense", view, NOW)
+    assert (refusal.reason, refusal.seq, refusal.age_ns) == (DISPENSE_PENDING, 3, 60 * 10**9)
+    other_boot = ClockReading(T, "b2", 10**9, True)
+    assert check("dispense", view, other_boot).age_ns == 90 * 10**9
+    assert check("dispense", view, ClockReading(T, "b2", 10**9, False)).age_ns is None
 
 
 VIEW_CASES = [

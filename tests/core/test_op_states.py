@@ -199,31 +199,69 @@ def test_retry_after_wins_and_is_capped():
     assert link.wait_ns(1, 0.0, retry_after_s=7200) == 3600 * SECOND_NS
 
 
-def test_breaker_opens_probes_and_closes():
+def test_breaker_is_closed_at_start_and_one_probe_closes_it():
+    """OFFLINE-QUEUE.md 6.2 (corrected): closed at process start; one successful probe closes it."""
     b = link.Breaker()
-    assert b.state == link.HALF_OPEN  # half-open at process start
     t = 0
-    for _ in range(3):
-        assert b.probe_due(t)
-        b.on_success(t)
-        t += 2 * SECOND_NS
-    assert b.state == link.CLOSED and b.allows_send(t)
+    assert b.state == link.CLOSED and b.allows_send(t) and not b.known_down(t) and not b.probe_due(t)
     for _ in range(4):
         assert not b.on_failure(t, 0.5)
     assert b.on_failure(t, 0.5) and b.state == link.OPEN
     assert not b.probe_due(t + 29 * SECOND_NS)
     assert b.probe_due(t + 30 * SECOND_NS) and b.state == link.HALF_OPEN
+    b.probed(t + 30 * SECOND_NS)
     b.on_failure(t + 30 * SECOND_NS, 0.5)  # a failed probe reopens, doubling the wait
     assert b.state == link.OPEN and b.reopen_at_ns == t + 30 * SECOND_NS + 60 * SECOND_NS
+    t = b.reopen_at_ns
+    assert b.probe_due(t)
+    b.probed(t)
+    assert b.on_success(t) and b.state == link.CLOSED and b.allows_send(t) and not b.known_down(t)
+
+
+def test_a_refused_connection_opens_at_once():
+    b = link.Breaker()
+    assert b.on_failure(0, 0.5, at_once=True) and b.state == link.OPEN
+
+
+def test_a_live_scan_asks_for_a_probe_at_once_at_most_one_per_gap():
+    """A live scan is a reason to probe now, while the link is known down (open, or a link failure in
+    the past 10 s), at most one probe every 2 s; a healthy link is never probed."""
+    b = link.Breaker()
+    assert b.want_probe(0) == 0 and not b.probe_due(0)  # healthy: the scan is sent, not probed
+    t = 5 * SECOND_NS
+    b.on_failure(t, 0.5)  # one 503: still closed, but known down for 10 s
+    assert b.state == link.CLOSED and b.known_down(t + 9 * SECOND_NS) and not b.known_down(t + 10 * SECOND_NS)
+    assert not b.probe_due(t)  # nobody asked
+    assert b.want_probe(t) == t and b.probe_due(t)
+    b.probed(t)
+    b.on_failure(t, 0.5)
+    assert b.want_probe(t + SECOND_NS) == t + 2 * SECOND_NS  # the gap
+    assert not b.probe_due(t + SECOND_NS) and b.probe_due(t + 2 * SECOND_NS)
+    assert b.next_event_ns(t + SECOND_NS) == t + 2 * SECOND_NS
+    b.probed(t + 2 * SECOND_NS)
+    assert b.on_success(t + 2 * SECOND_NS) is False  # it was closed: nothing to close
+    assert not b.known_down(t + 2 * SECOND_NS) and not b.probe_due(t + 10 * SECOND_NS)
+
+
+def test_while_open_a_live_scan_probes_before_the_timer():
+    b = link.Breaker()
+    b.on_failure(0, 0.5, at_once=True)
+    t = SECOND_NS
+    assert not b.probe_due(t)  # the 30 s timer alone would wait
+    b.want_probe(t)
+    assert b.probe_due(t)
+    b.probed(t)
+    assert b.on_success(t) and b.state == link.CLOSED
 
 
 def test_breaker_wait_doubles_up_to_the_cap():
     b = link.Breaker()
     t = 0
-    b.on_failure(t, 0.5)
+    b.on_failure(t, 0.5, at_once=True)
     for _ in range(10):
         t = b.reopen_at_ns
         assert b.probe_due(t)
+        b.probed(t)
         b.on_failure(t, 0.5)
     assert b.reopen_at_ns - t == 600 * SECOND_NS
 

@@ -66,6 +66,7 @@ def test_texts_fit_a_128x64_screen(lang):
                         code="A24",
                         tail="1234",
                         when="26/11 10:00",
+                        age="59 min",
                         reason="bad_check_digit",
                         scheme="CIP",
                         layout="DE",  # a keyboard country's code (line.scanner.keyboard_changed)

@@ -10,15 +10,18 @@ The scan path (OFFLINE-QUEUE.md section 5.1) as the application drives it:
    Returns a ``RecordResult``: either ``.refusal`` (nothing recorded, nothing sent) or ``.op`` (the
    committed op). Raises ``StorageFullError`` / ``StorageError`` when the op could not be recorded.
    Only after it returns may a result be shown (promise P1).
-2. ``worker.send_live(op, deadline_s)``: the worker sends the op first in line and returns its
-   ``Settlement`` if one arrived within the deadline, else None (the op carries on in the
-   background and the screen shows "recorded, awaiting answer").
+2. ``worker.submit_live(op, deadline_s)``: the worker sends the op first in line; the application
+   goes on reading the scanner and polls ``worker.live_result(ticket)`` (``wait_live`` wakes it when
+   the answer comes): the ``Settlement`` if one arrived while the scan could wait, or None (the op
+   carries on in the background and the screen shows "recorded, awaiting answer"). How long the scan
+   may wait is the worker's to say (OFFLINE-QUEUE.md 6.2): the live deadline on a healthy link, about
+   300 ms on a link known down. ``send_live`` does both and blocks (tools, tests).
 3. ``worker.take_resolutions()``: settlements of earlier, deferred ops, for ``resolved`` events.
 """
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
 
 from fmd_core.service import PackRef, ServiceAnswer
 from fmd_terminal.errors import StorageError
@@ -33,6 +36,7 @@ REQUESTED_STATE = {
 
 # Local refusals (OFFLINE-QUEUE.md section 5.2): nothing is recorded or sent.
 ALREADY_DISPENSED_HERE = "already_dispensed_here"
+DISPENSE_PENDING = "dispense_pending"  # the earlier dispense has no answer yet: "awaiting answer", with its age
 NO_DISPENSE_HERE = "no_dispense_here"
 UNDO_PERIOD_OVER = "undo_period_over"
 UNDO_TIME_UNKNOWN = "undo_time_unknown"
@@ -77,14 +81,17 @@ class RecordedOp:
 
 
 class LocalRefusal:
-    """Why the outbox refused a scan locally; ``since_wall_ns`` is the earlier op's time when known."""
+    """Why the outbox refused a scan locally; ``since_wall_ns`` is the earlier op's time when known,
+    ``age_ns`` how long a pending earlier op has waited for its answer."""
 
-    __slots__ = ("reason", "seq", "since_wall_ns")
+    __slots__ = ("reason", "seq", "since_wall_ns", "age_ns")
 
-    def __init__(self, reason: str, seq: int | None = None, since_wall_ns: int | None = None) -> None:
+    def __init__(self, reason: str, seq: int | None = None, since_wall_ns: int | None = None,
+                 age_ns: int | None = None) -> None:
         self.reason = reason
         self.seq = seq
         self.since_wall_ns = since_wall_ns
+        self.age_ns = age_ns
 
 
 class RecordResult:
@@ -126,6 +133,12 @@ class Outbox(Protocol):
 
 
 class Worker(Protocol):
+    def submit_live(self, op: RecordedOp, deadline_s: float) -> Any: ...
+
+    def live_result(self, ticket: Any, give_up: bool = False) -> tuple[bool, Settlement | None]: ...
+
+    def wait_live(self, ticket: Any, timeout_s: float) -> None: ...
+
     def send_live(self, op: RecordedOp, deadline_s: float) -> Settlement | None: ...
 
     def take_resolutions(self) -> list[Settlement]: ...

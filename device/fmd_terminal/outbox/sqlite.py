@@ -444,10 +444,11 @@ class SQLiteOutbox:
         """Re-derive the pack's ``pack_view`` row from its ops, in the caller's transaction."""
         ops = [local_checks.OpFacts(r["seq"], r["kind"], r["state"], r["ref_seq"], r["svc_time_ns"],
                                     r["wall_corrected_ns"], r["settled_boot_id"], r["settled_bt_ns"],
-                                    r["pack_state_after"])
+                                    r["pack_state_after"], r["boot_id"], r["boottime_ns"])
                for r in self.storage.execute(
                    "SELECT seq, kind, state, ref_seq, svc_time_ns, wall_corrected_ns, settled_boot_id, "
-                   "settled_bt_ns, pack_state_after FROM op WHERE pack_key = ? ORDER BY seq", (pack_key,))]
+                   "settled_bt_ns, pack_state_after, boot_id, boottime_ns FROM op WHERE pack_key = ? ORDER BY seq",
+                   (pack_key,))]
         view = local_checks.view_from_ops(pack_key, ops)
         values = [getattr(view, name) for name in _VIEW_COLUMNS]
         self.storage.execute(
@@ -479,7 +480,8 @@ class SQLiteOutbox:
             quality = self.quality(now)
             refusal = local_checks.check(request.kind, self.view(pack.pack_key), now)
             if refusal is not None:
-                return RecordResult(refusal=LocalRefusal(refusal.reason, refusal.seq, refusal.since_wall_ns))
+                return RecordResult(refusal=LocalRefusal(refusal.reason, refusal.seq, refusal.since_wall_ns,
+                                                         refusal.age_ns))
             ref_seq = None
             if request.kind == "undo_dispense":
                 ref_seq = self.view(pack.pack_key).dispense_seq  # type: ignore[union-attr]

@@ -6,16 +6,19 @@ function of ``fmd_core.op_states`` / ``fmd_core.link``; every state change is on
 Claim, then send: nothing goes on the wire before the claim is committed (transition #2).
 
 Tests drive ``step()`` directly with a ``FakeClock``; the thread (``start()``) loops over it and
-waits on a condition that ``send_live`` notifies, so a live scan never waits for a backoff timer.
+waits on a condition that ``submit_live`` notifies, so a live scan never waits for a backoff timer.
+The scan path never blocks on the worker (issue 11): ``submit_live`` returns a ticket whose wait the
+link's state decides (OFFLINE-QUEUE.md 6.2), and ``live_result`` says when it is over.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from fmd_core import link, op_states
@@ -35,7 +38,8 @@ class SyncSettings:
 
     __slots__ = ("rate", "burst", "quiet_s", "bulk_threshold", "batch_size", "outstanding", "poll_first_s",
                  "poll_cap_s", "results_timeout_s", "start_jitter_s", "breaker_threshold", "breaker_open_s",
-                 "breaker_open_cap_s", "probe_gap_s", "backoff_base_s", "anchor_every_s")
+                 "breaker_open_cap_s", "probe_gap_s", "backoff_base_s", "anchor_every_s", "down_budget_s",
+                 "down_cap_s", "stalled_s")
 
     def __init__(self, **overrides: Any) -> None:
         self.rate = 5.0
@@ -54,6 +58,11 @@ class SyncSettings:
         self.probe_gap_s = 2.0
         self.backoff_base_s = 1.0
         self.anchor_every_s = 60.0
+        self.down_budget_s = 0.3  # a live scan on a link known down: amber within 300 ms (section 6.2)
+        # ... waiting up to 1 s for the probe gap (at most one probe every 2 s) plus that budget: a scan
+        # a second after the service came back is then green (issue 11)
+        self.down_cap_s = 1.35
+        self.stalled_s = 1.0  # a request on the wire this long without answer: the link is black-holed
         for name, value in overrides.items():
             setattr(self, name, value)
 
@@ -70,6 +79,11 @@ def _ns(seconds: float) -> int:
     return int(seconds * SECOND_NS)
 
 
+def _opens_at_once(answer: ServiceAnswer) -> bool:
+    """A refused connection or a name that did not resolve opens the breaker at once (section 6.2)."""
+    return answer.transport_error in ("refused", "dns")
+
+
 class _Bulk:
     __slots__ = ("bulk_id", "results_ref", "seqs", "submitted_bt_ns", "next_poll_bt_ns", "polls")
 
@@ -80,6 +94,21 @@ class _Bulk:
         self.submitted_bt_ns = submitted_bt_ns
         self.next_poll_bt_ns = next_poll_bt_ns
         self.polls = 0
+
+
+class LiveTicket:
+    """A live scan waiting for its answer (``SyncWorker.submit_live``): ``deadline`` (time.monotonic)
+    may move as the link's news comes; ``full_deadline`` is the scan's whole live deadline."""
+
+    __slots__ = ("seq", "kind", "started", "deadline", "full_deadline", "down")
+
+    def __init__(self, seq: int, kind: str, started: float, deadline: float) -> None:
+        self.seq = seq
+        self.kind = kind
+        self.started = started
+        self.deadline = deadline
+        self.full_deadline = deadline
+        self.down = False
 
 
 class SyncWorker:
@@ -94,7 +123,7 @@ class SyncWorker:
         self.rng = rng or random.Random()
         s = self.settings
         self.breaker = link.Breaker(s.breaker_threshold, _ns(s.breaker_open_s), _ns(s.breaker_open_cap_s),
-                                    3, _ns(s.probe_gap_s))
+                                    _ns(s.probe_gap_s))
         self.bucket = link.TokenBucket(s.rate, s.burst)
         self.failures = 0
         self.not_before_ns = 0
@@ -104,7 +133,10 @@ class SyncWorker:
         self.last_work_ns = now.boottime_ns
         self.cond = threading.Condition()
         self.live: list[int] = []
+        self.tickets: dict[int, LiveTicket] = {}
         self.live_results: dict[int, Settlement] = {}
+        self._on_wire_since: float | None = None  # time.monotonic() when the request on the wire went out
+        self._on_wire_seq: int | None = None  # the op it carries (None: a probe, a recovery call)
         self.resolutions: list[Settlement] = []
         self.bulks: dict[str, _Bulk] = {}
         self.events: list[tuple[str, Any]] = []  # (what, detail): breaker, pause, alarm; for logs and tests
@@ -124,35 +156,121 @@ class SyncWorker:
 
     # -- the Worker port ---------------------------------------------------------------------------
 
-    def send_live(self, op: RecordedOp, deadline_s: float) -> Settlement | None:
-        """Send ``op`` first in line; its settlement if it arrives within ``deadline_s``, else None.
+    def submit_live(self, op: RecordedOp, deadline_s: float) -> LiveTicket:
+        """Put ``op`` first in line and return at once (section 5.1 step 6; 6.2 "Counter budget").
 
-        After the deadline the op is marked ``deferred`` (section 5.1, step 6) unless it was settled
-        in the meantime, in which case that settlement is returned after all.
+        The ticket's ``deadline`` is how long the scan may wait: ``deadline_s`` while the link looks
+        healthy. While it is known down (breaker open or half-open, a link failure in the past 10 s) a
+        read-only probe is asked for at once (at most one every ``probe_gap_s``) and the scan waits only
+        until the probe can have answered (``down_budget_s`` after it may go, at most ``down_cap_s``).
+        Another request on the wire without answer for ``stalled_s`` (a black hole: the worker sends one
+        request at a time) ends the wait ``down_budget_s`` later too. A probe or request that succeeds
+        meanwhile gives the scan its whole live deadline back; one that fails ends its wait at once.
+        Nothing here blocks: the caller polls ``live_result``.
         """
-        end = time.monotonic() + deadline_s
+        s = self.settings
+        start = time.monotonic()
+        bt = self.clock().boottime_ns
+        paused = self.outbox.read_meta("paused")
         with self.cond:
+            ticket = LiveTicket(op.seq, op.kind, start, start + deadline_s)
+            if paused:  # nothing goes out until resumed (section 4.3): shown at once, with the pause's words
+                ticket.deadline = start
+            elif not self._stalled(ticket, start) and self.breaker.known_down(bt):
+                ticket.down = True
+                wait = max(0.0, (self.breaker.want_probe(bt) - bt) / SECOND_NS)
+                budget = wait + s.down_budget_s if wait + s.down_budget_s <= s.down_cap_s else 0.0
+                ticket.deadline = start + min(deadline_s, budget)
+            self.tickets[op.seq] = ticket
+            for index, early in enumerate(self.resolutions):  # sent from the backlog before it got here
+                if early.seq == op.seq:
+                    self.live_results[op.seq] = self.resolutions.pop(index)
+                    break
             self.live.append(op.seq)
             self._wakeups += 1
             self.cond.notify_all()
-            while op.seq not in self.live_results:
-                left = end - time.monotonic()
-                if left <= 0:
-                    break
-                self.cond.wait(left)
-            settled = self.live_results.pop(op.seq, None)
+        return ticket
+
+    def live_result(self, ticket: LiveTicket, give_up: bool = False) -> tuple[bool, Settlement | None]:
+        """``(True, settlement)`` once ``ticket``'s op settled; ``(True, None)`` once its wait ended
+        without an answer (the op is then ``deferred``: "recorded, awaiting answer", and carries on in
+        the background); ``(False, None)`` while it may still wait. ``give_up``: end the wait now (the
+        next scan came: a person is never held behind a pending request)."""
+        seq = ticket.seq
+        with self.cond:
+            self._stalled(ticket, time.monotonic())
+            settled = self.live_results.pop(seq, None)
             if settled is not None:
-                return settled
-            if op.seq in self.live:
-                self.live.remove(op.seq)
-        if self.outbox.defer(op.seq):
-            return None
-        with self.cond:  # settled between the deadline and the defer: it was shown live after all
-            settled = self.live_results.pop(op.seq, None)
+                self.tickets.pop(seq, None)
+                return True, settled
+            if not give_up and time.monotonic() < ticket.deadline:
+                return False, None
+            if seq in self.live:
+                self.live.remove(seq)
+            self.tickets.pop(seq, None)
+        if self.outbox.defer(seq):
+            return True, None
+        with self.cond:  # settled between the deadline and the defer: it is shown live after all
+            settled = self.live_results.pop(seq, None)
         if settled is None:
-            row = self.outbox.op(op.seq)
-            settled = Settlement(op.seq, op.kind, row["state"], answer_of(row), row["reconciled"])
-        return settled
+            row = self.outbox.op(seq)
+            settled = Settlement(seq, ticket.kind, row["state"], answer_of(row), row["reconciled"])
+        return True, settled
+
+    def wait_live(self, ticket: LiveTicket, timeout_s: float) -> None:
+        """Wait at most ``timeout_s`` for news of ``ticket`` (its answer, or its wait cut short)."""
+        with self.cond:
+            if ticket.seq not in self.live_results:
+                self.cond.wait(max(0.0, min(timeout_s, ticket.deadline - time.monotonic())))
+
+    def send_live(self, op: RecordedOp, deadline_s: float) -> Settlement | None:
+        """``submit_live`` and wait: the settlement if it arrives within the ticket's deadline, else None."""
+        ticket = self.submit_live(op, deadline_s)
+        while True:
+            done, settled = self.live_result(ticket)
+            if done:
+                return settled
+            with self.cond:
+                left = ticket.deadline - time.monotonic()
+                if left > 0 and op.seq not in self.live_results:
+                    self.cond.wait(min(left, 0.05))
+
+    def _stalled(self, ticket: LiveTicket, now: float) -> bool:
+        """Under ``cond``: another request has been on the wire for ``stalled_s`` without an answer, so
+        this scan cannot be answered soon: its wait ends ``down_budget_s`` from now (once)."""
+        on_wire = self._on_wire_since
+        if ticket.down or on_wire is None or self._on_wire_seq == ticket.seq:
+            return False
+        if now - on_wire < self.settings.stalled_s:
+            return False
+        ticket.down = True
+        ticket.deadline = min(ticket.deadline, now + self.settings.down_budget_s)
+        return True
+
+    def _link_news(self, up: bool) -> None:
+        """A probe or request answered (``up``) or failed at the link level: the live scans waiting on
+        a link known down get their whole deadline back, or stop waiting at once (section 6.2)."""
+        now = time.monotonic()
+        with self.cond:
+            for ticket in self.tickets.values():
+                if up and ticket.down:
+                    ticket.deadline = max(ticket.deadline, ticket.full_deadline)
+                    ticket.down = False
+                elif not up:
+                    ticket.down = True
+                    ticket.deadline = min(ticket.deadline, now)
+            self.cond.notify_all()
+
+    @contextlib.contextmanager
+    def _on_wire(self, seq: int | None = None) -> Iterator[None]:
+        """Marks a request on the wire, so a live scan can tell a black-holed link (``_stalled``)."""
+        with self.cond:
+            self._on_wire_since, self._on_wire_seq = time.monotonic(), seq
+        try:
+            yield
+        finally:
+            with self.cond:
+                self._on_wire_since = self._on_wire_seq = None
 
     def take_resolutions(self) -> list[Settlement]:
         with self.cond:
@@ -234,14 +352,18 @@ class SyncWorker:
             quality = self.outbox.quality(now)
         if quality == "stale":  # section 7: no TLS attempt with a stale clock
             return IDLE_S
-        if not self.breaker.allows_send(bt):
+        if self.breaker.probe_due(bt):  # the open timer ran out, or a live scan asked (section 6.2)
             return self._probe(now)
-        if bt < self.not_before_ns:
-            return (self.not_before_ns - bt) / SECOND_NS
+        probe_at = self.breaker.next_event_ns(bt)
+        # a live scan skips the backoff, never the breaker: on a link known down it waits for a probe
+        live = None if not live_waiting or self.breaker.known_down(bt) else self._next_live()
+        if live is None and not self.breaker.allows_send(bt):
+            return self._until(bt, probe_at, bt + _ns(IDLE_S))
+        if live is None and bt < self.not_before_ns:
+            return self._until(bt, probe_at, self.not_before_ns)
         wait = self.bucket.delay_ns(bt)
         if wait:
             return wait / SECOND_NS
-        live = self._next_live()
         if live is not None:
             self._send(live, now)
             return 0.0
@@ -269,6 +391,12 @@ class SyncWorker:
         if not self.bulks:
             self.outbox.maintain(now, bt - self.last_work_ns)
         return self._next_due(now, IDLE_S)
+
+    @staticmethod
+    def _until(bt: int, *moments: int | None) -> float:
+        """Seconds from ``bt`` to the earliest of ``moments`` (None: not due), never below 0."""
+        due = [at for at in moments if at is not None]
+        return max(0.0, (min(due) - bt) / SECOND_NS) if due else IDLE_S
 
     def _next_due(self, now: ClockReading, default_s: float) -> float:
         due = [b.next_poll_bt_ns for b in self.bulks.values()]
@@ -302,17 +430,22 @@ class SyncWorker:
             return
         if klass not in op_states.LINK_FAILURES:
             self.failures = 0
-            self.breaker.on_success(bt)
+            self.not_before_ns = 0  # n resets on success (section 6.2): the backlog's backoff is over too
+            if self.breaker.on_success(bt):
+                self.events.append(("breaker", "closed"))
+            self._link_news(up=True)
             return
         self.failures += 1
+        bt = self.clock().boottime_ns  # "the last request in the past 10 s failed" counts from its end
         retry_after = answer.retry_after_s
         self.not_before_ns = bt + link.wait_ns(self.failures, self.rng.random(), retry_after,
                                                _ns(self.settings.backoff_base_s))
         if answer.http_status == 429:
             self.bucket.throttled(bt)
-        if self.breaker.on_failure(bt, self.rng.random()):
+        if self.breaker.on_failure(bt, self.rng.random(), at_once=_opens_at_once(answer)):
             self.events.append(("breaker", "open"))
             log.warning("service unreachable (%s); breaker open", klass)
+        self._link_news(up=False)
 
     def _pause(self, klass: str, answer: ServiceAnswer) -> None:
         detail = answer.operation_code or answer.transport_error or str(answer.http_status)
@@ -320,6 +453,7 @@ class SyncWorker:
         self.outbox.write_meta("paused_detail", detail)
         self.events.append(("pause", klass))
         log.error("sync paused: %s (%s)", klass, detail)
+        self._link_news(up=False)  # nothing goes out until resumed: a live scan stops waiting
 
     def resume(self, why: str) -> None:
         """Lift a pause (section 4.3): an administrator's Resume, new credentials, a synchronised clock."""
@@ -328,15 +462,16 @@ class SyncWorker:
         log.warning("sync resumed: %s", why)
 
     def _probe(self, now: ClockReading) -> float:
+        """A read-only probe (the service's ping, never a state change): one success closes the
+        breaker and ends the outage's backoff; one failure reopens it (section 6.2)."""
         bt = now.boottime_ns
-        if not self.breaker.probe_due(bt):
-            nxt = self.breaker.next_event_ns() or bt
-            return max(0.0, (nxt - bt) / SECOND_NS)
         wait = self.bucket.delay_ns(bt)
         if wait:
             return wait / SECOND_NS
         self.bucket.take(bt)
-        answer = self.client.ping()
+        self.breaker.probed(bt)
+        with self._on_wire():
+            answer = self.client.ping()
         klass = op_states.classify(answer, now.synced)
         after = self.clock().boottime_ns
         if klass == op_states.SUCCESS or (answer.transport == "answered" and answer.http_status == 200):
@@ -344,14 +479,19 @@ class SyncWorker:
             if self.breaker.on_success(after):
                 open_for = self.breaker.closed_after_ns(after)
                 self.events.append(("breaker", "closed"))
-                self.not_before_ns = 0  # the probes showed the service back: the outage's backoff is over
+                log.warning("service reachable again; breaker closed")
                 if open_for >= 60 * SECOND_NS:  # randomised start after an outage (section 6.2)
                     self.backlog_not_before_ns = after + _ns(self.rng.uniform(0, self.settings.start_jitter_s))
+            self.not_before_ns = 0  # the probe showed the service back: the outage's backoff is over
+            self._link_news(up=True)
             return 0.0
         if klass in op_states.PAUSES:
             self._pause(klass, answer)
             return IDLE_S
-        self.breaker.on_failure(after, self.rng.random())
+        if self.breaker.on_failure(after, self.rng.random(), at_once=_opens_at_once(answer)):
+            self.events.append(("breaker", "open"))
+            log.warning("service unreachable (%s); breaker open", klass)
+        self._link_news(up=False)
         return 0.0
 
     # -- single-pack send (transitions #2-#8, #16) -------------------------------------------------
@@ -359,10 +499,11 @@ class SyncWorker:
     def _request(self, row: dict[str, Any]) -> ServiceAnswer:
         self.last_work_ns = self.clock().boottime_ns
         pack = pack_of(row)
-        if row["kind"] == "verify":
-            return self.client.verify(pack)
-        return self.client.change_state(pack, REQUESTED_STATE[row["kind"]], row["client_trx_id"],
-                                        row["ref_client_trx_id"])
+        with self._on_wire(row["seq"]):
+            if row["kind"] == "verify":
+                return self.client.verify(pack)
+            return self.client.change_state(pack, REQUESTED_STATE[row["kind"]], row["client_trx_id"],
+                                            row["ref_client_trx_id"])
 
     def _send(self, row: dict[str, Any], now: ClockReading) -> None:
         seq = row["seq"]
@@ -396,7 +537,7 @@ class SyncWorker:
         with self.cond:
             if settled.seq in self.live:
                 if settled.state == op_states.QUEUED:
-                    return  # still first in line; the next step resends it
+                    return  # still first in line: resent once the link is up, or deferred by its ticket
                 self.live.remove(settled.seq)
                 self.live_results[settled.seq] = settled
                 self.cond.notify_all()
@@ -413,7 +554,8 @@ class SyncWorker:
         if attempt is None:
             return
         self.bucket.take(now.boottime_ns)
-        answer = self.client.verify(pack_of(row))
+        with self._on_wire():
+            answer = self.client.verify(pack_of(row))
         klass = op_states.classify(answer, self.clock().synced)
         outcome = op_states.after_reconcile(row["kind"], answer, klass, bool(row["duplicate_seen"]), row["renewals"])
         settled = self.outbox.settle_reconcile(seq, attempt, answer, klass, outcome)
@@ -433,7 +575,8 @@ class SyncWorker:
         items = [RecoveryItem(pack_of(r), str(REQUESTED_STATE[r["kind"]]), r["client_trx_id"], r["ref_client_trx_id"],
                               iso_utc(r["wall_corrected_ns"] or r["wall_ns"]) or "") for r in rows]
         self.bucket.take(now.boottime_ns)
-        answer, results_ref = self.client.submit_recovery(items)
+        with self._on_wire():
+            answer, results_ref = self.client.submit_recovery(items)
         klass = op_states.classify(answer, self.clock().synced)
         after = self.clock().boottime_ns
         if results_ref:
@@ -455,7 +598,8 @@ class SyncWorker:
 
     def _poll(self, bulk: _Bulk, now: ClockReading) -> None:
         self.bucket.take(now.boottime_ns)
-        answer, results = self.client.fetch_results(bulk.results_ref)
+        with self._on_wire():
+            answer, results = self.client.fetch_results(bulk.results_ref)
         after = self.clock().boottime_ns
         if results is None:
             klass = op_states.classify(answer, now.synced)

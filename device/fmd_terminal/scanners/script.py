@@ -39,7 +39,13 @@ def parse_script_line(line: str, number: int, source: str) -> ScanEvent | None:
 
 
 class ScriptedScanSource:
-    """A ``ScanSource`` that replays a list of events, then reports ``END``."""
+    """A ``ScanSource`` that replays a list of events, then reports ``END``.
+
+    ``waits_for_verdict``: the terminal reads the next event only once the scan before has its verdict,
+    as a person waits for the light (a script's events are all there at once).
+    """
+
+    waits_for_verdict = True
 
     def __init__(self, events: Iterable[ScanEvent], source: str = "script://") -> None:
         self.source = source

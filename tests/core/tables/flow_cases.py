@@ -1,7 +1,8 @@
 """The terminal flow (fmd_core.flow) over event sequences: the verdict it shows, on CPython and MicroPython.
 
 Each case: the mode, the events (``scan`` text, ``recorded`` seq or refusal, ``settled`` op state and
-answer fields, and the queue's pause when no answer came; ``switch`` mode) and the last verdict expected: [outcome, light, message id].
+answer fields, and the queue's pause when no answer came; ``resolved`` seq, op state and answer fields (a late
+result); ``tick`` after so many ms) and the last verdict the screen shows with a light: [outcome, light, message id].
 VERIFICATION-SERVICE.md section 10 (colours), OFFLINE-QUEUE.md sections 5.1 and 5.2 (scan path).
 """
 
@@ -34,6 +35,9 @@ CASES = [
     {"id": "local_second_dispense", "mode": "dispense",
      "events": [["scan", PACK], ["refused", "already_dispensed_here"]],
      "expect": ["already_done_here", "amber", "already_dispensed_here"]},
+    {"id": "local_second_dispense_pending", "mode": "dispense",
+     "events": [["scan", PACK], ["refused", "dispense_pending"]],
+     "expect": ["pending", "amber", "pending"]},
     {"id": "undo_without_dispense", "mode": "undo",
      "events": [["scan", PACK], ["refused", "no_dispense_here"]],
      "expect": ["refused", "amber", "no_dispense_here"]},
@@ -46,8 +50,22 @@ CASES = [
     {"id": "three_garbled_in_a_row", "mode": "dispense",
      "events": [["scan", "]d2010340"], ["scan", "]d2010340"], ["scan", "]d2010340"]],
      "expect": ["unreadable", "red", "unreadable_repeated"]},
+    # issue 11, item 6: a pack dispensed here is never green again, inside the window too: the outbox's
+    # local check answers "already dispensed here" with its time; another change shows its earlier result amber
     {"id": "duplicate_in_window", "mode": "dispense",
-     "events": [["scan", PACK], ["recorded", 7], ["settled", "done", OK_SUPPLIED], ["scan", PACK]],
+     "events": [["scan", PACK], ["recorded", 7], ["settled", "done", OK_SUPPLIED], ["scan", PACK],
+                ["refused", "already_dispensed_here"]],
+     "expect": ["already_done_here", "amber", "already_dispensed_here"]},
+    {"id": "duplicate_pending_in_window", "mode": "dispense",
+     "events": [["scan", PACK], ["recorded", 7], ["settled", None, None], ["scan", PACK],
+                ["refused", "dispense_pending"]],
+     "expect": ["pending", "amber", "pending"]},
+    {"id": "duplicate_destroy_in_window", "mode": "destroy",
+     "events": [["scan", PACK], ["recorded", 8], ["settled", "done", OK_SUPPLIED], ["scan", PACK]],
+     "expect": ["duplicate_scan", "amber", "duplicate_scan"]},
+    {"id": "duplicate_verify_in_window", "mode": "verify",
+     "events": [["scan", PACK], ["recorded", 8], ["settled", "done", {"http_status": 200,
+                "operation_code": "NMVS_SUCCESS", "state": "Active"}], ["scan", PACK]],
      "expect": ["duplicate_scan", "green", "duplicate_scan"]},
     {"id": "mode_barcode_then_undo", "mode": "dispense",
      "events": [["scan", "]C0FMD-MODE-UNDO"], ["scan", PACK], ["recorded", 9],
@@ -68,6 +86,22 @@ CASES = [
     {"id": "paused_for_software", "mode": "dispense",
      "events": [["scan", PACK], ["recorded", 8], ["settled", None, None, "pause_software"]],
      "expect": ["recorded_offline", "amber", "recorded_offline"]},
+    # issue 11, item 5: a late result never replaces the verdict in hand; a late alert is its own red
+    # notice once that verdict's hold time (15 s) has ended
+    {"id": "late_green_is_not_drawn", "mode": "dispense",
+     "events": [["scan", PACK], ["recorded", 3], ["settled", None, None], ["resolved", 3, "done", OK_SUPPLIED],
+                ["tick", 20000]],
+     "expect": ["pending", "amber", "recorded_awaiting"]},
+    {"id": "late_alert_waits_for_the_hold", "mode": "dispense",
+     "events": [["scan", PACK], ["recorded", 3], ["settled", None, None],
+                ["resolved", 3, "needs_attention", {"http_status": 200, "operation_code": "NMVS_NC_PC_02",
+                                                    "alert_id": "X", "alert_code": "A3"}]],
+     "expect": ["pending", "amber", "recorded_awaiting"]},
+    {"id": "late_alert_after_the_hold", "mode": "dispense",
+     "events": [["scan", PACK], ["recorded", 3], ["settled", None, None],
+                ["resolved", 3, "needs_attention", {"http_status": 200, "operation_code": "NMVS_NC_PC_02",
+                                                    "alert_id": "X", "alert_code": "A3"}], ["tick", 20000]],
+     "expect": ["alert", "red", "late_alert"]},
 ]
 
 
@@ -81,6 +115,10 @@ def _step(flow, event, now):
         return flow.recorded(None, event[1], now)
     if name == "record_failed":
         return flow.record_failed(now)
+    if name == "tick":
+        return flow.tick(now)
+    if name == "resolved":
+        return flow.resolved(event[1], "dispense", event[2], ServiceAnswer(**event[3]), now)
     answer = ServiceAnswer(**event[2]) if event[2] is not None else None
     if len(event) > 3:  # no answer, the queue paused for event[3]: the op never left the outbox
         return flow.settled(event[1], answer, now, offline=True, paused=event[3])
@@ -92,9 +130,9 @@ def check(case):
     shown = None
     now = 0
     for event in case["events"]:
-        now += 100
+        now += event[1] if event[0] == "tick" else 100
         for effect in _step(flow, event, now):
-            if effect.kind == F.SHOW:
+            if effect.kind in (F.SHOW, F.ALERT):  # what the screen shows with a light
                 shown = effect.payload
     if shown is None:
         return "no verdict was shown"

@@ -30,7 +30,7 @@ def test_make_run_replays_the_demo_scans_and_exits(tmp_path):
     assert done.returncode == 0, done.stderr
     events = [json.loads(line) for line in events_path.read_text(encoding="utf-8").splitlines()]
     assert [(e["outcome"], e["light"]) for e in events] == [
-        ("decommissioned", "green"), ("duplicate_scan", "green"), ("alert", "red"), ("recalled", "red"),
+        ("decommissioned", "green"), ("already_done_here", "amber"), ("alert", "red"), ("recalled", "red"),
         ("alert", "red"), ("not_a_pack", "amber"), ("unreadable", "amber")]
     assert (events[2]["service_code"], events[4]["alert_code"]) == ("NMVS_NC_PCK_19", "A3")
     assert "[GREEN] Pack dispensed" in done.stdout and "Scan the Data Matrix" in done.stdout

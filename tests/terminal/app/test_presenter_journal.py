@@ -103,3 +103,40 @@ def test_journal_writes_one_flushed_json_line_per_event(tmp_path):
 def test_journal_time_is_iso_8601_utc():
     event = event_of(verdict(Outcome("authentic")), "ok", Journal().write(verdict(Outcome("authentic")), "ok")["time"])
     assert event["time"].endswith("+00:00") and event["time"][10] == "T"
+
+
+def test_a_pack_dispensed_here_today_says_at_what_time_and_an_earlier_day_says_the_date():
+    """Issue 11, item 6: "déjà délivrée ici à 10:42"."""
+    import time
+
+    now_ns = time.time_ns()
+    today = verdict(Outcome("already_done_here", None, "already_dispensed_here"), details={"since_wall_ns": now_ns})
+    model = Presenter(Translator("fr")).verdict(today)
+    assert (model.headline, model.light) == ("Déjà délivrée ici", "amber")
+    assert model.lines[0] == "à " + time.strftime("%H:%M", time.localtime(now_ns / 1e9))
+    earlier = verdict(Outcome("already_done_here", None, "already_dispensed_here"),
+                      details={"since_wall_ns": now_ns - 3 * 86400 * 10**9})
+    line = Presenter(Translator("en")).verdict(earlier).lines[0]
+    assert line.startswith("on ") and "/" in line
+
+
+def test_a_pending_dispense_scanned_again_says_how_long_it_has_waited():
+    """Issue 11, item 4: "en attente de réponse", with its age; never "dispensed"."""
+    v = verdict(Outcome("pending", None, "pending"), details={"age_ns": 185 * 10**9})
+    model = Presenter(Translator("fr")).verdict(v)
+    assert (model.headline, model.light, model.lines[0]) == ("En attente de réponse", "amber", "depuis 3 min")
+    assert Presenter(Translator("de")).verdict(verdict(Outcome("pending", None, "pending"),
+                                                       details={"age_ns": 42 * 10**9})).lines[0] == "seit 42 s"
+
+
+def test_a_late_alert_names_its_pack_and_what_to_do():
+    """Issue 11, item 5: its own red screen, one headline row, then the CIP, the serial's end, what to do."""
+    v = verdict(Outcome("alert", "red", "late_alert"), event="resolved", alert_code="A3",
+                details={"late": True, "alert_id": "AL-1"})
+    for lang, headline, do in (("fr", "Alerte scan précédent", "Retrouver et isoler"),
+                               ("en", "Alert: earlier scan", "Find it, set it aside"),
+                               ("de", "Alarm: früherer Scan", "Suchen, zurückhalten")):
+        model = Presenter(Translator(lang)).verdict(v, queue=None)
+        assert (model.headline, model.light, model.lines[-1]) == (headline, "red", do)
+        assert model.lines[0].endswith("3400930012345") and "…7781" in model.lines[1]
+        assert len(model.headline) <= LINE_CHARS

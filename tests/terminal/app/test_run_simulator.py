@@ -31,9 +31,8 @@ def run_terminal(tmp_path, sim, protocol, items, *flags, cert=None, extra_config
     script.write_text("".join(json.dumps(item) + "\n" for item in items), encoding="utf-8")
     events = tmp_path / "events.jsonl"
     config = tmp_path / "terminal.toml"
-    # the breaker is half-open at start (OFFLINE-QUEUE.md 6.2): quick probes so the first scan is live
-    config.write_text(f"{extra_config}\n{service_config(sim, protocol, cert)}[sync]\nprobe_gap_s = 0.01\n",
-                      encoding="utf-8")
+    # the breaker is closed at start (OFFLINE-QUEUE.md 6.2): the default settings answer the first scan live
+    config.write_text(f"{extra_config}\n{service_config(sim, protocol, cert)}", encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith("FMD_")}
     env.update({"FMD_CLIENT_ID": "pharmacy-demo", "FMD_CLIENT_SECRET": "demo-secret"})
     env.update(env_extra or {})
@@ -86,7 +85,7 @@ def test_a_counter_session(tmp_path, mtls_sim, protocol):
     scans = [e for e in events if e["event"] == "scan"]
     assert [(e["mode"], e["outcome"], e["light"]) for e in scans] == [
         ("dispense", "decommissioned", "green"),
-        ("dispense", "duplicate_scan", "green"),
+        ("dispense", "already_done_here", "amber"),  # issue 11, item 6: never green twice
         ("dispense", "recalled", "red"),
         ("dispense", "alert", "red"),
         ("dispense", "not_a_pack", "amber"),
@@ -96,7 +95,7 @@ def test_a_counter_session(tmp_path, mtls_sim, protocol):
     ]
     assert scans[0]["service_code"] == "NMVS_SUCCESS" and scans[0]["message"] == "Pack dispensed"
     assert scans[0]["pack"]["serial"] == fresh["serial"] and scans[0]["recorded"]
-    assert scans[1]["seq"] == scans[0]["seq"]
+    assert scans[1]["message"] == "Already dispensed here" and not scans[1]["recorded"]
     assert (scans[2]["service_code"], scans[3]["service_code"], scans[3]["alert_code"]) == (
         "NMVS_FE_LOT_01", "NMVS_NC_PC_02", "A3")
     assert scans[5]["decode_error"] and scans[5]["pack"] is None

@@ -43,8 +43,8 @@ class Rig:
                  live_deadline_s=5.0):
         self.service = service
         self.outbox = outbox or MemoryOutbox()
-        # the breaker is half-open at start (OFFLINE-QUEUE.md 6.2); probes 2 s apart would only slow the test
-        self.worker = SyncWorker(self.outbox, service, settings=SyncSettings(probe_gap_s=0.0)).start()
+        # no fleet jitter before the backlog (OFFLINE-QUEUE.md 6.2): late answers come as soon as they can
+        self.worker = SyncWorker(self.outbox, service, settings=SyncSettings(start_jitter_s=0)).start()
         self.screen = RecordingScreen(keep_images=False)
         self.indicators = RecordingIndicators()
         self.journal_path = tmp_path / "events.jsonl"
@@ -67,6 +67,16 @@ class Rig:
 
 def scans(*texts):
     return [ScanEvent(SCAN, t) for t in texts]
+
+
+def step_until(terminal, done, limit_s=30.0):
+    """Turn the loop until ``done()``: the live path hands a scan to the worker and goes on (issue 11)."""
+    import time
+
+    end = time.monotonic() + limit_s
+    while not done():
+        assert time.monotonic() < end, "the loop never got there"
+        terminal.step()
 
 
 def test_dispense_against_a_healthy_service_is_green(tmp_path):
@@ -144,8 +154,11 @@ def test_second_dispense_is_refused_locally_and_the_same_scan_in_the_window_is_a
     (tmp_path / "x").mkdir()
     rig2 = Rig(scans(pack_code(), pack_code()), ScriptedVerificationClient(default=success_answer), tmp_path / "x")
     journal2 = rig2.run()
-    assert [(e["outcome"], e["light"], e["seq"]) for e in journal2] == [
-        ("decommissioned", "green", journal2[0]["seq"]), ("duplicate_scan", "green", journal2[0]["seq"])]
+    # issue 11, item 6: inside the duplicate window too, a pack dispensed here is amber with the time, never green
+    assert [(e["outcome"], e["light"], e["message"]) for e in journal2] == [
+        ("decommissioned", "green", "Boîte désactivée"), ("already_done_here", "amber", "Déjà délivrée ici")]
+    assert len(rig2.service.calls_to("change_state")) == 1
+    assert rig2.screen.models[-1].light == "amber"
 
 
 def test_alert_answer_is_red_with_its_code(tmp_path):
@@ -204,8 +217,7 @@ def test_mode_button_presses_switch_mode_in_the_loop_thread(tmp_path):
     rig.terminal.start()
     rig.terminal.step()  # the press, then the scan
     assert rig.terminal.flow.mode == "verify"
-    rig.terminal.step()  # END
-    assert rig.terminal.ended
+    step_until(rig.terminal, lambda: rig.terminal.ended)  # its answer, then END
     journal = rig.run()  # already ended: closes everything
     assert journal[0]["mode"] == "verify" and journal[0]["outcome"] == "authentic"
 
@@ -246,7 +258,7 @@ def test_slow_answer_is_shown_pending_then_resolved_in_the_journal(tmp_path):
 
     rig = Rig(scans(pack_code()), ScriptedVerificationClient(slow_service), tmp_path, live_deadline_s=0.2)
     rig.terminal.start()
-    rig.terminal.step()
+    step_until(rig.terminal, lambda: rig.terminal.shown)
     assert rig.terminal.shown[-1].outcome == "pending"
     release.set()
     rig.worker.close()  # joins the worker thread: the answer is settled and published
@@ -270,3 +282,90 @@ def test_a_receive_mode_scan_is_recorded_and_exported_in_receive_mode(tmp_path):
     assert main(["export", "--outbox", f"sqlite://{db}", "--jsonl", str(out)]) == 0
     (record,) = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert (record["mode"], record["kind"], record["serial"]) == ("receive", "dispense", "R1")
+
+
+class PacedScanner:
+    """A person at a queued scanner: each scan arrives at its time (``time.monotonic``), stamped as the
+    real scanners stamp theirs (``received_ms``), then the scanner ends."""
+
+    def __init__(self, timed, ends=True):
+        import time
+
+        start = time.monotonic()
+        self.due = [(start + at, text) for at, text in timed]
+        self.ends = ends  # False: the person stays at the counter (no END) until the test says so
+
+    def read(self, timeout_s):
+        import time
+
+        if not self.due:
+            if self.ends:
+                return ScanEvent(END)
+            time.sleep(min(timeout_s, 0.01))
+            return None
+        at, text = self.due[0]
+        now = time.monotonic()
+        if now < at:
+            time.sleep(min(timeout_s, at - now))
+            return None
+        self.due.pop(0)
+        return ScanEvent(SCAN, text, int(at * 1000))
+
+    def close(self):
+        pass
+
+
+def test_the_next_scan_is_never_held_behind_a_pending_request_and_late_answers_keep_the_screen(tmp_path):
+    """Issue 11, items 2 and 5: the service holds every dispense; the second scan (0.7 s later) ends the
+    first one's wait (amber, "awaiting answer") and is itself shown amber about a second later (its
+    request cannot go while the first hangs); each verdict names its own pack. Once the service answers,
+    the late greens are journaled, never drawn: the screen keeps the last verdict, and its badge changes."""
+    import threading
+    import time
+
+    release = threading.Event()
+
+    def held(call):
+        if call.method == "change_state":
+            release.wait(30)
+        return success_answer(call)
+
+    scanner = PacedScanner([(0.0, pack_code("P1")), (0.7, pack_code("P2"))], ends=False)
+    rig = Rig(None, ScriptedVerificationClient(held), tmp_path, scanner=scanner, live_deadline_s=3.0)
+    terminal = rig.terminal
+    terminal.start()
+    step_until(terminal, lambda: len(terminal.shown) >= 2)
+    first, second = terminal.shown
+    assert [(v.pack["serial"], v.light, v.outcome) for v in (first, second)] == [
+        ("P1", "amber", "pending"), ("P2", "amber", "recorded_offline")]  # P2 never went out
+    shown_at = time.monotonic()
+    last = rig.screen.last
+    release.set()
+    step_until(terminal, lambda: len(terminal.shown) >= 4)  # the two late answers
+    assert [(v.event, v.pack["serial"], v.outcome) for v in terminal.shown[2:]] == [
+        ("resolved", "P1", "decommissioned"), ("resolved", "P2", "decommissioned")]
+    assert rig.screen.last.headline == last.headline and rig.screen.last.light == "amber"  # P2's verdict stays
+    assert rig.screen.last.badge != last.badge  # the pending count went
+    assert "green" not in rig.indicators.signals
+    assert time.monotonic() - shown_at < 30
+    scanner.ends = True
+    journal = rig.run()
+    assert [(e["event"], e["light"]) for e in journal] == [
+        ("scan", "amber"), ("scan", "amber"), ("resolved", "green"), ("resolved", "green")]
+
+
+def test_a_next_scan_within_half_a_second_lets_the_first_answer_come(tmp_path):
+    """The next scan waits at most 0.5 s after the first was sent: an answer in that time is shown green."""
+    import threading
+
+    gate = threading.Event()
+
+    def quick(call):
+        if call.method == "change_state" and call.pack.serial == "Q1":
+            gate.wait(0.2)  # answered in 0.2 s
+        return success_answer(call)
+
+    rig = Rig(None, ScriptedVerificationClient(quick), tmp_path, scanner=PacedScanner(
+        [(0.0, pack_code("Q1")), (0.05, pack_code("Q2"))]))
+    journal = rig.run()
+    assert [(e["pack"]["serial"], e["light"]) for e in journal] == [("Q1", "green"), ("Q2", "green")]

@@ -1,6 +1,7 @@
 """The Worker port as the application uses it: the worker's thread, send_live and take_resolutions."""
 
 import threading
+import time
 
 from outbox_fakes import ModelService, pack
 
@@ -104,6 +105,92 @@ def test_a_live_op_that_must_wait_for_its_pack_does_not_spin_the_worker():
         worker.step = lambda: steps.append(1) or original()
         assert worker.send_live(verify, 0.5) is None
         assert 1 <= len(steps) < 50, f"{len(steps)} steps in 0.5 s: the worker spun"
+    finally:
+        worker.close()
+        box.close()
+
+
+# -- the counter budget (OFFLINE-QUEUE.md 6.2; issue 11) ---------------------------------------------
+
+
+def counter_worker(service, box, **settings):
+    return SyncWorker(box, service, SystemClock(), SyncSettings(start_jitter_s=0, **settings)).start()
+
+
+def timed_send(worker, box, n, deadline=3.0):
+    op = box.record(OpRequest("dispense", pack(n), "raw", "ph", "live")).op
+    start = time.monotonic()
+    settled = worker.send_live(op, deadline)
+    return settled, time.monotonic() - start
+
+
+def test_on_a_link_known_down_a_scan_is_amber_at_once_and_a_probe_went_out_for_it():
+    """A 503 makes the link known down: the next scan asks for a probe at once (not the 30 s timer),
+    the probe fails, and the scan's wait ends at once instead of its 3 s deadline."""
+    box = MemoryOutbox(SystemClock())
+    service = ModelService([pack(n) for n in range(1, 4)])
+    worker = counter_worker(service, box)
+    try:
+        service.outage = True
+        first, took_first = timed_send(worker, box, 1)
+        assert first is None and took_first < 2.0  # the 503 answered: no wait for the deadline
+        calls = len(service.calls)
+        second, took = timed_send(worker, box, 2)
+        assert second is None and took < 1.5, took  # 300 ms target; the old rule waited 3 s
+        assert [c[0] for c in service.calls[calls:]] == ["ping"]  # a read-only probe, never the dispense
+        assert box.op(2)["state"] == "queued" and box.op(2)["origin"] == "deferred"
+    finally:
+        worker.close()
+        box.close()
+
+
+def test_a_probe_that_succeeds_gives_the_scan_its_live_answer():
+    """The service is back: the scan's probe closes the breaker and the scan is answered live (green),
+    without waiting for the breaker's 30 s timer."""
+    box = MemoryOutbox(SystemClock())
+    service = ModelService([pack(n) for n in range(1, 4)])
+    worker = counter_worker(service, box, breaker_threshold=1)  # the first 503 opens it
+    try:
+        service.outage = True
+        assert timed_send(worker, box, 1)[0] is None
+        service.outage = False
+        time.sleep(2.05)  # past the 2 s probe gap and the last probe
+        calls = len(service.calls)
+        settled, took = timed_send(worker, box, 2)
+        assert settled is not None and settled.state == "done", settled
+        assert took < 2.0 and worker.breaker.state == "closed"
+        assert [c[0] for c in service.calls[calls:calls + 2]] == ["ping", "change"]  # the probe, then the scan
+        assert service.calls[calls + 1][1] == pack(2).pack_key
+    finally:
+        worker.close()
+        box.close()
+
+
+def test_a_request_without_answer_stalls_the_link_and_the_next_scan_does_not_wait_for_it():
+    """A black hole: the worker's request hangs; a scan made meanwhile is shown within about a second."""
+    box = MemoryOutbox(SystemClock())
+    service = HeldService([pack(1), pack(2)])
+    worker = counter_worker(service, box)
+    try:
+        first = box.record(OpRequest("dispense", pack(1), "raw", "ph", "live")).op
+        ticket = worker.submit_live(first, 3.0)
+        assert service.entered.wait(10)
+        assert worker.live_result(ticket, give_up=True) == (True, None)  # the next scan came
+        second, took = timed_send(worker, box, 2)
+        assert second is None and took < 2.5, took  # stalled after 1 s, then 300 ms; not the 3 s deadline
+    finally:
+        service.release.set()
+        worker.close()
+        box.close()
+
+
+def test_a_paused_queue_ends_the_wait_at_once():
+    box = MemoryOutbox(SystemClock())
+    box.write_meta("paused", "pause_cert")
+    worker = counter_worker(ModelService([pack(1)]), box)
+    try:
+        settled, took = timed_send(worker, box, 1)
+        assert settled is None and took < 1.0
     finally:
         worker.close()
         box.close()

@@ -16,7 +16,7 @@ import random
 import pytest
 from two_protocols import mtls_simulator, open_client, pack_ref
 
-from fmd_terminal.outbox import ALREADY_DISPENSED_HERE, OpRequest
+from fmd_terminal.outbox import DISPENSE_PENDING, OpRequest
 from fmd_terminal.outbox.clock import FakeClock
 from fmd_terminal.outbox.sqlite import open_sqlite_outbox
 from fmd_terminal.outbox.sync import SyncSettings, SyncWorker
@@ -125,7 +125,7 @@ def test_a_counter_session_drains_in_order(env, protocol, tmp_path):
         return box.record(OpRequest(kind, pack_ref(p), p["raw"], "ph", "deferred"))
 
     assert all(record("dispense", p).op is not None for p in (first, second, third))
-    assert record("dispense", first).refusal.reason == ALREADY_DISPENSED_HERE  # the double scan stays local
+    assert record("dispense", first).refusal.reason == DISPENSE_PENDING  # the double scan stays local
     assert record("undo_dispense", second).op is not None
     assert record("verify", third).op is not None
     service = client(env, protocol)
@@ -268,8 +268,9 @@ def test_wrong_ca_is_not_sent(env, protocol, tmp_path):
 def test_missing_client_certificate_pauses_the_queue(env, protocol, tmp_path):
     """Section 4.3: the service demands a client certificate and none is configured: ``pause_cert``."""
     result = one_send(env, tmp_path, client(env, protocol, cert=False))
-    # The start-up probe already meets the refusal: the queue pauses before any op is sent; breaker untouched.
-    assert result == ("pause_cert", "queued", None, 0, ("amber", True))
+    # Closed at start (section 6.2): the first op meets the refusal, goes back to queued (#8) and the
+    # queue pauses; the breaker is untouched.
+    assert result == ("pause_cert", "queued", "pause_cert", 0, ("amber", True))
 
 
 @REST_ONLY
@@ -280,8 +281,8 @@ def test_missing_client_certificate_never_makes_a_state_change_uncertain(env, pr
     box, clock = setup_outbox(tmp_path, env, packs, undo_every=2)
     good = client(env, protocol)
     worker = worker_for(box, good, clock, 10, bulk_threshold=1000)
-    drive(worker, clock, lambda: worker.breaker.state == "closed")
-    assert {r["state"] for r in box.ops()} == {"queued"}  # only probes so far
+    assert worker.breaker.state == "closed"  # closed at process start (section 6.2)
+    assert {r["state"] for r in box.ops()} == {"queued"}
     service = client(env, protocol, cert=False)
     worker.client = service  # the configuration lost its client certificate
     seen = set()

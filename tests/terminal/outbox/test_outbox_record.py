@@ -5,6 +5,8 @@ import sqlite3
 import pytest
 from outbox_fakes import pack
 
+from fmd_core import op_states
+from fmd_core.service import ServiceAnswer
 from fmd_terminal.errors import StorageError
 from fmd_terminal.outbox import OpRequest, StorageFullError
 from fmd_terminal.outbox.factory import open_outbox
@@ -27,11 +29,19 @@ def test_record_commits_a_queued_op(outbox):
 
 
 def test_second_dispense_is_refused_and_not_recorded(outbox):
+    """Issue 11, item 4: while the first dispense awaits its answer, a second one is "awaiting answer"
+    with its age, never "already dispensed here"; only the service's answer makes it that."""
     first = record(outbox, "dispense").op
     second = record(outbox, "dispense")
-    assert second.op is None and second.refusal.reason == "already_dispensed_here"
-    assert second.refusal.seq == first.seq
+    assert second.op is None and second.refusal.reason == "dispense_pending"
+    assert second.refusal.seq == first.seq and second.refusal.age_ns is not None and second.refusal.age_ns >= 0
     assert [o.seq for o in outbox.recent(10)] == [first.seq]
+    attempt = outbox.claim(first.seq)
+    answer = ServiceAnswer(transport="answered", http_status=200, operation_code="NMVS_SUCCESS", state="Supplied")
+    outbox.settle_send(first.seq, attempt, answer, "success",
+                       lambda row: op_states.after_send("dispense", row["origin"], "success", "SUCCESS", False))
+    third = record(outbox, "dispense")
+    assert third.op is None and third.refusal.reason == "already_dispensed_here" and third.refusal.age_ns is None
 
 
 def test_undo_refers_to_its_dispense_and_allows_a_new_dispense(outbox):
@@ -149,6 +159,8 @@ def test_corrupt_database_is_kept_aside_and_a_fresh_one_opened(tmp_path, clock):
 
 _OPEN_READ_ONLY = """
 import os, sys
+from fmd_core import op_states
+from fmd_core.service import ServiceAnswer
 from fmd_terminal.errors import StorageError
 from fmd_terminal.outbox.clock import SystemClock
 from fmd_terminal.outbox.sqlite import open_sqlite_outbox

@@ -47,7 +47,7 @@ def test_rate_cap_holds_default_pace(outbox, clock):
     drain(worker, clock)
     seconds = (clock.boottime - start) / 1e9
     requests = len(service.calls)
-    assert requests >= 33  # 3 probes, then 30 sends
+    assert requests == 30  # closed at process start (OFFLINE-QUEUE.md 6.2): no probe before the first send
     assert requests <= 5 + 5 * seconds + 1, f"{requests} requests in {seconds:.1f} s"
 
 
