@@ -367,6 +367,7 @@ def build(config: Config, stack: contextlib.ExitStack, *, notifier: Any = None,
     from fmd_terminal.outbox.factory import open_outbox
     from fmd_terminal.outbox.sync import SyncSettings, SyncWorker
     from fmd_terminal.outbox.texts import Texts
+    from fmd_terminal.outbox.unavailable import IdleWorker, UnavailableOutbox
     from fmd_terminal.scanners.factory import open_scanner
     from fmd_terminal.screens.factory import open_screen_or_fallback
 
@@ -380,11 +381,17 @@ def build(config: Config, stack: contextlib.ExitStack, *, notifier: Any = None,
     stack.callback(indicators.close)
     service = open_configured_service(config)
     stack.callback(service.close)
-    refuse_beside_terminal(config.outbox, Texts(config.lang), reason="run_beside")
-    outbox = open_outbox(config.outbox)
-    stack.callback(outbox.close)
-    worker = SyncWorker(outbox, service, settings=SyncSettings(**config.sync)).start()
-    stack.callback(worker.close)
+    try:
+        refuse_beside_terminal(config.outbox, Texts(config.lang), reason="run_beside")
+        outbox = open_outbox(config.outbox)
+    except StorageError as error:  # a full disk, a read-only directory: start, and refuse scans on screen
+        log.error("the outbox cannot be opened: %s; every scan is refused until the service is restarted "
+                  "after the cause is fixed", error)
+        outbox, worker = UnavailableOutbox(error), IdleWorker(error)
+    else:
+        stack.callback(outbox.close)
+        worker = SyncWorker(outbox, service, settings=SyncSettings(**config.sync)).start()
+        stack.callback(worker.close)
     scanner = open_scanner(config.scanner)
     stack.callback(scanner.close)
     flow = Flow(mode=config.mode, duplicate_window_ms=int(config.duplicate_window_s * 1000),

@@ -107,7 +107,7 @@ def execute(args: argparse.Namespace) -> int:
     from fmd_terminal.outbox.sqlite import ResolutionRefused
 
     texts = texts_of(args)
-    box = open_configured_outbox(args)
+    box = open_configured_outbox(args, copy_dir="" if args.action == "list" else None)  # a list may read a copy
     try:
         if args.action == "list":
             _print_list(box, args.json, texts)

@@ -14,7 +14,12 @@ import csv
 import json
 import sys
 
-from fmd_terminal.outbox.commands_support import add_outbox_arguments, open_configured_outbox, texts_of
+from fmd_terminal.outbox.commands_support import (
+    add_outbox_arguments,
+    directory_of,
+    open_configured_outbox,
+    texts_of,
+)
 from fmd_terminal.outbox.texts import Texts
 
 COLUMNS = [
@@ -63,7 +68,7 @@ def execute(args: argparse.Namespace) -> int:
     texts = texts_of(args)
     if not args.csv and not args.jsonl:
         raise ConfigError(texts("export_needs"))
-    box = open_configured_outbox(args)
+    box = open_configured_outbox(args, copy_dir=directory_of(args.jsonl) or directory_of(args.csv))
     try:
         rows = box.ops()
         if args.csv:

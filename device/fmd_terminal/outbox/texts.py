@@ -247,7 +247,27 @@ PROCEDURES = {
     },
 }
 
-_TABLES = {"fr": _FR, "en": _EN, "de": _DE}
+def _tables() -> dict[str, dict[str, str]]:
+    """These texts and the terminal's problem messages (``fmd_terminal.messages``), by language."""
+    from fmd_terminal.messages import MESSAGES
+
+    return {lang: {**table, **MESSAGES[lang]} for lang, table in (("fr", _FR), ("en", _EN), ("de", _DE))}
+
+
+_TABLES = _tables()
+
+
+class Phrase:
+    """A text to be rendered in the reader's language inside another (``allowed`` in a config message)."""
+
+    __slots__ = ("text_id", "fields")
+
+    def __init__(self, text_id: str, **fields: object) -> None:
+        self.text_id = text_id
+        self.fields = fields
+
+    def __repr__(self) -> str:
+        return f"Phrase({self.text_id!r}, {self.fields!r})"
 
 
 def language(lang: str | None, environ: Mapping[str, str] | None = None) -> str:
@@ -272,9 +292,12 @@ class Texts:
         self._table = _TABLES[self.lang]
         self._words = _WORDS[self.lang]
 
-    def __call__(self, key: str, **fields: object) -> str:
+    def __call__(self, key: str, /, **fields: object) -> str:
         text = self._table[key]
-        return text.format(**fields) if fields else text
+        if not fields:
+            return text
+        return text.format(**{name: self(value.text_id, **value.fields) if isinstance(value, Phrase) else value
+                              for name, value in fields.items()})
 
     def word(self, token: str | None) -> str:
         """A kind, state, answer class or pause class as a person reads it; an unknown token as it is."""

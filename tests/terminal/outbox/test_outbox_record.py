@@ -150,6 +150,7 @@ def test_corrupt_database_is_kept_aside_and_a_fresh_one_opened(tmp_path, clock):
 _OPEN_READ_ONLY = """
 import os, sys
 from fmd_terminal.errors import StorageError
+from fmd_terminal.outbox import texts  # noqa: F401 (the messages' table, imported while still root)
 from fmd_terminal.outbox.clock import SystemClock
 from fmd_terminal.outbox.sqlite import open_sqlite_outbox
 clock = SystemClock()
