@@ -98,13 +98,19 @@ class Terminal:
         self._alarm: str | None = None  # the alarm level last signalled (or seen) on the idle screen
         self._idle: Notice | None = None  # the idle notice while it is on screen, else None
         self._model: Any = None  # the model on screen
+        self._scanner_missing: str | None = None  # why the scanner is absent, while the idle screen says so
+        self._scanner_read_ms: int | None = None
 
     # -- the loop ------------------------------------------------------------------------------
 
     def start(self) -> None:
         self.apply(self.flow.start(self.clock(), self._recent_ops()))
         self.notifier.ready()
-        self.notifier.status(f"ready, mode {self.flow.mode}, {self._pending()} pending")
+        missing = self._scanner_absent()
+        if missing is not None:
+            self.notifier.status(f"waiting for the scanner ({missing}), mode {self.flow.mode}")
+        else:
+            self.notifier.status(f"ready, mode {self.flow.mode}, {self._pending()} pending")
 
     def run(self, should_stop: Callable[[], bool] = lambda: False) -> int:
         """Run until the scanner ends (a script, closed stdin) or ``should_stop()``; returns 0."""
@@ -147,6 +153,7 @@ class Terminal:
         self.apply(effects)
         self.collect_resolutions()
         self.refresh_idle(self.clock())
+        self._watch_scanner(self.clock())
 
     def _scanner_check(self, check: ScannerCheck, text: str, now: int) -> list[Effect]:
         """The scan guard's word (issue 8): a calibration result, or a held scan (amber, never sent)."""
@@ -190,7 +197,39 @@ class Terminal:
 
     # -- the queue on the screen (issue 5, item 3) ---------------------------------------------------
 
+    # -- no "ready" without a scanner (issue 12) ------------------------------------------------------
+
+    def _scanner_absent(self) -> str | None:
+        """Why the scanner is not there (its adapter's ``missing()``), else None."""
+        self._scanner_read_ms = self.clock()
+        missing = getattr(self.scanner, "missing", None)
+        return missing() if missing is not None else None
+
+    def _instead_of_ready(self, notice: Notice) -> Notice:
+        """The idle screen while the scanner is absent: what is missing (fault beeps once), never "ready"."""
+        missing = self._scanner_absent()
+        first = self._scanner_missing is None
+        self._scanner_missing = missing
+        if missing is None:
+            return notice
+        if first:
+            log.warning("no scanner: %s; the idle screen says so until it is there", missing)
+        return Notice("scanner_fault", notice.mode, detail=self.presenter.t("line.plug_scanner"),
+                      signal="fault" if first else None)
+
+    def _watch_scanner(self, now_ms: int) -> None:
+        """While the scanner is absent, look again at most once per ``QUEUE_REFRESH_MS``; "ready" when back."""
+        if self._scanner_missing is None or (self._scanner_read_ms is not None
+                                             and now_ms - self._scanner_read_ms < QUEUE_REFRESH_MS):
+            return
+        if self._scanner_absent() is None:
+            self._scanner_missing = None
+            log.info("scanner present: ready")
+            self.apply([Effect(SCREEN, Notice("ready", self.flow.mode, signal="ready"))])
+
     def _notice(self, notice: Notice) -> None:
+        if notice.message_id == "ready":
+            notice = self._instead_of_ready(notice)
         queue = self._read_queue(self.clock())
         signal = notice.signal
         if notice.message_id == "ready":

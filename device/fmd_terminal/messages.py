@@ -35,9 +35,8 @@ _FR = {
                         "support de données",
     "storage_refusing": "STOCKAGE EN DÉFAUT : {why} ; les scans sont refusés, noter les boîtes à la main",
     # commands and input
-    "no_seq": "aucune opération n° {seq}. fmd-terminal attention liste les opérations à traiter",
-    "bad_substitutes": "--substitutes {value} : attendu des paires caractère=remplacement séparées par des "
-                       "virgules, par ex. '|=\\x1d'",
+    "bad_substitutes": "--substitutes {value} refusé ({why}). Donner des remplaçants non vides du "
+                       "séparateur GS, par ex. --substitutes '|' '^'",
     "drain_tried": "fmd-terminal : essayé {attempts} fois en {timeout} s vers {service} ; dernière réponse : "
                    "{last}. Vérifier le réseau et le service, puis relancer",
 }
@@ -66,9 +65,8 @@ _EN = {
                           "configuration's outbox key",
     "storage_unusable": "{path}: the outbox cannot be opened ({why}). Free some space or check the storage medium",
     "storage_refusing": "STORAGE FAULT: {why}; scans are refused, record packs by hand",
-    "no_seq": "no op with seq {seq}. fmd-terminal attention lists the ops that need a person",
-    "bad_substitutes": "--substitutes {value}: expected comma-separated pairs character=replacement, "
-                       "e.g. '|=\\x1d'",
+    "bad_substitutes": "--substitutes {value} refused ({why}). Give non-empty stand-ins for the GS "
+                       "separator, e.g. --substitutes '|' '^'",
     "drain_tried": "fmd-terminal: tried {attempts} time(s) in {timeout} s to reach {service}; last answer: {last}. "
                    "Check the network and the service, then run again",
 }
@@ -99,11 +97,16 @@ _DE = {
     "storage_unusable": "{path}: die Warteschlange kann nicht geöffnet werden ({why}). Platz freigeben oder den "
                         "Datenträger prüfen",
     "storage_refusing": "SPEICHERFEHLER: {why}; Scans werden abgelehnt, Packungen von Hand notieren",
-    "no_seq": "kein Vorgang mit Nummer {seq}. fmd-terminal attention listet die zu bearbeitenden Vorgänge",
-    "bad_substitutes": "--substitutes {value}: erwartet durch Kommas getrennte Paare Zeichen=Ersatz, "
-                       "z. B. '|=\\x1d'",
+    "bad_substitutes": "--substitutes {value} abgelehnt ({why}). Nicht leere Ersatzzeichen für das "
+                       "Trennzeichen GS angeben, z. B. --substitutes '|' '^'",
     "drain_tried": "fmd-terminal: {attempts} Versuch(e) in {timeout} s, {service} zu erreichen; letzte Antwort: "
                    "{last}. Netz und Dienst prüfen, dann erneut starten",
 }
 
-MESSAGES = {"fr": _FR, "en": _EN, "de": _DE}
+def _merged() -> dict[str, dict[str, str]]:
+    from fmd_terminal.doctor_texts import DOCTOR
+
+    return {lang: {**table, **DOCTOR[lang]} for lang, table in (("fr", _FR), ("en", _EN), ("de", _DE))}
+
+
+MESSAGES = _merged()

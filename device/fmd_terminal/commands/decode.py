@@ -212,6 +212,8 @@ def _line_request(line: str, number: int):
         not isinstance(substitutes, list) or not all(isinstance(s, str) for s in substitutes)
     ):
         return f'line {number}: "substitutes" must be a list of strings'
+    if substitutes is not None and not all(substitutes):
+        return f'line {number}: "substitutes" must not hold an empty string'
     return request["raw"], substitutes
 
 
@@ -272,6 +274,18 @@ def describe(result, lang: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _check_substitutes(substitutes: list[str]) -> None:
+    """Refuse stand-ins the decoder refuses (an empty one), naming them, before any scan is read."""
+    from fmd_core import decode_scan
+    from fmd_core.errors import ConfigurationError
+
+    try:
+        decode_scan("", substitutes=substitutes)
+    except ConfigurationError as error:
+        raise ConfigError.text("bad_substitutes", value=" ".join(repr(s) for s in substitutes),
+                               why=str(error)) from error
+
+
 def execute(args: argparse.Namespace) -> int:
     from fmd_core import decode_scan
 
@@ -279,6 +293,7 @@ def execute(args: argparse.Namespace) -> int:
     substitutes = args.substitutes
     if substitutes is not None:
         substitutes = [unescape(s, named=False) for s in substitutes]
+        _check_substitutes(substitutes)
     if hasattr(sys.stdout, "reconfigure"):
         sys.stdout.reconfigure(errors="backslashreplace")
     if args.text is not None:

@@ -39,6 +39,7 @@ def execute(args: argparse.Namespace) -> int:
     from fmd_terminal.system_notify import ServiceNotifier
 
     settings = config.load(args.config, overrides=overrides_of(args)).validate()
+    args.lang = settings.lang  # errors from here on are printed in the configured language (cli.main)
     notifier = ServiceNotifier()
     with contextlib.ExitStack() as stack:
         terminal = app.build(settings, stack, notifier=notifier)

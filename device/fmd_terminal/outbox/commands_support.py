@@ -38,7 +38,8 @@ def load_config(args: argparse.Namespace, **extra: Any) -> Any:
 
     overrides = {"outbox": getattr(args, "outbox", None)}
     overrides.update(extra)
-    return config.load(getattr(args, "config", None), overrides=overrides)
+    # the keys every outbox command uses are checked as run checks them (config_rules)
+    return config.load(getattr(args, "config", None), overrides=overrides).validate(("outbox",))
 
 
 def open_configured_outbox(args: argparse.Namespace, copy_dir: str | None = None) -> Any:
