@@ -70,6 +70,8 @@ def _read_toml(path: Path) -> dict[str, Any]:
             return tomllib.load(handle)
     except OSError as error:
         raise ConfigError(f"cannot read configuration {str(path)!r}: {error.strerror}") from error
+    except UnicodeDecodeError as error:
+        raise ConfigError.text("not_utf8", path=str(path), position=error.start + 1) from error
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"configuration {str(path)!r} is not valid TOML: {error}") from error
 

@@ -21,6 +21,7 @@ _FR = {
     "allowed_table": "une table avec les clés {keys}",
     "allowed_keys": "l'une des clés {keys}",
     "allowed_whole": "un nombre entier de {low} ou plus",
+    "not_utf8": "{path} n'est pas en UTF-8 (octet {position}). L'enregistrer en UTF-8",
     # storage (outbox)
     "storage_read_only": "{path} : le dossier {directory} n'est pas inscriptible ({why}). Le rendre inscriptible "
                          "pour l'utilisateur du terminal (chown, chmod ou partition remontée en écriture)",
@@ -54,6 +55,7 @@ _EN = {
     "allowed_table": "a table with the keys {keys}",
     "allowed_keys": "one of the keys {keys}",
     "allowed_whole": "a whole number of {low} or more",
+    "not_utf8": "{path} is not UTF-8 (byte {position}). Save it as UTF-8",
     "storage_read_only": "{path}: the directory {directory} is not writable ({why}). Make it writable for the "
                          "terminal's user (chown, chmod, or remount the partition read-write)",
     "storage_no_directory": "{path}: the directory {directory} does not exist. Create it for the terminal's "
@@ -84,6 +86,7 @@ _DE = {
     "allowed_table": "eine Tabelle mit den Schlüsseln {keys}",
     "allowed_keys": "einer der Schlüssel {keys}",
     "allowed_whole": "eine ganze Zahl ab {low}",
+    "not_utf8": "{path} ist nicht UTF-8 (Byte {position}). Als UTF-8 speichern",
     "storage_read_only": "{path}: das Verzeichnis {directory} ist nicht beschreibbar ({why}). Für den Benutzer des "
                          "Terminals beschreibbar machen (chown, chmod oder Partition schreibbar einhängen)",
     "storage_no_directory": "{path}: das Verzeichnis {directory} existiert nicht. Für den Benutzer des Terminals "

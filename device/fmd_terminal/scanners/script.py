@@ -62,6 +62,8 @@ class ScriptedScanSource:
                 lines = script.readlines()
         except OSError as error:
             raise DeviceError(f"scanner script {path!r} cannot be read: {error.strerror or error}") from error
+        except UnicodeDecodeError as error:
+            raise DeviceError.text("not_utf8", path=path, position=error.start + 1) from error
         return cls.from_lines(lines, f"script://{path}")
 
     def read(self, timeout_s: float) -> ScanEvent | None:
