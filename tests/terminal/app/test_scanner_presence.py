@@ -16,7 +16,6 @@ from fmd_terminal.outbox.memory import MemoryOutbox
 from fmd_terminal.presenter import Presenter
 from fmd_terminal.scanners.evdev_keyboard import EvdevScanSource
 from fmd_terminal.screens.recording import RecordingScreen
-from fmd_terminal.verification.scripted import ScriptedVerificationClient
 
 
 class Device:
