@@ -35,9 +35,10 @@ class TerminalError(Exception):
         from fmd_terminal.outbox.texts import Texts
 
         try:
-            return Texts(lang)(self.text_id, **self.fields)
-        except TerminalError:  # an unknown FMD_LANG: the message as written
-            return str(self)
+            texts = Texts(lang)
+        except TerminalError:  # an unknown FMD_LANG: the default language, French
+            texts = Texts("fr")
+        return texts(self.text_id, **self.fields)
 
 
 class ConfigError(TerminalError):

@@ -73,7 +73,7 @@ class Journal:
             try:
                 self._stream = open(target, "a", encoding="utf-8")  # noqa: SIM115 (closed in close())
             except OSError as error:
-                raise ConfigError(f"cannot open events journal {target!r}: {error.strerror}") from error
+                raise ConfigError.text("journal_unwritable", path=repr(target), why=error.strerror) from error
             self._owned = True
 
     def write(self, verdict: Verdict, message: str, time: str | None = None) -> dict[str, Any]:

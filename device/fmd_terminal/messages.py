@@ -36,6 +36,12 @@ _FR = {
                         "support de données",
     "storage_refusing": "STOCKAGE EN DÉFAUT : {why} ; les scans sont refusés, noter les boîtes à la main",
     # commands and input
+    "unknown_scheme": "URL {port} {url} inconnue. Attendu : {known}",
+    "journal_unwritable": "impossible d'ouvrir le journal d'événements {path} : {why}. Vérifier --events-jsonl",
+    "script_unreadable": "impossible de lire le script du lecteur {path} : {why}. Vérifier script://CHEMIN",
+    "backup_absent": "{path} : aucune sauvegarde ici. Vérifier le chemin donné à --restore",
+    "bad_escape": "--text : {escape} n'est pas un échappement. Attendu \\xHH, \\uHHHH, \\\\, \\r, \\n ou \\t",
+    "bad_fmd_lang": "FMD_LANG={value} inconnue. Attendu l'une des valeurs {known}",
     "bad_substitutes": "--substitutes {value} refusé ({why}). Donner des remplaçants non vides du "
                        "séparateur GS, par ex. --substitutes '|' '^'",
     "drain_tried": "fmd-terminal : essayé {attempts} fois en {timeout} s vers {service} ; dernière réponse : "
@@ -67,6 +73,12 @@ _EN = {
                           "configuration's outbox key",
     "storage_unusable": "{path}: the outbox cannot be opened ({why}). Free some space or check the storage medium",
     "storage_refusing": "STORAGE FAULT: {why}; scans are refused, record packs by hand",
+    "unknown_scheme": "unknown {port} URL {url}. Expected one of {known}",
+    "journal_unwritable": "cannot open the events journal {path}: {why}. Check --events-jsonl",
+    "script_unreadable": "the scanner script {path} cannot be read: {why}. Check script://PATH",
+    "backup_absent": "{path}: no backup here. Check the path given to --restore",
+    "bad_escape": "--text: {escape} is not an escape. Expected \\xHH, \\uHHHH, \\\\, \\r, \\n or \\t",
+    "bad_fmd_lang": "FMD_LANG={value} is unknown. Expected one of {known}",
     "bad_substitutes": "--substitutes {value} refused ({why}). Give non-empty stand-ins for the GS "
                        "separator, e.g. --substitutes '|' '^'",
     "drain_tried": "fmd-terminal: tried {attempts} time(s) in {timeout} s to reach {service}; last answer: {last}. "
@@ -100,6 +112,12 @@ _DE = {
     "storage_unusable": "{path}: die Warteschlange kann nicht geöffnet werden ({why}). Platz freigeben oder den "
                         "Datenträger prüfen",
     "storage_refusing": "SPEICHERFEHLER: {why}; Scans werden abgelehnt, Packungen von Hand notieren",
+    "unknown_scheme": "unbekannte {port}-URL {url}. Erwartet: {known}",
+    "journal_unwritable": "das Ereignisprotokoll {path} kann nicht geöffnet werden: {why}. --events-jsonl prüfen",
+    "script_unreadable": "das Scanner-Skript {path} kann nicht gelesen werden: {why}. script://PFAD prüfen",
+    "backup_absent": "{path}: hier ist keine Sicherung. Den Pfad von --restore prüfen",
+    "bad_escape": "--text: {escape} ist keine Escape-Folge. Erwartet \\xHH, \\uHHHH, \\\\, \\r, \\n oder \\t",
+    "bad_fmd_lang": "FMD_LANG={value} ist unbekannt. Erwartet: {known}",
     "bad_substitutes": "--substitutes {value} abgelehnt ({why}). Nicht leere Ersatzzeichen für das "
                        "Trennzeichen GS angeben, z. B. --substitutes '|' '^'",
     "drain_tried": "fmd-terminal: {attempts} Versuch(e) in {timeout} s, {service} zu erreichen; letzte Antwort: "

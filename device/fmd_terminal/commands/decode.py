@@ -190,10 +190,7 @@ def unescape(text: str, named: bool = True) -> str:
         width = {"x": 2, "u": 4}.get(kind)
         digits = text[pos + 2 : pos + 2 + width] if width else ""
         if not width or len(digits) != width or any(c not in "0123456789abcdefABCDEF" for c in digits):
-            raise EscapeError(
-                f"--text: {text[pos : pos + 2 + (width or 0)]} is not an escape "
-                "(expected \\xHH, \\uHHHH, \\\\, \\r, \\n, \\t)"
-            )
+            raise EscapeError.text("bad_escape", escape=text[pos : pos + 2 + (width or 0)])
         out.append(chr(int(digits, 16)))
         pos += 2 + width
     return "".join(out)

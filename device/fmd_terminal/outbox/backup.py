@@ -170,7 +170,7 @@ def restore_outbox(backup: str, path: str, *, force: bool = False, now_wall_ns: 
     ``PATH.replaced-<time>``: records are never deleted. Returns what the restored outbox holds.
     """
     if not os.path.exists(backup):
-        raise BackupError(f"{backup}: no such backup")
+        raise BackupError.text("backup_absent", path=backup)
     info = watermark_of(backup)
     existing = [path + suffix for suffix in ("", "-wal", "-shm") if os.path.exists(path + suffix)]
     if existing and not force:

@@ -278,7 +278,7 @@ def language(lang: str | None, environ: Mapping[str, str] | None = None) -> str:
     if not value:
         return DEFAULT_LANGUAGE
     if value not in LANGUAGES:
-        raise ConfigError(f"FMD_LANG={value!r} is unknown: expected one of {', '.join(LANGUAGES)}")
+        raise ConfigError.text("bad_fmd_lang", value=repr(value), known=", ".join(LANGUAGES))
     return value
 
 
