@@ -44,7 +44,7 @@ _FR = {
     "bad_fmd_lang": "FMD_LANG={value} inconnue. Attendu l'une des valeurs {known}",
     "bad_substitutes": "--substitutes {value} refusé ({why}). Donner des remplaçants non vides du "
                        "séparateur GS, par ex. --substitutes '|' '^'",
-    "drain_tried": "fmd-terminal : essayé {attempts} fois en {timeout} s vers {service} ; dernière réponse : "
+    "drain_tried": "essayé {attempts} fois en {timeout} s vers {service} ; dernière réponse : "
                    "{last}. Vérifier le réseau et le service, puis relancer",
 }
 
@@ -81,7 +81,7 @@ _EN = {
     "bad_fmd_lang": "FMD_LANG={value} is unknown. Expected one of {known}",
     "bad_substitutes": "--substitutes {value} refused ({why}). Give non-empty stand-ins for the GS "
                        "separator, e.g. --substitutes '|' '^'",
-    "drain_tried": "fmd-terminal: tried {attempts} time(s) in {timeout} s to reach {service}; last answer: {last}. "
+    "drain_tried": "tried {attempts} time(s) in {timeout} s to reach {service}; last answer: {last}. "
                    "Check the network and the service, then run again",
 }
 
@@ -120,7 +120,7 @@ _DE = {
     "bad_fmd_lang": "FMD_LANG={value} ist unbekannt. Erwartet: {known}",
     "bad_substitutes": "--substitutes {value} abgelehnt ({why}). Nicht leere Ersatzzeichen für das "
                        "Trennzeichen GS angeben, z. B. --substitutes '|' '^'",
-    "drain_tried": "fmd-terminal: {attempts} Versuch(e) in {timeout} s, {service} zu erreichen; letzte Antwort: "
+    "drain_tried": "{attempts} Versuch(e) in {timeout} s, {service} zu erreichen; letzte Antwort: "
                    "{last}. Netz und Dienst prüfen, dann erneut starten",
 }
 

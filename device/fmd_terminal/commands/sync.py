@@ -112,7 +112,7 @@ def execute(args: argparse.Namespace) -> int:
         if drained:
             return 0
         pending = outbox.ops("op.state IN ('queued', 'in_flight', 'uncertain')")
-        print(service.tried(config.service, args.timeout, texts), file=sys.stderr)
+        print(f"fmd-terminal: {service.tried(config.service, args.timeout, texts)}", file=sys.stderr)
         print(texts("pending", count=len(pending), timeout=args.timeout), file=sys.stderr)
         for row in pending[:50]:
             print(texts("pending_op", seq=row["seq"], kind=texts.word(row["kind"]), state=texts.word(row["state"]),

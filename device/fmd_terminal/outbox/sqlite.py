@@ -1113,6 +1113,8 @@ def open_sqlite_outbox(path: str, clock: Callable[[], ClockReading] | None = Non
     clock = clock or SystemClock()
     if attach and not os.path.exists(path):
         raise StorageError.text("storage_absent", path=path)
+    if attach and os.path.isfile(path) and os.path.getsize(path) == 0:  # opening it would write a header
+        raise StorageError.text("storage_not_outbox", path=path, why="0 bytes")
     try:
         directory = check_directory(path)
     except StorageError as error:
