@@ -81,8 +81,8 @@ def golden(tmp_path_factory) -> tuple[Path, list[str]]:
     return path, ids
 
 
-def op_ids(path: Path) -> list[str]:
-    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+def op_ids(path: Path, options: str = "") -> list[str]:
+    con = sqlite3.connect(f"file:{path}?mode=ro{options}", uri=True)
     try:
         return [row[0] for row in con.execute("SELECT op_id FROM op ORDER BY seq")]
     finally:
@@ -455,11 +455,7 @@ def test_bad_input(item: Case, golden, tmp_path, monkeypatch, caplog):
 
 def op_ids_in_place(path: Path) -> list[str]:
     """The records of an outbox on a full disk, read without the shared-memory file SQLite cannot create."""
-    con = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)
-    try:
-        return [row[0] for row in con.execute("SELECT op_id FROM op ORDER BY seq")]
-    finally:
-        con.close()
+    return op_ids(path, "&immutable=1")
 
 
 @pytest.fixture
