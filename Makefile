@@ -15,7 +15,8 @@ STAMP  := $(VENV)/.installed
 #   libxkbcommon0, xkb-data  the reference the keyboard layout tables are checked against
 #   faketime         the outbox's libfaketime clock smoke test
 #   fiu-utils        fiu-run: ENOSPC injected on writes, the third disk-full source of the outbox tests
-DEB_PACKAGES := systemd openssh-client openssh-server dosfstools libxkbcommon0 xkb-data faketime fiu-utils
+#   iso-codes        ISO 3166-1 / ISO 4217 lists that tools/generate_ai_table.py writes into the linters' data
+DEB_PACKAGES := systemd openssh-client openssh-server dosfstools libxkbcommon0 xkb-data faketime fiu-utils iso-codes
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'

@@ -2,7 +2,7 @@
 
 ``--config FILE`` (TOML, see ``device/system/fmd-terminal.example.toml``); every flag overrides the
 file; credentials from the file or ``FMD_CLIENT_ID`` / ``FMD_CLIENT_SECRET``. With a finite scanner
-(``script://PATH``, ``stdin://`` at end of input) the run ends once the last scan's result is shown;
+(``script://PATH``, ``keys://PATH``, ``stdin://`` at end of input) the run ends once the last scan's result is shown;
 anything still pending stays in the outbox for the next run.
 """
 
@@ -15,7 +15,7 @@ from fmd_core.modes import MODES
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", metavar="FILE", help="TOML configuration file")
-    parser.add_argument("--scanner", metavar="URL", help="evdev://..., serial://..., stdin://, script://PATH")
+    parser.add_argument("--scanner", metavar="URL", help="evdev://..., serial://..., stdin://, script://PATH, keys://PATH")
     parser.add_argument("--screen", metavar="URL", help="ssd1306://..., sh1106://..., console://, recording://")
     parser.add_argument("--indicators", metavar="URL", help="gpio://..., recording://, none://")
     parser.add_argument("--service", metavar="URL", help="https://... (REST), scripted://offline")
@@ -36,10 +36,12 @@ def execute(args: argparse.Namespace) -> int:
     import contextlib
 
     from fmd_terminal import app, config
+    from fmd_terminal.scanners.key_replay import refuse_live_service
     from fmd_terminal.system_notify import ServiceNotifier
 
     settings = config.load(args.config, overrides=overrides_of(args)).validate()
     args.lang = settings.lang  # errors from here on are printed in the configured language (cli.main)
+    refuse_live_service(settings.scanner, settings.service)
     notifier = ServiceNotifier()
     with contextlib.ExitStack() as stack:
         terminal = app.build(settings, stack, notifier=notifier)

@@ -60,6 +60,7 @@ _FR = {
     # export
     "exported": "{count} opération(s) exportée(s)",
     "export_needs": "export demande --csv FICHIER et/ou --jsonl FICHIER",
+    "excel_needs_csv": "--excel s'applique au CSV : ajouter --csv FICHIER",
     "cannot_write": "impossible d'écrire {path} : {why}",
     "none": "-",
     # backup
@@ -104,6 +105,7 @@ _EN = {
     "pending_op": "  seq {seq} {kind} {state} serial ...{serial} last error: {error}",
     "exported": "{count} operation(s) exported",
     "export_needs": "export needs --csv FILE and/or --jsonl FILE",
+    "excel_needs_csv": "--excel applies to the CSV file: add --csv FILE",
     "cannot_write": "cannot write {path}: {why}",
     "none": "-",
     "backup_needs_file": "--outbox {url}: backups need a file outbox, sqlite:///path/outbox.db",
@@ -149,6 +151,7 @@ _DE = {
     "pending_op": "  Vorgang {seq} {kind} {state} Seriennummer ...{serial} letzter Fehler: {error}",
     "exported": "{count} Vorgang/Vorgänge exportiert",
     "export_needs": "export braucht --csv DATEI und/oder --jsonl DATEI",
+    "excel_needs_csv": "--excel gilt für die CSV-Datei: --csv DATEI angeben",
     "cannot_write": "{path} kann nicht geschrieben werden: {why}",
     "none": "-",
     "backup_needs_file": "--outbox {url}: Sicherungen brauchen eine Warteschlange in einer Datei, "
