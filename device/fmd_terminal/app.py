@@ -420,6 +420,8 @@ def build(config: Config, stack: contextlib.ExitStack, *, notifier: Any = None,
     stack.callback(indicators.close)
     service = open_configured_service(config)
     stack.callback(service.close)
+    outbox: Any
+    worker: Any
     try:
         refuse_beside_terminal(config.outbox, Texts(config.lang), reason="run_beside")
         outbox = open_outbox(config.outbox)

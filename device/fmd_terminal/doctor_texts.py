@@ -9,7 +9,7 @@ from __future__ import annotations
 _FR = {
     "d_config_ok": "configuration valide",
     "d_opened": "{url} ouvert",
-    "d_library": "{url} : bibliothèque absente ({name})",
+    "d_library": "{url} : bibliothèque absente ({library})",
     "d_scanner_missing": "{url} : lecteur absent ({why})",
     "fix_library": "make venv (installe l'extra device)",
     "fix_scanner": "brancher le lecteur ; l'utilisateur doit être dans le groupe input (evdev) ou dialout "
@@ -58,7 +58,7 @@ _FR = {
 _EN = {
     "d_config_ok": "configuration valid",
     "d_opened": "{url} opened",
-    "d_library": "{url}: library missing ({name})",
+    "d_library": "{url}: library missing ({library})",
     "d_scanner_missing": "{url}: scanner absent ({why})",
     "fix_library": "make venv (installs the device extra)",
     "fix_scanner": "plug the scanner in; the user needs group 'input' (evdev) or 'dialout' (serial); "
@@ -106,7 +106,7 @@ _EN = {
 _DE = {
     "d_config_ok": "Konfiguration gültig",
     "d_opened": "{url} geöffnet",
-    "d_library": "{url}: Bibliothek fehlt ({name})",
+    "d_library": "{url}: Bibliothek fehlt ({library})",
     "d_scanner_missing": "{url}: Scanner fehlt ({why})",
     "fix_library": "make venv (installiert das Extra device)",
     "fix_scanner": "Scanner anschließen; der Benutzer braucht die Gruppe input (evdev) oder dialout (seriell); "

@@ -56,7 +56,7 @@ CHECK_OF_KEY = {"scanner": "scanner", "screen": "screen", "indicators": "pins", 
 SCANNER_WAIT_S = 1.0  # how long the doctor lets a scanner's reader thread try to open the device
 
 
-def _check(texts: Texts, name: str, status: str, detail_id: str, fix_id: str = "", **fields: Any) -> Check:
+def _check(texts: Texts, name: str, status: str, detail_id: str, fix_id: str = "", /, **fields: Any) -> Check:
     return Check(name, status, texts(detail_id, **fields), texts(fix_id, **fields) if fix_id else "", texts("fix"))
 
 
@@ -68,7 +68,7 @@ def _opened(texts: Texts, name: str, url: str, opener: Callable[[str], Any], fix
     except TerminalError as error:
         return Check(name, FAIL, error.in_language(texts.lang), texts(fix_id), texts("fix"))
     except ImportError as error:
-        return _check(texts, name, FAIL, "d_library", "fix_library", url=url, name=error.name)
+        return _check(texts, name, FAIL, "d_library", "fix_library", url=url, library=error.name)
     try:
         missing = _absent(device)
     finally:

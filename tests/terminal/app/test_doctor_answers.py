@@ -113,3 +113,11 @@ def test_doctor_lang_flag_and_an_absent_scanner(capsys, monkeypatch, tmp_path):
     assert code == 1
     assert "FAIL  scanner" in out and "Scanner fehlt" in out and Texts("de")("fix_scanner") in out, out
     assert "zu beheben: scanner, service" in out
+
+
+def test_a_missing_library_is_named_with_its_fix():
+    def opener(url):
+        raise ImportError("no module", name="luma.oled")
+
+    check = doctor._opened(EN, "screen", "ssd1306://i2c/1/0x3c", opener, "fix_screen")
+    assert check.status == "FAIL" and "library missing (luma.oled)" in check.detail and check.fix == EN("fix_library")
