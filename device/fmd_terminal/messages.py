@@ -79,7 +79,7 @@ _EN = {
     "backup_absent": "{path}: no backup here. Check the path given to --restore",
     "bad_escape": "--text: {escape} is not an escape. Expected \\xHH, \\uHHHH, \\\\, \\r, \\n or \\t",
     "bad_fmd_lang": "FMD_LANG={value} is unknown. Expected one of {known}",
-    "bad_substitutes": "--substitutes {value} refused ({why}). Give non-empty stand-ins for the GS "
+    "bad_substitutes": "--substitutes {value} refused ({why}). Give stand-ins that are not empty for the GS "
                        "separator, e.g. --substitutes '|' '^'",
     "drain_tried": "tried {attempts} time(s) in {timeout} s to reach {service}; last answer: {last}. "
                    "Check the network and the service, then run again",
