@@ -116,13 +116,19 @@ class Terminal:
         self._held: Any = None  # an event read while it waits, replayed after its verdict (or ``_held_until``)
         self._held_until: int | None = None  # time.monotonic in ms when a held next scan ends the wait
         self._end_seen = False  # the scanner ended while a live scan was waiting
+        self._scanner_missing: str | None = None  # why the scanner is absent, while the idle screen says so
+        self._scanner_read_ms: int | None = None
 
     # -- the loop ------------------------------------------------------------------------------
 
     def start(self) -> None:
         self.apply(self.flow.start(self.clock(), self._recent_ops()))
         self.notifier.ready()
-        self.notifier.status(f"ready, mode {self.flow.mode}, {self._pending()} pending")
+        missing = self._scanner_absent()
+        if missing is not None:
+            self.notifier.status(f"waiting for the scanner ({missing}), mode {self.flow.mode}")
+        else:
+            self.notifier.status(f"ready, mode {self.flow.mode}, {self._pending()} pending")
 
     def run(self, should_stop: Callable[[], bool] = lambda: False) -> int:
         """Run until the scanner ends (a script, closed stdin) or ``should_stop()``; returns 0."""
@@ -181,6 +187,7 @@ class Terminal:
             self.ended = True
         self.collect_resolutions()
         self.refresh_idle(self.clock())
+        self._watch_scanner(self.clock())
 
     def _read(self, timeout_s: float) -> Any:
         """The next scanner event; while a live scan waits, only a short look (none for a scripted
@@ -262,7 +269,39 @@ class Terminal:
 
     # -- the queue on the screen (issue 5, item 3) ---------------------------------------------------
 
+    # -- no "ready" without a scanner (issue 12) ------------------------------------------------------
+
+    def _scanner_absent(self) -> str | None:
+        """Why the scanner is not there (its adapter's ``missing()``), else None."""
+        self._scanner_read_ms = self.clock()
+        missing = getattr(self.scanner, "missing", None)
+        return missing() if missing is not None else None
+
+    def _instead_of_ready(self, notice: Notice) -> Notice:
+        """The idle screen while the scanner is absent: what is missing (fault beeps once), never "ready"."""
+        missing = self._scanner_absent()
+        first = self._scanner_missing is None
+        self._scanner_missing = missing
+        if missing is None:
+            return notice
+        if first:
+            log.warning("no scanner: %s; the idle screen says so until it is there", missing)
+        return Notice("scanner_fault", notice.mode, detail=self.presenter.t("line.plug_scanner"),
+                      signal="fault" if first else None)
+
+    def _watch_scanner(self, now_ms: int) -> None:
+        """While the scanner is absent, look again at most once per ``QUEUE_REFRESH_MS``; "ready" when back."""
+        if self._scanner_missing is None or (self._scanner_read_ms is not None
+                                             and now_ms - self._scanner_read_ms < QUEUE_REFRESH_MS):
+            return
+        if self._scanner_absent() is None:
+            self._scanner_missing = None
+            log.info("scanner present: ready")
+            self.apply([Effect(SCREEN, Notice("ready", self.flow.mode, signal="ready"))])
+
     def _notice(self, notice: Notice) -> None:
+        if notice.message_id == "ready":
+            notice = self._instead_of_ready(notice)
         queue = self._read_queue(self.clock())
         signal = notice.signal
         if notice.message_id == "ready":
@@ -471,6 +510,7 @@ def build(config: Config, stack: contextlib.ExitStack, *, notifier: Any = None,
     from fmd_terminal.outbox.factory import open_outbox
     from fmd_terminal.outbox.sync import SyncSettings, SyncWorker
     from fmd_terminal.outbox.texts import Texts
+    from fmd_terminal.outbox.unavailable import IdleWorker, UnavailableOutbox
     from fmd_terminal.scanners.factory import open_scanner
     from fmd_terminal.screens.factory import open_screen_or_fallback
 
@@ -484,11 +524,19 @@ def build(config: Config, stack: contextlib.ExitStack, *, notifier: Any = None,
     stack.callback(indicators.close)
     service = open_configured_service(config)
     stack.callback(service.close)
-    refuse_beside_terminal(config.outbox, Texts(config.lang), reason="run_beside")
-    outbox = open_outbox(config.outbox)
-    stack.callback(outbox.close)
-    worker = SyncWorker(outbox, service, settings=SyncSettings(**config.sync)).start()
-    stack.callback(worker.close)
+    outbox: Any
+    worker: Any
+    try:
+        refuse_beside_terminal(config.outbox, Texts(config.lang), reason="run_beside")
+        outbox = open_outbox(config.outbox)
+    except StorageError as error:  # a full disk, a read-only directory: start, and refuse scans on screen
+        log.error("the outbox cannot be opened: %s; every scan is refused until the service is restarted "
+                  "after the cause is fixed", error)
+        outbox, worker = UnavailableOutbox(error), IdleWorker(error)
+    else:
+        stack.callback(outbox.close)
+        worker = SyncWorker(outbox, service, settings=SyncSettings(**config.sync)).start()
+        stack.callback(worker.close)
     scanner = open_scanner(config.scanner)
     stack.callback(scanner.close)
     flow = Flow(mode=config.mode, duplicate_window_ms=int(config.duplicate_window_s * 1000),

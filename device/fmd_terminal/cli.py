@@ -85,15 +85,12 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
-    except StorageError as error:
-        print(f"{PROG}: {error}", file=sys.stderr)
-        return EXIT_STORAGE
-    except ServiceError as error:
-        print(f"{PROG}: {error}", file=sys.stderr)
-        return EXIT_SERVICE
     except TerminalError as error:
-        print(f"{PROG}: {error}", file=sys.stderr)
-        return EXIT_CONFIG
+        # one line, in the person's language (--lang, else FMD_LANG, else French) when it has a text id
+        print(f"{PROG}: {error.in_language(getattr(args, 'lang', None))}".replace("\n", " "), file=sys.stderr)
+        if isinstance(error, StorageError):
+            return EXIT_STORAGE
+        return EXIT_SERVICE if isinstance(error, ServiceError) else EXIT_CONFIG
 
 
 if __name__ == "__main__":

@@ -17,9 +17,9 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from fmd_core.modes import DEFAULT_MODE, MODES
+from fmd_core.modes import DEFAULT_MODE
 from fmd_terminal.errors import ConfigError
-from fmd_terminal.i18n import DEFAULT_LANGUAGE, LANGUAGES
+from fmd_terminal.i18n import DEFAULT_LANGUAGE
 
 # Flags of ``fmd-terminal run`` that override a key of the same name.
 OVERRIDABLE = ("scanner", "screen", "indicators", "service", "outbox", "mode", "lang", "events_jsonl")
@@ -48,17 +48,11 @@ class Config:
     sync: Mapping[str, float] = field(default_factory=dict)  # SyncSettings overrides ([sync] table)
     source: str = ""  # the file read, for messages
 
-    def validate(self) -> Config:
-        if self.mode not in MODES:
-            raise ConfigError(f"mode {self.mode!r} is unknown: expected one of {', '.join(MODES)}")
-        if self.lang not in LANGUAGES:
-            raise ConfigError(f"lang {self.lang!r} is unknown: expected one of {', '.join(LANGUAGES)}")
-        if not self.service:
-            raise ConfigError("no verification service: set [service] url in the configuration or --service URL")
-        for name in ("duplicate_window_s", "result_hold_s", "live_deadline_s"):
-            if getattr(self, name) < 0:
-                raise ConfigError(f"{name} must be 0 or more, not {getattr(self, name)!r}")
-        return self
+    def validate(self, keys: tuple[str, ...] | None = None) -> Config:
+        """Every key's type, range and allowed values (``config_rules``); raises the first problem."""
+        from fmd_terminal.config_rules import check
+
+        return check(self, keys)
 
 
 def check_private(path: Path) -> None:
@@ -76,6 +70,8 @@ def _read_toml(path: Path) -> dict[str, Any]:
             return tomllib.load(handle)
     except OSError as error:
         raise ConfigError(f"cannot read configuration {str(path)!r}: {error.strerror}") from error
+    except UnicodeDecodeError as error:
+        raise ConfigError.text("not_utf8", path=str(path), position=error.start + 1) from error
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"configuration {str(path)!r} is not valid TOML: {error}") from error
 
@@ -88,20 +84,30 @@ _SERVICE_KEYS = {"url", "client_id", "client_secret", "client_cert", "client_key
 
 def _from_mapping(data: Mapping[str, Any], path: Path) -> dict[str, Any]:
     values: dict[str, Any] = {}
+    from fmd_terminal.config_rules import bad
+    from fmd_terminal.outbox.texts import Phrase
+
     for key, value in data.items():
-        if key in ("service", "sync") and isinstance(value, Mapping):
-            if key == "sync":
-                values["sync"] = dict(value)
+        if key == "sync":
+            values["sync"] = dict(value) if isinstance(value, Mapping) else value  # checked by validate()
+            continue
+        if key == "service":
             continue
         if key not in _TOP_KEYS:
-            raise ConfigError(f"{path}: unknown key {key!r}; known: {', '.join(sorted(_TOP_KEYS | {'service'}))}")
+            raise ConfigError.text("config_unknown_key", source=str(path), key=repr(key),
+                                   known=", ".join(sorted(_TOP_KEYS | {"service", "sync"})))
         values[key] = value
     service = data.get("service", {})
     if isinstance(service, str):
         service = {"url": service}
+    if not isinstance(service, Mapping):
+        raise bad("service", service, Phrase("allowed_table", keys=", ".join(sorted(_SERVICE_KEYS))))
     for key in service:
         if key not in _SERVICE_KEYS:
-            raise ConfigError(f"{path}: unknown key service.{key}; known: {', '.join(sorted(_SERVICE_KEYS))}")
+            raise ConfigError.text("config_unknown_key", source=str(path), key=repr(f"service.{key}"),
+                                   known=", ".join(sorted(_SERVICE_KEYS)))
+    if not isinstance(service.get("secrets_file", ""), str):
+        raise bad("service.secrets_file", service["secrets_file"], Phrase("allowed_text"))
     if "url" in service:
         values["service"] = service["url"]
     for key in ("client_id", "client_cert", "client_key", "ca_bundle", "timeouts"):

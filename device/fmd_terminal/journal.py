@@ -50,6 +50,17 @@ def event_of(verdict: Verdict, message: str, time: str) -> dict[str, Any]:
     return event
 
 
+def line_of(event: dict[str, Any]) -> str:
+    """One JSON line; a scan whose bytes were not UTF-8 (kept as lone surrogates by the reader) is
+    written with ``\\uXXXX`` escapes, so the event is kept and the file stays valid UTF-8 (issue 12)."""
+    line = json.dumps(event, ensure_ascii=False)
+    try:
+        line.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(event, ensure_ascii=True)
+    return line
+
+
 class Journal:
     """Writes events to a file (appending) or to standard output; ``""`` writes nothing."""
 
@@ -62,13 +73,13 @@ class Journal:
             try:
                 self._stream = open(target, "a", encoding="utf-8")  # noqa: SIM115 (closed in close())
             except OSError as error:
-                raise ConfigError(f"cannot open events journal {target!r}: {error.strerror}") from error
+                raise ConfigError.text("journal_unwritable", path=repr(target), why=error.strerror) from error
             self._owned = True
 
     def write(self, verdict: Verdict, message: str, time: str | None = None) -> dict[str, Any]:
         event = event_of(verdict, message, time or iso_now())
         if self._stream is not None:
-            self._stream.write(json.dumps(event, ensure_ascii=False) + "\n")
+            self._stream.write(line_of(event) + "\n")
             self._stream.flush()
         return event
 

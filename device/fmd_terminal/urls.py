@@ -30,7 +30,7 @@ def open_by_scheme(port: str, url: str, table: dict[str, Callable[..., Any]], **
     factory = table.get(parts.scheme.lower())
     if factory is None:
         known = ", ".join(sorted(s + "://" for s in table))
-        raise UnknownSchemeError(f"unknown {port} URL {url!r}: expected one of {known}")
+        raise UnknownSchemeError.text("unknown_scheme", port=port, url=repr(url), known=known)
     return factory(parts, **kwargs)
 
 

@@ -133,9 +133,11 @@ def test_lt_gs_gt_is_a_stand_in_only_when_configured(capsys):
 
 
 def test_broken_escape_is_a_user_error_not_a_traceback(capsys):
-    assert cli.main(["decode", "--text", "ab\\xZZ"]) == 3
+    assert cli.main(["decode", "--lang", "en", "--text", "ab\\xZZ"]) == 3
     err = capsys.readouterr().err
     assert err.startswith("fmd-terminal: --text: \\xZZ is not an escape")
+    assert cli.main(["decode", "--text", "ab\\xZZ"]) == 3
+    assert "n'est pas un échappement" in capsys.readouterr().err  # French by default
     assert "Traceback" not in err
 
 

@@ -88,7 +88,10 @@ def _rescan_pack(raw: str, texts: Texts):
 
 def _why_refused(box, args: argparse.Namespace, texts: Texts) -> str | None:
     """The refusal of ``box.resolve`` in the person's language, when the cause is one of theirs."""
-    row = box.op(args.seq)
+    try:
+        row = box.op(args.seq)
+    except LookupError:  # no such op
+        row = None
     if row is None:
         return texts("no_op", seq=args.seq)
     if row["state"] != NEEDS_ATTENTION:
@@ -107,7 +110,7 @@ def execute(args: argparse.Namespace) -> int:
     from fmd_terminal.outbox.sqlite import ResolutionRefused
 
     texts = texts_of(args)
-    box = open_configured_outbox(args)
+    box = open_configured_outbox(args, copy_dir="" if args.action == "list" else None)  # a list may read a copy
     try:
         if args.action == "list":
             _print_list(box, args.json, texts)

@@ -24,7 +24,13 @@ import json
 import sys
 
 from fmd_terminal.errors import ConfigError
-from fmd_terminal.outbox.commands_support import add_outbox_arguments, load_config, sqlite_path, texts_of
+from fmd_terminal.outbox.commands_support import (
+    add_outbox_arguments,
+    directory_of,
+    load_config,
+    sqlite_path,
+    texts_of,
+)
 from fmd_terminal.outbox.texts import Texts
 
 
@@ -77,7 +83,9 @@ def execute(args: argparse.Namespace) -> int:
         raise ConfigError(texts("backup_needs"))
     if args.prune_days is not None and args.prune_days < 0:
         raise ConfigError(texts("prune_days"))
-    outbox = open_sqlite_outbox(path, attach=True)
+    # a backup may read a copy when the disk is full; a prune writes, so it never does
+    copy_dir = directory_of(args.to) if args.prune_days is None else None
+    outbox = open_sqlite_outbox(path, attach=True, copy_dir=copy_dir)
     try:
         if args.to is not None:
             info = backup_outbox(outbox, args.to)

@@ -81,10 +81,7 @@ def unescape(text: str, named: bool = True) -> str:
         width = {"x": 2, "u": 4}.get(kind)
         digits = text[pos + 2 : pos + 2 + width] if width else ""
         if not width or len(digits) != width or any(c not in "0123456789abcdefABCDEF" for c in digits):
-            raise EscapeError(
-                f"--text: {text[pos : pos + 2 + (width or 0)]} is not an escape "
-                "(expected \\xHH, \\uHHHH, \\\\, \\r, \\n, \\t)"
-            )
+            raise EscapeError.text("bad_escape", escape=text[pos : pos + 2 + (width or 0)])
         out.append(chr(int(digits, 16)))
         pos += 2 + width
     return "".join(out)
@@ -103,6 +100,8 @@ def _line_request(line: str, number: int):
         not isinstance(substitutes, list) or not all(isinstance(s, str) for s in substitutes)
     ):
         return f'line {number}: "substitutes" must be a list of strings'
+    if substitutes is not None and not all(substitutes):
+        return f'line {number}: "substitutes" must not hold an empty string'
     return request["raw"], substitutes
 
 
@@ -169,6 +168,18 @@ def describe(result, lang: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _check_substitutes(substitutes: list[str]) -> None:
+    """Refuse stand-ins the decoder refuses (an empty one), naming them, before any scan is read."""
+    from fmd_core import decode_scan
+    from fmd_core.errors import ConfigurationError
+
+    try:
+        decode_scan("", substitutes=substitutes)
+    except ConfigurationError as error:
+        raise ConfigError.text("bad_substitutes", value=" ".join(repr(s) for s in substitutes),
+                               why=str(error)) from error
+
+
 def _reason(t: Translator, code: str) -> str:
     key = "text.reason." + code
     return t(key) if t.has(key) else code
@@ -181,6 +192,7 @@ def execute(args: argparse.Namespace) -> int:
     substitutes = args.substitutes
     if substitutes is not None:
         substitutes = [unescape(s, named=False) for s in substitutes]
+        _check_substitutes(substitutes)
     if hasattr(sys.stdout, "reconfigure"):
         sys.stdout.reconfigure(errors="backslashreplace")
     if args.text is not None:

@@ -1,14 +1,17 @@
 """``fmd-terminal doctor``: check scanner, screen, pins, permissions, service, certificate, clock, storage.
 
-Takes the same ``--config`` and flags as ``run`` and opens each adapter the way ``run`` would, one at a
-time, then closes it. Prints one line per check (``ok``, ``WARN`` or ``FAIL``) and, for each problem,
-what to do about it. Exit code 0 when nothing failed, 1 otherwise (warnings do not fail).
+Takes the same ``--config`` and flags as ``run`` and first applies the same validation
+(``config_rules``): a key that breaks its rule is a ``FAIL`` line in place of the check that uses it.
+Then it opens each adapter the way ``run`` would, one at a time, then closes it; a scanner that is
+not plugged in fails (issue 12). Prints one line per check (``ok``, ``WARN`` or ``FAIL``) and, for
+each problem, what to do about it: each class of the service's answer has its own fix
+(``service_fix``). The summary counts ok, warnings and failures. What it prints is in ``--lang``
+(else ``FMD_LANG``, else French). Exit code 0 when nothing failed, 1 otherwise (warnings do not fail).
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import stat
 import sys
@@ -19,6 +22,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from fmd_terminal.commands import run as run_command
+from fmd_terminal.outbox.texts import Texts
 
 OK, WARN, FAIL = "ok", "WARN", "FAIL"
 MIN_FREE_BYTES = 64 * 1024 * 1024  # OFFLINE-QUEUE.md 2.3: keep a reserve for the outbox
@@ -27,79 +31,130 @@ DAY_S = 86400
 
 
 class Check:
-    __slots__ = ("name", "status", "detail", "fix")
+    __slots__ = ("name", "status", "detail", "fix", "fix_word")
 
-    def __init__(self, name: str, status: str, detail: str, fix: str = "") -> None:
+    def __init__(self, name: str, status: str, detail: str, fix: str = "", fix_word: str = "fix") -> None:
         self.name = name
         self.status = status
         self.detail = detail
         self.fix = fix
+        self.fix_word = fix_word
 
     def line(self) -> str:
-        text = f"{self.status:<4}  {self.name:<11} {self.detail}"
-        return text + (f"\n      {'':<11} fix: {self.fix}" if self.fix else "")
+        text = f"{self.status:<4}  {self.name:<13} {self.detail}"
+        return text + (f"\n      {'':<13} {self.fix_word}: {self.fix}" if self.fix else "")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     run_command.add_arguments(parser)
 
 
-def _opened(name: str, url: str, opener: Callable[[str], Any], fix: str) -> Check:
+# the check that uses each configuration key (a key's problem takes the check's line)
+CHECK_OF_KEY = {"scanner": "scanner", "screen": "screen", "indicators": "pins", "service": "service",
+                "client_id": "service", "client_secret": "service", "client_key": "service", "ca_bundle": "service",
+                "client_cert": "certificate", "outbox": "storage"}
+SCANNER_WAIT_S = 1.0  # how long the doctor lets a scanner's reader thread try to open the device
+
+
+def _check(texts: Texts, name: str, status: str, detail_id: str, fix_id: str = "", /, **fields: Any) -> Check:
+    return Check(name, status, texts(detail_id, **fields), texts(fix_id, **fields) if fix_id else "", texts("fix"))
+
+
+def _opened(texts: Texts, name: str, url: str, opener: Callable[[str], Any], fix_id: str) -> Check:
     from fmd_terminal.errors import TerminalError
 
     try:
         device = opener(url)
     except TerminalError as error:
-        return Check(name, FAIL, str(error), fix)
+        return Check(name, FAIL, error.in_language(texts.lang), texts(fix_id), texts("fix"))
     except ImportError as error:
-        return Check(name, FAIL, f"{url}: library missing ({error.name})", "make venv (installs the device extra)")
-    device.close()
-    return Check(name, OK, f"{url} opened")
+        return _check(texts, name, FAIL, "d_library", "fix_library", url=url, library=error.name)
+    try:
+        missing = _absent(device)
+    finally:
+        device.close()
+    if missing is not None:
+        return _check(texts, name, FAIL, "d_scanner_missing", fix_id, url=url, why=missing)
+    return _check(texts, name, OK, "d_opened", url=url)
 
 
-def check_scanner(config: Any) -> Check:
+def _absent(device: Any) -> str | None:
+    """Why a scanner is not there (``missing()``), once its reader thread had time to open it."""
+    missing = getattr(device, "missing", None)
+    if missing is None:
+        return None
+    connected = getattr(getattr(device, "source", device), "connected", lambda: True)
+    deadline = time.monotonic() + SCANNER_WAIT_S
+    while not connected() and missing() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return missing()
+
+
+def check_scanner(config: Any, texts: Texts) -> Check:
     from fmd_terminal.scanners.factory import open_scanner
 
-    return _opened("scanner", config.scanner, open_scanner,
-                   "plug the scanner in; the user needs group 'input' (evdev) or 'dialout' (serial); "
-                   "see device/system udev rules")
+    return _opened(texts, "scanner", config.scanner, open_scanner, "fix_scanner")
 
 
-def check_screen(config: Any) -> Check:
+def check_screen(config: Any, texts: Texts) -> Check:
     from fmd_terminal.screens.factory import open_screen
 
-    return _opened("screen", config.screen, open_screen,
-                   "check the OLED wiring and address (i2cdetect -y 1), enable I2C, group 'i2c'")
+    return _opened(texts, "screen", config.screen, open_screen, "fix_screen")
 
 
-def check_pins(config: Any) -> Check:
+def check_pins(config: Any, texts: Texts) -> Check:
     from fmd_terminal.indicators.factory import open_indicators
 
-    return _opened("pins", config.indicators, open_indicators,
-                   "check the BCM pin numbers in the indicators URL and group 'gpio'")
+    return _opened(texts, "pins", config.indicators, open_indicators, "fix_pins")
 
 
-def check_permissions(config: Any) -> Check:
+def check_permissions(config: Any, texts: Texts | None = None) -> Check:
+    texts = texts or Texts()
     if not config.source:
-        return Check("permissions", OK, "no configuration file (defaults and flags)")
+        return _check(texts, "permissions", OK, "d_no_file")
     path = Path(config.source)
     mode = stat.S_IMODE(path.stat().st_mode)
     if mode & 0o002:
-        return Check("permissions", FAIL, f"{path} is writable by everyone ({mode:04o})", f"chmod o-w {path}")
-    return Check("permissions", OK, f"{path} mode {mode:04o}; secrets private")
+        return Check("permissions", FAIL, texts("d_world_writable", path=path, mode=f"{mode:04o}"),
+                     f"chmod o-w {path}", texts("fix"))
+    return _check(texts, "permissions", OK, "d_private", path=path, mode=f"{mode:04o}")
 
 
-def check_service(config: Any) -> Check:
+def service_fix(answer: Any) -> str:
+    """The fix for one class of the service's answer (issue 12: each class its own fix line).
+
+    A wrong secret (401/403, ``FE_AU_``) -> the credentials; a wrong base path (404/422, or a token
+    request that the path does not know) -> the URL's path; the service's certificate not trusted ->
+    ``ca_bundle`` and the clock; our client certificate refused -> the certificate; busy or 5xx ->
+    later; no connection, no answer -> the network.
+    """
+    from fmd_core import op_states
+    from fmd_core.service import NO_ANSWER
+
+    error = answer.transport_error or ""
+    if error == "token_unavailable":
+        return "fix_busy" if "HTTP 5" in (answer.detail or "") else "fix_path"
+    if error == "tls_untrusted" or error in op_states._CLOCK_TLS:
+        return "fix_server_cert"
+    klass = op_states.classify(answer)
+    if klass == op_states.UNKNOWN:
+        return "fix_network" if answer.transport == NO_ANSWER else "fix_busy"
+    return {op_states.PAUSE_AUTH: "fix_secret", op_states.PAUSE_CERT: "fix_client_cert",
+            op_states.PAUSE_SOFTWARE: "fix_path", op_states.RETRY_LATER: "fix_busy",
+            op_states.NOT_SENT_CLASS: "fix_network"}.get(klass, "fix_service_other")
+
+
+def check_service(config: Any, texts: Texts | None = None) -> Check:
     from fmd_core.service import ANSWERED
     from fmd_terminal.app import open_configured_service
     from fmd_terminal.errors import TerminalError
 
-    if not config.service:
-        return Check("service", FAIL, "no service URL", "set [service] url or --service URL")
+    texts = texts or Texts()
     try:
         client = open_configured_service(config)
     except TerminalError as error:
-        return Check("service", FAIL, str(error), "set FMD_CLIENT_ID and FMD_CLIENT_SECRET or a secrets_file")
+        fix = "" if error.text_id else texts("fix_credentials")
+        return Check("service", FAIL, error.in_language(texts.lang), fix, texts("fix"))
     try:
         started = time.monotonic()
         answer = client.ping()
@@ -107,13 +162,14 @@ def check_service(config: Any) -> Check:
     finally:
         client.close()
     if answer.transport == ANSWERED and answer.http_status is not None and answer.http_status < 400:
-        return Check("service", OK, f"{config.service} answered in {took_ms:.0f} ms")
+        return _check(texts, "service", OK, "d_answered", url=config.service, ms=f"{took_ms:.0f}")
     why = answer.transport_error or f"HTTP {answer.http_status} {answer.operation_code or ''}".strip()
-    return Check("service", FAIL, f"{config.service} not reachable: {why}",
-                 "check the network, the URL and the client certificate; scans are still recorded offline")
+    if answer.detail:
+        why += f" ({answer.detail})"
+    return _check(texts, "service", FAIL, "d_not_answered", service_fix(answer), url=config.service, why=why)
 
 
-def check_certificate(config: Any, now_s: float | None = None) -> Check:
+def check_certificate(config: Any, now_s: float | None = None, texts: Texts | None = None) -> Check:
     """The client certificate's validity (VERIFICATION-SERVICE.md section 8, "Certificate expiry").
 
     FAIL outside its validity period (the service refuses it and the queue pauses: OFFLINE-QUEUE.md
@@ -121,13 +177,13 @@ def check_certificate(config: Any, now_s: float | None = None) -> Check:
     """
     from fmd_terminal.verification.transport import certificate_validity
 
+    texts = texts or Texts()
     path = config.client_cert
     if not path:
-        return Check("certificate", OK, "no client certificate configured")
-    fix = "ask the national organisation for a renewed client certificate; set client_cert and client_key"
+        return _check(texts, "certificate", OK, "d_no_cert")
     validity = certificate_validity(path)
     if validity is None:
-        return Check("certificate", FAIL, f"{path} is not a readable PEM certificate", fix)
+        return _check(texts, "certificate", FAIL, "d_cert_unreadable", "fix_cert_renew", path=path)
     now_s = time.time() if now_s is None else now_s
     not_before, not_after = validity
 
@@ -135,76 +191,98 @@ def check_certificate(config: Any, now_s: float | None = None) -> Check:
         return time.strftime("%Y-%m-%d", time.gmtime(seconds))
 
     if now_s > not_after:
-        return Check("certificate", FAIL, f"{path} expired on {day(not_after)}", fix)
+        return _check(texts, "certificate", FAIL, "d_cert_expired", "fix_cert_renew", path=path, day=day(not_after))
     if now_s < not_before:
-        return Check("certificate", FAIL, f"{path} not valid before {day(not_before)}",
-                     "check the clock; else install a certificate that is valid now")
+        return _check(texts, "certificate", FAIL, "d_cert_not_yet", "fix_cert_clock", path=path, day=day(not_before))
     days_left = int((not_after - now_s) // DAY_S)
     if days_left < CERT_WARN_DAYS:
-        return Check("certificate", WARN, f"{path} expires on {day(not_after)}, in {days_left} days", fix)
-    return Check("certificate", OK, f"{path} valid until {day(not_after)}")
+        return _check(texts, "certificate", WARN, "d_cert_expires", "fix_cert_renew", path=path,
+                      day=day(not_after), days=days_left)
+    return _check(texts, "certificate", OK, "d_cert_valid", path=path, day=day(not_after))
 
 
-def check_clock(now_s: float | None = None, synced: bool | None = None) -> Check:
+def check_clock(now_s: float | None = None, synced: bool | None = None, texts: Texts | None = None) -> Check:
     from fmd_terminal.outbox.clock import kernel_clock_synced
 
+    texts = texts or Texts()
     now_s = time.time() if now_s is None else now_s
     synced = kernel_clock_synced() if synced is None else synced
     when = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(now_s))
     if time.gmtime(now_s).tm_year < 2025:
-        return Check("clock", FAIL, f"the clock says {when}", "connect to a network with NTP, or set the time")
+        return _check(texts, "clock", FAIL, "d_clock_wrong", "fix_clock_set", when=when)
     if not synced:
-        return Check("clock", WARN, f"{when}, not synchronised",
-                     "enable systemd-timesyncd or chrony; the undo limit needs a trusted time")
-    return Check("clock", OK, f"{when}, synchronised")
+        return _check(texts, "clock", WARN, "d_clock_unsynced", "fix_clock_sync", when=when)
+    return _check(texts, "clock", OK, "d_clock_ok", when=when)
 
 
-def check_storage(config: Any) -> Check:
+def check_storage(config: Any, texts: Texts | None = None) -> Check:
     from fmd_terminal.errors import TerminalError
     from fmd_terminal.outbox.factory import open_outbox
+    from fmd_terminal.outbox.sqlite import check_directory
 
+    texts = texts or Texts()
     parts = urlsplit(config.outbox)
     database = Path(unquote(parts.netloc + parts.path)) if parts.scheme == "sqlite" else None
-    where = database.parent if database is not None else None
-    if where is not None and not os.access(where, os.W_OK):
-        return Check("storage", FAIL, f"{where} is not writable", f"create {where} owned by the terminal's user")
-    if database is not None and not database.exists():
-        pending = attention = 0  # the terminal creates it at its first start
-    else:
-        try:
+    try:
+        if database is not None:
+            check_directory(str(database))
+        if database is not None and not database.exists():
+            pending = attention = 0  # the terminal creates it at its first start
+        else:
             # Attached: a running terminal may have it open, so no start-up transition may run and a
             # damaged file is reported, never moved aside (OFFLINE-QUEUE.md 2.3, 4.2 #9).
             outbox = open_outbox(config.outbox, attach=True)
-        except TerminalError as error:
-            return Check("storage", FAIL, str(error), "restore the outbox from its backup or move the damaged file away")
-        try:
-            pending, attention = outbox.pending_count(), outbox.attention_count()
-        finally:
-            outbox.close()
-    detail = f"{config.outbox}: {pending} pending, {attention} need attention"
-    if where is not None:
-        free = shutil.disk_usage(where).free
-        detail += f", {free // (1024 * 1024)} MB free"
+            try:
+                pending, attention = outbox.pending_count(), outbox.attention_count()
+            finally:
+                outbox.close()
+    except TerminalError as error:  # the message names the fix (storage_damaged, storage_read_only, ...)
+        return Check("storage", FAIL, error.in_language(texts.lang))
+    detail = texts("d_storage", url=config.outbox, pending=pending, attention=attention)
+    if database is not None:
+        free = shutil.disk_usage(database.parent).free
+        detail += ", " + texts("d_free", mb=free // (1024 * 1024))
         if free < MIN_FREE_BYTES:
-            return Check("storage", FAIL, detail, "free space on the data partition")
+            return Check("storage", FAIL, detail, texts("fix_free"), texts("fix"))
     if attention:
-        return Check("storage", WARN, detail, "fmd-terminal attention (resolve them)")
+        return Check("storage", WARN, detail, texts("fix_attention"), texts("fix"))
     return Check("storage", OK, detail)
 
 
-def run_checks(config: Any) -> list[Check]:
-    return [check_scanner(config), check_screen(config), check_pins(config), check_permissions(config),
-            check_service(config), check_certificate(config), check_clock(), check_storage(config)]
+def check_configuration(config: Any, texts: Texts) -> list[Check]:
+    """The one validation ``run`` applies (``config_rules``): a problem per line, named by its check."""
+    from fmd_terminal.config_rules import problems
+
+    return [Check(CHECK_OF_KEY.get(str(p.fields.get("key", "service")).split(".")[0], "configuration"), FAIL,
+                  p.in_language(texts.lang)) for p in problems(config)]
+
+
+def run_checks(config: Any, texts: Texts | None = None) -> list[Check]:
+    texts = texts or Texts()
+    found = check_configuration(config, texts)
+    refused = {check.name for check in found}
+    checks: list[tuple[str, Callable[[], Check]]] = [
+        ("scanner", lambda: check_scanner(config, texts)), ("screen", lambda: check_screen(config, texts)),
+        ("pins", lambda: check_pins(config, texts)), ("permissions", lambda: check_permissions(config, texts)),
+        ("service", lambda: check_service(config, texts)),
+        ("certificate", lambda: check_certificate(config, texts=texts)),
+        ("clock", lambda: check_clock(texts=texts)), ("storage", lambda: check_storage(config, texts))]
+    if not found:
+        found.append(_check(texts, "configuration", OK, "d_config_ok"))
+    return found + [run() for name, run in checks if name not in refused]
 
 
 def execute(args: argparse.Namespace) -> int:
     from fmd_terminal import config as config_module
 
+    texts = Texts(getattr(args, "lang", None))
     settings = config_module.load(args.config, overrides=run_command.overrides_of(args))
-    checks = run_checks(settings)
+    checks = run_checks(settings, texts)
     for check in checks:
         print(check.line())
-    failed = [c.name for c in checks if c.status == FAIL]
-    print(f"{len(checks) - len(failed)} of {len(checks)} checks passed" + (f"; fix: {', '.join(failed)}" if failed else ""))
+    counts = {status: sum(1 for c in checks if c.status == status) for status in (OK, WARN, FAIL)}
+    failed = list(dict.fromkeys(c.name for c in checks if c.status == FAIL))
+    summary = texts("d_summary", ok=counts[OK], warn=counts[WARN], fail=counts[FAIL])
+    print(summary + (f"; {texts('d_fix', names=', '.join(failed))}" if failed else ""))
     sys.stdout.flush()
     return 1 if failed else 0

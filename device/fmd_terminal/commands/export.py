@@ -25,7 +25,12 @@ import sys
 import time
 
 from fmd_core.modes import OP_KIND
-from fmd_terminal.outbox.commands_support import add_outbox_arguments, open_configured_outbox, texts_of
+from fmd_terminal.outbox.commands_support import (
+    add_outbox_arguments,
+    directory_of,
+    open_configured_outbox,
+    texts_of,
+)
 from fmd_terminal.outbox.texts import Texts
 
 COLUMNS = [
@@ -110,7 +115,7 @@ def execute(args: argparse.Namespace) -> int:
         raise ConfigError(texts("export_needs"))
     if args.excel and not args.csv:
         raise ConfigError(texts("excel_needs_csv"))
-    box = open_configured_outbox(args)
+    box = open_configured_outbox(args, copy_dir=directory_of(args.jsonl) or directory_of(args.csv))
     try:
         rows = box.ops()
         if args.csv:

@@ -40,6 +40,7 @@ def execute(args: argparse.Namespace) -> int:
     from fmd_terminal.system_notify import ServiceNotifier
 
     settings = config.load(args.config, overrides=overrides_of(args)).validate()
+    args.lang = settings.lang  # errors from here on are printed in the configured language (cli.main)
     refuse_live_service(settings.scanner, settings.service)
     notifier = ServiceNotifier()
     with contextlib.ExitStack() as stack:

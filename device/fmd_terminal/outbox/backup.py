@@ -26,8 +26,10 @@ from typing import Any
 
 from fmd_core import upkeep
 from fmd_terminal.errors import StorageError
-from fmd_terminal.outbox.sqlite import _FINAL_SQL, RESTORE_PENDING, SQLiteOutbox, iso_utc
-from fmd_terminal.outbox.storage import Sqlite3Storage, translate
+from fmd_terminal.outbox.sqlite import _FINAL_SQL, RESTORE_PENDING, SQLiteOutbox, check_directory, iso_utc
+from fmd_terminal.outbox.storage import SQLITE_CORRUPT, SQLITE_NOTADB, Sqlite3Storage, translate
+
+SQLITE_BUSY, SQLITE_LOCKED, SQLITE_READONLY, SQLITE_CANTOPEN = 5, 6, 8, 14
 
 log = logging.getLogger(__name__)
 
@@ -118,17 +120,32 @@ def terminal_has_open(path: str) -> bool:
         return False
     try:
         probe = sqlite3.connect(path, isolation_level=None, timeout=0.2)
-    except sqlite3.Error:
-        return True
+    except sqlite3.Error as error:
+        raise _probe_failed(path, error) from error
     try:
         probe.execute("PRAGMA locking_mode = EXCLUSIVE")
         probe.execute("BEGIN EXCLUSIVE")
         probe.execute("COMMIT")
         return False
-    except sqlite3.OperationalError:
-        return True
+    except sqlite3.Error as error:
+        primary = (getattr(error, "sqlite_errorcode", 0) or 0) & 0xFF
+        if primary in (SQLITE_BUSY, SQLITE_LOCKED):
+            return True
+        if primary in (SQLITE_NOTADB, SQLITE_CORRUPT):
+            return False  # damaged: nothing records in it; opening it sets it aside (or reports it, attached)
+        raise _probe_failed(path, error) from error
     finally:
         probe.close()
+
+
+def _probe_failed(path: str, error: sqlite3.Error) -> StorageError:
+    """The probe's own failure says its cause (a read-only directory, an I/O error), never "open elsewhere"."""
+    check_directory(path)
+    primary = (getattr(error, "sqlite_errorcode", 0) or 0) & 0xFF
+    if primary in (SQLITE_READONLY, SQLITE_CANTOPEN):
+        return StorageError.text("storage_read_only", path=path, directory=os.path.dirname(os.path.abspath(path)),
+                                 why=str(error))
+    return StorageError.text("storage_unusable", path=path, why=str(error))
 
 
 def _last_seq(path: str) -> int:
@@ -153,7 +170,7 @@ def restore_outbox(backup: str, path: str, *, force: bool = False, now_wall_ns: 
     ``PATH.replaced-<time>``: records are never deleted. Returns what the restored outbox holds.
     """
     if not os.path.exists(backup):
-        raise BackupError(f"{backup}: no such backup")
+        raise BackupError.text("backup_absent", path=backup)
     info = watermark_of(backup)
     existing = [path + suffix for suffix in ("", "-wal", "-shm") if os.path.exists(path + suffix)]
     if existing and not force:

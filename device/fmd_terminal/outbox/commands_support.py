@@ -38,14 +38,29 @@ def load_config(args: argparse.Namespace, **extra: Any) -> Any:
 
     overrides = {"outbox": getattr(args, "outbox", None)}
     overrides.update(extra)
-    return config.load(getattr(args, "config", None), overrides=overrides)
+    # the keys every outbox command uses are checked as run checks them (config_rules)
+    return config.load(getattr(args, "config", None), overrides=overrides).validate(("outbox",))
 
 
-def open_configured_outbox(args: argparse.Namespace) -> Any:
-    """The configured outbox, attached: it must exist, and no start-up transition runs."""
+def open_configured_outbox(args: argparse.Namespace, copy_dir: str | None = None) -> Any:
+    """The configured outbox, attached: it must exist, and no start-up transition runs.
+
+    ``copy_dir``: for a command that only reads, where a scratch copy goes when the outbox cannot be
+    opened in place (a full disk: ``outbox.sqlite.open_sqlite_outbox``; ``""`` the temporary
+    directory), e.g. the directory an export or a backup is written to. None: no copy.
+    """
     from fmd_terminal.outbox.factory import open_outbox
 
-    return open_outbox(load_config(args).outbox, attach=True)
+    return open_outbox(load_config(args).outbox, attach=True, copy_dir=copy_dir)
+
+
+def directory_of(target: str | None) -> str:
+    """The directory a command writes ``target`` into ("" for standard output or nothing: the temporary one)."""
+    import os
+
+    if not target or target == "-":
+        return ""
+    return os.path.dirname(os.path.abspath(target))
 
 
 def sqlite_path(url: str) -> str | None:

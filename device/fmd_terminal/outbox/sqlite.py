@@ -206,6 +206,7 @@ class SQLiteOutbox:
         self._last_space_ns: int | None = None
         self._correction_due = True  # a previous process may have stopped in mid-pass
         self._correction_from = 0
+        self.scratch: str | None = None  # the scratch directory of an attached copy
         self._configure()
         if attach:
             self._attach()
@@ -274,9 +275,15 @@ class SQLiteOutbox:
 
     def _attach(self) -> None:
         """An admin command's view of an outbox the terminal owns: check the schema, change nothing."""
-        version = self.read_meta("schema_version")
-        if version is None or int(version) != SCHEMA_VERSION:
-            raise StorageError(f"{self.where}: not an outbox of schema version {SCHEMA_VERSION} (found {version!r})")
+        try:
+            version = self.read_meta("schema_version")
+        except StorageCorruptError:
+            raise
+        except StorageError as error:  # an empty file or another program's database: no meta table
+            raise StorageError.text("storage_not_outbox", path=self.where, why=_cause(error)) from error
+        if version is None or not str(version).isdigit() or int(version) != SCHEMA_VERSION:
+            raise StorageError.text("storage_not_outbox", path=self.where,
+                                    why=f"schema version {version!r}, expected {SCHEMA_VERSION}")
 
     def _after_restart(self, restored: bool) -> None:
         """Transitions #9 and #10 for every op a previous process left unsettled."""
@@ -1041,6 +1048,53 @@ class SQLiteOutbox:
                     self._reader.close()
                     self._reader = None
             self.storage.close()
+            if self.scratch is not None:  # an attached copy (``_attached_copy``): ours, removed
+                import shutil
+
+                shutil.rmtree(self.scratch, ignore_errors=True)
+
+
+def _cause(error: BaseException) -> str:
+    """The library's words after the last colon of a translated error ("file is not a database")."""
+    return str(error).rsplit(": ", 1)[-1]
+
+
+def check_directory(path: str) -> str:
+    """The outbox's directory, or ``StorageError`` saying that it is missing or not writable (exit 4)."""
+    directory = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        raise StorageError.text("storage_not_outbox", path=path, why="a directory")
+    if not os.path.isdir(directory):
+        raise StorageError.text("storage_no_directory", path=path, directory=directory)
+    if not os.access(directory, os.W_OK):
+        raise StorageError.text("storage_read_only", path=path, directory=directory, why="EACCES")
+    return directory
+
+
+def _attached_copy(path: str, copy_dir: str | None, clock: Callable[[], ClockReading],
+                   cause: StorageError) -> SQLiteOutbox:
+    """The outbox at ``path`` read from a scratch copy (``open_sqlite_outbox``, ``attach``); removed on close."""
+    import shutil
+    import tempfile
+
+    try:
+        scratch = tempfile.mkdtemp(prefix="fmd-outbox-copy-", dir=copy_dir or None)
+    except OSError as error:
+        raise StorageError.text("storage_unusable", path=path, why=f"{cause}; no room for a copy: "
+                                f"{error.strerror}") from error
+    copy = os.path.join(scratch, os.path.basename(path))
+    try:
+        for suffix in ("", "-wal"):
+            if os.path.exists(path + suffix):
+                shutil.copyfile(path + suffix, copy + suffix)
+        storage = Sqlite3Storage(copy)
+        outbox = SQLiteOutbox(storage, clock, free_bytes=lambda: None, attach=True)
+    except (OSError, StorageError) as error:
+        shutil.rmtree(scratch, ignore_errors=True)
+        raise StorageError.text("storage_unusable", path=path, why=f"{cause}; copy: {error}") from error
+    log.warning("%s cannot be opened in place (%s): reading a copy in %s", path, cause, scratch)
+    outbox.scratch = scratch
+    return outbox
 
 
 class PruneRefused(TerminalError):
@@ -1053,12 +1107,17 @@ class ResolutionRefused(TerminalError):
 
 def open_sqlite_outbox(path: str, clock: Callable[[], ClockReading] | None = None, *,
                        reserve_bytes: int = RESERVE_BYTES, restored: bool = False,
-                       set_aside_corrupt: bool = True, attach: bool = False) -> SQLiteOutbox:
+                       set_aside_corrupt: bool = True, attach: bool = False,
+                       copy_dir: str | None = None) -> SQLiteOutbox:
     """Open (or create) the outbox database at ``path``.
 
     ``attach=True`` (an admin command beside a running terminal, ``SQLiteOutbox``): the outbox must
     exist, no start-up transition runs, and a damaged file is reported, never moved (section 2.3,
-    "File handling": the terminal may have it open).
+    "File handling": the terminal may have it open). When SQLite cannot open it in place (a full
+    disk: no room for its ``-shm``; a read-only directory), the database and its ``-wal`` are copied
+    into a scratch directory under ``copy_dir`` (``""``: the system's temporary directory) and the copy
+    is opened: a full disk never stops a person from copying the records out (issue 12). Only for
+    commands that read (export, backup, the attention list): what is written to a copy is lost.
 
     A damaged file is kept aside (renamed with a ``.corrupt-<time>`` suffix, with its ``-wal`` and
     ``-shm``; it is not open anywhere else, since only the queue service opens it), a fresh
@@ -1069,13 +1128,15 @@ def open_sqlite_outbox(path: str, clock: Callable[[], ClockReading] | None = Non
 
     clock = clock or SystemClock()
     if attach and not os.path.exists(path):
-        raise StorageError(f"{path}: no outbox here")
-    directory = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(directory):
-        raise StorageError(f"{path}: the data directory {directory!r} does not exist")
-    if not os.access(directory, os.W_OK):
-        raise StorageError(f"{path}: the data directory {directory!r} is not writable "
-                           "(STORAGE ERROR - record packs by hand)")
+        raise StorageError.text("storage_absent", path=path)
+    if attach and os.path.isfile(path) and os.path.getsize(path) == 0:  # opening it would write a header
+        raise StorageError.text("storage_not_outbox", path=path, why="0 bytes")
+    try:
+        directory = check_directory(path)
+    except StorageError as error:
+        if attach and copy_dir is not None and error.text_id == "storage_read_only":
+            return _attached_copy(path, copy_dir, clock, error)
+        raise
 
     def free_bytes() -> int:
         stat = os.statvfs(directory)
@@ -1092,8 +1153,14 @@ def open_sqlite_outbox(path: str, clock: Callable[[], ClockReading] | None = Non
 
     try:
         return build()
+    except StorageFullError as error:
+        if attach and copy_dir is not None:
+            return _attached_copy(path, copy_dir, clock, error)
+        raise StorageFullError.text("storage_unusable", path=path, why=_cause(error)) from error
     except StorageCorruptError as error:
-        if attach or not set_aside_corrupt:
+        if attach:  # the terminal may have it open: reported, never moved (section 2.3, "File handling")
+            raise StorageCorruptError.text("storage_damaged", path=path, why=_cause(error)) from error
+        if not set_aside_corrupt:
             raise
         aside = f"{path}.corrupt-{int(time.time())}"
         log.error("%s; keeping it aside as %s and starting a fresh outbox", error, aside)

@@ -42,7 +42,7 @@ _FR = {
     # attention refusals
     "needs_user": "attention {action} demande --user (la personne qui agit est enregistrée)",
     "needs_seq": "attention {action} demande le numéro de l'opération",
-    "no_op": "aucune opération n° {seq}",
+    "no_op": "aucune opération n° {seq}. fmd-terminal attention liste les opérations à traiter",
     "not_attention": "l'opération {seq} est {state} : seule une opération à traiter peut être résolue",
     "cancel_reason": "une annulation demande --reason parmi {reasons}",
     "cancel_note": "une annulation pour un autre motif demande --note",
@@ -90,7 +90,7 @@ _EN = {
     "not_paused": "not paused",
     "needs_user": "attention {action} needs --user (who acts is recorded)",
     "needs_seq": "attention {action} needs the op's seq",
-    "no_op": "no op with seq {seq}",
+    "no_op": "no op with seq {seq}. fmd-terminal attention lists the ops that need a person",
     "not_attention": "op {seq} is {state}: only an op that needs attention can be resolved",
     "cancel_reason": "a cancel needs --reason, one of {reasons}",
     "cancel_note": "a cancel for another reason needs --note",
@@ -135,7 +135,7 @@ _DE = {
     "not_paused": "nicht pausiert",
     "needs_user": "attention {action} braucht --user (wer handelt, wird festgehalten)",
     "needs_seq": "attention {action} braucht die Nummer des Vorgangs",
-    "no_op": "kein Vorgang mit Nummer {seq}",
+    "no_op": "kein Vorgang mit Nummer {seq}. fmd-terminal attention listet die zu bearbeitenden Vorgänge",
     "not_attention": "Vorgang {seq} ist {state}: nur ein Vorgang, der zu bearbeiten ist, kann erledigt werden",
     "cancel_reason": "eine Stornierung braucht --reason, eines von {reasons}",
     "cancel_note": "eine Stornierung aus anderem Grund braucht --note",
@@ -250,7 +250,27 @@ PROCEDURES = {
     },
 }
 
-_TABLES = {"fr": _FR, "en": _EN, "de": _DE}
+def _tables() -> dict[str, dict[str, str]]:
+    """These texts and the terminal's problem messages (``fmd_terminal.messages``), by language."""
+    from fmd_terminal.messages import MESSAGES
+
+    return {lang: {**table, **MESSAGES[lang]} for lang, table in (("fr", _FR), ("en", _EN), ("de", _DE))}
+
+
+_TABLES = _tables()
+
+
+class Phrase:
+    """A text to be rendered in the reader's language inside another (``allowed`` in a config message)."""
+
+    __slots__ = ("text_id", "fields")
+
+    def __init__(self, text_id: str, **fields: object) -> None:
+        self.text_id = text_id
+        self.fields = fields
+
+    def __repr__(self) -> str:
+        return f"Phrase({self.text_id!r}, {self.fields!r})"
 
 
 def language(lang: str | None, environ: Mapping[str, str] | None = None) -> str:
@@ -261,7 +281,7 @@ def language(lang: str | None, environ: Mapping[str, str] | None = None) -> str:
     if not value:
         return DEFAULT_LANGUAGE
     if value not in LANGUAGES:
-        raise ConfigError(f"FMD_LANG={value!r} is unknown: expected one of {', '.join(LANGUAGES)}")
+        raise ConfigError.text("bad_fmd_lang", value=repr(value), known=", ".join(LANGUAGES))
     return value
 
 
@@ -275,9 +295,12 @@ class Texts:
         self._table = _TABLES[self.lang]
         self._words = _WORDS[self.lang]
 
-    def __call__(self, key: str, **fields: object) -> str:
+    def __call__(self, key: str, /, **fields: object) -> str:
         text = self._table[key]
-        return text.format(**fields) if fields else text
+        if not fields:
+            return text
+        return text.format(**{name: self(value.text_id, **value.fields) if isinstance(value, Phrase) else value
+                              for name, value in fields.items()})
 
     def word(self, token: str | None) -> str:
         """A kind, state, answer class or pause class as a person reads it; an unknown token as it is."""

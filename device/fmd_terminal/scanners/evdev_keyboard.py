@@ -92,11 +92,20 @@ class EvdevScanSource(KeyEventSource):
 
     # -- device handling ---------------------------------------------------------------------------
 
+    def connected(self) -> bool:
+        return self.device is not None
+
+    def _absent(self) -> str | None:
+        if os.path.exists(resolve_device(self.name, self.input_dir)):
+            return None
+        where = "" if os.path.isabs(self.name) else f" under {self.input_dir}"
+        return f"scanner {self.name} not found{where}: unplugged? retrying"
+
     def _connect(self) -> bool:
         path = resolve_device(self.name, self.input_dir)
-        if not os.path.exists(path):
-            where = "" if os.path.isabs(self.name) else f" under {self.input_dir}"
-            self._device_fault(f"scanner {self.name} not found{where}: unplugged? retrying")
+        absent = self._absent()
+        if absent is not None:
+            self._device_fault(absent)
             return False
         try:
             device = self.open_device(path)

@@ -105,6 +105,11 @@ class GuardedScanSource:
     def close(self) -> None:
         self.source.close()
 
+    def missing(self) -> str | None:
+        """The guarded source's answer (``QueuedScanSource.missing``); None when it has none."""
+        missing = getattr(self.source, "missing", None)
+        return missing() if missing is not None else None
+
     def read(self, timeout_s: float) -> ScanEvent | None:
         event = self.source.read(timeout_s)
         if event is None or event.kind not in (SCAN, FAULT) or (event.kind == FAULT and event.keys is None):

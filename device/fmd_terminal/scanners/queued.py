@@ -63,6 +63,24 @@ class QueuedScanSource:
     def stopped(self) -> bool:
         return self._stop.is_set()
 
+    def missing(self) -> str | None:
+        """Why the scanner is not there now, else None (issue 12: no "ready" screen without a scanner).
+
+        Answers at once, from the device's path and the last fault the reader thread reported; the
+        thread keeps trying to open the device meanwhile.
+        """
+        if self.connected():
+            return None
+        return self._absent() or self._last_fault or None
+
+    def connected(self) -> bool:
+        """Whether the device is open (a source without a device, such as stdin, always is)."""
+        return True
+
+    def _absent(self) -> str | None:
+        """Why the device cannot be there (its path does not exist), else None."""
+        return None
+
     def _emit(self, kind: str, text: str = "", keys: list | None = None) -> None:
         if kind == FAULT:
             log.warning("%s: %s", self.source, text)

@@ -67,7 +67,9 @@ class ScriptedScanSource:
             with open(path, encoding="utf-8") as script:
                 lines = script.readlines()
         except OSError as error:
-            raise DeviceError(f"scanner script {path!r} cannot be read: {error.strerror or error}") from error
+            raise DeviceError.text("script_unreadable", path=repr(path), why=error.strerror or str(error)) from error
+        except UnicodeDecodeError as error:
+            raise DeviceError.text("not_utf8", path=path, position=error.start + 1) from error
         return cls.from_lines(lines, f"script://{path}")
 
     def read(self, timeout_s: float) -> ScanEvent | None:

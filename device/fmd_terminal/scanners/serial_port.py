@@ -87,11 +87,21 @@ class SerialScanSource(QueuedScanSource):
             return (OSError,)
         return (serial.SerialException, OSError)
 
+    def connected(self) -> bool:
+        return self.port is not None
+
+    def _absent(self) -> str | None:
+        path = resolve_port(self.name, self.by_id_dir)
+        if "://" in path or os.path.exists(path):
+            return None
+        where = "" if os.path.isabs(self.name) else f" under {self.by_id_dir}"
+        return f"scanner {self.name} not found{where}: unplugged? retrying"
+
     def _connect(self) -> bool:
         path = resolve_port(self.name, self.by_id_dir)
-        if "://" not in path and not os.path.exists(path):
-            where = "" if os.path.isabs(self.name) else f" under {self.by_id_dir}"
-            self._device_fault(f"scanner {self.name} not found{where}: unplugged? retrying")
+        absent = self._absent()
+        if absent is not None:
+            self._device_fault(absent)
             return False
         try:
             self.port = self.open_port(path, self.baud)

@@ -68,8 +68,8 @@ def test_missing_file_is_refused(tmp_path):
 
 
 @pytest.mark.parametrize("overrides, message", [
-    ({"service": "https://x", "mode": "sell"}, "mode 'sell'"),
-    ({"service": "https://x", "lang": "it"}, "lang 'it'"),
+    ({"service": "https://x", "mode": "sell"}, 'mode = "sell" refused; expected: one of dispense'),
+    ({"service": "https://x", "lang": "it"}, 'lang = "it" refused; expected: one of fr, en, de'),
     ({}, "no verification service"),
 ])
 def test_validate(overrides, message):

@@ -6,10 +6,17 @@ import os
 import socket
 import time
 
+import pytest
 from two_protocols import service_config
 
 from fmd_terminal.cli import main
 from fmd_terminal.commands import doctor
+
+
+@pytest.fixture(autouse=True)
+def english(monkeypatch):
+    """These tests read the doctor's English lines (the French ones are in test_doctor_lang)."""
+    monkeypatch.setenv("FMD_LANG", "en")
 
 
 def free_port():
@@ -33,8 +40,7 @@ def test_everything_healthy(capsys, monkeypatch, tmp_path, mtls_sim, protocol):
     os.chmod(config, 0o600)
     code, out = run_doctor(capsys, monkeypatch, "--config", str(config), "--scanner", f"script://{script}",
                            "--outbox", f"sqlite://{tmp_path / 'outbox.db'}")
-    lines = {line.split()[1]: line.split()[0] for line in out.splitlines() if not line.startswith(" ")
-             and "checks passed" not in line}
+    lines = {line.split()[1]: line.split()[0] for line in out.splitlines()[:-1] if not line.startswith(" ")}
     assert lines.pop("clock") in ("ok", "WARN")  # the CI machine's clock may not be synchronised
     assert set(lines.values()) == {"ok"}, out
     assert code == 0 and "answered in" in out and "0 pending" in out
@@ -45,6 +51,7 @@ def test_problems_are_named_with_their_fix(capsys, monkeypatch, tmp_path):
                            f"http://127.0.0.1:{free_port()}", "--outbox", "memory://")
     assert code == 1
     assert "FAIL  scanner" in out and "script://" in out  # the known schemes are listed
+    assert 'scanner = "usb://scanner" refused' in out  # by the same validation as run's
     assert "FAIL  service" in out and "refused" in out and "recorded offline" in out
     assert "fix: scanner, service" in out
 

@@ -198,7 +198,11 @@ def test_a_recording_is_never_replayed_towards_a_national_system(tmp_path, capsy
     status = cli.main(["run", "--scanner", f"keys://{recording}?speed=0", "--service", service,
                        "--outbox", "memory://", "--screen", "recording://", "--indicators", "none://"])
     assert status == 3
-    assert "the service must be scripted://success or a simulator on loopback" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    if service.startswith("http://"):  # refused even earlier: plain http:// only to loopback (issue 12)
+        assert f'service = "{service}"' in err and "https://" in err
+    else:
+        assert "the service must be scripted://success or a simulator on loopback" in err
 
 
 def test_a_recording_replays_towards_the_scripted_service_as_the_readme_shows(tmp_path, capsys):

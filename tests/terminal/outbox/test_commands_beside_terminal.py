@@ -159,6 +159,7 @@ def test_a_second_run_on_the_same_outbox_is_refused_and_changes_nothing(terminal
 def test_doctor_beside_a_running_terminal_reads_the_outbox_attached(terminal, capsys):
     """``doctor`` must not run the start-up transitions on a terminal's open outbox (#9)."""
     from fmd_terminal.commands.doctor import check_storage
+    from fmd_terminal.outbox.texts import Texts
 
     db, seq, flying, _proc = terminal
     boots = rows(db, "SELECT count(*) FROM boot")
@@ -166,7 +167,7 @@ def test_doctor_beside_a_running_terminal_reads_the_outbox_attached(terminal, ca
     class Config:
         outbox = f"sqlite://{db}"
 
-    check = check_storage(Config())
+    check = check_storage(Config(), Texts("en"))
     assert check.status == "WARN" and "need attention" in check.detail, check
     assert rows(db, f"SELECT state FROM op WHERE seq = {flying}") == [("in_flight",)]
     assert rows(db, "SELECT count(*) FROM boot") == boots
@@ -174,10 +175,11 @@ def test_doctor_beside_a_running_terminal_reads_the_outbox_attached(terminal, ca
 
 def test_doctor_does_not_create_a_missing_outbox(tmp_path):
     from fmd_terminal.commands.doctor import check_storage
+    from fmd_terminal.outbox.texts import Texts
 
     class Config:
         outbox = f"sqlite://{tmp_path}/absent.db"
 
-    check = check_storage(Config())
+    check = check_storage(Config(), Texts("en"))
     assert check.status == "ok" and "0 pending" in check.detail, check
     assert not (tmp_path / "absent.db").exists()

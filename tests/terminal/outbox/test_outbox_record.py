@@ -162,6 +162,7 @@ import os, sys
 from fmd_core import op_states
 from fmd_core.service import ServiceAnswer
 from fmd_terminal.errors import StorageError
+from fmd_terminal.outbox import texts  # noqa: F401 (the messages' table, imported while still root)
 from fmd_terminal.outbox.clock import SystemClock
 from fmd_terminal.outbox.sqlite import open_sqlite_outbox
 clock = SystemClock()

@@ -1,0 +1,156 @@
+"""The one validation of the terminal's configuration (issue 12), used by ``run``, ``doctor`` and the commands.
+
+Every key has a rule: its type (a TOML ``true`` is not a number, a number is not a URL), its range or
+its allowed values. ``problems(config)`` lists what breaks a rule, each as a ``ConfigError`` whose
+message names the key, the value and what is allowed, in the person's language (``outbox.texts``).
+The service URL must be ``https://`` (or ``nmvs-soap+https://``): plain ``http://`` is accepted only
+to a loopback address (127.0.0.0/8, ``::1``, ``localhost``), since the client secret and the bearer
+token would otherwise cross the network in clear.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+from fmd_core.modes import MODES
+from fmd_terminal.errors import ConfigError
+from fmd_terminal.i18n import LANGUAGES
+from fmd_terminal.outbox.texts import Phrase
+
+# key -> (lowest, highest) seconds
+SECONDS = {"duplicate_window_s": (0.0, 3600.0), "result_hold_s": (1.0, 3600.0), "live_deadline_s": (0.1, 60.0)}
+TIMEOUTS = {"connect": (0.1, 300.0), "read": (0.1, 300.0), "total": (0.1, 600.0)}
+TEXT_KEYS = ("button", "events_jsonl", "client_id", "client_secret", "client_cert", "client_key", "ca_bundle")
+SECRET_KEYS = ("client_secret",)
+SYNC_WHOLE = ("bulk_threshold", "batch_size", "outstanding", "breaker_threshold")  # the rest are seconds or rates
+
+
+def _schemes(key: str) -> tuple[str, ...]:
+    """The URL schemes an adapter exists for (the factories' own tables)."""
+    if key == "scanner":
+        from fmd_terminal.scanners.factory import SCHEMES
+    elif key == "screen":
+        from fmd_terminal.screens.factory import SCREENS as SCHEMES
+    elif key == "indicators":
+        from fmd_terminal.indicators.factory import INDICATORS as SCHEMES
+    elif key == "outbox":
+        from fmd_terminal.outbox.factory import OUTBOXES as SCHEMES
+    else:
+        from fmd_terminal.verification.factory import SCHEMES
+    return tuple(sorted(SCHEMES))
+
+
+def shown(key: str, value: Any) -> str:
+    """A value as the person wrote it in TOML (``true``, ``"three"``, ``5``); secrets are never shown."""
+    if key in SECRET_KEYS:
+        return "***"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        text = value if len(value) <= 60 else value[:57] + "..."
+        return f'"{text}"'
+    text = str(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def bad(key: str, value: Any, allowed: Phrase) -> ConfigError:
+    return ConfigError.text("config_bad", key=key, value=shown(key, value), allowed=allowed)
+
+
+def is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _number(key: str, value: Any, low: float, high: float, phrase: str = "allowed_seconds") -> ConfigError | None:
+    if not is_number(value) or not low <= value <= high:
+        return bad(key, value, Phrase(phrase, low=f"{low:g}", high=f"{high:g}"))
+    return None
+
+
+def is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _url(key: str, value: Any) -> ConfigError | None:
+    schemes = _schemes(key)
+    allowed = Phrase("allowed_url", schemes=", ".join(s + "://" for s in schemes))
+    if not isinstance(value, str) or not value:
+        return bad(key, value, allowed)
+    parts = urlsplit(value)
+    if parts.scheme.lower() not in schemes:
+        return bad(key, value, allowed)
+    if key == "service" and parts.scheme.lower() == "http" and not is_loopback(parts.hostname or ""):
+        return ConfigError.text("config_http", key=key, value=shown(key, value))
+    if key == "service" and parts.scheme.lower().endswith("https") and not parts.hostname:
+        return bad(key, value, allowed)
+    return None
+
+
+def _table(key: str, value: Any, rules: Mapping[str, tuple[float, float]],
+           phrase: str = "allowed_seconds") -> list[ConfigError]:
+    if not isinstance(value, Mapping):
+        return [bad(key, value, Phrase("allowed_table", keys=", ".join(rules)))]
+    found = []
+    for name, item in value.items():
+        if name not in rules:
+            found.append(bad(f"{key}.{name}", item, Phrase("allowed_keys", keys=", ".join(rules))))
+            continue
+        low, high = rules[name]
+        if name in SYNC_WHOLE and (not isinstance(item, int) or isinstance(item, bool) or not low <= item):
+            found.append(bad(f"{key}.{name}", item, Phrase("allowed_whole", low=f"{low:g}")))
+        elif name not in SYNC_WHOLE and (problem := _number(f"{key}.{name}", item, low, high, phrase)) is not None:
+            found.append(problem)
+    return found
+
+
+def _sync_rules() -> dict[str, tuple[float, float]]:
+    from fmd_terminal.outbox.sync import SyncSettings
+
+    return {name: (1.0 if name in SYNC_WHOLE else 0.0, 86_400.0) for name in SyncSettings.__slots__}
+
+
+def problems(config: Any, keys: tuple[str, ...] | None = None) -> list[ConfigError]:
+    """Every rule ``config`` breaks among ``keys`` (all keys when None), in the order of the file."""
+    wanted = set(keys) if keys is not None else None
+
+    def asked(key: str) -> bool:
+        return wanted is None or key in wanted
+
+    found: list[ConfigError | None] = []
+    for key in ("scanner", "screen", "indicators", "outbox"):
+        if asked(key):
+            found.append(_url(key, getattr(config, key)))
+    if asked("service"):
+        found.append(ConfigError.text("no_service") if config.service == "" else _url("service", config.service))
+    if asked("mode") and config.mode not in MODES:
+        found.append(bad("mode", config.mode, Phrase("allowed_choice", choices=", ".join(MODES))))
+    if asked("lang") and config.lang not in LANGUAGES:
+        found.append(bad("lang", config.lang, Phrase("allowed_choice", choices=", ".join(LANGUAGES))))
+    for key, (low, high) in SECONDS.items():
+        if asked(key):
+            found.append(_number(key, getattr(config, key), low, high))
+    for key in TEXT_KEYS:
+        if asked(key) and not isinstance(getattr(config, key), str):
+            found.append(bad(key, getattr(config, key), Phrase("allowed_text")))
+    result = [problem for problem in found if problem is not None]
+    if asked("timeouts"):
+        result += _table("service.timeouts", config.timeouts, TIMEOUTS)
+    if asked("sync"):
+        result += _table("sync", config.sync, _sync_rules(), "allowed_number")
+    return result
+
+
+def check(config: Any, keys: tuple[str, ...] | None = None) -> Any:
+    """Raise the first problem of ``config`` among ``keys`` (``ConfigError``, exit 3); else return it."""
+    found = problems(config, keys)
+    if found:
+        raise found[0]
+    return config

@@ -1,0 +1,133 @@
+"""The terminal's problem messages in French, English and German (issue 12: one line, the problem and the fix).
+
+``TerminalError.text(id, **fields)`` names one of these; ``fmd-terminal``'s ``main`` prints it in the
+person's language (``--lang``, else ``FMD_LANG``, else French), ``str(error)`` keeps the English for
+logs. The commands' own texts are in ``outbox.texts``, which merges these in.
+"""
+
+from __future__ import annotations
+
+_FR = {
+    # configuration (config_rules)
+    "config_bad": "configuration : {key} = {value} refusé ; attendu : {allowed}. Corriger {key}",
+    "config_http": "configuration : {key} = {value} refusé : en http:// le secret et le jeton passeraient en clair "
+                   "sur le réseau. Utiliser https:// (http:// seulement vers 127.0.0.1 ou ::1)",
+    "config_unknown_key": "configuration {source} : clé inconnue {key}. Clés connues : {known}",
+    "allowed_seconds": "un nombre de secondes de {low} à {high}, sans guillemets",
+    "allowed_number": "un nombre de {low} à {high}, sans guillemets",
+    "allowed_url": "une URL {schemes}",
+    "allowed_choice": "l'une des valeurs {choices}",
+    "allowed_text": "un texte entre guillemets",
+    "allowed_table": "une table avec les clés {keys}",
+    "allowed_keys": "l'une des clés {keys}",
+    "allowed_whole": "un nombre entier de {low} ou plus",
+    "not_utf8": "{path} n'est pas en UTF-8 (octet {position}). L'enregistrer en UTF-8",
+    # storage (outbox)
+    "storage_read_only": "{path} : le dossier {directory} n'est pas inscriptible ({why}). Le rendre inscriptible "
+                         "pour l'utilisateur du terminal (chown, chmod ou partition remontée en écriture)",
+    "storage_no_directory": "{path} : le dossier {directory} n'existe pas. Le créer pour l'utilisateur du "
+                            "terminal, ou corriger outbox",
+    "storage_absent": "{path} : aucune file ici. Vérifier --outbox ou la clé outbox de la configuration",
+    "storage_damaged": "{path} : la file est endommagée ({why}). Rien n'a été déplacé ; fmd-terminal run la met "
+                       "de côté et en crée une neuve, ou restaurer une sauvegarde (backup --restore)",
+    "storage_not_outbox": "{path} : ce fichier n'est pas une file du terminal ({why}). Vérifier --outbox ou la "
+                          "clé outbox de la configuration",
+    "storage_unusable": "{path} : la file ne peut pas être ouverte ({why}). Libérer de la place ou vérifier le "
+                        "support de données",
+    "storage_refusing": "STOCKAGE EN DÉFAUT : {why} ; les scans sont refusés, noter les boîtes à la main",
+    # commands and input
+    "unknown_scheme": "URL {port} {url} inconnue. Attendu : {known}",
+    "journal_unwritable": "impossible d'ouvrir le journal d'événements {path} : {why}. Vérifier --events-jsonl",
+    "script_unreadable": "impossible de lire le script du lecteur {path} : {why}. Vérifier script://CHEMIN",
+    "backup_absent": "{path} : aucune sauvegarde ici. Vérifier le chemin donné à --restore",
+    "bad_escape": "--text : {escape} n'est pas un échappement. Attendu \\xHH, \\uHHHH, \\\\, \\r, \\n ou \\t",
+    "bad_fmd_lang": "FMD_LANG={value} inconnue. Attendu l'une des valeurs {known}",
+    "bad_substitutes": "--substitutes {value} refusé ({why}). Donner des remplaçants non vides du "
+                       "séparateur GS, par ex. --substitutes '|' '^'",
+    "drain_tried": "essayé {attempts} fois en {timeout} s vers {service} ; dernière réponse : "
+                   "{last}. Vérifier le réseau et le service, puis relancer",
+}
+
+_EN = {
+    "config_bad": "configuration: {key} = {value} refused; expected: {allowed}. Correct {key}",
+    "config_http": "configuration: {key} = {value} refused: over http:// the secret and the token would cross "
+                   "the network in clear. Use https:// (http:// only to 127.0.0.1 or ::1)",
+    "config_unknown_key": "configuration {source}: unknown key {key}. Known keys: {known}",
+    "allowed_seconds": "a number of seconds from {low} to {high}, without quotes",
+    "allowed_number": "a number from {low} to {high}, without quotes",
+    "allowed_url": "a URL {schemes}",
+    "allowed_choice": "one of {choices}",
+    "allowed_text": "a text in quotes",
+    "allowed_table": "a table with the keys {keys}",
+    "allowed_keys": "one of the keys {keys}",
+    "allowed_whole": "a whole number of {low} or more",
+    "not_utf8": "{path} is not UTF-8 (byte {position}). Save it as UTF-8",
+    "storage_read_only": "{path}: the directory {directory} is not writable ({why}). Make it writable for the "
+                         "terminal's user (chown, chmod, or remount the partition read-write)",
+    "storage_no_directory": "{path}: the directory {directory} does not exist. Create it for the terminal's "
+                            "user, or correct outbox",
+    "storage_absent": "{path}: no outbox here. Check --outbox or the configuration's outbox key",
+    "storage_damaged": "{path}: the outbox is damaged ({why}). Nothing was moved; fmd-terminal run keeps it aside "
+                       "and starts a fresh one, or restore a backup (backup --restore)",
+    "storage_not_outbox": "{path}: this file is not a terminal outbox ({why}). Check --outbox or the "
+                          "configuration's outbox key",
+    "storage_unusable": "{path}: the outbox cannot be opened ({why}). Free some space or check the storage medium",
+    "storage_refusing": "STORAGE FAULT: {why}; scans are refused, record packs by hand",
+    "unknown_scheme": "unknown {port} URL {url}. Expected one of {known}",
+    "journal_unwritable": "cannot open the events journal {path}: {why}. Check --events-jsonl",
+    "script_unreadable": "the scanner script {path} cannot be read: {why}. Check script://PATH",
+    "backup_absent": "{path}: no backup here. Check the path given to --restore",
+    "bad_escape": "--text: {escape} is not an escape. Expected \\xHH, \\uHHHH, \\\\, \\r, \\n or \\t",
+    "bad_fmd_lang": "FMD_LANG={value} is unknown. Expected one of {known}",
+    "bad_substitutes": "--substitutes {value} refused ({why}). Give stand-ins that are not empty for the GS "
+                       "separator, e.g. --substitutes '|' '^'",
+    "drain_tried": "tried {attempts} time(s) in {timeout} s to reach {service}; last answer: {last}. "
+                   "Check the network and the service, then run again",
+}
+
+_DE = {
+    "config_bad": "Konfiguration: {key} = {value} abgelehnt; erwartet: {allowed}. {key} korrigieren",
+    "config_http": "Konfiguration: {key} = {value} abgelehnt: über http:// gingen Geheimnis und Token im Klartext "
+                   "über das Netz. https:// verwenden (http:// nur zu 127.0.0.1 oder ::1)",
+    "config_unknown_key": "Konfiguration {source}: unbekannter Schlüssel {key}. Bekannte Schlüssel: {known}",
+    "allowed_seconds": "eine Zahl von Sekunden von {low} bis {high}, ohne Anführungszeichen",
+    "allowed_number": "eine Zahl von {low} bis {high}, ohne Anführungszeichen",
+    "allowed_url": "eine URL {schemes}",
+    "allowed_choice": "einer der Werte {choices}",
+    "allowed_text": "ein Text in Anführungszeichen",
+    "allowed_table": "eine Tabelle mit den Schlüsseln {keys}",
+    "allowed_keys": "einer der Schlüssel {keys}",
+    "allowed_whole": "eine ganze Zahl ab {low}",
+    "not_utf8": "{path} ist nicht UTF-8 (Byte {position}). Als UTF-8 speichern",
+    "storage_read_only": "{path}: das Verzeichnis {directory} ist nicht beschreibbar ({why}). Für den Benutzer des "
+                         "Terminals beschreibbar machen (chown, chmod oder Partition schreibbar einhängen)",
+    "storage_no_directory": "{path}: das Verzeichnis {directory} existiert nicht. Für den Benutzer des Terminals "
+                            "anlegen oder outbox korrigieren",
+    "storage_absent": "{path}: hier ist keine Warteschlange. --outbox oder den Schlüssel outbox prüfen",
+    "storage_damaged": "{path}: die Warteschlange ist beschädigt ({why}). Nichts wurde verschoben; fmd-terminal run "
+                       "legt sie beiseite und beginnt eine neue, oder eine Sicherung wiederherstellen "
+                       "(backup --restore)",
+    "storage_not_outbox": "{path}: diese Datei ist keine Warteschlange des Terminals ({why}). --outbox oder den "
+                          "Schlüssel outbox prüfen",
+    "storage_unusable": "{path}: die Warteschlange kann nicht geöffnet werden ({why}). Platz freigeben oder den "
+                        "Datenträger prüfen",
+    "storage_refusing": "SPEICHERFEHLER: {why}; Scans werden abgelehnt, Packungen von Hand notieren",
+    "unknown_scheme": "unbekannte {port}-URL {url}. Erwartet: {known}",
+    "journal_unwritable": "das Ereignisprotokoll {path} kann nicht geöffnet werden: {why}. --events-jsonl prüfen",
+    "script_unreadable": "das Scanner-Skript {path} kann nicht gelesen werden: {why}. script://PFAD prüfen",
+    "backup_absent": "{path}: hier ist keine Sicherung. Den Pfad von --restore prüfen",
+    "bad_escape": "--text: {escape} ist keine Escape-Folge. Erwartet \\xHH, \\uHHHH, \\\\, \\r, \\n oder \\t",
+    "bad_fmd_lang": "FMD_LANG={value} ist unbekannt. Erwartet: {known}",
+    "bad_substitutes": "--substitutes {value} abgelehnt ({why}). Nicht leere Ersatzzeichen für das "
+                       "Trennzeichen GS angeben, z. B. --substitutes '|' '^'",
+    "drain_tried": "{attempts} Versuch(e) in {timeout} s, {service} zu erreichen; letzte Antwort: "
+                   "{last}. Netz und Dienst prüfen, dann erneut starten",
+}
+
+def _merged() -> dict[str, dict[str, str]]:
+    from fmd_terminal.doctor_texts import DOCTOR
+
+    return {lang: {**table, **DOCTOR[lang]} for lang, table in (("fr", _FR), ("en", _EN), ("de", _DE))}
+
+
+MESSAGES = _merged()
