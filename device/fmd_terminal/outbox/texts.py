@@ -60,6 +60,11 @@ _FR = {
     # export
     "exported": "{count} opération(s) exportée(s)",
     "export_needs": "export demande --csv FICHIER et/ou --jsonl FICHIER",
+    # report
+    "report_needs": "report demande --quarter (le trimestre en cours) ou --quarter 2026Q4",
+    "report_quarter": "trimestre {quarter} : {count} boîte(s) désactivée(s) acceptée(s) par le service ; dernière : {last}",
+    "report_never": "aucune",
+    "report_open": "{count} désactivation(s) de ce trimestre encore en attente ou à traiter (fmd-terminal attention)",
     "cannot_write": "impossible d'écrire {path} : {why}",
     "none": "-",
     # backup
@@ -104,6 +109,11 @@ _EN = {
     "pending_op": "  seq {seq} {kind} {state} serial ...{serial} last error: {error}",
     "exported": "{count} operation(s) exported",
     "export_needs": "export needs --csv FILE and/or --jsonl FILE",
+    # report
+    "report_needs": "report needs --quarter (the current quarter) or --quarter 2026Q4",
+    "report_quarter": "quarter {quarter}: {count} pack(s) decommissioned and accepted by the service; last: {last}",
+    "report_never": "none",
+    "report_open": "{count} decommission(s) of this quarter still pending or needing attention (fmd-terminal attention)",
     "cannot_write": "cannot write {path}: {why}",
     "none": "-",
     "backup_needs_file": "--outbox {url}: backups need a file outbox, sqlite:///path/outbox.db",
@@ -149,6 +159,11 @@ _DE = {
     "pending_op": "  Vorgang {seq} {kind} {state} Seriennummer ...{serial} letzter Fehler: {error}",
     "exported": "{count} Vorgang/Vorgänge exportiert",
     "export_needs": "export braucht --csv DATEI und/oder --jsonl DATEI",
+    # report
+    "report_needs": "report braucht --quarter (das laufende Quartal) oder --quarter 2026Q4",
+    "report_quarter": "Quartal {quarter}: {count} Packung(en) ausgebucht und vom Dienst angenommen; letzte: {last}",
+    "report_never": "keine",
+    "report_open": "{count} Ausbuchung(en) dieses Quartals noch wartend oder zu bearbeiten (fmd-terminal attention)",
     "cannot_write": "{path} kann nicht geschrieben werden: {why}",
     "none": "-",
     "backup_needs_file": "--outbox {url}: Sicherungen brauchen eine Warteschlange in einer Datei, "
