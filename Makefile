@@ -15,7 +15,10 @@ STAMP  := $(VENV)/.installed
 #   libxkbcommon0, xkb-data  the reference the keyboard layout tables are checked against
 #   faketime         the outbox's libfaketime clock smoke test
 #   fiu-utils        fiu-run: ENOSPC injected on writes, the third disk-full source of the outbox tests
-DEB_PACKAGES := systemd openssh-client openssh-server dosfstools libxkbcommon0 xkb-data faketime fiu-utils
+#   softhsm2         a real PKCS#11 token holding the terminal's client key in the mutual-TLS tests
+#   libengine-pkcs11-openssl  OpenSSL's PKCS#11 engine (libp11): TLS client auth with a token's key
+DEB_PACKAGES := systemd openssh-client openssh-server dosfstools libxkbcommon0 xkb-data faketime fiu-utils \
+                softhsm2 libengine-pkcs11-openssl
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'

@@ -355,8 +355,8 @@ def open_configured_service(config: Config) -> Any:
 
     return open_service(config.service, client_id=config.client_id or None,
                         client_secret=config.client_secret or None, client_cert=config.client_cert or None,
-                        client_key=config.client_key or None, ca_bundle=config.ca_bundle or None,
-                        timeouts=dict(config.timeouts) or None)
+                        client_key=config.client_key or None, client_key_pin=config.client_key_pin or None,
+                        ca_bundle=config.ca_bundle or None, timeouts=dict(config.timeouts) or None)
 
 
 def build(config: Config, stack: contextlib.ExitStack, *, notifier: Any = None,

@@ -42,7 +42,8 @@ class Config:
     client_id: str = ""
     client_secret: str = field(default="", repr=False)
     client_cert: str = ""
-    client_key: str = ""
+    client_key: str = ""  # a PEM file, or a key in a token: an RFC 7512 ``pkcs11:`` URI
+    client_key_pin: str = field(default="", repr=False)  # the token's PIN, from the secrets file only
     ca_bundle: str = ""
     timeouts: Mapping[str, float] = field(default_factory=dict)
     sync: Mapping[str, float] = field(default_factory=dict)  # SyncSettings overrides ([sync] table)
@@ -81,7 +82,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
 
 
 _TOP_KEYS = {f.name for f in fields(Config)} - {"service", "sync", "client_id", "client_secret", "client_cert",
-                                                  "client_key", "ca_bundle", "timeouts", "source"}
+                                                  "client_key", "client_key_pin", "ca_bundle", "timeouts", "source"}
 _SERVICE_KEYS = {"url", "client_id", "client_secret", "client_cert", "client_key", "ca_bundle", "timeouts",
                  "secrets_file"}
 
@@ -114,7 +115,7 @@ def _from_mapping(data: Mapping[str, Any], path: Path) -> dict[str, Any]:
         secrets_path = (path.parent / service["secrets_file"]).resolve()
         secrets = _read_toml(secrets_path)
         check_private(secrets_path)
-        for key in ("client_id", "client_secret"):
+        for key in ("client_id", "client_secret", "client_key_pin"):
             if secrets.get(key):
                 values[key] = secrets[key]
     return values

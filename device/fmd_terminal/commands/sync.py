@@ -39,12 +39,12 @@ def execute(args: argparse.Namespace) -> int:
     import contextlib
 
     from fmd_core.flow import Flow, Verdict
+    from fmd_terminal.app import open_configured_service
     from fmd_terminal.i18n import Translator
     from fmd_terminal.journal import Journal
     from fmd_terminal.outbox.factory import open_outbox
     from fmd_terminal.outbox.sync import SyncSettings, SyncWorker
     from fmd_terminal.presenter import Presenter
-    from fmd_terminal.verification.factory import open_service
 
     texts = texts_of(args)
     config = load_config(args, service=args.service, events_jsonl=args.events_jsonl)
@@ -57,10 +57,7 @@ def execute(args: argparse.Namespace) -> int:
         journal = Journal(config.events_jsonl)
         stack.callback(journal.close)
         presenter = Presenter(Translator(config.lang))
-        service = open_service(config.service, client_id=config.client_id or None,
-                               client_secret=config.client_secret or None, client_cert=config.client_cert or None,
-                               client_key=config.client_key or None, ca_bundle=config.ca_bundle or None,
-                               timeouts=dict(config.timeouts) or None)
+        service = open_configured_service(config)
         stack.callback(service.close)
         outbox = open_outbox(config.outbox)
         stack.callback(outbox.close)

@@ -100,6 +100,7 @@ class SOAPVerificationClient:
         password: str,
         client_cert: str,
         client_key: str | None = None,
+        client_key_pin: str | None = None,
         user_id: str | None = None,
         ca_bundle: str | None = None,
         timeouts: Timeouts | Mapping[str, float] | None = None,
@@ -120,6 +121,7 @@ class SOAPVerificationClient:
         self._language = language
         self._software = software
         self._transport = HTTPTransport(ca_bundle=ca_bundle, client_cert=client_cert, client_key=client_key,
+                                        client_key_pin=client_key_pin,
                                         timeouts=timeouts, max_body_bytes=MAX_ANSWER_BYTES, clock=clock,
                                         wall_clock=wall_clock)
         self._changes: OrderedDict[str, str] = OrderedDict()
