@@ -360,8 +360,10 @@ def open_configured_service(config: Config) -> Any:
 
 
 def build(config: Config, stack: contextlib.ExitStack, *, notifier: Any = None,
-          clock: Callable[[], int] = monotonic_ms) -> Terminal:
-    """Open every adapter ``config`` names; ``stack`` closes them in reverse order."""
+          clock: Callable[[], int] = monotonic_ms, scanner: Any = None) -> Terminal:
+    """Open every adapter ``config`` names; ``stack`` closes them in reverse order.
+
+    ``scanner``: one already open (the enrolment screen's, issue 14), used instead of opening another."""
     from fmd_terminal.indicators.factory import open_indicators_or_fallback
     from fmd_terminal.outbox.commands_support import refuse_beside_terminal
     from fmd_terminal.outbox.factory import open_outbox
@@ -385,8 +387,9 @@ def build(config: Config, stack: contextlib.ExitStack, *, notifier: Any = None,
     stack.callback(outbox.close)
     worker = SyncWorker(outbox, service, settings=SyncSettings(**config.sync)).start()
     stack.callback(worker.close)
-    scanner = open_scanner(config.scanner)
-    stack.callback(scanner.close)
+    if scanner is None:
+        scanner = open_scanner(config.scanner)
+        stack.callback(scanner.close)
     flow = Flow(mode=config.mode, duplicate_window_ms=int(config.duplicate_window_s * 1000),
                 result_hold_ms=int(config.result_hold_s * 1000))
     terminal = Terminal(flow=flow, scanner=scanner, screen=screen, indicators=indicators, outbox=outbox,

@@ -37,6 +37,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "report": ("fmd_terminal.commands.report", "decommissions accepted this quarter, and the last one"),
     "backup": ("fmd_terminal.commands.backup", "back up, restore or prune the outbox (sqlite:// only)"),
     "calibrate": ("fmd_terminal.commands.calibrate", "calibrate the scanner from its calibration code"),
+    "enrol": ("fmd_terminal.commands.enrol", "enrol this terminal from a one-time enrolment code"),
 }
 
 EXIT_NOT_REACHED = 1

@@ -47,6 +47,7 @@ class Config:
     ca_bundle: str = ""
     timeouts: Mapping[str, float] = field(default_factory=dict)
     sync: Mapping[str, float] = field(default_factory=dict)  # SyncSettings overrides ([sync] table)
+    enrolment_dir: str = ""  # where ``fmd-terminal enrol`` writes the credentials (issue 14); relative to the file
     source: str = ""  # the file read, for messages
 
     def validate(self) -> Config:
@@ -137,4 +138,22 @@ def load(path: str | None = None, *, environ: Mapping[str, str] | None = None,
     if env.get("FMD_CLIENT_SECRET"):
         config = replace(config, client_secret=env["FMD_CLIENT_SECRET"])
     given = {k: v for k, v in (overrides or {}).items() if v is not None}
-    return replace(config, **given)
+    return with_enrolment(replace(config, **given))
+
+
+def enrolment_path(config: Config) -> Path | None:
+    """The enrolment directory, relative paths taken from the configuration file's directory."""
+    if not config.enrolment_dir:
+        return None
+    base = Path(config.source).parent if config.source else Path.cwd()
+    return (base / config.enrolment_dir).resolve()
+
+
+def with_enrolment(config: Config) -> Config:
+    """Service settings an enrolment wrote (``<enrolment_dir>/service.toml``) fill what the file left empty."""
+    directory = enrolment_path(config)
+    written = directory / "service.toml" if directory else None
+    if written is None or not written.exists():
+        return config
+    values = _from_mapping(_read_toml(written), written)
+    return replace(config, **{key: value for key, value in values.items() if not getattr(config, key)})

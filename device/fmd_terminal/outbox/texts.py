@@ -64,6 +64,10 @@ _FR = {
     "report_needs": "report demande --quarter (le trimestre en cours) ou --quarter 2026Q4",
     "report_quarter": "trimestre {quarter} : {count} boîte(s) désactivée(s) acceptée(s) par le service ; dernière : {last}",
     "report_never": "aucune",
+    # enrol
+    "not_enrolled": "terminal non inscrit : aucun code d'inscription n'a été lu ; ouvrir la page d'abonnement et scanner son code",
+    "enrolled": "inscrit : {name} (FINESS {finess}, {route}) ; identifiants dans {directory}",
+    "enrol_needs": "enrol demande le texte du code, ou --file FICHIER (- pour l'entrée standard), et un dossier d'inscription (enrolment_dir dans la configuration, ou --dir)",
     "report_open": "{count} désactivation(s) de ce trimestre encore en attente ou à traiter (fmd-terminal attention)",
     "cannot_write": "impossible d'écrire {path} : {why}",
     "none": "-",
@@ -113,6 +117,10 @@ _EN = {
     "report_needs": "report needs --quarter (the current quarter) or --quarter 2026Q4",
     "report_quarter": "quarter {quarter}: {count} pack(s) decommissioned and accepted by the service; last: {last}",
     "report_never": "none",
+    # enrol
+    "not_enrolled": "terminal not enrolled: no enrolment code was read; open the subscription page and scan its code",
+    "enrolled": "enrolled: {name} (FINESS {finess}, {route}); credentials in {directory}",
+    "enrol_needs": "enrol needs the code's text, or --file FILE (- for standard input), and an enrolment directory (enrolment_dir in the configuration, or --dir)",
     "report_open": "{count} decommission(s) of this quarter still pending or needing attention (fmd-terminal attention)",
     "cannot_write": "cannot write {path}: {why}",
     "none": "-",
@@ -163,6 +171,10 @@ _DE = {
     "report_needs": "report braucht --quarter (das laufende Quartal) oder --quarter 2026Q4",
     "report_quarter": "Quartal {quarter}: {count} Packung(en) ausgebucht und vom Dienst angenommen; letzte: {last}",
     "report_never": "keine",
+    # enrol
+    "not_enrolled": "Terminal nicht registriert: kein Registrierungscode gelesen; Abonnementseite öffnen und ihren Code scannen",
+    "enrolled": "registriert: {name} (FINESS {finess}, {route}); Zugangsdaten in {directory}",
+    "enrol_needs": "enrol braucht den Text des Codes oder --file DATEI (- für die Standardeingabe) und ein Registrierungsverzeichnis (enrolment_dir in der Konfiguration oder --dir)",
     "report_open": "{count} Ausbuchung(en) dieses Quartals noch wartend oder zu bearbeiten (fmd-terminal attention)",
     "cannot_write": "{path} kann nicht geschrieben werden: {why}",
     "none": "-",
