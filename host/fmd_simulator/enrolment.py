@@ -208,6 +208,14 @@ class Enrolment:
                 self.engine.clients[client.client_id] = client
             return current
 
+    def connector_account(self, finess: str) -> tuple[str, str] | None:
+        """The login of the pharmacy ``finess`` subscribed on the connector route (``connector.py``)."""
+        with self.lock:
+            for subscription in self.subscriptions.values():
+                if subscription.letter.finess == finess and subscription.route == "connector":
+                    return subscription.client.client_id, subscription.client.secret
+        return None
+
     def new_code(self, subscription: Subscription) -> tuple[str, float]:
         token = new_token()
         expires = self.now() + CODE_LIFE_S

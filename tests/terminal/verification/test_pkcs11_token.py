@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 import pytest
-from softhsm import PIN, SoftToken, module_path
+from softhsm import PIN, module_path, shared_token
 from two_protocols import open_client, pack_ref, seed, service_config
 
 from fmd_core.service import ANSWERED, NOT_SENT
@@ -23,7 +23,7 @@ pytestmark = pytest.mark.skipif(module_path() is None, reason="SoftHSM2 is not i
 @pytest.fixture(scope="module")
 def token(tmp_path_factory, mtls_sim):
     """A token holding the key of a client certificate the simulator's CA issued; no key file remains."""
-    soft = SoftToken(tmp_path_factory.mktemp("softhsm"))
+    soft = shared_token(tmp_path_factory)
     leaf = mtls_sim.pki.ca.issue_cert("pharmacy.example")
     cert = mtls_sim.pki.write("token-client.pem", b"".join(b.bytes() for b in leaf.cert_chain_pems))
     uri = soft.import_key(leaf.private_key_pem.bytes(), "terminal", "01")

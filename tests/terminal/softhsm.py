@@ -49,3 +49,13 @@ class SoftToken:
         finally:
             p8.unlink()
         return f"pkcs11:token={self.label};object={label};type=private?module-path={module_path()}"
+
+
+_SHARED: dict[str, SoftToken] = {}
+
+
+def shared_token(tmp_path_factory) -> SoftToken:
+    """One token per test process: SoftHSM2 reads ``SOFTHSM2_CONF`` once, when a process first loads it."""
+    if "token" not in _SHARED:
+        _SHARED["token"] = SoftToken(tmp_path_factory.mktemp("softhsm"))
+    return _SHARED["token"]
