@@ -364,6 +364,7 @@ def build(config: Config, stack: contextlib.ExitStack, *, notifier: Any = None,
     """Open every adapter ``config`` names; ``stack`` closes them in reverse order.
 
     ``scanner``: one already open (the enrolment screen's, issue 14), used instead of opening another."""
+    from fmd_terminal.credential_health import IdleHealth
     from fmd_terminal.indicators.factory import open_indicators_or_fallback
     from fmd_terminal.outbox.commands_support import refuse_beside_terminal
     from fmd_terminal.outbox.factory import open_outbox
@@ -374,6 +375,7 @@ def build(config: Config, stack: contextlib.ExitStack, *, notifier: Any = None,
 
     translate = Translator(config.lang)
     presenter = Presenter(translate)
+    presenter.health = IdleHealth(config, translate)  # type: ignore[method-assign]  # password, certificate, terms
     journal = Journal(config.events_jsonl)
     stack.callback(journal.close)
     screen = open_screen_or_fallback(config.screen)  # a missing OLED: console, logged; never fatal

@@ -38,6 +38,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "backup": ("fmd_terminal.commands.backup", "back up, restore or prune the outbox (sqlite:// only)"),
     "calibrate": ("fmd_terminal.commands.calibrate", "calibrate the scanner from its calibration code"),
     "enrol": ("fmd_terminal.commands.enrol", "enrol this terminal from a one-time enrolment code"),
+    "account": ("fmd_terminal.commands.account", "account status; renew the password or certificate, accept terms"),
 }
 
 EXIT_NOT_REACHED = 1

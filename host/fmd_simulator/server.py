@@ -59,9 +59,11 @@ def build_app(db: str | None = None, clients: Any = None, market: str = "FR", se
         seeding.load(store, seeding.generate(seed_packs, seed, market, today))
     app = SimulatorApp(engine, fault_state, admin_token)
     # Subscription site and enrolment (issue 14): ``enrol_ca`` = (certificate, key) files, else a new CA.
+    from fmd_simulator.account import Accounts
     from fmd_simulator.enrolment import Enrolment, EnrolmentCA
 
     app.enrolment = Enrolment(engine, EnrolmentCA.from_files(*enrol_ca) if enrol_ca else None, seed)  # type: ignore[attr-defined]
+    app.accounts = Accounts(app, app.enrolment)  # type: ignore[attr-defined]  # password, certificate, terms
     return app
 
 
@@ -86,11 +88,13 @@ def make_server(app: SimulatorApp, tls_cert: str | None = None, tls_key: str | N
         raise ConfigurationError("TLS needs both a certificate and a key")
     if client_ca and not tls_cert:
         raise ConfigurationError("mutual TLS (client CA) needs a server certificate and key")
+    from fmd_simulator.account import with_accounts  # /account/*: password, certificate, terms (issue 14)
     from fmd_simulator.enrolment_web import with_enrolment  # subscription site and /enrol (issue 14)
     from fmd_simulator.soap.facade import with_soap  # the SOAP facade under /soap/ (issue 6)
 
     config = uvicorn.Config(
-        with_enrolment(with_soap(app, mutual_tls=bool(client_ca)), app.enrolment),  # type: ignore[attr-defined] http="httptools", loop="uvloop", lifespan="on",
+        with_enrolment(with_accounts(with_soap(app, mutual_tls=bool(client_ca)), app, app.accounts),  # type: ignore[attr-defined]
+                       app.enrolment),  # type: ignore[attr-defined] http="httptools", loop="uvloop", lifespan="on",
         log_level=log_level, access_log=False,
         server_header=False, proxy_headers=False, date_header=False, timeout_keep_alive=30,
         ssl_certfile=tls_cert, ssl_keyfile=tls_key, ssl_ca_certs=client_ca,

@@ -192,9 +192,29 @@ def check_storage(config: Any) -> Check:
     return Check("storage", OK, detail)
 
 
+def check_account(config: Any, now_s: float | None = None) -> list[Check]:
+    """Password age and terms to accept (issue 14, item 5): WARN 30, 7 and 1 days ahead, FAIL once past;
+    from the account status the service last gave (``fmd-terminal account status`` refreshes it)."""
+    from fmd_terminal import config as terminal_config
+    from fmd_terminal import credential_health
+
+    directory = terminal_config.enrolment_path(config)
+    now_s = time.time() if now_s is None else now_s
+    fixes = {"password": "fmd-terminal account password (a new password, made on the terminal)",
+             "terms": "read the new terms, then fmd-terminal account terms"}
+    checks = []
+    for due, step, left in credential_health.notices(credential_health.dues(config, directory), now_s):
+        if due.kind in fixes:
+            when = time.strftime("%Y-%m-%d", time.gmtime(due.until))
+            detail = f"{due.kind} expired on {when}" if step == 0 else f"{due.kind} due on {when} ({left} day(s))"
+            checks.append(Check(due.kind, FAIL if step == 0 else WARN, detail, fixes[due.kind]))
+    return checks
+
+
 def run_checks(config: Any) -> list[Check]:
     return [check_scanner(config), check_screen(config), check_pins(config), check_permissions(config),
-            check_service(config), check_certificate(config), check_clock(), check_storage(config)]
+            check_service(config), check_certificate(config), *check_account(config), check_clock(),
+            check_storage(config)]
 
 
 def execute(args: argparse.Namespace) -> int:

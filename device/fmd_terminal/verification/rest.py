@@ -205,6 +205,10 @@ class HTTPVerificationClient:
             return ServiceAnswer(**dict(answer.as_dict(), operation_code="NMVS_SUCCESS", detail="ping: ok"))
         return answer
 
+    def account(self, method: str, path: str, body: Any = None) -> tuple[ServiceAnswer, dict[str, Any] | None]:
+        """A call of the account upkeep twin (``/account/...``: password, certificate, terms; issue 14)."""
+        return self._call(method, path, entry_mode=_NON_MANUAL, body=body)
+
     def close(self) -> None:
         self._transport.close()
 

@@ -76,5 +76,6 @@ def subscription_site(sim):
         yield Site(f"https://127.0.0.1:{sock.getsockname()[1]}", pki.ca_bundle, enrolment)
     finally:
         server.should_exit = True
+        server.force_exit = True  # idle keep-alive connections would hold the shutdown
         thread.join(30)
         sock.close()

@@ -17,6 +17,7 @@ from fmd_terminal.app import open_configured_service
 from fmd_terminal.errors import ConfigError
 from fmd_terminal.verification.pkcs11 import Pkcs11Uri
 
+PATIENT = {"connect": 10.0, "read": 30.0, "total": 40.0}  # a loaded CI machine: no timing in these tests
 pytestmark = pytest.mark.skipif(module_path() is None, reason="SoftHSM2 is not installed (make system-packages)")
 
 
@@ -34,7 +35,8 @@ def token(tmp_path_factory, mtls_sim):
 
 def test_token_key_authenticates_over_rest_and_soap(mtls_sim, token, protocol):
     packs = seed(mtls_sim, 1, 52000 + (protocol == "soap"))
-    client = open_client(mtls_sim, protocol, cert=(token["cert"], token["uri"] + f"&pin-value={PIN}"))
+    client = open_client(mtls_sim, protocol, cert=(token["cert"], token["uri"] + f"&pin-value={PIN}"),
+                         timeouts=PATIENT)
     answer = client.verify(pack_ref(packs[0]))
     assert answer.transport == ANSWERED, answer.detail
     assert answer.operation_code == "NMVS_SUCCESS" and answer.state == "Active"
