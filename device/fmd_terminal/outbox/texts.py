@@ -64,6 +64,15 @@ _FR = {
     "report_needs": "report demande --quarter (le trimestre en cours) ou --quarter 2026Q4",
     "report_quarter": "trimestre {quarter} : {count} boîte(s) désactivée(s) acceptée(s) par le service ; dernière : {last}",
     "report_never": "aucune",
+    # account
+    "account_password": "mot de passe renouvelé (fait sur le terminal)",
+    "account_certificate": "certificat renouvelé avec une nouvelle clé : {path}",
+    "account_terms": "conditions générales acceptées",
+    "account_due": "{what} : {left} jour(s) restant(s)",
+    "account_expired": "{what} : expiré",
+    "account_nothing_due": "rien à renouveler dans les 30 jours",
+    "account_needs_dir": "l'entretien du compte demande enrolment_dir dans la configuration (là où fmd-terminal enrol a écrit les identifiants)",
+    "kind_password": "mot de passe", "kind_certificate": "certificat", "kind_terms": "conditions générales à accepter",
     # enrol
     "not_enrolled": "terminal non inscrit : aucun code d'inscription n'a été lu ; ouvrir la page d'abonnement et scanner son code",
     "enrolled": "inscrit : {name} (FINESS {finess}, {route}) ; identifiants dans {directory}",
@@ -117,6 +126,15 @@ _EN = {
     "report_needs": "report needs --quarter (the current quarter) or --quarter 2026Q4",
     "report_quarter": "quarter {quarter}: {count} pack(s) decommissioned and accepted by the service; last: {last}",
     "report_never": "none",
+    # account
+    "account_password": "password renewed (made on the terminal)",
+    "account_certificate": "certificate renewed with a new key: {path}",
+    "account_terms": "terms and conditions accepted",
+    "account_due": "{what}: {left} day(s) left",
+    "account_expired": "{what}: expired",
+    "account_nothing_due": "nothing to renew within 30 days",
+    "account_needs_dir": "account upkeep needs enrolment_dir in the configuration (where fmd-terminal enrol wrote the credentials)",
+    "kind_password": "password", "kind_certificate": "certificate", "kind_terms": "terms to accept",
     # enrol
     "not_enrolled": "terminal not enrolled: no enrolment code was read; open the subscription page and scan its code",
     "enrolled": "enrolled: {name} (FINESS {finess}, {route}); credentials in {directory}",
@@ -171,6 +189,15 @@ _DE = {
     "report_needs": "report braucht --quarter (das laufende Quartal) oder --quarter 2026Q4",
     "report_quarter": "Quartal {quarter}: {count} Packung(en) ausgebucht und vom Dienst angenommen; letzte: {last}",
     "report_never": "keine",
+    # account
+    "account_password": "Passwort erneuert (auf dem Terminal erzeugt)",
+    "account_certificate": "Zertifikat mit neuem Schlüssel erneuert: {path}",
+    "account_terms": "Geschäftsbedingungen angenommen",
+    "account_due": "{what}: noch {left} Tag(e)",
+    "account_expired": "{what}: abgelaufen",
+    "account_nothing_due": "in den nächsten 30 Tagen nichts zu erneuern",
+    "account_needs_dir": "die Kontopflege braucht enrolment_dir in der Konfiguration (wo fmd-terminal enrol die Zugangsdaten ablegte)",
+    "kind_password": "Passwort", "kind_certificate": "Zertifikat", "kind_terms": "Geschäftsbedingungen annehmen",
     # enrol
     "not_enrolled": "Terminal nicht registriert: kein Registrierungscode gelesen; Abonnementseite öffnen und ihren Code scannen",
     "enrolled": "registriert: {name} (FINESS {finess}, {route}); Zugangsdaten in {directory}",

@@ -69,6 +69,7 @@ def _ping(config_path):
 def test_password_shown_ahead_then_renewed_from_the_terminal(enrolled, mtls_sim, capsys):
     config_path, creds, start = enrolled
     assert main(["account", "status", "--config", config_path]) == 0
+    assert "rien à renouveler dans les 30 jours" in capsys.readouterr().out  # French by default
     assert _idle(config_path, start) == []  # 90 days left: nothing to show
     now = start + 85.5 * DAY_S  # 4.5 days before the 90: "5 j"
     mtls_sim.set_clock(now=_iso(now), frozen=True)
@@ -77,7 +78,8 @@ def test_password_shown_ahead_then_renewed_from_the_terminal(enrolled, mtls_sim,
     assert (check.status, check.name) == ("WARN", "password") and "5 day(s)" in check.detail
     assert "account password" in check.fix
     old_secret = terminal_config.load(config_path, environ={}).client_secret
-    assert main(["account", "password", "--config", config_path]) == 0
+    assert main(["account", "password", "--config", config_path, "--lang", "de"]) == 0
+    assert "Passwort erneuert" in capsys.readouterr().out
     loaded = terminal_config.load(config_path, environ={})
     assert loaded.client_secret != old_secret and len(loaded.client_secret) >= 16
     assert stat.S_IMODE((creds / FILES["secrets"]).stat().st_mode) == 0o600
