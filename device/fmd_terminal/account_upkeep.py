@@ -5,8 +5,8 @@ terminal's current login and certificate:
 
 - ``refresh_status``: the password's and the terms' dates, cached in ``account.json`` for the idle
   screen and ``doctor`` (``credential_health``);
-- ``renew_password``: a new random password made on the terminal (G445's twin); once the service took
-  it, ``secrets.toml`` is replaced atomically (0600), so the old and the new never both apply;
+- ``renew_password``: a new random password made on the terminal (REST twin, or G445 over SOAP); once taken
+  by the service, ``secrets.toml`` is replaced atomically (0600), so the old and new never both apply;
 - ``renew_certificate``: a new key made on the terminal and a CSR sent over the mutual TLS of the
   current certificate; the new pair is checked with an authenticated ping before it replaces the old;
 - ``accept_terms``: accept the terms version the service names.
@@ -19,24 +19,28 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from fmd_terminal.credential_health import STATE_FILE
+from fmd_terminal.credential_health import DAY_S, STATE_FILE, read_state
 from fmd_terminal.enrolment import FILES, _toml_string, _write, check_credentials, make_key_and_csr
 from fmd_terminal.errors import ConfigError, ServiceError
 
 
-def _client(config: Any) -> Any:
+def _client(config: Any, soap: bool = False) -> Any:
+    """The configured client: REST for every upkeep call; SOAP (``soap``) for the password change G445."""
     from fmd_terminal.app import open_configured_service
     from fmd_terminal.verification.rest import HTTPVerificationClient
+    from fmd_terminal.verification.soap import SOAPVerificationClient
 
     client = open_configured_service(config)
-    if not isinstance(client, HTTPVerificationClient):
-        client.close()
-        raise ConfigError("account upkeep from the terminal needs the REST service (https://...); "
-                          "on SOAP, the password change G445 is not implemented yet")
-    return client
+    if isinstance(client, HTTPVerificationClient) or (soap and isinstance(client, SOAPVerificationClient)):
+        return client
+    client.close()
+    raise ConfigError("this account upkeep needs the REST service (https://...); over SOAP only the password "
+                      "change (G445) is available")
 
 
 def _call(config: Any, method: str, path: str, body: Any = None) -> dict[str, Any]:
@@ -51,6 +55,10 @@ def _call(config: Any, method: str, path: str, body: Any = None) -> dict[str, An
     return parsed
 
 
+def _iso(seconds: float) -> str:
+    return datetime.fromtimestamp(seconds, UTC).isoformat()
+
+
 def _save_state(directory: Path, status: dict[str, Any]) -> dict[str, Any]:
     _write(directory / (STATE_FILE + ".new"), json.dumps(status, indent=1).encode(), 0o644)
     os.replace(directory / (STATE_FILE + ".new"), directory / STATE_FILE)
@@ -62,8 +70,22 @@ def refresh_status(config: Any, directory: Path) -> dict[str, Any]:
 
 
 def renew_password(config: Any, directory: Path) -> dict[str, Any]:
+    """REST twin, or G445 over SOAP (whose answer carries no dates: 90 days from now are assumed)."""
     new = secrets.token_urlsafe(24)
-    status = _call(config, "POST", "/account/password", {"newPassword": new})
+    client = _client(config, soap=True)
+    if hasattr(client, "change_password"):
+        try:
+            answer = client.change_password(new)
+        finally:
+            client.close()
+        if answer.operation_code != "NMVS_SUCCESS":
+            raise ServiceError(f"G445: {answer.http_status or answer.transport_error} {answer.operation_code or ''} "
+                               f"{answer.description or answer.detail or ''}".strip())
+        now = time.time()
+        status = dict(read_state(directory), passwordChangedAt=_iso(now), passwordExpiresAt=_iso(now + 90 * DAY_S))
+    else:
+        client.close()
+        status = _call(config, "POST", "/account/password", {"newPassword": new})
     staged = directory / (FILES["secrets"] + ".new")
     _write(staged, (f"client_id = {_toml_string(config.client_id)}\nclient_secret = {_toml_string(new)}\n").encode(),
            0o600)

@@ -12,6 +12,10 @@ twin below is the project's (ASSUMED: paths and fields), under the same bearer t
 | ``POST /account/terms`` ``{"version"}`` | accept the current terms |
 | ``POST /account/certificate`` ``{"csr"}`` | a new certificate (2 years) for a new key; the request comes over the mutual TLS the current certificate opens |
 | ``POST /admin/terms`` ``{"version", "deadline"}`` | (admin) publish new terms to accept by ``deadline`` (ISO-8601) |
+| ``POST /soap/AccountServices`` ``G445Request`` | the SOAP password change: login header, ``Body/NewPassword`` |
+
+GUESSED for G445 (no public WSDL): the endpoint name, ``NewPassword``, and that a refused new
+password is a normal response with ``NMVS_FE_AU_12`` while a wrong login is a Fault (as the facade does).
 
 Times are the simulator clock's, so renewals are tested on a frozen or moved clock.
 """
@@ -20,11 +24,19 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import secrets
 import threading
+import xml.etree.ElementTree as ET  # the ParseError of defusedxml's parser
 from typing import Any
 
+import defusedxml
+import defusedxml.ElementTree
+
+from fmd_simulator.engine import iso
 from fmd_simulator.enrolment import Enrolment, EnrolmentRefused, parse_csr
 from fmd_simulator.rest import SMALL_BODY, Dropped, HTTPProblem, read_body, respond
+from fmd_simulator.soap import messages
 
 PASSWORD_DAYS = 90
 MIN_PASSWORD = 16
@@ -95,6 +107,9 @@ def with_accounts(inner: Any, app: Any, accounts: Accounts) -> Any:
 
     async def asgi(scope: dict[str, Any], receive: Any, send: Any) -> None:
         path = scope.get("path", "") if scope["type"] == "http" else ""
+        if path == "/soap/AccountServices":
+            await g445(scope, receive, send, app, accounts, getattr(getattr(inner, "facade", None), "mutual_tls", False))
+            return
         admin_terms = path == "/admin/terms"
         if not (path.startswith("/account/") or admin_terms):
             await inner(scope, receive, send)
@@ -134,3 +149,50 @@ def with_accounts(inner: Any, app: Any, accounts: Accounts) -> Any:
 
     return asgi
 
+
+
+async def _soap_send(send: Any, status: int, data: bytes) -> None:
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/soap+xml; charset=utf-8"),
+                            (b"content-length", str(len(data)).encode())]})
+    await send({"type": "http.response.body", "body": data})
+
+
+async def g445(scope: dict[str, Any], receive: Any, send: Any, app: Any, accounts: Accounts, mutual_tls: bool) -> None:
+    """``G445Request`` (password change) on the SOAP facade's terms: mutual TLS, login header, hardened XML."""
+    language = "fr"
+    try:
+        if scope["method"] != "POST":
+            raise HTTPProblem(404, "NMVS_TE_XM_01", "no SOAP endpoint here.")
+        if not (mutual_tls and scope.get("scheme") == "https"):
+            raise HTTPProblem(401, "NMVS_FE_PKI_05", "this interface requires mutual TLS.")
+        body = await read_body(receive, dict(scope["headers"]), SMALL_BODY)
+        try:
+            root = defusedxml.ElementTree.fromstring(body, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+        except (ET.ParseError, defusedxml.DefusedXmlException) as exc:
+            raise messages.MessageError("NMVS_TE_XM_01", "not well-formed or refused XML.") from exc
+        request = root.find(f"{{{messages.SOAP_NS}}}Body/{messages.q('G445Request')}")
+        if request is None:
+            raise messages.MessageError("NMVS_TE_XM_02", "the Body must hold one G445Request.")
+        header = messages.request_header(request)
+        language = header["language"] or "fr"
+        client = app.engine.clients.get(header["login"] or "")
+        if client is None or not secrets.compare_digest(client.secret.encode(), (header["password"] or "").encode()):
+            raise HTTPProblem(401, "NMVS_FE_AU_01", "unknown login id or wrong password.")
+        try:
+            accounts.change_password(client, messages.text_of(request, "Body", "NewPassword"))
+            code = "NMVS_SUCCESS"
+        except EnrolmentRefused as refused:
+            code = refused.code
+        reply = messages.response("G445Response", {
+            "client_trx_id": header["client_trx_id"], "nmvs_trx_id": os.urandom(16).hex(),
+            "timestamp": iso(accounts.now()), "language": language, "notifications": None},
+            lambda element: messages.return_code(element, code, messages.description(code, language)))
+        await _soap_send(send, 200, reply)
+    except messages.MessageError as problem:
+        await _soap_send(send, 400, messages.fault(400, problem.code, language, problem.detail))
+    except HTTPProblem as problem:
+        code = messages.SOAP_CODE_OF.get(problem.code, problem.code)
+        await _soap_send(send, problem.status, messages.fault(problem.status, code, language, problem.detail))
+    except Dropped:
+        return

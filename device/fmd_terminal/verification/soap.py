@@ -168,6 +168,15 @@ class SOAPVerificationClient:
         """The support service's ping: login checked, nothing changed."""
         return self._call("SupportServices", "Ping", _new_trx_id(), None, is_change=False)[0]
 
+    def change_password(self, new_password: str) -> ServiceAnswer:
+        """G445, the password change (issue 14; element names guessed: ``AccountServices``, ``NewPassword``).
+        On ``NMVS_SUCCESS`` this client logs in with the new password from then on."""
+        answer = self._call("AccountServices", "G445", _new_trx_id(), _el("NewPassword", new_password),
+                            is_change=False)[0]
+        if answer.operation_code == "NMVS_SUCCESS":
+            self._password = new_password
+        return answer
+
     def close(self) -> None:
         self._transport.close()
 

@@ -120,3 +120,26 @@ def test_certificate_expiry_is_shown_and_renewed_with_a_new_key(enrolled, mtls_s
     assert stat.S_IMODE((creds / FILES["key"]).stat().st_mode) == 0o600
     assert [p.name for p in creds.iterdir() if p.name.endswith(".new")] == []
     assert _ping(config_path).operation_code == "NMVS_SUCCESS"  # over mutual TLS with the new pair
+
+
+def test_password_renewed_over_soap_with_g445(enrolled, mtls_sim, capsys):
+    """The same renewal on the blueprint (SOAP) route: G445, then the old password is refused."""
+    config_path, creds, start = enrolled
+    with open(config_path, "a") as handle:
+        handle.write(f'[service]\nurl = "nmvs-soap+https://127.0.0.1:{mtls_sim.port}/soap"\n')
+    before = terminal_config.load(config_path, environ={})
+    assert before.service.startswith("nmvs-soap+https://") and _ping(config_path).operation_code == "NMVS_SUCCESS"
+    assert main(["account", "password", "--config", config_path]) == 0
+    after = terminal_config.load(config_path, environ={})
+    assert after.client_secret != before.client_secret
+    assert _ping(config_path).operation_code == "NMVS_SUCCESS"
+    stale = open_service(before.service, client_id=before.client_id, client_secret=before.client_secret,
+                         client_cert=before.client_cert, client_key=before.client_key, ca_bundle=before.ca_bundle)
+    try:
+        assert stale.ping().operation_code == "NMVS_FE_AU_01"
+    finally:
+        stale.close()
+    (due,) = [d for d in dues(after, creds) if d.kind == "password"]
+    assert 89 * DAY_S < due.until - time.time() <= 90 * DAY_S
+    assert main(["account", "status", "--config", config_path]) == 3  # the REST-only status: a clear refusal
+    assert "REST" in capsys.readouterr().err
