@@ -143,3 +143,23 @@ def test_password_renewed_over_soap_with_g445(enrolled, mtls_sim, capsys):
     assert 89 * DAY_S < due.until - time.time() <= 90 * DAY_S
     assert main(["account", "status", "--config", config_path]) == 3  # the REST-only status: a clear refusal
     assert "REST" in capsys.readouterr().err
+
+
+def test_the_running_terminal_shows_it_on_its_idle_screen(enrolled, tmp_path):
+    """``fmd-terminal run`` itself: the idle screen carries the password's notice (real clock, dates set)."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    config_path, creds, _ = enrolled
+    soon = time.time() + 4.5 * DAY_S
+    (creds / "account.json").write_text(json.dumps({"passwordExpiresAt": _iso(soon), "terms": {}}))
+    script = tmp_path / "empty.jsonl"
+    script.write_text("")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FMD_")}
+    done = subprocess.run([sys.executable, "-m", "fmd_terminal", "run", "--config", config_path, "--scanner",
+                           f"script://{script}", "--screen", "console://", "--outbox", "memory://"],
+                          capture_output=True, text=True, timeout=90, env=env)
+    assert done.returncode == 0, done.stderr
+    assert "Mot de passe : 5 j" in done.stdout
