@@ -469,6 +469,9 @@ PROBLEMS = {
     "rs_eot_dropped": (PARTIAL, "CONTROL_CHARACTERS_CTRL"),
     "layout_not_us": (ADVICE, "KEYBOARD_US"),
     "layout_blind": (ADVICE, "KEYBOARD_US"),  # works; its set-up code is named (a silent risk)
+    # C2 alone: keyboard countries it cannot tell apart (German, Spanish, Italian type its digits and
+    # capitals alike, not set 82): no country is known until C1, which holds every set-82 character.
+    "layout_undetermined": (BLOCKING, ""),
     "suffix_missing": (ADVICE, "SUFFIX_CR"),
 }
 
@@ -483,6 +486,9 @@ MESSAGES = {
         "gs_dropped": "Scanner drops the group separator: turn on control characters (Ctrl+])",
         "rs_eot_dropped": "Scanner drops RS/EOT (German IFA codes): turn on control characters",
         "layout_not_us": "Scanner keyboard is {layout}: it works; US is recommended",
+        "layout_undetermined": "Scanner keyboard may be {layouts}: this code cannot tell them apart, scan calibration code C1",
+        "typed_alike": "{layouts} (typed alike)",
+        "or": " or ",
         "layout_blind": "Scanner keyboard is {layout}: it works, but a change to {partners} would go unnoticed (same digits; letters such as Y/Z or signs would be misread): set the scanner's keyboard to US",
         "suffix_missing": "Scanner sends no Enter after a code: add the CR suffix",
         "setup": "scan '{code}' on the set-up sheet",
@@ -499,6 +505,9 @@ MESSAGES = {
         "gs_dropped": "Le scanner supprime le séparateur GS : activer les caractères de contrôle (Ctrl+])",
         "rs_eot_dropped": "Le scanner supprime RS/EOT (codes IFA allemands) : activer les caractères de contrôle",
         "layout_not_us": "Clavier du scanner : {layout}. Cela fonctionne ; US est recommandé",
+        "layout_undetermined": "Clavier du scanner : {layouts} possibles, ce code ne les distingue pas : scanner le code de calibrage C1",
+        "typed_alike": "{layouts} (saisis à l'identique)",
+        "or": " ou ",
         "layout_blind": "Clavier du scanner : {layout}. Cela fonctionne, mais un passage en {partners} passerait inaperçu (mêmes chiffres ; des lettres comme Y/Z ou des signes seraient mal lus) : régler le clavier du scanner en US",
         "suffix_missing": "Le scanner n'envoie pas Entrée après un code : ajouter le suffixe CR",
         "setup": "scanner « {code} » sur la feuille de configuration",
@@ -515,6 +524,9 @@ MESSAGES = {
         "gs_dropped": "Scanner lässt das Trennzeichen GS weg: Steuerzeichen (Strg+]) einschalten",
         "rs_eot_dropped": "Scanner lässt RS/EOT weg (IFA-Codes): Steuerzeichen einschalten",
         "layout_not_us": "Scanner-Tastatur ist {layout}: funktioniert; US wird empfohlen",
+        "layout_undetermined": "Scanner-Tastatur könnte {layouts} sein: dieser Code unterscheidet sie nicht, Kalibriercode C1 scannen",
+        "typed_alike": "{layouts} (gleich getippt)",
+        "or": " oder ",
         "layout_blind": "Scanner-Tastatur ist {layout}: funktioniert, aber ein Wechsel auf {partners} bliebe unbemerkt (gleiche Ziffern; Buchstaben wie Y/Z oder Zeichen würden falsch gelesen): Scanner-Tastatur auf US stellen",
         "suffix_missing": "Scanner sendet kein Enter nach dem Code: Suffix CR hinzufügen",
         "setup": "'{code}' auf dem Einrichtungsblatt scannen",
@@ -524,9 +536,71 @@ MESSAGES = {
 }
 LANGUAGES = ("fr", "en", "de")
 
+# Keyboard countries as a person reads them in each language (English: the layout tables' titles).
+COUNTRY_NAMES = {
+    "fr": {
+        "us": "US",
+        "fr": "français (AZERTY)",
+        "de": "allemand (QWERTZ)",
+        "gb": "britannique (UK)",
+        "be": "belge (AZERTY)",
+        "es": "espagnol",
+        "it": "italien",
+    },
+    "de": {
+        "us": "US",
+        "fr": "Französisch (AZERTY)",
+        "de": "Deutsch (QWERTZ)",
+        "gb": "Britisch (UK)",
+        "be": "Belgisch (AZERTY)",
+        "es": "Spanisch",
+        "it": "Italienisch",
+    },
+}
 
-def problems(profile):
-    """``[(problem, parameters)]`` of a profile, blocking ones first."""
+
+def country_name(layout, lang):
+    """Keyboard country ``layout`` ("fr") as a person reads it in ``lang``: "français (AZERTY)"."""
+    names = COUNTRY_NAMES.get(lang)
+    return names[layout] if names and layout in names else get_layout(layout).title()
+
+
+_SET82_TEXT = "".join(sorted(CSET82))
+_ALIKE: dict = {}  # (layout, other) -> whether they type every set-82 character alike
+
+
+def typed_alike(layout, other):
+    """Whether two keyboard countries type every character of set 82 with the same keys (Spanish
+    and Italian do): no code can tell them apart, and none needs to."""
+    key = (layout, other) if layout < other else (other, layout)
+    if key not in _ALIKE:
+        _ALIKE[key] = _reads(_SET82_TEXT, other, layout) == _SET82_TEXT and (
+            _reads(_SET82_TEXT, layout, other) == _SET82_TEXT
+        )
+    return _ALIKE[key]
+
+
+def undetermined(profile):
+    """The keyboard countries the calibration code read alike but that type set 82 differently (C2
+    alone: German, Spanish, Italian), or ``()``: then the country is not known, only C1 tells."""
+    others = tuple(other for other in profile.equivalent if not typed_alike(profile.layout, other))
+    return (profile.layout,) + others if others else ()
+
+
+def layout_name(profile, lang="en"):
+    """The keyboard country as a person reads it in ``lang``: "Spanish or Italian (typed alike)"
+    when the profile's equivalent countries type set 82 alike (naming one would be a guess)."""
+    names = [country_name(profile.layout, lang)]
+    for other in profile.equivalent:
+        if typed_alike(profile.layout, other):
+            names.append(country_name(other, lang))
+    if len(names) == 1:
+        return names[0]
+    return message("typed_alike", lang, layouts=message("or", lang).join(names))
+
+
+def problems(profile, lang="en"):
+    """``[(problem, parameters)]`` of a profile, blocking ones first (``lang``: of the country names)."""
     found = []
     if profile.case != NORMAL:
         found.append(("case_" + profile.case, {}))
@@ -539,8 +613,12 @@ def problems(profile):
         found.append(("gs_dropped", {}))
     if profile.control("RS") == DROPPED or profile.control("EOT") == DROPPED:
         found.append(("rs_eot_dropped", {}))
-    if profile.interface == KEYBOARD and profile.layout != "us":
-        layout = get_layout(profile.layout).title()
+    unknown = undetermined(profile) if profile.interface == KEYBOARD else ()
+    if unknown:
+        names = "/".join(other.upper() for other in unknown)
+        found.append(("layout_undetermined", {"layouts": names}))
+    elif profile.interface == KEYBOARD and profile.layout != "us":
+        layout = layout_name(profile, lang)
         partners = blind_partners(profile.layout)
         if partners:
             names = "/".join(other.upper() for other in partners)
@@ -595,7 +673,7 @@ def message(key, lang="fr", **parameters):
 def advice(profile, lang="fr"):
     """Lines to show: ``["Scanner OK"]`` or what to change, each with its set-up sheet code."""
     lines = []
-    for problem, parameters in problems(profile):
+    for problem, parameters in problems(profile, lang):
         line = message(problem, lang, **parameters)
         setup = setup_code(problem)
         if setup:

@@ -39,6 +39,7 @@ from fmd_core.ifa import (
     open_envelope,
     parse_format_06,
 )
+from fmd_core.quoting import quote
 from fmd_core.substitutes import _DEFAULT, prepare, replace_stand_ins
 
 # AIM symbology identifiers (ISO/IEC 15424) -> (route, warnings).
@@ -56,6 +57,10 @@ _SYMBOLOGIES = {
     "]E0": (_LINEAR, (R.NOT_DATA_MATRIX,)),
     "]E4": (_LINEAR, (R.NOT_DATA_MATRIX,)),
 }
+# ISO/IEC 15424 symbology identifiers of EAN/UPC (ISO/IEC 15420), as the GS1 General
+# Specifications' table of symbology identifiers lists them: ]E0 carries the 13 digits of an EAN-13 (a UPC-A as 0 + 12 digits), ]E4 the 8 of an
+# EAN-8. Without an identifier a bare GTIN may have 8, 12, 13 or 14 digits (GenSpecs 2.1).
+_LINEAR_LENGTHS = {"]E0": (13,), "]E4": (8,), None: (8, 12, 13, 14)}
 _GTIN_LENGTHS = (8, 12, 13, 14)
 _PADDING = "00000000000000"
 _CORE_AIS = (AI_GTIN, AI_SERIAL, AI_BATCH, AI_EXPIRY)
@@ -73,7 +78,7 @@ def decode_scan(raw, *, substitutes=None, current_year=None):
     (``substitutes`` not a list of strings, ``current_year`` not a year) raises ``ConfigurationError``.
     """
     if not isinstance(raw, str):
-        return R.DecodeFailure(R.NOT_A_PACK_CODE, "Scan %r is not text: expected a string." % (raw,))
+        return R.DecodeFailure(R.NOT_A_PACK_CODE, "Scan %s is not text: expected a string." % quote(raw))
     year = DEFAULT_CURRENT_YEAR if current_year is None else current_year
     if not isinstance(year, int) or year < 100:
         raise ConfigurationError("current_year must be a four-digit year, got %r" % (current_year,))
@@ -81,7 +86,7 @@ def decode_scan(raw, *, substitutes=None, current_year=None):
     try:
         return _decode(raw, stand_ins, year)
     except R.Rejection as rejection:
-        return R.DecodeFailure(rejection.reason, "Scan %r rejected: %s." % (raw, rejection.detail))
+        return R.DecodeFailure(rejection.reason, "Scan %s rejected: %s." % (quote(raw), rejection.detail), rejection.element)
 
 
 def _decode(raw: str, stand_ins, year: int):
@@ -96,12 +101,12 @@ def _decode(raw: str, stand_ins, year: int):
         symbology = text[:3]
         known = _SYMBOLOGIES.get(symbology)
         if known is None:
-            raise R.Rejection(R.NOT_A_PACK_CODE, "symbology %r carries no pack code" % symbology)
+            raise R.Rejection(R.NOT_A_PACK_CODE, "symbology %s carries no pack code" % quote(symbology))
         route = known[0]
         warnings.extend(known[1])
         text = text[3:]
         if not text:
-            raise R.Rejection(R.TRUNCATED, "there is no data after the symbology identifier %r" % symbology)
+            raise R.Rejection(R.TRUNCATED, "there is no data after the symbology identifier %s" % quote(symbology))
     elif text.startswith("[)>"):
         route = _NON_GS1
     elif is_digital_link(text):
@@ -130,9 +135,10 @@ def _decode(raw: str, stand_ins, year: int):
         if form == "05":
             elements, last_ai = parse_element_string(body, year)
             return _gs1_result(R.GS1, elements, symbology, warnings, last_ai, year)
-        raise R.Rejection(R.NOT_A_PACK_CODE, "envelope format %r is not 05 (GS1) or 06 (IFA)" % form)
+        raise R.Rejection(R.NOT_A_PACK_CODE, "envelope format %s is not 05 (GS1) or 06 (IFA)" % quote(form))
     if route == _LINEAR:
         return _linear_result(text, symbology, warnings)
+    raw_text = text
     text, replaced = replace_stand_ins(text, stand_ins)
     if text[:1] not in DIGITS and text[:1] != GS and symbology is None:
         raise R.Rejection(
@@ -140,8 +146,32 @@ def _decode(raw: str, stand_ins, year: int):
         )
     if replaced:
         warnings.append(R.SEPARATOR_STAND_IN)
-    elements, last_ai = parse_element_string(text, year)
+        elements, last_ai = _parse_with_stand_ins(text, raw_text, year)
+    else:
+        elements, last_ai = parse_element_string(text, year)
     return _gs1_result(R.GS1, elements, symbology, warnings, last_ai, year)
+
+
+def _parse_with_stand_ins(text: str, raw_text: str, year: int):
+    """Parse ``text`` (stand-ins read as GS); when that leaves no AI where one must start, the
+    stand-in was more likely a character a wrong keyboard layout typed inside a serial or batch
+    (``21CS@X01``): then say ``bad_charset`` for that element, as reading ``raw_text`` as it came
+    shows, instead of ``unknown_ai`` or ``truncated``.
+    """
+    failure = None
+    try:
+        return parse_element_string(text, year)
+    except R.Rejection as rejection:
+        failure = rejection
+    if failure.reason == R.UNKNOWN_AI or failure.reason == R.TRUNCATED:
+        as_typed = None
+        try:
+            parse_element_string(raw_text, year)
+        except R.Rejection as rejection:
+            as_typed = rejection
+        if as_typed is not None and as_typed.reason == R.BAD_CHARSET:
+            failure = as_typed
+    raise failure
 
 
 def _gs1_result(scheme: str, elements, symbology, warnings, last_ai: str, year: int):
@@ -218,9 +248,24 @@ def _ifa_result(fields, symbology, warnings, year: int):
 
 
 def _linear_result(digits: str, symbology, warnings):
-    """EAN-8/UPC-A/EAN-13/GTIN-14 (GenSpecs 2.1): a product code without serial, not a pack identifier."""
-    if len(digits) not in _GTIN_LENGTHS or not DIGITS.issuperset(digits):
-        raise R.Rejection(R.BAD_LENGTH, "a linear GTIN has 8, 12, 13 or 14 digits, got %r" % digits)
+    """EAN-8/UPC-A/EAN-13/GTIN-14 (GenSpecs 2.1): a product code without serial, not a pack identifier.
+
+    The payload's shape follows the symbology identifier (``_LINEAR_LENGTHS``).
+    """
+    lengths = _LINEAR_LENGTHS[symbology]
+    if len(digits) not in lengths:
+        raise R.Rejection(
+            R.BAD_LENGTH,
+            "%s carries %s digits, got %d (%s)"
+            % (
+                "a linear GTIN" if symbology is None else "symbology " + symbology,
+                " or ".join(str(n) for n in lengths),
+                len(digits),
+                quote(digits),
+            ),
+        )
+    if not DIGITS.issuperset(digits):
+        raise R.Rejection(R.BAD_CHARSET, "a linear GTIN holds digits only, got %s" % quote(digits))
     gtin = _PADDING[len(digits) :] + digits
     check_value(AI_GTIN, gtin, DEFAULT_CURRENT_YEAR)
     return R.PackCode(R.LINEAR, gtin, R.GTIN, None, None, None, None, None, symbology, {}, warnings)

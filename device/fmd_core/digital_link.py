@@ -1,17 +1,26 @@
-"""GS1 Digital Link URIs carrying a GTIN (GS1 Digital Link standard 1.2, URI syntax).
+"""GS1 Digital Link URIs carrying a GTIN (GS1 Digital Link Standard: URI Syntax, release 1.2).
 
-PACK-CODES.md, "GS1 Digital Link": ``{scheme}://{host}[/prefix]/01/{gtin}[/22/..][/10/..][/21/..]``
-with key qualifiers in the order the Syntax Dictionary gives (``dlpkey=22,10,21|235``), data
-attributes (AIs with the ``?`` flag: 17, 10, 71x, ...) in the query string. A qualifier in the
-query (the serial), qualifiers out of order, a trailing ``/``, an empty segment or a repeated query
-AI is ``invalid_dl_uri``. Values are percent-decoded (RFC 3986 section 2.1); in the query ``+`` is a
-space (which then fails character set 82). Scheme and host are case-insensitive; any host is
-accepted; non-numeric query keys (``linkType``, ...) are ignored.
+The rules, by the standard's topics (and the GS1 Barcode Syntax Dictionary attributes it uses):
+
+- Path: ``{scheme}://{host}[/prefix]/01/{gtin}[/22/..][/10/..][/21/..]``: the primary key, then its
+  key qualifiers in the order the Syntax Dictionary's ``dlpkey=22,10,21|235`` gives. Qualifiers
+  out of order, a trailing ``/`` or an empty segment is ``invalid_dl_uri``. A GTIN-8/12/13 is
+  padded to 14 digits (section 4.6).
+- Query string: data attributes only, the AIs the Syntax Dictionary flags ``?``; non-numeric keys
+  (``linkType``, ...) are not data and are ignored, a numeric key that is no AI is ``unknown_ai``.
+  A key qualifier of the path's primary key may not be in the query: it belongs in the path (GS1's
+  Syntax Engine: "should be in the path info"), so ``/01/../10/..?21=..`` is ``invalid_dl_uri``.
+- Each AI at most once in the whole URI, path and query together (the Syntax Engine: "AI is
+  duplicated"): a repeat is ``duplicate_ai``, even with the same value.
+- Values are percent-decoded (RFC 3986 section 2.1); in the query ``+`` is a space (which then
+  fails character set 82). Scheme and host are case-insensitive (RFC 3986 3.1, 3.2.2); any host is
+  accepted; the fragment is ignored (RFC 3986 3.5).
 """
 
 from fmd_core import result as R
 from fmd_core.ai_table import AI_TABLE
 from fmd_core.gs1 import DIGITS, check_value
+from fmd_core.quoting import quote
 
 _HEX = "0123456789abcdefABCDEF"
 _GTIN_LENGTHS = (8, 12, 13, 14)
@@ -38,7 +47,7 @@ def _percent_decode(text: str, plus_is_space: bool) -> str:
     for piece in pieces[1:]:
         pair = piece[:2]
         if len(pair) != 2 or pair[0] not in _HEX or pair[1] not in _HEX:
-            raise R.Rejection(R.INVALID_DL_URI, "%r is not a percent-escape (expected %%XX)" % ("%" + pair))
+            raise R.Rejection(R.INVALID_DL_URI, "%s is not a percent-escape (expected %%XX)" % quote("%" + pair))
         pending.append(int(pair, 16))
         if len(piece) > 2:
             out.append(_utf8(pending, text))
@@ -56,7 +65,7 @@ def _utf8(data: bytearray, text: str) -> str:
     except UnicodeError:
         pass  # raised below, outside the handler (no exception chaining in the portable core)
     if decoded is None:
-        raise R.Rejection(R.BAD_CHARSET, "percent-escaped value %r is not UTF-8 text" % text)
+        raise R.Rejection(R.BAD_CHARSET, "percent-escaped value %s is not UTF-8 text" % quote(text))
     return decoded
 
 
@@ -109,19 +118,33 @@ def parse_digital_link(uri: str, current_year: int):
         if sequence is None or ai not in sequence or sequence.index(ai) < expected:
             raise R.Rejection(
                 R.INVALID_DL_URI,
-                "path AI %r is not a key qualifier in the order %s"
-                % (ai, " or ".join("/".join(s) for s in qualifiers)),
+                "path AI %s is not a key qualifier in the order %s"
+                % (quote(ai), " or ".join("/".join(s) for s in qualifiers)),
             )
         expected = sequence.index(ai) + 1
         check_value(ai, value, current_year)
         elements[ai] = value
     if query:
-        _parse_query(query, elements, current_year)
+        _parse_query(query, elements, qualifiers, current_year)
     return elements
 
 
-def _parse_query(query: str, elements, current_year: int) -> None:
-    seen = {}
+def _belongs_in_path(key: str, path_ais, qualifiers) -> bool:
+    """Whether query AI ``key`` would extend the path's key-qualifier sequence (section 4.3)."""
+    for sequence in qualifiers:
+        if key not in sequence:
+            continue
+        fits = True
+        for ai in path_ais:
+            if ai != "01" and ai not in sequence:
+                fits = False
+        if fits:
+            return True
+    return False
+
+
+def _parse_query(query: str, elements, qualifiers, current_year: int) -> None:
+    path_ais = tuple(elements)
     for pair in query.split("&"):
         if not pair:
             continue
@@ -130,19 +153,27 @@ def _parse_query(query: str, elements, current_year: int) -> None:
         if not key or not DIGITS.issuperset(key):
             continue  # linkType, context, ... are not data
         if key not in AI_TABLE:
-            raise R.Rejection(R.UNKNOWN_AI, "query key %r is not a GS1 AI" % key)
+            raise R.Rejection(R.UNKNOWN_AI, "query key %s is not a GS1 AI" % quote(key))
         if not AI_TABLE[key][1]:
             raise R.Rejection(
-                R.INVALID_DL_URI, "AI (%s) may not be a query attribute (it is a key or qualifier)" % key
+                R.INVALID_DL_URI, "AI (%s) may not be a query attribute (it is a key or qualifier)" % key, key
             )
-        if key in seen:
-            raise R.Rejection(R.INVALID_DL_URI, "query AI (%s) appears twice" % key)
+        previous = elements.get(key)
+        if previous is not None:
+            where = "in the path" if key in path_ais else "in the query"
+            raise R.Rejection(
+                R.DUPLICATE_AI,
+                "AI (%s) appears twice, %s (%s) and in the query (%s)"
+                % (key, where, quote(previous), quote(pair[equals + 1 :] if equals >= 0 else "")),
+                key,
+            )
+        if _belongs_in_path(key, path_ais, qualifiers):
+            raise R.Rejection(
+                R.INVALID_DL_URI,
+                "AI (%s) is a key qualifier of (01): it belongs in the path, before any later qualifier, "
+                "not in the query" % key,
+                key,
+            )
         value = _percent_decode("" if equals < 0 else pair[equals + 1 :], True)
         check_value(key, value, current_year)
-        seen[key] = value
-        previous = elements.get(key)
-        if previous is not None and previous != value:
-            raise R.Rejection(
-                R.DUPLICATE_AI, "AI (%s) is %r in the path and %r in the query" % (key, previous, value)
-            )
         elements[key] = value

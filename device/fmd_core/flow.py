@@ -71,14 +71,16 @@ class Effect:
 
 
 class RecordRequest:
-    """Ask the outbox to check and record an op (kind as in OFFLINE-QUEUE.md section 3)."""
+    """Ask the outbox to check and record an op (kind as in OFFLINE-QUEUE.md section 3); ``mode`` is
+    the terminal's mode at the scan (a receive-mode scan is a dispense op: ``fmd_core.modes.OP_KIND``)."""
 
-    __slots__ = ("kind", "pack", "raw")
+    __slots__ = ("kind", "pack", "raw", "mode")
 
-    def __init__(self, kind, pack, raw):
+    def __init__(self, kind, pack, raw, mode=None):
         self.kind = kind
         self.pack = pack
         self.raw = raw
+        self.mode = mode
 
     def __repr__(self):
         return "RecordRequest(%r, %r)" % (self.kind, self.pack.pack_key)
@@ -102,7 +104,7 @@ class Notice:
         self.busy = busy
         self.detail = detail
         self.signal = signal
-        self.items = tuple(items)  # restart list: (kind, product_code, serial, state) per op
+        self.items = tuple(items)  # restart list: (kind, product_code, serial, state, wall_ns) per op
         self.problems = tuple(problems)
 
     def __repr__(self):
@@ -238,7 +240,7 @@ class Flow:
 
     def start(self, now_ms, recent=()):
         """Start-up. ``recent``: the last ops recorded before a restart, newest first, as
-        (kind, product_code, serial, state); shown until the next scan or the hold time ends, since a
+        (kind, product_code, serial, state, wall_ns); shown until the next scan or the hold time ends, since a
         kill during COMMIT can leave an op recorded whose result was never shown (OFFLINE-QUEUE.md 5.3).
         """
         if recent:
@@ -327,7 +329,7 @@ class Flow:
         if expired and kind != "verify":
             return self._finish(scan, outcomes.Outcome("expired", None, "expired_by_date"), now_ms)
         self._current = scan
-        return [Effect(RECORD, RecordRequest(kind, ref, text))]
+        return [Effect(RECORD, RecordRequest(kind, ref, text, self.mode))]
 
     def recorded(self, op_seq, refusal, now_ms, since_wall_ns=None):
         """The outbox's answer to RECORD: the op's seq, or the reason of a local refusal."""

@@ -9,10 +9,11 @@ Rules implemented (GS1 General Specifications, GS1 Barcode Syntax Dictionary; PA
   separator; a GS after one is tolerated. Any other value ends at GS or at the end of the data
   (GenSpecs 7.8.4).
 - Each value is checked component by component against the dictionary's specification: length,
-  character set (``N`` digits, ``X`` set 82, ``Y`` set 39, ``Z`` base64url; GenSpecs 7.11), and the
-  linters ``csum`` (GenSpecs 7.9.1), ``yymmd0``/``yymmdd`` (7.12), ``yyyymmdd``, ``hhmi``/``hh``/``mi``/``ss``.
-  Other linters (``iso3166``, ``csumalpha``, ``pcenc``, ...) concern AIs no FMD code needs and are
-  not checked.
+  character set (``N`` digits, ``X`` set 82, ``Y`` set 39, ``Z`` base64url; GenSpecs 7.11), then
+  every linter the dictionary names for the component (``fmd_core.linters``: check digits, dates,
+  country and currency codes, IBAN, check character pairs, company prefix, percent-encoding,
+  coupons, ...; GS1 Barcode Syntax Dictionary and Syntax Tests). A non-digit in a date or time
+  component is ``invalid_date``.
 - The same AI twice with the same value is accepted, with another value it is ``duplicate_ai``
   (GenSpecs 4.14.1); ``ex=`` pairs are ``invalid_ai_combination`` and ``req=`` companions missing are
   ``missing_*`` (Syntax Dictionary attributes; GenSpecs 4.14).
@@ -20,8 +21,8 @@ Rules implemented (GS1 General Specifications, GS1 Barcode Syntax Dictionary; PA
 
 from fmd_core import result as R
 from fmd_core.ai_table import AI_TABLE
-from fmd_core.check_digits import gs1_check_digit, gs1_check_digit_ok
-from fmd_core.dates import date_problem, yyyymmdd_problem
+from fmd_core.linters import DATE_LINTERS, LINTERS
+from fmd_core.quoting import quote
 
 GS = "\x1d"
 
@@ -49,15 +50,22 @@ _MISSING = {
     AI_EXPIRY: R.MISSING_EXPIRY,
 }
 
-_TIME_LINTERS = {"hhmi": (24, 60), "hh": (24,), "mi": (60,), "ss": (60,)}
-
 
 def _build_rules():
     """Per AI, precomputed at import: (fixed length or 0, components, only_x_max or 0, req,
-    exclusive AIs, exclusive patterns with ``n``)."""
+    exclusive AIs, exclusive patterns with ``n``); a component is (type, min, max, optional,
+    linter functions, is a date or time)."""
     rules = {}
     for ai, entry in AI_TABLE.items():
-        predefined, _dl, components, req, ex, _dlpkey, _title = entry
+        predefined, _dl, table_components, req, ex, _dlpkey, _title = entry
+        components = []
+        for kind, low, high, optional, names in table_components:
+            dated = False
+            for name in names:
+                if name in DATE_LINTERS:
+                    dated = True
+            components.append((kind, low, high, optional, tuple(LINTERS[n] for n in names), dated))
+        components = tuple(components)
         fixed = components[0][2] if predefined else 0
         simple_x = 0
         if len(components) == 1 and components[0][0] == "X" and not components[0][4]:
@@ -85,42 +93,19 @@ def find_ai(data: str, pos: int):
     return None
 
 
-def _linter_problem(linter: str, part: str, current_year: int):
-    """(reason, detail) when ``part`` fails a checked linter, else None."""
-    if linter == "csum":
-        if not gs1_check_digit_ok(part):
-            return R.BAD_CHECK_DIGIT, "check digit is %s, expected %d" % (
-                part[-1],
-                gs1_check_digit(part[:-1]),
-            )
-    elif linter == "yymmd0" or linter == "yymmdd":
-        problem = date_problem(part, current_year, linter == "yymmd0")
-        if problem:
-            return R.INVALID_DATE, "date " + repr(part) + ": " + problem
-    elif linter == "yyyymmdd":
-        problem = yyyymmdd_problem(part)
-        if problem:
-            return R.INVALID_DATE, "date " + repr(part) + ": " + problem
-    elif linter in _TIME_LINTERS:
-        limits = _TIME_LINTERS[linter]
-        for index in range(len(limits)):
-            if int(part[2 * index : 2 * index + 2]) >= limits[index]:
-                return R.INVALID_DATE, "time " + repr(part) + " is out of range"
-    return None
-
-
 def check_value(ai: str, value: str, current_year: int) -> None:
     """Check one AI's value against its specification; raise ``Rejection`` when it fails."""
     rule = RULES[ai]
     if not value:
-        raise R.Rejection(R.EMPTY_VALUE, "AI (%s) has an empty value" % ai)
+        raise R.Rejection(R.EMPTY_VALUE, "AI (%s) has an empty value" % ai, ai)
     simple_x = rule[2]
     if simple_x:
         # Fast path: one X component without linter (batch, serial, NHRN, 240, 91-99, ...).
         if len(value) > simple_x:
             raise R.Rejection(
                 R.TOO_LONG,
-                "AI (%s) value %r has %d characters, at most %d allowed" % (ai, value, len(value), simple_x),
+                "AI (%s) value %s has %d characters, at most %d allowed" % (ai, quote(value), len(value), simple_x),
+                ai,
             )
         if not CSET82.issuperset(value):
             _raise_charset(ai, value, "X")
@@ -129,49 +114,61 @@ def check_value(ai: str, value: str, current_year: int) -> None:
     pos = 0
     n = len(value)
     all_fixed = True
-    for kind, low, high, optional, linters in components:
+    for kind, low, high, optional, linters, dated in components:
         if low != high or optional:
             all_fixed = False
         if pos >= n:
             if optional:
                 break
             raise R.Rejection(
-                R.BAD_LENGTH, "AI (%s) value %r is %d characters, too short for its format" % (ai, value, n)
+                R.BAD_LENGTH,
+                "AI (%s) value %s is %d characters, too short for its format" % (ai, quote(value), n),
+                ai,
             )
         part = value[pos : pos + high]
         if len(part) < low:
             raise R.Rejection(
-                R.BAD_LENGTH, "AI (%s) value %r has %d characters, expected %d" % (ai, value, n, pos + low)
+                R.BAD_LENGTH,
+                "AI (%s) value %s has %d characters, expected %d" % (ai, quote(value), n, pos + low),
+                ai,
             )
         pos += len(part)
         if not _CHARSETS[kind].issuperset(part):
-            _raise_charset(ai, part, kind)
+            _raise_charset(ai, part, kind, dated)
         for linter in linters:
-            problem = _linter_problem(linter, part, current_year)
+            problem = linter(part, current_year)
             if problem:
-                raise R.Rejection(problem[0], "AI (%s) %s" % (ai, problem[1]))
+                raise R.Rejection(problem[0], "AI (%s) %s" % (ai, problem[1]), ai)
     if pos < n:
         if all_fixed:
             raise R.Rejection(
                 R.MISSING_SEPARATOR,
-                "AI (%s) takes %d characters but %r follows without a group separator"
-                % (ai, pos, value[pos:]),
+                "AI (%s) takes %d characters but %s follows without a group separator"
+                % (ai, pos, quote(value[pos:])),
+                ai,
             )
         raise R.Rejection(
-            R.TOO_LONG, "AI (%s) value %r has %d characters, at most %d allowed" % (ai, value, n, pos)
+            R.TOO_LONG, "AI (%s) value %s has %d characters, at most %d allowed" % (ai, quote(value), n, pos), ai
         )
 
 
-def _raise_charset(ai: str, value: str, kind: str):
+def _raise_charset(ai: str, value: str, kind: str, dated=False):
+    """``bad_charset`` naming the AI and the first character outside the set; in a date or time
+    component a non-digit is ``invalid_date`` (it cannot be read as a date)."""
     allowed = _CHARSETS[kind]
     bad = ""
     for char in value:
         if char not in allowed:
             bad = char
             break
+    if dated:
+        raise R.Rejection(
+            R.INVALID_DATE, "AI (%s) date %s contains %s, expected only digits" % (ai, quote(value), quote(bad)), ai
+        )
     raise R.Rejection(
         R.BAD_CHARSET,
-        "AI (%s) value %r contains %r, expected only %s" % (ai, value, bad, _CHARSET_NAMES[kind]),
+        "AI (%s) value %s contains %s, expected only %s" % (ai, quote(value), quote(bad), _CHARSET_NAMES[kind]),
+        ai,
     )
 
 
@@ -196,9 +193,9 @@ def parse_element_string(data: str, current_year: int):
         ai = find_ai(data, pos)
         if ai is None:
             if n - pos < 2 and data[pos] in DIGITS:
-                raise R.Rejection(R.TRUNCATED, "the data ends with %r, an incomplete AI" % data[pos:])
+                raise R.Rejection(R.TRUNCATED, "the data ends with %s, an incomplete AI" % quote(data[pos:]))
             raise R.Rejection(
-                R.UNKNOWN_AI, "%r at position %d does not start with a GS1 AI" % (data[pos : pos + 4], pos)
+                R.UNKNOWN_AI, "%s at position %d does not start with a GS1 AI" % (quote(data[pos : pos + 4]), pos)
             )
         pos += len(ai)
         fixed = RULES[ai][0]
@@ -209,14 +206,16 @@ def parse_element_string(data: str, current_year: int):
                 value = value[: value.index(GS)]
                 raise R.Rejection(
                     R.BAD_LENGTH,
-                    "AI (%s) takes %d digits but has %d (%r) before a separator"
-                    % (ai, fixed, len(value), value),
+                    "AI (%s) takes %d digits but has %d (%s) before a separator"
+                    % (ai, fixed, len(value), quote(value)),
+                    ai,
                 )
             if len(value) < fixed:
                 raise R.Rejection(
                     R.TRUNCATED,
-                    "AI (%s) takes %d digits but the data ends after %d (%r)"
-                    % (ai, fixed, len(value), value),
+                    "AI (%s) takes %d digits but the data ends after %d (%s)"
+                    % (ai, fixed, len(value), quote(value)),
+                    ai,
                 )
             pos = end
             if pos < n and data[pos] == GS:
@@ -234,7 +233,9 @@ def parse_element_string(data: str, current_year: int):
         if previous is None:
             elements[ai] = value
         elif previous != value:
-            raise R.Rejection(R.DUPLICATE_AI, "AI (%s) appears twice, with %r and %r" % (ai, previous, value))
+            raise R.Rejection(
+                R.DUPLICATE_AI, "AI (%s) appears twice, with %s and %s" % (ai, quote(previous), quote(value)), ai
+            )
     return elements, last_ai
 
 
@@ -258,7 +259,7 @@ def _present(pattern: str, elements) -> bool:
 
 
 def _raise_exclusive(ai: str, other: str):
-    raise R.Rejection(R.INVALID_AI_COMBINATION, "AI (%s) may not appear with AI (%s)" % (ai, other))
+    raise R.Rejection(R.INVALID_AI_COMBINATION, "AI (%s) may not appear with AI (%s)" % (ai, other), ai)
 
 
 def check_combinations(elements) -> None:
@@ -278,7 +279,7 @@ def check_combinations(elements) -> None:
                     _raise_exclusive(ai, other)
     for ai in (AI_GTIN, AI_SERIAL, AI_BATCH, AI_EXPIRY):
         if ai not in elements:
-            raise R.Rejection(_MISSING[ai], "AI (%s) %s is missing" % (ai, AI_TABLE[ai][6]))
+            raise R.Rejection(_MISSING[ai], "AI (%s) %s is missing" % (ai, AI_TABLE[ai][6]), ai)
     for ai in elements:
         req = RULES[ai][3]
         if not req or ai in FMD_AIS:
@@ -296,6 +297,7 @@ def check_combinations(elements) -> None:
                 R.INVALID_AI_COMBINATION,
                 "AI (%s) requires %s"
                 % (ai, " or ".join("+".join("(" + p + ")" for p in group) for group in req)),
+                ai,
             )
 
 

@@ -16,6 +16,7 @@ from fmd_core import result as R
 from fmd_core.check_digits import ppn_check_digits, ppn_check_digits_ok, pzn_check_digit_ok
 from fmd_core.dates import date_problem, yyyymmdd_problem
 from fmd_core.gs1 import CSET82, DIGITS, GS
+from fmd_core.quoting import quote
 
 ENVELOPE_HEADER = "[)>\x1e"
 RS = "\x1e"
@@ -48,7 +49,7 @@ def open_envelope(text: str):
     form = text[4:6]
     if text[6:7] != GS:
         raise R.Rejection(
-            R.NOT_A_PACK_CODE, "expected format 05 or 06 then GS after '[)>' RS, got %r" % text[4:7]
+            R.NOT_A_PACK_CODE, "expected format 05 or 06 then GS after '[)>' RS, got %s" % quote(text[4:7])
         )
     return form, text[7:-1]
 
@@ -59,7 +60,7 @@ def split_identifier(field: str):
     while pos < len(field) and pos < 3 and field[pos] in DIGITS:
         pos += 1
     if pos >= len(field) or field[pos] not in _UPPER:
-        raise R.Rejection(R.UNKNOWN_AI, "field %r does not start with a data identifier" % field)
+        raise R.Rejection(R.UNKNOWN_AI, "field %s does not start with a data identifier" % quote(field))
     return field[: pos + 1], field[pos + 1 :]
 
 
@@ -71,29 +72,32 @@ def parse_format_06(body: str, current_year: int):
             continue
         identifier, value = split_identifier(field)
         if not value:
-            raise R.Rejection(R.EMPTY_VALUE, "data identifier %s has an empty value" % identifier)
+            raise R.Rejection(R.EMPTY_VALUE, "data identifier %s has an empty value" % identifier, identifier)
         previous = fields.get(identifier)
         if previous is not None and previous != value:
             raise R.Rejection(
                 R.DUPLICATE_AI,
-                "data identifier %s appears twice, with %r and %r" % (identifier, previous, value),
+                "data identifier %s appears twice, with %s and %s" % (identifier, quote(previous), quote(value)),
+                identifier,
             )
         fields[identifier] = value
     for identifier, reason in _MISSING:
         if identifier not in fields:
-            raise R.Rejection(reason, "data identifier %s (%s) is missing" % (identifier, _NAMES[identifier]))
+            raise R.Rejection(reason, "data identifier %s (%s) is missing" % (identifier, _NAMES[identifier]), identifier)
     _check_ppn(fields[DI_PPN])
     for identifier in (DI_SERIAL, DI_BATCH):
         value = fields[identifier]
         if len(value) > 20:
             raise R.Rejection(
                 R.TOO_LONG,
-                "%s %r has %d characters, at most 20 allowed" % (_NAMES[identifier], value, len(value)),
+                "%s %s has %d characters, at most 20 allowed" % (_NAMES[identifier], quote(value), len(value)),
+                identifier,
             )
         if not CSET82.issuperset(value):
             raise R.Rejection(
                 R.BAD_CHARSET,
-                "%s %r has characters outside GS1 character set 82" % (_NAMES[identifier], value),
+                "%s %s has characters outside GS1 character set 82" % (_NAMES[identifier], quote(value)),
+                identifier,
             )
     _check_date(DI_EXPIRY, fields[DI_EXPIRY], 6, current_year)
     if DI_PRODUCTION_DATE in fields:
@@ -105,32 +109,37 @@ def _check_date(identifier: str, value: str, length: int, current_year: int) -> 
     if len(value) != length:
         raise R.Rejection(
             R.BAD_LENGTH,
-            "data identifier %s %r has %d characters, expected %d" % (identifier, value, len(value), length),
+            "data identifier %s %s has %d characters, expected %d" % (identifier, quote(value), len(value), length),
+            identifier,
         )
     if not DIGITS.issuperset(value):
-        raise R.Rejection(R.BAD_CHARSET, "data identifier %s %r must be digits only" % (identifier, value))
+        raise R.Rejection(
+            R.INVALID_DATE, "data identifier %s date %s must be digits only" % (identifier, quote(value)), identifier
+        )
     problem = date_problem(value, current_year, True) if length == 6 else yyyymmdd_problem(value)
     if problem:
-        raise R.Rejection(R.INVALID_DATE, "data identifier %s date %r: %s" % (identifier, value, problem))
+        raise R.Rejection(
+            R.INVALID_DATE, "data identifier %s date %s: %s" % (identifier, quote(value), problem), identifier
+        )
 
 
 def _check_ppn(ppn: str) -> None:
     """PPN: 4 to 22 alphanumerics, two mod-97 check digits; a PZN-based PPN (``11``) also mod 11."""
     if len(ppn) < 4 or len(ppn) > 22:
-        raise R.Rejection(R.BAD_LENGTH, "PPN %r has %d characters, expected 4 to 22" % (ppn, len(ppn)))
+        raise R.Rejection(R.BAD_LENGTH, "PPN %s has %d characters, expected 4 to 22" % (quote(ppn), len(ppn)))
     if not _ALNUM.issuperset(ppn) or not DIGITS.issuperset(ppn[-2:]):
         raise R.Rejection(
-            R.BAD_CHARSET, "PPN %r must be capitals and digits ending in two check digits" % ppn
+            R.BAD_CHARSET, "PPN %s must be capitals and digits ending in two check digits" % quote(ppn)
         )
     if not ppn_check_digits_ok(ppn):
         raise R.Rejection(
             R.BAD_CHECK_DIGIT,
-            "PPN %r check digits are %s, expected %s" % (ppn, ppn[-2:], ppn_check_digits(ppn[:-2])),
+            "PPN %s check digits are %s, expected %s" % (quote(ppn), ppn[-2:], ppn_check_digits(ppn[:-2])),
         )
     if ppn[:2] == "11":
         if len(ppn) != 12 or not DIGITS.issuperset(ppn):
-            raise R.Rejection(R.BAD_LENGTH, "PPN %r with prefix 11 must be 11 + PZN8 + 2 check digits" % ppn)
+            raise R.Rejection(R.BAD_LENGTH, "PPN %s with prefix 11 must be 11 + PZN8 + 2 check digits" % quote(ppn))
         if not pzn_check_digit_ok(ppn[2:10]):
             raise R.Rejection(
-                R.BAD_CHECK_DIGIT, "PZN %r inside PPN %r has a wrong check digit" % (ppn[2:10], ppn)
+                R.BAD_CHECK_DIGIT, "PZN %s inside PPN %s has a wrong check digit" % (quote(ppn[2:10]), quote(ppn))
             )

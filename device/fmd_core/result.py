@@ -24,6 +24,8 @@ EMPTY_VALUE = "empty_value"
 MISSING_SEPARATOR = "missing_separator"
 NOT_A_PACK_CODE = "not_a_pack_code"
 INVALID_DL_URI = "invalid_dl_uri"
+# A value outside its code list or format (GS1 Syntax Dictionary linters: country, currency, IBAN, ...).
+INVALID_VALUE = "invalid_value"
 
 REASON_CODES = (
     BAD_CHECK_DIGIT,
@@ -43,6 +45,7 @@ REASON_CODES = (
     MISSING_SEPARATOR,
     NOT_A_PACK_CODE,
     INVALID_DL_URI,
+    INVALID_VALUE,
 )
 
 # Warnings on a valid result.
@@ -64,13 +67,15 @@ PPN = "PPN"
 class Rejection(CoreError):
     """Raised inside the decoder only, turned into a ``DecodeFailure`` by ``decode_scan``.
 
-    ``reason`` is one of ``REASON_CODES``; ``detail`` says expected versus actual, without the input.
+    ``reason`` is one of ``REASON_CODES``; ``detail`` says expected versus actual, without the input;
+    ``element`` is the AI or data identifier concerned, when there is one.
     """
 
-    def __init__(self, reason: str, detail: str):
+    def __init__(self, reason: str, detail: str, element=None):
         super().__init__(reason + ": " + detail)
         self.reason = reason
         self.detail = detail
+        self.element = element
 
 
 class PackCode:
@@ -151,14 +156,19 @@ class PackCode:
 
 
 class DecodeFailure:
-    """Why a scan is not a usable code: a reason code and one English sentence. Treated as immutable."""
+    """Why a scan is not a usable code: a reason code and one English sentence. Treated as immutable.
 
-    __slots__ = ("error", "message")
+    ``element`` (not part of ``as_dict()``): the AI or data identifier concerned, or None, so that a
+    screen can name it in the reader's language.
+    """
+
+    __slots__ = ("error", "message", "element")
     ok = False
 
-    def __init__(self, error: str, message: str):
+    def __init__(self, error: str, message: str, element=None):
         self.error = error
         self.message = message
+        self.element = element
 
     def as_dict(self) -> dict:
         return {"ok": False, "error": self.error, "message": self.message}

@@ -264,7 +264,7 @@ class Terminal:
 
     def _record(self, request: Any) -> list[Effect]:
         try:
-            result = self.outbox.record(OpRequest(request.kind, request.pack, request.raw))
+            result = self.outbox.record(OpRequest(request.kind, request.pack, request.raw, mode=request.mode))
         except StorageError as error:
             log.error("scan not recorded: %s", error)
             return self.flow.record_failed(self.clock())
@@ -310,7 +310,7 @@ class Terminal:
         pack_view = view(pack_key)
         return bool(pack_view is not None and pack_view.dispense_seq is not None)
 
-    def _recent_ops(self, n: int = 5) -> list[tuple[str, str, str, str]]:
+    def _recent_ops(self, n: int = 5) -> list[tuple[str, str, str, str, int]]:
         """The last ops recorded before this start (OFFLINE-QUEUE.md 5.3), newest first."""
         try:
             ops = self.outbox.recent(n)
@@ -320,7 +320,7 @@ class Terminal:
         for op in ops:
             log.info("before the restart: seq=%s %s %s/…%s %s", op.seq, op.kind, op.pack.product_code,
                      op.pack.serial[-4:], op.state)
-        return [(op.kind, op.pack.product_code, op.pack.serial, op.state) for op in ops]
+        return [(op.kind, op.pack.product_code, op.pack.serial, op.state, op.wall_ns) for op in ops]
 
     def _pending(self) -> int:
         try:

@@ -46,6 +46,75 @@ SEED_PACKS = 60
 DEMO_CLIENT = ("pharmacy-demo", "demo-secret")
 OTHER_CLIENT = ("pharmacy-other", "other-secret")
 
+# What the demo says to the person running it, in the terminal's languages (French first).
+TEXTS = {
+    "fr": {
+        "scan.c1": "le code de calibrage C1 : Scanner OK, le profil du lecteur est enregistré",
+        "scan.fresh": "une boîte neuve : délivrée, vert",
+        "scan.again": "la même boîte à nouveau : résultat redonné, rien n'est envoyé",
+        "scan.elsewhere": "une boîte délivrée par une autre pharmacie : rouge",
+        "scan.recalled": "une boîte d'un lot rappelé : rouge",
+        "scan.unknown_serial": "un numéro de série inconnu : alerte, rouge",
+        "scan.linear": "le code linéaire CIP13 (AIM ]E0) : scanner le Data Matrix, orange",
+        "scan.garbled": "un code tronqué : scanner à nouveau, orange",
+        "started": "démo : simulateur sur {url}",
+        "intro": "Simulateur sur {url} ({n} boîtes de démonstration). Collez un scan puis Entrée ; "
+                 "Ctrl+D ou Ctrl+C pour finir.\nScans de démonstration (\\x1d est le séparateur de groupe GS) :",
+        "modes": "Codes de mode : FMD-MODE-VERIFY, FMD-MODE-UNDO, FMD-MODE-DISPENSE …",
+        "too_few": "le simulateur a créé trop peu de lots pour la démo ({found} sur {wanted}) : relancer make run",
+        "setup_failed": "préparation de la démo : la délivrance par l'autre pharmacie a répondu {status} : {body}",
+        "error": "démo : {error}",
+        "enrol_page": "démo : page d'abonnement {url}/subscribe (courrier {identifier}, FINESS {finess}) ; "
+                      "code d'inscription :",
+        "enrol_intro": "Un terminal neuf : collez le code d'inscription ci-dessus (valable 15 minutes, une seule "
+                       "fois), puis C1 et des boîtes.",
+        "no_code": "préparation de la démo : la page d'abonnement n'a montré aucun code d'inscription",
+    },
+    "en": {
+        "scan.c1": "the calibration code C1: Scanner OK, the scanner profile is stored",
+        "scan.fresh": "a fresh pack: dispensed, green",
+        "scan.again": "the same pack again: shown again, nothing sent",
+        "scan.elsewhere": "a pack another pharmacy dispensed: red",
+        "scan.recalled": "a pack of a recalled batch: red",
+        "scan.unknown_serial": "an unknown serial number: alert, red",
+        "scan.linear": "the linear CIP13 code (AIM ]E0): scan the Data Matrix, amber",
+        "scan.garbled": "a garbled code: scan again, amber",
+        "started": "demo: simulator on {url}",
+        "intro": "Simulator on {url} ({n} demo packs). Paste a scan and press Enter; Ctrl+D or Ctrl+C ends."
+                 "\nDemo scans (\\x1d is the group separator GS):",
+        "modes": "Mode barcodes: FMD-MODE-VERIFY, FMD-MODE-UNDO, FMD-MODE-DISPENSE …",
+        "too_few": "the simulator seeded too few batches for the demo ({found} of {wanted}): run make run again",
+        "setup_failed": "demo set-up: the other pharmacy's dispense answered {status}: {body}",
+        "error": "demo: {error}",
+        "enrol_page": "demo: subscription page {url}/subscribe (letter {identifier}, FINESS {finess}); "
+                      "enrolment code:",
+        "enrol_intro": "A fresh terminal: paste the enrolment code above (valid 15 minutes, once), then C1 and packs.",
+        "no_code": "demo set-up: the subscription page showed no enrolment code",
+    },
+    "de": {
+        "scan.c1": "der Kalibriercode C1: Scanner OK, das Scanner-Profil wird gespeichert",
+        "scan.fresh": "eine neue Packung: abgegeben, grün",
+        "scan.again": "dieselbe Packung noch einmal: Ergebnis erneut gezeigt, nichts gesendet",
+        "scan.elsewhere": "eine von einer anderen Apotheke abgegebene Packung: rot",
+        "scan.recalled": "eine Packung einer zurückgerufenen Charge: rot",
+        "scan.unknown_serial": "eine unbekannte Seriennummer: Alarm, rot",
+        "scan.linear": "der lineare CIP13-Code (AIM ]E0): Data Matrix scannen, gelb",
+        "scan.garbled": "ein verstümmelter Code: erneut scannen, gelb",
+        "started": "Demo: Simulator auf {url}",
+        "intro": "Simulator auf {url} ({n} Demo-Packungen). Scan einfügen und Enter drücken; Strg+D oder "
+                 "Strg+C beendet.\nDemo-Scans (\\x1d ist das Gruppentrennzeichen GS):",
+        "modes": "Modus-Codes: FMD-MODE-VERIFY, FMD-MODE-UNDO, FMD-MODE-DISPENSE …",
+        "too_few": "der Simulator hat zu wenige Chargen für die Demo angelegt ({found} von {wanted}): make run neu starten",
+        "setup_failed": "Demo-Vorbereitung: die Abgabe der anderen Apotheke antwortete {status}: {body}",
+        "error": "Demo: {error}",
+        "enrol_page": "Demo: Abonnementseite {url}/subscribe (Brief {identifier}, FINESS {finess}); "
+                      "Registrierungscode:",
+        "enrol_intro": "Ein neues Terminal: den Registrierungscode oben einfügen (15 Minuten gültig, nur einmal), "
+                       "dann C1 und Packungen.",
+        "no_code": "Demo-Vorbereitung: die Abonnementseite zeigte keinen Registrierungscode",
+    },
+}
+
 
 def escaped(raw: str) -> str:
     """A scan as one pasteable line: control characters as ``\\xNN`` escapes (PACK-CODES.md)."""
@@ -53,7 +122,7 @@ def escaped(raw: str) -> str:
                    for ch in raw)
 
 
-def _distinct_batches(packs: list[dict[str, Any]], n: int) -> list[dict[str, Any]]:
+def _distinct_batches(packs: list[dict[str, Any]], n: int, lang: str = "fr") -> list[dict[str, Any]]:
     chosen: list[dict[str, Any]] = []
     batches: set[tuple[str, str]] = set()
     for pack in packs:
@@ -63,30 +132,31 @@ def _distinct_batches(packs: list[dict[str, Any]], n: int) -> list[dict[str, Any
             chosen.append(pack)
         if len(chosen) == n:
             return chosen
-    raise TerminalError(f"the simulator seeded too few batches for the demo ({len(chosen)} of {n})")
+    raise TerminalError(TEXTS[lang]["too_few"].format(found=len(chosen), wanted=n))
 
 
-def demo_scans(packs: list[dict[str, Any]]) -> list[tuple[str, str]]:
-    """(what it shows, raw scan) for the demo, from the seeded packs (same packs every run)."""
+def demo_scans(packs: list[dict[str, Any]], lang: str = "fr") -> list[tuple[str, str]]:
+    """(what it shows, in ``lang``; raw scan) for the demo, from the seeded packs (same packs every run)."""
     from fmd_core.calibration import C1
 
-    fresh, dispensed, recalled = _distinct_batches(packs, 3)
+    fresh, dispensed, recalled = _distinct_batches(packs, 3, lang)
     cip13 = fresh["productCode"][1:]
-    return [
-        ("the calibration code C1: Scanner OK, the scanner profile is stored", C1),
-        ("a fresh pack: dispensed, green", fresh["raw"]),
-        ("the same pack again: shown again, nothing sent", fresh["raw"]),
-        ("a pack another pharmacy dispensed: red", dispensed["raw"]),
-        ("a pack of a recalled batch: red", recalled["raw"]),
-        ("an unknown serial number: alert, red", fresh["raw"][:-4] + "QQQQ"),
-        ("the linear CIP13 code (AIM ]E0): scan the Data Matrix, amber", "]E0" + cip13),
-        ("a garbled code: scan again, amber", fresh["raw"][:14]),
+    scans = [
+        ("scan.c1", C1),
+        ("scan.fresh", fresh["raw"]),
+        ("scan.again", fresh["raw"]),
+        ("scan.elsewhere", dispensed["raw"]),
+        ("scan.recalled", recalled["raw"]),
+        ("scan.unknown_serial", fresh["raw"][:-4] + "QQQQ"),
+        ("scan.linear", "]E0" + cip13),
+        ("scan.garbled", fresh["raw"][:14]),
     ]
+    return [(TEXTS[lang][what], raw) for what, raw in scans]
 
 
-def prepare(sim: Any, packs: list[dict[str, Any]]) -> None:
+def prepare(sim: Any, packs: list[dict[str, Any]], lang: str = "fr") -> None:
     """Another pharmacy dispenses one pack; the manufacturer recalls another's batch."""
-    _fresh, dispensed, recalled = _distinct_batches(packs, 3)
+    _fresh, dispensed, recalled = _distinct_batches(packs, 3, lang)
     token = sim.token(*OTHER_CLIENT)
     path = "/product/GTIN/{}/pack/{}".format(dispensed["productCode"], quote(dispensed["serial"], safe=""))
     status, _, body = sim.request(
@@ -94,7 +164,7 @@ def prepare(sim: Any, packs: list[dict[str, Any]]) -> None:
         {"Authorization": f"Bearer {token}", "emvs-data-entry-mode": "non-manual",
          "X-Client-Trx-Id": "demo0other0pharmacy0dispense01"})
     if status != 200:
-        raise TerminalError(f"demo set-up: the other pharmacy's dispense answered {status}: {body!r}")
+        raise TerminalError(TEXTS[lang]["setup_failed"].format(status=status, body=repr(body)))
     sim.admin("POST", "/admin/batches/GTIN/{}/{}/recall".format(recalled["productCode"], quote(recalled["batch"])))
 
 
@@ -116,7 +186,7 @@ def demo_config(base_url: str, lang: str, events_jsonl: str, profile: str) -> Co
                    sync={"probe_gap_s": 0.05}).validate()
 
 
-def subscribe(sim: Any) -> tuple[Any, str]:
+def subscribe(sim: Any, lang: str = "fr") -> tuple[Any, str]:
     """Subscribe the first seeded letter on the simulator's page; (the letter, the enrolment code's text)."""
     import html
     import re
@@ -130,7 +200,7 @@ def subscribe(sim: Any) -> tuple[Any, str]:
     with urllib.request.urlopen(sim.base_url + "/subscribe", data=form, timeout=30) as page:  # loopback only
         found = re.search(r'<code id="enrolment-text">([^<]+)</code>', page.read().decode("utf-8"))
     if found is None:
-        raise TerminalError("demo set-up: the subscription page showed no enrolment code")
+        raise TerminalError(TEXTS[lang]["no_code"])
     return letter, html.unescape(found.group(1))
 
 
@@ -139,12 +209,12 @@ def run_enrolling(sim: Any, config: Config, interactive: bool) -> int:
     from fmd_terminal import app
     from fmd_terminal.enrolment_screen import enrol_by_scan
 
-    letter, code = subscribe(sim)
-    print(f"demo: subscription page {sim.base_url}/subscribe (letter {letter.identifier}, "
-          f"FINESS {letter.finess}); enrolment code:\n{code}", file=sys.stderr, flush=True)
+    texts = TEXTS[config.lang]
+    letter, code = subscribe(sim, config.lang)
+    print(texts["enrol_page"].format(url=sim.base_url, identifier=letter.identifier, finess=letter.finess) + "\n"
+          + code, file=sys.stderr, flush=True)
     if interactive:
-        print(f"A fresh terminal: paste the enrolment code above (valid 15 minutes, once), then C1 and packs.\n"
-              f"  {code}", flush=True)
+        print(f"{texts['enrol_intro']}\n  {code}", flush=True)
     with contextlib.ExitStack() as stack:
         settings, scanner = enrol_by_scan(config, stack)
         return app.build(settings.validate(), stack, scanner=scanner).run()
@@ -168,22 +238,22 @@ def main(argv: list[str] | None = None) -> int:
     _stop_on_sigterm()
     from fmd_terminal import app
 
+    texts = TEXTS[args.lang]
     try:
         with simulator() as sim:
             packs = sim.seeded_packs()
-            scans = demo_scans(packs)
+            scans = demo_scans(packs, args.lang)
             if args.print_scans:
                 print("\n".join(escaped(raw) for _, raw in scans))
                 return 0
-            prepare(sim, packs)
-            print(f"demo: simulator on {sim.base_url}", file=sys.stderr, flush=True)
+            prepare(sim, packs, args.lang)
+            print(texts["started"].format(url=sim.base_url), file=sys.stderr, flush=True)
             interactive = sys.stdin.isatty()
             if interactive:
-                print(f"Simulator on {sim.base_url} ({len(packs)} demo packs). Paste a scan and press Enter;"
-                      " Ctrl+D or Ctrl+C ends.\nDemo scans (\\x1d is the group separator):")
+                print(texts["intro"].format(url=sim.base_url, n=len(packs)))
                 for what, raw in scans:
                     print(f"  # {what}\n  {escaped(raw)}")
-                print("Mode barcodes: FMD-MODE-VERIFY, FMD-MODE-UNDO, FMD-MODE-DISPENSE ...", flush=True)
+                print(texts["modes"], flush=True)
             with tempfile.TemporaryDirectory(prefix="fmd-demo-") as state, contextlib.ExitStack() as stack:
                 profile = os.path.join(state, "scanner-profile.json")
                 config = demo_config(sim.base_url, args.lang, args.events_jsonl, profile)
@@ -196,7 +266,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except TerminalError as error:
-        print(f"demo: {error}", file=sys.stderr)
+        print(texts["error"].format(error=error), file=sys.stderr)
         return 3
 
 

@@ -62,9 +62,21 @@ def _cut(text: str) -> str:
 
 def _room_below(headline: str) -> int:
     """Detail lines a screen may use: a headline longer than one row keeps two rows (the renderer
-    gives it one row under three detail lines, and a verdict such as "Alerte – ne pas délivrer" or
-    "settings changed" must stay whole; the lines come most important first)."""
+    gives it one row under three detail lines, and a verdict such as "Not recorded – set pack aside"
+    or "settings changed" must stay whole; the lines come most important first)."""
     return MAX_LINES if len(headline) <= LINE_CHARS else MAX_LINES - 1
+
+
+def _distinct(headline: str, lines: list[str]) -> list[str]:
+    """Each text once on a screen: a line that repeats the headline or an earlier line ("Lot rappelé"
+    as headline and as the service code's text) is left out, so it leaves its row to the next one."""
+    seen = {headline.casefold()}
+    kept = []
+    for line in lines:
+        if line.casefold() not in seen:
+            seen.add(line.casefold())
+            kept.append(line)
+    return kept
 
 
 def _queue(pending: int, paused: str | None, queue: QueueNotice | None) -> QueueNotice:
@@ -133,7 +145,7 @@ class Presenter:
     def verdict(self, verdict: Verdict, pending: int = 0, paused: str | None = None,
                 queue: QueueNotice | None = None) -> ScreenModel:
         headline = self.headline(verdict)
-        lines = self._lines(verdict)[: _room_below(headline)]  # "Alerte – ne pas délivrer" stays whole
+        lines = _distinct(headline, self._lines(verdict))[: _room_below(headline)]  # a long headline stays whole
         return ScreenModel(light=verdict.light, headline=headline,
                            lines=[_cut(line) for line in lines],
                            mode=self.mode_label(verdict.mode), badge=self.badge(pending, paused, queue))
@@ -145,7 +157,7 @@ class Presenter:
         q = _queue(pending, paused, queue)
         headline, light = self.t(notice.message_id), None
         lines = [_cut(notice.detail)] if notice.detail else []
-        lines += [_cut(self.restart_item(*item)) for item in notice.items[:MAX_LINES]]
+        lines += [_cut(line) for line in self.restart_lines(notice.items)]
         scanner = self.scanner_lines(notice.problems)[: _room_below(headline)]
         lines += [_cut(line) for line in scanner]
         if notice.message_id == "ready":
@@ -157,10 +169,25 @@ class Presenter:
         return ScreenModel(light=light, headline=headline, lines=lines, mode=self.mode_label(notice.mode),
                            badge=self.badge(queue=q), busy=notice.busy)
 
-    def restart_item(self, kind: str, product_code: str, serial: str, state: str) -> str:
-        """One op of the restart list: state first (what matters), serial tail, kind."""
-        mode = {"undo_dispense": "undo"}.get(kind, kind)
-        return f"{self.t('state.' + state)} {serial[-4:]} {self.mode_label(mode)}"
+    def restart_lines(self, items: tuple) -> list[str]:
+        """The restart list (OFFLINE-QUEUE.md 5.3): the newest op recorded before the restart, the one
+        whose result a power cut may have hidden, in words: what was done and when, the product code
+        with the serial's last characters, and where the op stands ("Délivrance à 14:02",
+        "3400930012345 …mEQy", "Pas encore envoyée"). Items: (kind, product_code, serial, state[,
+        wall_ns]), newest first; the older ones are in the log and ``fmd-terminal export``."""
+        if not items:
+            return []
+        kind, product_code, serial, state = items[0][:4]
+        wall_ns = items[0][4] if len(items[0]) > 4 else None
+        what = self.t("kind." + kind)
+        if wall_ns is None:
+            when = what
+        elif time.strftime("%Y%m%d") == time.strftime("%Y%m%d", time.localtime(wall_ns / 1e9)):
+            when = self.t("line.restart_at", kind=what, time=time.strftime("%H:%M", time.localtime(wall_ns / 1e9)))
+        else:
+            when = self.t("line.restart_on", kind=what, date=time.strftime("%d/%m", time.localtime(wall_ns / 1e9)))
+        code = _product({"product_code": product_code})["code"]
+        return [when, f"{code} …{serial[-4:]}", self.t("state." + state)]
 
     def scanner_lines(self, problems: tuple, recalibrate: bool = False) -> list[str]:
         """What to change on the scanner (``fmd_core.calibration.problems`` items), one line each, then

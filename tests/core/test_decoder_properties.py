@@ -168,9 +168,11 @@ def test_element_strings_decode_to_the_same_identifier(gtin, serial, batch, expi
 def test_digital_links_decode_to_the_same_identifier(gtin, serial, batch, expiry, batch_in_query):
     quote = lambda value: urllib.parse.quote(value, safe="")  # noqa: E731
     if batch_in_query:
+        # GS1 Digital Link 4.3: a key qualifier of the primary key belongs in the path, never the query.
         uri = f"https://id.example.com/01/{gtin}/21/{quote(serial)}?17={expiry[0]}&10={quote(batch)}"
-    else:
-        uri = f"HTTPS://Id.Example.com/01/{gtin}/10/{quote(batch)}/21/{quote(serial)}?linkType=all&17={expiry[0]}"
+        assert decode_scan(uri, current_year=YEAR).error == "invalid_dl_uri"
+        return
+    uri = f"HTTPS://Id.Example.com/01/{gtin}/10/{quote(batch)}/21/{quote(serial)}?linkType=all&17={expiry[0]}"
     _assert_identity(decode_scan(uri, current_year=YEAR), gtin, serial, batch, expiry)
 
 

@@ -142,6 +142,16 @@ def test_micropython_runner_passes_and_counts():
     assert f"pack_codes {len(TABLE.CASES)}/{len(TABLE.CASES)}" in last
 
 
+def _replay(tables):
+    """``micropython_run.py`` over a folder of tables of the test's own."""
+    return subprocess.run(
+        [sys.executable, str(HERE / "micropython_run.py"), "--tables", str(tables)],
+        capture_output=True,
+        text=True,
+        timeout=280,
+    )
+
+
 def test_micropython_runner_fails_on_a_failing_case(tmp_path):
     tables = tmp_path / "tables"
     tables.mkdir()
@@ -154,12 +164,40 @@ def test_micropython_runner_fails_on_a_failing_case(tmp_path):
         "        return 'ok differs'\n"
         "    return None\n"
     )
-    run = subprocess.run(
-        [sys.executable, str(HERE / "micropython_run.py"), "--tables", str(tables)],
-        capture_output=True,
-        text=True,
-        timeout=280,
-    )
+    run = _replay(tables)
     assert run.returncode == 1
     assert "FAIL broken bad: ok differs" in run.stdout
     assert "MicroPython: 1 cases passed, 1 failed" in run.stdout
+
+
+def test_micropython_runner_fails_when_an_outcome_differs_from_cpython(tmp_path):
+    """The replay compares whole outcomes with CPython's, so a result that differs fails."""
+    tables = tmp_path / "tables"
+    tables.mkdir()
+    (tables / "__init__.py").write_text("")
+    (tables / "host.py").write_text(
+        "import sys\n"
+        "CASES = [{'id': 'same'}, {'id': 'differs'}]\n"
+        "def check(case):\n"
+        "    return None\n"
+        "def outcome(case):\n"
+        "    return 'x' if case['id'] == 'same' else sys.implementation.name\n"
+    )
+    run = _replay(tables)
+    assert run.returncode == 1
+    assert "FAIL host differs: differs from CPython: here 'micropython', CPython 'cpython'" in run.stdout
+    assert "MicroPython: 1 cases passed, 1 failed" in run.stdout
+
+
+def test_ai_table_generator_refuses_a_linter_the_core_does_not_run(tmp_path):
+    """Every linter the dictionary names is run: a new one must be implemented before regenerating."""
+    sys.path.insert(0, str(ROOT / "tools"))
+    try:
+        import generate_ai_table
+    finally:
+        sys.path.remove(str(ROOT / "tools"))
+    dictionary = tmp_path / "dictionary.txt"
+    source = (ROOT / "third_party" / "gs1" / "gs1-syntax-dictionary.txt").read_text(encoding="utf-8")
+    dictionary.write_text(source.replace("N3,iso3166 ", "N3,iso3166,newlinter ", 1))
+    with pytest.raises(generate_ai_table.DictionaryError, match="newlinter"):
+        generate_ai_table.generate(dictionary)

@@ -83,8 +83,40 @@ def test_text_for_a_person(capsys, lang, words):
 def test_text_rejected_in_french_by_default(capsys):
     assert cli.main(["decode", "--text", "]d201034009300123451727023010ABC<GS>21XYZ"]) == 1
     out = capsys.readouterr().out
-    assert "Code refusé: date invalide (invalid_date)" in out
-    assert "270230" in out
+    assert "Code refusé: date invalide : vérifier la date sur la boîte et scanner à nouveau (invalid_date)" in out
+    assert "Élément: AI (17)" in out
+
+
+@pytest.mark.parametrize(
+    ("lang", "words", "foreign"),
+    [
+        ("fr", "ce n'est pas un code de boîte", "rejected"),
+        ("de", "kein Packungscode", "rejected"),
+        ("en", "not a pack code", "abgelehnt"),
+    ],
+)
+def test_empty_text_speaks_the_chosen_language(capsys, lang, words, foreign):
+    """``decode --text ''`` answers in --lang only: the English detail is printed with --lang en."""
+    assert cli.main(["decode", "--lang", lang, "--text", ""]) == 1
+    out = capsys.readouterr().out
+    assert words in out and "(not_a_pack_code)" in out
+    assert foreign not in out
+    assert ("Scan '' rejected: it is empty." in out) == (lang == "en")
+
+
+@pytest.mark.parametrize("lang", ["fr", "en", "de"])
+def test_one_catalogue_has_a_long_and_a_short_form_of_every_reason(lang):
+    """The screen's short reason and decode --text's long one come from the same catalogue."""
+    from fmd_core.result import REASON_CODES, WARNINGS
+    from fmd_terminal.i18n import parse_po, po_path
+
+    messages = parse_po(po_path(lang).read_text(encoding="utf-8"))
+    for code in REASON_CODES:
+        short, long = messages["line.reason." + code], messages["text.reason." + code]
+        assert 0 < len(short) <= 21 < len(long), code
+    for code in WARNINGS:
+        assert messages["text.warning." + code]
+    assert not hasattr(decode, "REASONS") and not hasattr(decode, "WARNING_TEXTS")
 
 
 @pytest.mark.parametrize("escaped", ["\\x1d", "\\u001d", "<GS>"])

@@ -4,8 +4,8 @@ import gettext
 
 import pytest
 
-from fmd_core import calibration, flow, outcomes
-from fmd_core.modes import MODES
+from fmd_core import calibration, flow, op_states, outcomes
+from fmd_core.modes import MODES, OP_KIND
 from fmd_terminal import i18n
 from fmd_terminal.errors import ConfigError
 from fmd_terminal.presenter import LINE_CHARS
@@ -45,16 +45,21 @@ def test_every_message_id_the_core_can_give_is_translated():
     needed = set(outcomes.MESSAGE_IDS) | set(flow.NOTICE_IDS) | {"mode." + m for m in MODES} | {"fault"}
     # every scanner problem calibration can find, and what a changed scanner's held scan names (issue 8)
     needed |= {"line.scanner." + p for p in calibration.PROBLEMS} | {"line.scanner.keyboard_changed"}
+    # the restart list names the op's kind and state in words (issue 12)
+    needed |= {"kind." + k for k in set(OP_KIND.values())} | {"state." + s for s in op_states.STATES}
     for lang in i18n.LANGUAGES:
         assert needed - set(catalogue(lang)) == set(), lang
 
 
 @pytest.mark.parametrize("lang", i18n.LANGUAGES)
 def test_texts_fit_a_128x64_screen(lang):
+    kinds = [text for message_id, text in catalogue(lang).items() if message_id.startswith("kind.")]
     for message_id, text in catalogue(lang).items():
+        if message_id.startswith("text."):
+            continue  # fmd-terminal decode --text prints to a terminal window, not to the OLED
         if message_id.startswith("mode."):
             assert len(text) <= 12, (message_id, text)
-        elif message_id.startswith(("op.", "line.")):  # one detail line each
+        elif message_id.startswith(("op.", "line.", "kind.", "state.")):  # one detail line each
             assert (
                 len(
                     text.format(
@@ -64,6 +69,9 @@ def test_texts_fit_a_128x64_screen(lang):
                         reason="bad_check_digit",
                         scheme="CIP",
                         layout="DE",  # a keyboard country's code (line.scanner.keyboard_changed)
+                        kind=max(kinds, key=len),  # the restart list (line.restart_at, line.restart_on)
+                        time="14:02",
+                        date="02/12",
                     )
                 )
                 <= LINE_CHARS
@@ -75,7 +83,7 @@ def test_texts_fit_a_128x64_screen(lang):
 def test_french_is_the_default_and_headlines_follow_the_spec():
     t = i18n.Translator()
     assert t("authentic") == "Boîte authentique"
-    assert t("alert") == "Alerte – ne pas délivrer"
+    assert t("alert") == "Ne pas délivrer"  # one row: the alert screen keeps its three detail lines
     assert i18n.Translator("en")("alert") == "Alert – do not supply"
     assert i18n.Translator("de")("badge.pending", n=4) == "4 offen"
 

@@ -3,8 +3,8 @@
 For a person at a desk (SCANNERS-AND-HARDWARE.md 3.2): scan the calibration code C1 (and C2 for RS
 and EOT) printed on the set-up sheet. The command reads the scanner named by ``--scanner`` (the same
 URLs as ``run``: a keyboard-wedge scanner gives its key events, a serial one its exact bytes), or a
-recording (``--keys FILE``: JSON lines of ``[code, value]`` or ``{"code": .., "value": ..}``, one scan
-ended by Enter), or a scan typed with escapes (``--text '...\\x1d...'``). It infers the keyboard
+recording (``--keys FILE``: JSON lines of ``[code, value]`` or ``{"code": .., "value": ..}``, or a
+``--record`` file; one scan ended by Enter), or a scan typed with escapes (``--text '...\\x1d...'``). It infers the keyboard
 country, how GS/RS/EOT arrive, case handling, the AIM prefix and the suffix (``fmd_core.calibration``),
 stores the profile as JSON (``--profile``), and prints "Scanner OK" or exactly what to change, with
 the set-up sheet code to scan, in ``--lang`` (fr, en, de).
@@ -39,8 +39,25 @@ LABELS = {
         "read": "Code {code} lu : clavier {layout}, préfixe AIM {aim}, casse {case}, suffixe {suffix}, GS {gs}",
         "none": "Aucun code de calibrage lu",
         "saved": "Profil enregistré : {path}",
+        "scanner_fault": "Lecteur : {text}",
+        "cannot_read": "l'enregistrement de touches {path} est illisible ({why}) : vérifier le chemin",
+        "record_needs_evdev": "--record demande un lecteur evdev:// (touches brutes), pas {url}",
+        "cannot_write": "impossible d'écrire l'enregistrement {path} ({why}) : choisir un dossier accessible",
         "yes": "oui",
         "no": "non",
+        "unknown": "inconnu",
+        "case.normal": "normale",
+        "case.inverted": "inversée (Verr. Maj)",
+        "case.upper": "tout en majuscules",
+        "case.lower": "tout en minuscules",
+        "suffix.none": "aucun",
+        "control.ctrl": "Ctrl+]",
+        "control.ctrl_layout": "Ctrl + touche du clavier du lecteur",
+        "control.alt": "Alt + pavé numérique",
+        "control.byte": "caractère exact",
+        "control.dropped": "supprimé",
+        "control.substitute": "remplacé par « {char} »",
+        "control.function": "touche de fonction {key}",
     },
     "en": {
         "scan": "Scan calibration code C1 (then C2) from the set-up sheet…",
@@ -48,8 +65,25 @@ LABELS = {
         "read": "Code {code} read: keyboard {layout}, AIM prefix {aim}, case {case}, suffix {suffix}, GS {gs}",
         "none": "No calibration code was read",
         "saved": "Profile saved: {path}",
+        "scanner_fault": "Scanner: {text}",
+        "cannot_read": "key recording {path} cannot be read ({why}): check the path",
+        "record_needs_evdev": "--record needs an evdev:// scanner (raw key events), not {url}",
+        "cannot_write": "recording {path} cannot be written ({why}): choose a writable folder",
         "yes": "yes",
         "no": "no",
+        "unknown": "unknown",
+        "case.normal": "normal",
+        "case.inverted": "inverted (Caps Lock)",
+        "case.upper": "all upper case",
+        "case.lower": "all lower case",
+        "suffix.none": "none",
+        "control.ctrl": "Ctrl+]",
+        "control.ctrl_layout": "Ctrl + the scanner keyboard's key",
+        "control.alt": "Alt + numeric keypad",
+        "control.byte": "exact character",
+        "control.dropped": "dropped",
+        "control.substitute": "replaced by '{char}'",
+        "control.function": "function key {key}",
     },
     "de": {
         "scan": "Kalibriercode C1 (dann C2) vom Einrichtungsblatt scannen…",
@@ -57,8 +91,25 @@ LABELS = {
         "read": "Code {code} gelesen: Tastatur {layout}, AIM-Präfix {aim}, Schreibung {case}, Suffix {suffix}, GS {gs}",
         "none": "Kein Kalibriercode gelesen",
         "saved": "Profil gespeichert: {path}",
+        "scanner_fault": "Scanner: {text}",
+        "cannot_read": "Tastenaufzeichnung {path} nicht lesbar ({why}): Pfad prüfen",
+        "record_needs_evdev": "--record braucht einen evdev://-Scanner (rohe Tastenereignisse), nicht {url}",
+        "cannot_write": "Aufzeichnung {path} nicht schreibbar ({why}): einen beschreibbaren Ordner wählen",
         "yes": "ja",
         "no": "nein",
+        "unknown": "unbekannt",
+        "case.normal": "normal",
+        "case.inverted": "vertauscht (Feststelltaste)",
+        "case.upper": "nur Großbuchstaben",
+        "case.lower": "nur Kleinbuchstaben",
+        "suffix.none": "keiner",
+        "control.ctrl": "Strg+]",
+        "control.ctrl_layout": "Strg + Taste der Scanner-Tastatur",
+        "control.alt": "Alt + Ziffernblock",
+        "control.byte": "exaktes Zeichen",
+        "control.dropped": "weggelassen",
+        "control.substitute": "ersetzt durch '{char}'",
+        "control.function": "Funktionstaste {key}",
     },
 }
 
@@ -72,7 +123,7 @@ def default_profile_path() -> str:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--scanner", metavar="URL", help="scanner URL (evdev://..., serial://..., stdin://)")
-    source.add_argument("--keys", metavar="FILE", help="recorded key events, JSON lines of [code, value]")
+    source.add_argument("--keys", metavar="FILE", help="recorded key events: JSON lines of [code, value], or a --record file")
     source.add_argument("--text", metavar="SCAN", help="a scan with \\x1d-style escapes (serial or typed)")
     source.add_argument("--print-codes", action="store_true", help="print the contents of C1 and C2")
     parser.add_argument(
@@ -96,43 +147,57 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _read_keys_file(path: str) -> list[tuple[int, int]]:
-    events = []
+def _read_keys_file(path: str, lang: str) -> list[tuple[int, int]]:
+    """The key events of a recording (``scanners.key_recording``: plain ``[code, value]`` lines or a
+    ``--record`` file); a line that is no event is a configuration error naming it."""
+    from fmd_core.keyboard import codes
+    from fmd_terminal.scanners.key_recording import RecordingProblem, read_recording
+
     try:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
+        lines = Path(path).read_text(encoding="utf-8", errors="replace").splitlines()
     except OSError as error:
-        raise ConfigError(f"key recording {path!r} cannot be read: {error.strerror or error}") from error
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            item = json.loads(line)
-            if isinstance(item, dict):
-                if item.get("type", 1) != 1:
-                    continue  # EV_SYN, EV_MSC: not keys
-                events.append((int(item["code"]), int(item["value"])))
-            else:
-                events.append((int(item[0]), int(item[1])))
-        except (ValueError, KeyError, IndexError, TypeError) as error:
-            raise ConfigError(
-                f"{path} line {number}: expected [code, value] or an event object ({error})"
-            ) from None
+        why = error.strerror or error
+        raise ConfigError(LABELS[lang]["cannot_read"].format(path=repr(path), why=why)) from error
+    events = []
+    for item in read_recording(lines):
+        if isinstance(item, RecordingProblem):
+            raise ConfigError(f"{path}: {item.text(lang)}")
+        if item.type == codes.EV_KEY:
+            events.append((item.code, item.value))
     return events
 
 
+def _word(labels: dict[str, str], group: str, value: str) -> str:
+    """A profile value for a person: ``case.inverted`` -> "inversée (Verr. Maj)"; suffix names such
+    as CR stay as the scanner's manual writes them; anything unforeseen is "unknown" in words."""
+    if value == "unknown":
+        return labels["unknown"]
+    return labels.get(f"{group}.{value}", value if group == "suffix" and value.isupper() else labels["unknown"])
+
+
+def _control(labels: dict[str, str], method: str) -> str:
+    """How a control character arrives (``fmd_core.calibration`` methods), in words."""
+    from fmd_core.calibration import SUBSTITUTE
+
+    if method.startswith(SUBSTITUTE):
+        return labels["control.substitute"].format(char=method[len(SUBSTITUTE):])
+    if method.startswith("function:"):
+        return labels["control.function"].format(key=method.split(":", 1)[1])
+    return _word(labels, "control", method)
+
+
 def _describe(calibration: Any, lang: str) -> str:
-    from fmd_core.keyboard import LAYOUT_NAMES
+    from fmd_core.calibration import layout_name
 
     labels = LABELS[lang]
     profile = calibration.profile
-    layout = LAYOUT_NAMES.get(profile.layout, "-") if profile.layout else "-"
     return labels["read"].format(
         code=calibration.code,
-        layout=layout,
+        layout=layout_name(profile, lang) if profile.layout else "-",
         aim=labels["yes"] if profile.aim else labels["no"],
-        case=profile.case,
-        suffix=profile.suffix,
-        gs=profile.control("GS"),
+        case=_word(labels, "case", profile.case),
+        suffix=_word(labels, "suffix", profile.suffix),
+        gs=_control(labels, profile.control("GS")),
     )
 
 
@@ -151,7 +216,7 @@ def _scans_from_scanner(
     print(LABELS[lang]["scan"], file=sys.stderr)
     if recorded is not None:
         if scheme_of(url) != "evdev":
-            raise ConfigError(f"--record needs an evdev:// scanner (raw key events), not {url!r}")
+            raise ConfigError(LABELS[lang]["record_needs_evdev"].format(url=repr(url)))
         source = open_scanner(url, recorder=lambda *event: recorded.append(list(event)))
     else:
         source = open_scanner(url)
@@ -168,7 +233,7 @@ def _scans_from_scanner(
             if event.kind == FAULT and event.keys is not None:
                 yield event.keys  # keys the configured layout cannot read: calibration tries them all
             elif event.kind == FAULT:
-                print(f"scanner: {event.text}", file=sys.stderr)
+                print(LABELS[lang]["scanner_fault"].format(text=event.text), file=sys.stderr)
             elif event.kind == SCAN:
                 yield event.keys if event.keys is not None else event.text
     finally:
@@ -195,10 +260,10 @@ def calibrate(scans, lang: str, wanted: frozenset = frozenset({"C1", "C2"})):
     return profile
 
 
-def _write_recording(path: str, url: str, profile: Any, events: list, seen: list) -> None:
+def _write_recording(path: str, url: str, profile: Any, events: list, seen: list, lang: str) -> None:
     """The dumper format of SCANNERS-AND-HARDWARE.md 7.4: a header object (with ``expected``, the
     ``[kind, text]`` the adapter framed), then one ``[sec, usec, type, code, value]`` per line;
-    tests/terminal/scanners replays every recording in its ``recordings`` folder."""
+    tests/terminal/scanners replays every recording in ``tests/recordings`` (through evdev and ``keys://``)."""
     header = {
         "synthetic": False,
         "scanner": url,
@@ -213,7 +278,7 @@ def _write_recording(path: str, url: str, profile: Any, events: list, seen: list
             for event in events:
                 out.write(json.dumps(event) + "\n")
     except OSError as error:
-        raise ConfigError(f"recording {path!r} cannot be written: {error.strerror or error}") from error
+        raise ConfigError(LABELS[lang]["cannot_write"].format(path=repr(path), why=error.strerror or error)) from error
 
 
 def execute(args: argparse.Namespace) -> int:
@@ -228,7 +293,7 @@ def execute(args: argparse.Namespace) -> int:
         print("C2", describe(C2))
         return 0
     if args.keys:
-        scans: Any = [_read_keys_file(args.keys)]
+        scans: Any = [_read_keys_file(args.keys, lang)]
     elif args.text is not None:
         scans = [unescape(args.text)]
     else:
@@ -237,7 +302,7 @@ def execute(args: argparse.Namespace) -> int:
         scans = _scans_from_scanner(args.scanner or "stdin://", args.timeout, lang, recorded, seen)
     profile = calibrate(scans, lang, frozenset({"C1"}) if args.c1_only else frozenset({"C1", "C2"}))
     if args.record and not args.keys and args.text is None:
-        _write_recording(args.record, args.scanner, profile, recorded or [], seen)
+        _write_recording(args.record, args.scanner, profile, recorded or [], seen, lang)
     if profile is None:
         print(LABELS[lang]["none"])
         return 1

@@ -26,121 +26,12 @@ import sys
 import time
 
 from fmd_terminal.errors import ConfigError
+from fmd_terminal.i18n import LANGUAGES, Translator
 
-LANGUAGES = ("fr", "en", "de")
-
-# What a person reads (the English ``message`` of the contract stays beside it as the detail).
-LABELS = {
-    "fr": {
-        "valid": "Code valide",
-        "pack": "identifiant unique de la boîte",
-        "not_pack": "pas un identifiant unique (pas de numéro de série)",
-        "rejected": "Code refusé",
-        "scheme": "Type",
-        "product_code": "Code produit",
-        "serial": "Numéro de série",
-        "batch": "Lot",
-        "expiry": "Date de péremption",
-        "raw": "brut",
-        "nhrn": "Numéro national",
-        "symbology": "Symbologie",
-        "extra": "Autres données",
-        "warnings": "Avertissements",
-        "detail": "Détail",
-        "none": "-",
-    },
-    "en": {
-        "valid": "Valid code",
-        "pack": "unique pack identifier",
-        "not_pack": "not a unique identifier (no serial number)",
-        "rejected": "Code rejected",
-        "scheme": "Kind",
-        "product_code": "Product code",
-        "serial": "Serial number",
-        "batch": "Batch",
-        "expiry": "Expiry date",
-        "raw": "raw",
-        "nhrn": "National number",
-        "symbology": "Symbology",
-        "extra": "Other data",
-        "warnings": "Warnings",
-        "detail": "Detail",
-        "none": "-",
-    },
-    "de": {
-        "valid": "Gültiger Code",
-        "pack": "individuelles Erkennungsmerkmal der Packung",
-        "not_pack": "kein individuelles Erkennungsmerkmal (keine Seriennummer)",
-        "rejected": "Code abgelehnt",
-        "scheme": "Art",
-        "product_code": "Produktcode",
-        "serial": "Seriennummer",
-        "batch": "Charge",
-        "expiry": "Verfalldatum",
-        "raw": "roh",
-        "nhrn": "Nationale Nummer",
-        "symbology": "Symbologie",
-        "extra": "Weitere Daten",
-        "warnings": "Hinweise",
-        "detail": "Detail",
-        "none": "-",
-    },
-}
-
-REASONS = {
-    "bad_check_digit": ("chiffre de contrôle faux", "wrong check digit", "falsche Prüfziffer"),
-    "invalid_date": ("date invalide", "invalid date", "ungültiges Datum"),
-    "missing_serial": ("numéro de série absent", "serial number missing", "Seriennummer fehlt"),
-    "missing_batch": ("numéro de lot absent", "batch missing", "Chargenbezeichnung fehlt"),
-    "missing_expiry": ("date de péremption absente", "expiry date missing", "Verfalldatum fehlt"),
-    "missing_product_code": ("code produit absent", "product code missing", "Produktcode fehlt"),
-    "bad_charset": ("caractère non autorisé", "character not allowed", "unzulässiges Zeichen"),
-    "too_long": ("valeur trop longue", "value too long", "Wert zu lang"),
-    "bad_length": ("longueur incorrecte", "wrong length", "falsche Länge"),
-    "unknown_ai": (
-        "identifiant de données inconnu",
-        "unknown application identifier",
-        "unbekannter Datenbezeichner",
-    ),
-    "duplicate_ai": (
-        "donnée répétée avec une autre valeur",
-        "element repeated with another value",
-        "Element mit anderem Wert wiederholt",
-    ),
-    "invalid_ai_combination": (
-        "combinaison de données interdite",
-        "forbidden combination of elements",
-        "unzulässige Kombination von Elementen",
-    ),
-    "truncated": ("code incomplet", "code cut short", "Code unvollständig"),
-    "empty_value": ("valeur vide", "empty value", "leerer Wert"),
-    "missing_separator": ("séparateur manquant", "missing separator", "Trennzeichen fehlt"),
-    "not_a_pack_code": ("ce n'est pas un code de boîte", "not a pack code", "kein Packungscode"),
-    "invalid_dl_uri": (
-        "lien GS1 Digital Link invalide",
-        "invalid GS1 Digital Link",
-        "ungültiger GS1 Digital Link",
-    ),
-}
-
-WARNING_TEXTS = {
-    "not_data_matrix": (
-        "le code n'est pas un Data Matrix",
-        "the code is not a Data Matrix",
-        "der Code ist kein Data Matrix",
-    ),
-    "possible_missing_separator": (
-        "un séparateur manque peut-être : vérifier série et lot",
-        "a separator may be missing: check serial and batch",
-        "evtl. fehlt ein Trennzeichen: Seriennummer und Charge prüfen",
-    ),
-    "separator_stand_in": (
-        "séparateur de remplacement du clavier lu comme GS",
-        "keyboard stand-in read as group separator",
-        "Tastatur-Ersatzzeichen als Gruppentrennzeichen gelesen",
-    ),
-}
-
+# Every text a person reads comes from the gettext catalogue (fmd_terminal.i18n): labels
+# ``text.decode.*``, reasons in their long form ``text.reason.<code>`` (the screen shows the short
+# form ``line.reason.<code>``), warnings ``text.warning.<code>``. The English ``message`` of the
+# contract is the technical detail, printed with ``--lang en``.
 _NAMED = {"<GS>": "\x1d", "<RS>": "\x1e", "<EOT>": "\x04", "<CR>": "\r", "<LF>": "\n"}
 _SIMPLE = {"\\": "\\", "r": "\r", "n": "\n", "t": "\t"}
 
@@ -242,34 +133,45 @@ def run_json_lines(stdin, stdout, substitutes, current_year: int) -> int:
 
 
 def describe(result, lang: str) -> str:
-    """A person's view of a result, in ``lang``."""
-    labels = LABELS[lang]
-    index = LANGUAGES.index(lang)
+    """A person's view of a result, in ``lang`` (every word from the catalogue)."""
+    t = Translator(lang)
+
+    def label(key: str) -> str:
+        return t("text.decode." + key)
+
     if not result.ok:
-        return (
-            f"{labels['rejected']}: {REASONS[result.error][index]} ({result.error})\n"
-            f"  {labels['detail']}: {result.message}\n"
-        )
+        lines = [f"{label('rejected')}: {_reason(t, result.error)} ({result.error})"]
+        if getattr(result, "element", None):
+            element = result.element
+            lines.append(f"  {label('element')}: {'AI (' + element + ')' if element.isdigit() else element}")
+        if lang == "en":
+            lines.append(f"  {label('detail')}: {result.message}")
+        return "\n".join(lines) + "\n"
     rows = [
-        (labels["scheme"], result.scheme),
-        (labels["product_code"], f"{result.product_code} ({result.product_code_scheme})"),
-        (labels["serial"], result.serial),
-        (labels["batch"], result.batch),
+        (label("scheme"), result.scheme),
+        (label("product_code"), f"{result.product_code} ({result.product_code_scheme})"),
+        (label("serial"), result.serial),
+        (label("batch"), result.batch),
         (
-            labels["expiry"],
-            f"{result.expiry} ({labels['raw']} {result.expiry_raw})" if result.expiry_raw else None,
+            label("expiry"),
+            f"{result.expiry} ({label('raw')} {result.expiry_raw})" if result.expiry_raw else None,
         ),
-        (labels["nhrn"], f"{result.nhrn['value']} (AI {result.nhrn['ai']})" if result.nhrn else None),
-        (labels["symbology"], result.symbology),
-        (labels["extra"], ", ".join(f"{k}={v}" for k, v in result.extra.items()) or None),
-        (labels["warnings"], "; ".join(WARNING_TEXTS[w][index] for w in result.warnings) or None),
+        (label("nhrn"), f"{result.nhrn['value']} (AI {result.nhrn['ai']})" if result.nhrn else None),
+        (label("symbology"), result.symbology),
+        (label("extra"), ", ".join(f"{k}={v}" for k, v in result.extra.items()) or None),
+        (label("warnings"), "; ".join(t("text.warning." + w) for w in result.warnings) or None),
     ]
-    width = max(len(label) for label, _value in rows)
-    kind = labels["pack"] if result.is_pack_identifier else labels["not_pack"]
-    lines = [f"{labels['valid']}: {kind}"]
-    for label, value in rows:
-        lines.append(f"  {label.ljust(width)} : {labels['none'] if value is None else value}")
+    width = max(len(name) for name, _value in rows)
+    kind = label("pack") if result.is_pack_identifier else label("not_pack")
+    lines = [f"{label('valid')}: {kind}"]
+    for name, value in rows:
+        lines.append(f"  {name.ljust(width)} : {label('none') if value is None else value}")
     return "\n".join(lines) + "\n"
+
+
+def _reason(t: Translator, code: str) -> str:
+    key = "text.reason." + code
+    return t(key) if t.has(key) else code
 
 
 def execute(args: argparse.Namespace) -> int:

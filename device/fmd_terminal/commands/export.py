@@ -1,9 +1,17 @@
 """``fmd-terminal export``: the pharmacy's record of what it did (issue 5, "Records").
 
 ``--csv FILE`` and/or ``--jsonl FILE`` (``-`` for standard output) write every op with its pack
-identifier, its times (raw and corrected, with their quality), the service's answer and every
-resolution. JSON lines also carry the op's full attempt history. The files keep their format (column
-names, values); the summary and the errors for a person are in ``--lang`` (else ``FMD_LANG``, else French).
+identifier, its kind and the terminal's mode at the scan (``mode``: a receive-mode scan is a
+``dispense`` op; empty for a dispense recorded before the mode was kept), its times (raw and
+corrected, with their quality), the service's answer and every resolution. JSON lines also carry the
+op's full attempt history. The files keep their format (column names, values); the summary and the
+errors for a person are in ``--lang`` (else ``FMD_LANG``, else French).
+
+``--excel`` makes the CSV one a French spreadsheet (Excel, LibreOffice Calc) opens as it is: UTF-8
+with a byte-order mark (else accents come out garbled), ``;`` between fields (the comma is the
+French decimal separator), CRLF line ends, times as local ``JJ/MM/AAAA HH:MM:SS`` (a date cell), and
+every code a spreadsheet would turn into a number, a date or a formula (``03400930012345`` losing its
+leading zero, a serial starting with ``=``) written as the text formula ``="..."``.
 """
 
 from __future__ import annotations
@@ -12,8 +20,11 @@ import argparse
 import contextlib
 import csv
 import json
+import re
 import sys
+import time
 
+from fmd_core.modes import OP_KIND
 from fmd_terminal.outbox.commands_support import add_outbox_arguments, open_configured_outbox, texts_of
 from fmd_terminal.outbox.texts import Texts
 
@@ -22,6 +33,7 @@ COLUMNS = [
     "entry_mode", "user_id", "client_trx_id", "wall_time", "wall_quality", "corrected_time", "time_quality",
     "attempts", "svc_trx_id", "svc_time", "return_code", "return_desc", "pack_state_after", "alert_id",
     "alert_code", "intermarket", "reconciled", "resolved_by", "resolved_at", "resolution", "resolution_note",
+    "mode",  # added last (issue 12): a reader of the earlier columns by position is not disturbed
 ]
 
 
@@ -29,28 +41,61 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_outbox_arguments(parser)
     parser.add_argument("--csv", metavar="FILE", help="write CSV ('-' for standard output)")
     parser.add_argument("--jsonl", metavar="FILE", help="write JSON lines with attempt history ('-' for standard output)")
+    parser.add_argument("--excel", action="store_true",
+                        help="with --csv: for a French spreadsheet (UTF-8 with BOM, ';', local dates, codes as text)")
 
 
 def record_of(row: dict) -> dict:
     from fmd_terminal.outbox.sqlite import iso_utc
 
     out = {name: row.get(name) for name in COLUMNS}
-    out["wall_time"] = iso_utc(row["wall_ns"])
-    out["corrected_time"] = iso_utc(row["wall_corrected_ns"])
-    out["resolved_at"] = iso_utc(row["resolved_at"])
+    for column, source in TIME_COLUMNS.items():
+        out[column] = iso_utc(row[source])
     out["time_quality"] = row["time_quality"] or "unknown"
+    out["mode"] = row.get("mode") or _MODE_OF_KIND.get(row["kind"])
+    return out
+
+
+# column -> the op row's time (ns since the epoch) it shows
+TIME_COLUMNS = {"wall_time": "wall_ns", "corrected_time": "wall_corrected_ns", "resolved_at": "resolved_at"}
+# Ops recorded before ``op.mode`` existed: the mode their kind can only come from (a dispense may
+# have been scanned in dispense or in receive mode, so it stays empty).
+_MODE_OF_KIND = {kind: mode for mode, kind in OP_KIND.items() if list(OP_KIND.values()).count(kind) == 1}
+# what a spreadsheet reads as a number, a date or a formula rather than as text
+_NOT_TEXT = re.compile(r"^[\d\s.,:/+\-Ee%]*\d[\d\s.,:/+\-Ee%]*$|^[=+\-@\t\r]")
+
+
+class FrenchSpreadsheet(csv.excel):
+    """The CSV dialect a French Excel or LibreOffice opens without an import dialog."""
+
+    delimiter = ";"
+
+
+def spreadsheet_record(record: dict, row: dict) -> dict:
+    """``record`` (of the op ``row``) for a French spreadsheet: local times ``JJ/MM/AAAA HH:MM:SS``, and
+    codes that would be read as numbers, dates or formulas as ``="..."`` text."""
+    out = {}
+    for name, value in record.items():
+        if name in TIME_COLUMNS:
+            ns = row[TIME_COLUMNS[name]]
+            value = None if ns is None else time.strftime("%d/%m/%Y %H:%M:%S", time.localtime(ns / 1e9))
+        elif isinstance(value, str) and _NOT_TEXT.search(value):
+            value = '="' + value.replace('"', '""') + '"'
+        out[name] = value
     return out
 
 
 @contextlib.contextmanager
-def _opened(path: str, texts: Texts):
+def _opened(path: str, texts: Texts, bom: bool = False):
     if path == "-":
+        if bom:
+            sys.stdout.write("\ufeff")
         yield sys.stdout
         return
     from fmd_terminal.errors import ConfigError
 
     try:
-        handle = open(path, "w", encoding="utf-8", newline="")
+        handle = open(path, "w", encoding="utf-8-sig" if bom else "utf-8", newline="")
     except OSError as error:
         raise ConfigError(texts("cannot_write", path=repr(path), why=error.strerror)) from error
     with handle:
@@ -63,15 +108,20 @@ def execute(args: argparse.Namespace) -> int:
     texts = texts_of(args)
     if not args.csv and not args.jsonl:
         raise ConfigError(texts("export_needs"))
+    if args.excel and not args.csv:
+        raise ConfigError(texts("excel_needs_csv"))
     box = open_configured_outbox(args)
     try:
         rows = box.ops()
         if args.csv:
-            with _opened(args.csv, texts) as handle:
-                writer = csv.DictWriter(handle, COLUMNS)
+            with _opened(args.csv, texts, bom=args.excel) as handle:
+                writer = csv.DictWriter(handle, COLUMNS, dialect=FrenchSpreadsheet if args.excel else csv.excel)
                 writer.writeheader()
                 for row in rows:
-                    writer.writerow(record_of(row))
+                    record = record_of(row)
+                    if args.excel:
+                        record = spreadsheet_record(record, row)
+                    writer.writerow(record)
         if args.jsonl:
             with _opened(args.jsonl, texts) as handle:
                 for row in rows:

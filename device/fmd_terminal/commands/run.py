@@ -2,7 +2,7 @@
 
 ``--config FILE`` (TOML, see ``device/system/fmd-terminal.example.toml``); every flag overrides the
 file; credentials from the file or ``FMD_CLIENT_ID`` / ``FMD_CLIENT_SECRET``. With a finite scanner
-(``script://PATH``, ``stdin://`` at end of input) the run ends once the last scan's result is shown;
+(``script://PATH``, ``keys://PATH``, ``stdin://`` at end of input) the run ends once the last scan's result is shown;
 anything still pending stays in the outbox for the next run.
 """
 
@@ -15,7 +15,7 @@ from fmd_core.modes import MODES
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", metavar="FILE", help="TOML configuration file")
-    parser.add_argument("--scanner", metavar="URL", help="evdev://..., serial://..., stdin://, script://PATH")
+    parser.add_argument("--scanner", metavar="URL", help="evdev://..., serial://..., stdin://, script://PATH, keys://PATH")
     parser.add_argument("--screen", metavar="URL", help="ssd1306://..., sh1106://..., console://, recording://")
     parser.add_argument("--indicators", metavar="URL", help="gpio://..., recording://, none://")
     parser.add_argument("--service", metavar="URL", help="https://... (REST), scripted://offline")
@@ -37,6 +37,7 @@ def execute(args: argparse.Namespace) -> int:
 
     from fmd_terminal import app, config
     from fmd_terminal.enrolment_screen import enrol_by_scan, needs_enrolment
+    from fmd_terminal.scanners.key_replay import refuse_live_service
     from fmd_terminal.system_notify import ServiceNotifier
 
     settings = config.load(args.config, overrides=overrides_of(args))
@@ -45,5 +46,7 @@ def execute(args: argparse.Namespace) -> int:
         scanner = None
         if needs_enrolment(settings):  # no credentials yet: "Scannez le code d'inscription" (issue 14)
             settings, scanner = enrol_by_scan(settings, stack)
-        terminal = app.build(settings.validate(), stack, notifier=notifier, scanner=scanner)
+        settings = settings.validate()
+        refuse_live_service(settings.scanner, settings.service)
+        terminal = app.build(settings, stack, notifier=notifier, scanner=scanner)
         return terminal.run()

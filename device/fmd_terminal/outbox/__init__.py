@@ -44,16 +44,19 @@ class StorageFullError(StorageError):
 
 
 class OpRequest:
-    """What a scan asks for. ``origin`` is "live" or "deferred" (OFFLINE-QUEUE.md section 3)."""
+    """What a scan asks for. ``origin`` is "live" or "deferred" (OFFLINE-QUEUE.md section 3); ``mode``
+    the terminal's mode at the scan (``fmd_core.modes``; None: not known), kept for the audit export."""
 
-    __slots__ = ("kind", "pack", "raw_scan", "user_id", "origin")
+    __slots__ = ("kind", "pack", "raw_scan", "user_id", "origin", "mode")
 
-    def __init__(self, kind: str, pack: PackRef, raw_scan: str, user_id: str = "", origin: str = "live") -> None:
+    def __init__(self, kind: str, pack: PackRef, raw_scan: str, user_id: str = "", origin: str = "live",
+                 mode: str | None = None) -> None:
         self.kind = kind
         self.pack = pack
         self.raw_scan = raw_scan
         self.user_id = user_id
         self.origin = origin
+        self.mode = mode
 
 
 class RecordedOp:

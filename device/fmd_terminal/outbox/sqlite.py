@@ -79,7 +79,8 @@ CREATE TABLE IF NOT EXISTS op (
   pack_state_after TEXT, reasons TEXT, alert_id TEXT, alert_code TEXT, intermarket INTEGER,
   reconciled TEXT CHECK (reconciled IS NULL OR reconciled IN ('verify', 'duplicate_answer')),
   settled_boot_id TEXT, settled_bt_ns INTEGER,
-  resolved_by TEXT, resolved_at INTEGER, resolution TEXT, resolution_note TEXT
+  resolved_by TEXT, resolved_at INTEGER, resolution TEXT, resolution_note TEXT,
+  mode TEXT
 );
 CREATE INDEX IF NOT EXISTS op_pack ON op (pack_key, seq);
 CREATE INDEX IF NOT EXISTS op_pending ON op (state, seq) WHERE state NOT IN {_FINAL_SQL};
@@ -111,6 +112,9 @@ CREATE TABLE IF NOT EXISTS pack_view (
   blocked_seq INTEGER, last_seq INTEGER
 );
 """
+
+# (column, declaration) added to ``op`` after schema version 1 was released (``_add_columns``)
+ADDED_COLUMNS = (("mode", "TEXT"),)
 
 _VIEW_COLUMNS = local_checks.PackView.__slots__
 
@@ -249,6 +253,7 @@ class SQLiteOutbox:
                 self.storage.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             elif int(version) != SCHEMA_VERSION:
                 raise StorageError(f"{self.where}: schema version {version}, this software knows {SCHEMA_VERSION}")
+            self._add_columns()
             self.storage.execute("INSERT OR IGNORE INTO boot (boot_id) VALUES (?)", (now.boot_id,))
             mark = self.meta("restored_from_backup") or ""
             pending = mark.startswith(RESTORE_PENDING)
@@ -257,6 +262,15 @@ class SQLiteOutbox:
                 self.set_meta("restored_from_backup", f"applied {now.wall_ns}{mark[len(RESTORE_PENDING):]}")
                 log.warning("first start after a restore: queued and in-flight state changes are now uncertain")
             self._note_clock(now)
+
+    def _add_columns(self) -> None:
+        """Columns added within schema version 1, each nullable, so an outbox written by an earlier
+        release opens (and is completed here) and an earlier release still opens a newer one:
+        ``op.mode``, the terminal's mode at the scan (NULL for ops recorded before it existed)."""
+        columns = {row["name"] for row in self.storage.execute("PRAGMA table_info(op)")}
+        for name, declaration in ADDED_COLUMNS:
+            if name not in columns:
+                self.storage.execute(f"ALTER TABLE op ADD COLUMN {name} {declaration}")
 
     def _attach(self) -> None:
         """An admin command's view of an outbox the terminal owns: check the schema, change nothing."""
@@ -474,12 +488,12 @@ class SQLiteOutbox:
             row = db.execute(
                 "INSERT INTO op (op_id, client_trx_id, kind, ref_seq, pack_key, scheme, product_code, serial, "
                 "batch, expiry, nhrn, raw_scan, entry_mode, user_id, origin, state, wall_ns, boot_id, "
-                "boottime_ns, wall_quality, wall_corrected_ns, time_quality) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?) RETURNING seq",
+                "boottime_ns, wall_quality, wall_corrected_ns, time_quality, mode) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?) RETURNING seq",
                 (op_id, op_id, request.kind, ref_seq, pack.pack_key, pack.scheme, pack.product_code, pack.serial,
                  pack.batch, pack.expiry, pack.nhrn, request.raw_scan, pack.entry_mode, request.user_id,
                  request.origin, now.wall_ns, now.boot_id, now.boottime_ns, quality,
-                 now.wall_ns if exact else None, "exact" if exact else None))
+                 now.wall_ns if exact else None, "exact" if exact else None, request.mode))
             seq = row[0]["seq"]
             self._refresh_view(pack.pack_key)
             self._note_clock(now)

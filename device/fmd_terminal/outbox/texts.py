@@ -60,6 +60,7 @@ _FR = {
     # export
     "exported": "{count} opération(s) exportée(s)",
     "export_needs": "export demande --csv FICHIER et/ou --jsonl FICHIER",
+    "excel_needs_csv": "--excel s'applique au CSV : ajouter --csv FICHIER",
     # report
     "report_needs": "report demande --quarter (le trimestre en cours) ou --quarter 2026Q4",
     "report_quarter": "trimestre {quarter} : {count} boîte(s) désactivée(s) acceptée(s) par le service ; dernière : {last}",
@@ -122,6 +123,7 @@ _EN = {
     "pending_op": "  seq {seq} {kind} {state} serial ...{serial} last error: {error}",
     "exported": "{count} operation(s) exported",
     "export_needs": "export needs --csv FILE and/or --jsonl FILE",
+    "excel_needs_csv": "--excel applies to the CSV file: add --csv FILE",
     # report
     "report_needs": "report needs --quarter (the current quarter) or --quarter 2026Q4",
     "report_quarter": "quarter {quarter}: {count} pack(s) decommissioned and accepted by the service; last: {last}",
@@ -185,6 +187,7 @@ _DE = {
     "pending_op": "  Vorgang {seq} {kind} {state} Seriennummer ...{serial} letzter Fehler: {error}",
     "exported": "{count} Vorgang/Vorgänge exportiert",
     "export_needs": "export braucht --csv DATEI und/oder --jsonl DATEI",
+    "excel_needs_csv": "--excel gilt für die CSV-Datei: --csv DATEI angeben",
     # report
     "report_needs": "report braucht --quarter (das laufende Quartal) oder --quarter 2026Q4",
     "report_quarter": "Quartal {quarter}: {count} Packung(en) ausgebucht und vom Dienst angenommen; letzte: {last}",

@@ -2,7 +2,8 @@
 
 ``open_scanner(url)`` picks the adapter by URL scheme (ARCHITECTURE.md, principle 3):
 ``evdev://<by-id name or /dev/input/eventN>?layout=fr&timeout_ms=50``, ``serial://<port>?baud=...``,
-``stdin://``, ``script://<path of JSON lines>``. Each returns a ``ScanSource``.
+``stdin://``, ``script://<path of JSON lines>``, ``keys://<path of a key recording>`` (a keyboard
+scanner's events replayed through the evdev adapter's path). Each returns a ``ScanSource``.
 
 A ``ScanSource`` is read by the main loop with ``read(timeout_s)``; it returns a ``ScanEvent`` or
 None when nothing arrived in time. Adapters never raise for a bad scan or an unplugged scanner:
@@ -20,7 +21,7 @@ from typing import Protocol
 SCAN = "scan"  # raw text of one scan, exactly as the scanner delivered it (GS, RS, EOT kept)
 MODE = "mode"  # a scripted mode switch ({"mode": "verify"} in a script)
 FAULT = "fault"  # the scanner is gone, reconnecting, or a scan was cut (SYN_DROPPED): text says what
-END = "end"  # a finite source (script, closed stdin) has nothing more
+END = "end"  # a finite source (script, closed stdin, the end of a key recording) has nothing more
 
 CALIBRATED = "calibrated"  # ScannerCheck.reason of a calibration code's result
 

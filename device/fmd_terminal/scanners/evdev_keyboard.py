@@ -9,8 +9,9 @@
 - switches the Caps Lock LED off after every grab (1.4);
 - waits with ``select`` and drains ``read()`` (the device's real read path; ``BlockingIOError``
   when empty), never ``async_read_loop`` (1.1);
-- frames and decodes with ``fmd_core.framing.KeyFramer`` using the events' own time stamps, and the
-  injected clock only to measure silence since the last event (1.7);
+- hands every event to what all keyboard sources share (``scanners.key_events``: framing and
+  decoding on the events' own time stamps, SYN_DROPPED, the injected clock only to measure silence
+  since the last event, 1.7), re-seeding modifiers after SYN_DROPPED from ``active_keys()``;
 - on ``OSError`` (ENODEV, 1.8) reports "scanner disconnected", drops the partial scan, and looks for
   the stable name again every ``reconnect_s``; a replugged scanner is a new ``eventN`` behind the
   same name, grabbed again.
@@ -29,10 +30,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from fmd_core.framing import DEFAULT_GAP_MS, DEFAULT_MAX_LENGTH, KeyFramer
-from fmd_core.keyboard import codes
+from fmd_core.framing import DEFAULT_GAP_MS, DEFAULT_MAX_LENGTH
 from fmd_terminal.errors import DeviceError
-from fmd_terminal.scanners.queued import QueuedScanSource
+from fmd_terminal.scanners.key_events import KeyEventSource
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ def resolve_device(name: str, input_dir: str = INPUT_DIR) -> str:
     return os.path.join(input_dir, name)
 
 
-class EvdevScanSource(QueuedScanSource):
+class EvdevScanSource(KeyEventSource):
     """A ``ScanSource`` over one keyboard-wedge scanner."""
 
     thread_name = "scanner-evdev"
@@ -80,12 +80,8 @@ class EvdevScanSource(QueuedScanSource):
         reconnect_s: float = 1.0,
         recorder: Callable[[int, int, int, int, int], None] | None = None,
     ) -> None:
-        super().__init__(f"evdev://{name}", clock_ns)
+        super().__init__(f"evdev://{name}", layout, gap_ms, max_length, function_keys, clock_ns)
         self.name = name
-        # each scan keeps its key events for the scan guard and calibration (fmd_core.calibration)
-        self.framer = KeyFramer(
-            layout, gap_ms=gap_ms, max_length=max_length, function_keys=function_keys, keep_keys=True
-        )
         self.open_device = open_device
         self.input_dir = input_dir
         self.reconnect_s = reconnect_s
@@ -93,10 +89,6 @@ class EvdevScanSource(QueuedScanSource):
         self.recorder = recorder
         self.device: Any = None
         self.grabbed_path = ""
-        # event time (ms) of the last event and the clock (ms) when it was read: silence is measured
-        # on the clock and added to the event time, so framing stays on the events' own time base
-        self._last_event_ms: int | None = None
-        self._last_clock_ms = 0
 
     # -- device handling ---------------------------------------------------------------------------
 
@@ -132,9 +124,7 @@ class EvdevScanSource(QueuedScanSource):
 
     def _disconnect(self, text: str) -> None:
         self._release()
-        self.framer.expire(10**18)  # the partial scan is dropped, never sent
-        self.framer.resync(())
-        self._last_event_ms = None
+        self._drop_pending()
         self._device_fault(text)
 
     def _release(self) -> None:
@@ -161,13 +151,8 @@ class EvdevScanSource(QueuedScanSource):
             self._expire()
 
     def _wait_and_read(self) -> None:
-        timeout = POLL_S
-        deadline = self.framer.deadline_ms()
-        if deadline is not None and self._last_event_ms is not None:
-            waited = self.now_ms() - self._last_clock_ms
-            timeout = min(POLL_S, max(0.0, (deadline - self._last_event_ms - waited) / 1000 + 0.001))
         try:
-            ready, _, _ = select.select([self.device.fd], [], [], timeout)
+            ready, _, _ = select.select([self.device.fd], [], [], self._silence_s(POLL_S))
         except (OSError, ValueError) as error:
             self._disconnect(f"scanner disconnected ({error}); waiting for it to come back")
             return
@@ -184,23 +169,8 @@ class EvdevScanSource(QueuedScanSource):
             reason = "unplugged" if error.errno == errno.ENODEV else (error.strerror or str(error))
             self._disconnect(f"scanner disconnected ({reason}); waiting for it to come back")
 
-    def _event(self, type_: int, code: int, value: int, t_ms: int) -> None:
-        self._device_ok()  # only events prove the device works: a reopen that fails again stays quiet
-        self._last_event_ms = t_ms
-        self._last_clock_ms = self.now_ms()
-        frames = self.framer.push(type_, code, value, t_ms)
-        if type_ == codes.EV_SYN and code == codes.SYN_DROPPED:
-            self.framer.resync(self._active_keys())
-        self._emit_frames(frames)
-
     def _active_keys(self) -> list[int]:
         try:
             return list(self.device.active_keys())
         except (OSError, AttributeError):
             return []
-
-    def _expire(self) -> None:
-        if self._last_event_ms is None or not self.framer.pending():
-            return
-        now_event_ms = self._last_event_ms + (self.now_ms() - self._last_clock_ms)
-        self._emit_frames(self.framer.expire(now_event_ms))

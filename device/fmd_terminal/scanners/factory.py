@@ -6,11 +6,13 @@
 | ``serial://<by-id name>?gap_ms=50`` or ``serial:///dev/ttyACM0`` | USB-CDC serial scanner (pyserial) |
 | ``stdin://`` (``?escapes=1`` forces ``\\x1d`` escapes on) | one scan per line of standard input |
 | ``script://<path>`` | JSON lines replayed (``{"raw": ...}``, ``{"mode": ...}``) |
+| ``keys://<path>?layout=fr&speed=0`` | a keyboard scanner's recorded key events replayed (``key_replay``) |
 
 Query parameters: ``layout`` (us, fr, de, gb, be, es, it; SCANNERS-AND-HARDWARE.md 1.3), ``gap_ms``
 (``timeout_ms`` is the same; the inter-key or inter-byte timeout of 1.7, default 200),
-``max_length`` (characters in one scan, default 1024), ``baud`` (serial). An unknown parameter or a bad
-value is a ``ConfigError`` naming it.
+``max_length`` (characters in one scan, default 1024), ``baud`` (serial), ``speed`` (keys: 1 real
+time, 0 as fast as possible) and ``step_ms`` (keys: the time between the keys of a plain
+``[code, value]`` list, default 2). An unknown parameter or a bad value is a ``ConfigError`` naming it.
 
 Every scheme also takes ``profile=PATH`` (the stored scanner profile of issue 8: the source is then a
 ``GuardedScanSource``, which recognises calibration codes, reads with the calibrated keyboard country
@@ -27,7 +29,10 @@ from fmd_core.keyboard import KeyboardError, get_layout
 from fmd_terminal.errors import ConfigError, StorageError
 from fmd_terminal.urls import open_by_scheme
 
-INTEGER_PARAMETERS = ("gap_ms", "timeout_ms", "max_length", "baud", "escapes", "require_calibration")
+INTEGER_PARAMETERS = (
+    "gap_ms", "timeout_ms", "max_length", "baud", "escapes", "require_calibration", "step_ms"
+)
+NUMBER_PARAMETERS = ("speed",)  # decimals allowed, 0 included
 GUARD_PARAMETERS = ("profile", "lang", "require_calibration")
 
 
@@ -50,6 +55,13 @@ def _parameters(parts: SplitResult, allowed: tuple[str, ...]) -> dict[str, Any]:
                 ) from None
             if found[key] < 0 or (found[key] == 0 and key not in ("escapes", "require_calibration")):
                 raise ConfigError(f"scanner URL {url!r}: {key} must be positive, got {value!r}")
+        elif key in NUMBER_PARAMETERS:
+            try:
+                found[key] = float(value)
+            except ValueError:
+                found[key] = -1.0
+            if not 0 <= found[key] < float("inf"):
+                raise ConfigError(f"scanner URL {url!r}: {key} must be a number from 0 up, got {value!r}")
         else:
             found[key] = value
     if found.get("lang", "fr") not in ("fr", "en", "de"):
@@ -126,7 +138,22 @@ def _open_script(parts: SplitResult, **kwargs: Any) -> Any:
     return _guarded(ScriptedScanSource.from_file(_device_name(parts, "script file")), guard)
 
 
-SCHEMES = {"evdev": _open_evdev, "serial": _open_serial, "stdin": _open_stdin, "script": _open_script}
+def _open_keys(parts: SplitResult, **kwargs: Any) -> Any:
+    from fmd_terminal.scanners.key_replay import KeyReplaySource
+
+    options = _parameters(parts, ("layout", "gap_ms", "timeout_ms", "max_length", "speed", "step_ms"))
+    guard = _split_guard(options)
+    source = KeyReplaySource(_device_name(parts, "key recording"), lang=guard.get("lang", "fr"), **options, **kwargs)
+    return _guarded(source.start(), guard)
+
+
+SCHEMES = {
+    "evdev": _open_evdev,
+    "serial": _open_serial,
+    "stdin": _open_stdin,
+    "script": _open_script,
+    "keys": _open_keys,
+}
 
 
 def open_scanner(url: str, **kwargs: Any) -> Any:

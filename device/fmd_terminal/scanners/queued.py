@@ -66,11 +66,13 @@ class QueuedScanSource:
     def _emit(self, kind: str, text: str = "", keys: list | None = None) -> None:
         if kind == FAULT:
             log.warning("%s: %s", self.source, text)
-        event = ScanEvent(kind, text, self.now_ms(), self.source, keys)
+        self._put(ScanEvent(kind, text, self.now_ms(), self.source, keys))
+
+    def _put(self, event: ScanEvent) -> None:
         try:
             self._queue.put_nowait(event)
         except queue.Full:
-            log.warning("%s: the main loop is not reading; %s event dropped", self.source, kind)
+            log.warning("%s: the main loop is not reading; %s event dropped", self.source, event.kind)
 
     def _device_fault(self, text: str) -> None:
         """Report a device problem once, not once per retry, until the device works again."""

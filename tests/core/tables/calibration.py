@@ -16,6 +16,7 @@ from fmd_core.calibration import (
     blind_partners,
     guard,
     infer_keys,
+    is_blocking,
     problems,
 )
 from fmd_core.keyboard import ALT, CTRL, DROP, GS, type_text
@@ -126,14 +127,14 @@ CASES += [
         "profile": _profile(layout="de"),
         "lang": "de",
         "problems": ["layout_blind"],
-        "advice": ["Scanner OK", "Scanner-Tastatur ist German (QWERTZ): funktioniert, aber ein Wechsel auf ES/IT"],
+        "advice": ["Scanner OK", "Scanner-Tastatur ist Deutsch (QWERTZ): funktioniert, aber ein Wechsel auf ES/IT"],
     },
     {
         "id": "advice-gb-blind",
         "profile": _profile(layout="gb"),
         "lang": "fr",
         "problems": ["layout_blind"],
-        "advice": ["Scanner OK", "Clavier du scanner : UK. Cela fonctionne, mais un passage en DE/ES/IT"],
+        "advice": ["Scanner OK", "Clavier du scanner : britannique (UK). Cela fonctionne, mais un passage en DE/ES/IT"],
     },
     {
         "id": "advice-fr-not-us",
@@ -143,6 +144,53 @@ CASES += [
         "advice": ["Scanner OK", "Scanner keyboard is French (AZERTY): it works; US is recommended"],
     },
 ]
+
+
+# Spanish and Italian type every set-82 character alike: name both, never guess one (issue 18).
+CASES += [
+    {
+        "id": "advice-es-it-typed-alike",
+        "profile": _profile(layout="es", equivalent=["it"]),
+        "lang": "en",
+        "problems": ["layout_blind"],
+        "advice": ["Scanner OK", "Scanner keyboard is Spanish or Italian (typed alike): it works, but a change to DE"],
+    },
+    {
+        "id": "advice-es-it-typed-alike-de",
+        "profile": _profile(layout="it", equivalent=["es"]),
+        "lang": "de",
+        "problems": ["layout_blind"],
+        "advice": ["Scanner OK", "Scanner-Tastatur ist Italienisch oder Spanisch (gleich getippt)"],
+    },
+    {
+        "id": "advice-es-it-typed-alike-fr",
+        "profile": _profile(layout="es", equivalent=["it"]),
+        "lang": "fr",
+        "problems": ["layout_blind"],
+        "advice": ["Scanner OK", "Clavier du scanner : espagnol ou italien (saisis à l'identique)"],
+    },
+]
+# C2 alone reads German, Spanish and Italian alike but they type set 82 differently: no country is
+# known (not "Scanner OK", nothing passes) until C1 is scanned.
+for _layout in ("it", "de", "es"):
+    CASES.append(
+        {"id": "c2-alone-" + _layout, "c2_alone": _layout, "problems": ["layout_undetermined"], "lang": "en"}
+    )
+CASES.append({"id": "c1-it-knows", "c1_layout": "it", "problems": ["layout_blind"], "lang": "en"})
+
+
+def _check_alone(case):
+    code, layout = (C2, case["c2_alone"]) if "c2_alone" in case else (C1, case["c1_layout"])
+    found = infer_keys(type_text(code, layout, CTRL))
+    names = [problem for problem, _parameters in problems(found.profile)]
+    if names != case["problems"]:
+        return "{}: problems {!r}, expected {!r}".format(case["id"], names, case["problems"])
+    lines = advice(found.profile, case["lang"])
+    if ("c2_alone" in case) == (lines[0] == "Scanner OK"):
+        return "{}: advice {!r}".format(case["id"], lines)
+    if "c2_alone" in case and not is_blocking(found.profile):
+        return "{}: an undetermined keyboard country must hold scans".format(case["id"])
+    return None
 
 
 def _check_advice(case):
@@ -158,6 +206,8 @@ def _check_advice(case):
 
 
 def check(case):
+    if "c2_alone" in case or "c1_layout" in case:
+        return _check_alone(case)
     if "partners_of" in case:
         got = blind_partners(case["partners_of"])
         if got != case["expect"]:

@@ -46,9 +46,9 @@ def test_sigterm_stops_the_terminal_and_the_simulator():
                                env={**os.environ, "PYTHONUNBUFFERED": "1"})
     try:
         line = process.stderr.readline()
-        while line and "simulator on" not in line:
+        while line and "simulateur sur http://127.0.0.1:" not in line:  # French by default (issue 12)
             line = process.stderr.readline()
-        assert "simulator on" in line, "the demo did not start"
+        assert "simulateur sur" in line, "the demo did not start"
         port = urlsplit(line.split()[-1]).port
         assert process.stdout.readline().startswith("+--")  # the idle screen is drawn: the terminal runs
         process.send_signal(signal.SIGTERM)
@@ -60,6 +60,18 @@ def test_sigterm_stops_the_terminal_and_the_simulator():
             stream.close()
     with socket.socket() as probe:
         assert probe.connect_ex(("127.0.0.1", port)) != 0, "the simulator still listens"
+
+
+def test_the_demo_speaks_the_chosen_language():
+    """Issue 12: the demo's instructions were English in a French demo."""
+    from fmd_terminal.demo import TEXTS, demo_scans
+
+    packs = [{"productCode": f"0340093001234{n}", "batch": f"B{n}", "serial": f"S{n}", "expiry": "270630",
+              "raw": f"]d2010340093001234{n}17270630" + "10B" + str(n) + "\x1d21SERIAL" + str(n)} for n in range(3)]
+    french = demo_scans(packs, "fr")
+    assert [what for what, _ in french][1] == "une boîte neuve : délivrée, vert"
+    assert [raw for _, raw in french] == [raw for _, raw in demo_scans(packs, "de")]
+    assert set(TEXTS["fr"]) == set(TEXTS["en"]) == set(TEXTS["de"])
 
 
 def test_make_run_enrol_starts_a_fresh_terminal_that_enrols_by_a_scan(tmp_path):

@@ -21,12 +21,11 @@ def verdict(outcome, **kw):
 def test_alert_shows_code_and_alert_id_first_then_the_pack():
     v = verdict(Outcome("alert"), service_code="NMVS_NC_PCK_22", alert_code="A24", details={"alert_id": "AL-9"})
     model = Presenter(Translator("fr")).verdict(v, pending=2)
-    assert model.light == "red" and model.headline == "Alerte – ne pas délivrer"
-    # The headline takes two rows on the OLED, so two detail lines: code and alert id, never cut.
-    assert model.lines == ("Alerte A24", "AL-9")
+    assert model.light == "red" and model.headline == "Ne pas délivrer"
+    # The headline takes one row on the OLED, so three detail lines: code, alert id and the reason.
+    assert model.lines == ("Alerte A24", "AL-9", "Déjà inactive")
     assert (model.mode, model.badge) == ("DÉLIVRER", "2 en attente")
     english = Presenter(Translator("en")).verdict(v)
-    assert len(english.headline) <= LINE_CHARS  # one row: room for the third line
     assert english.lines == ("Alert A24", "AL-9", "Already inactive")
 
 

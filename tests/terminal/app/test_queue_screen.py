@@ -228,7 +228,7 @@ def test_exactly_4_h_1_min_after_a_restart_the_first_idle_screen_is_red_with_its
     rig.record(1)
     rig.clock.advance(4 * HOUR + MIN)
     rig.terminal.start()  # the last ops are listed first (OFFLINE-QUEUE.md 5.3): no alarm over the list
-    assert rig.screen.last.headline == "Avant redémarrage :" and rig.indicators.signals == ["ready"]
+    assert rig.screen.last.headline == "Avant redémarrage" and rig.indicators.signals == ["ready"]
     rig.idle_for(0, step_ms=60_000)  # the list's hold time ends: the idle screen, red, signalled once
     assert (rig.screen.last.headline, rig.screen.last.light) == ("Prêt – scannez une boîte", "red")
     assert rig.indicators.signals == ["ready", "red"]

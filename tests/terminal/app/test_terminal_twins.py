@@ -2,6 +2,8 @@
 the in-memory outbox with its real sync worker, and the scripted verification service."""
 
 import json
+import sqlite3
+import time
 
 import pytest
 
@@ -225,7 +227,11 @@ def test_restart_lists_the_ops_recorded_before(tmp_path):
     again = Rig([], ScriptedVerificationClient(default=offline_answer), tmp_path / "again", outbox=open_outbox(url))
     again.run()
     listed = again.screen.models[0]
-    assert listed.headline == "Avant redémarrage :" and listed.lines == ("en file 0001 DÉLIVRER",)
+    with sqlite3.connect(tmp_path / "outbox.db") as db:
+        wall_ns = db.execute("SELECT wall_ns FROM op").fetchone()[0]
+    when = time.strftime("%H:%M", time.localtime(wall_ns / 1e9))
+    assert listed.headline == "Avant redémarrage" and listed.lines == (
+        f"Délivrance à {when}", "3400930012345 …0001", "Pas encore envoyée")
 
 
 def test_slow_answer_is_shown_pending_then_resolved_in_the_journal(tmp_path):
@@ -249,3 +255,18 @@ def test_slow_answer_is_shown_pending_then_resolved_in_the_journal(tmp_path):
     assert [(e["event"], e["outcome"], e["light"]) for e in journal] == [
         ("scan", "pending", "amber"), ("resolved", "decommissioned", "green")]
     assert journal[0]["seq"] == journal[1]["seq"] and journal[1]["message"] == "Boîte désactivée"
+
+
+def test_a_receive_mode_scan_is_recorded_and_exported_in_receive_mode(tmp_path):
+    """Issue 12: a receive is sent as a dispense op; the audit export still says it was a receive."""
+    from fmd_terminal.cli import main
+    from fmd_terminal.outbox.factory import open_outbox
+
+    db = tmp_path / "o.db"
+    rig = Rig(scans("]C0" + MODE_CODES["receive"], pack_code("R1")), ScriptedVerificationClient(default=success_answer),
+              tmp_path, outbox=open_outbox(f"sqlite://{db}"))
+    rig.run()
+    out = tmp_path / "ops.jsonl"
+    assert main(["export", "--outbox", f"sqlite://{db}", "--jsonl", str(out)]) == 0
+    (record,) = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert (record["mode"], record["kind"], record["serial"]) == ("receive", "dispense", "R1")

@@ -21,7 +21,7 @@ def test_recorded_keys_of_a_german_scanner_with_caps_lock_trouble(tmp_path, caps
     status = cli.main(["calibrate", "--keys", str(recording), "--profile", str(profile_path), "--lang", "en"])
     out = capsys.readouterr().out
     assert status == 1  # case inversion blocks scanning until fixed
-    assert "keyboard German (QWERTZ)" in out and "GS alt" in out
+    assert "keyboard German (QWERTZ)" in out and "GS Alt + numeric keypad" in out and "case inverted (Caps Lock)" in out
     assert "Scanner inverts upper and lower case" in out and "CAPS_LOCK_OVERRIDE" in out
     stored = load_profile(str(profile_path))
     assert stored.layout == "de" and stored.case == "inverted" and stored.control("GS") == "alt"
@@ -81,13 +81,13 @@ def test_a_bad_key_recording_is_a_configuration_error(tmp_path, capsys):
     recording = tmp_path / "bad.jsonl"
     recording.write_text('["x"]\n')
     assert cli.main(["calibrate", "--keys", str(recording), "--profile", str(tmp_path / "p.json")]) == 3
-    assert "line 1" in capsys.readouterr().err
+    assert "Ligne 1 : [sec, usec, type, code, valeur] ou [code, valeur] attendu" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(("layout", "lang", "advice"), [
     ("gb", "en", "Scanner keyboard is UK: it works, but a change to DE/ES/IT would go unnoticed"),
-    ("de", "fr", "Clavier du scanner : German (QWERTZ). Cela fonctionne, mais un passage en ES/IT"),
-    ("es", "de", "Scanner-Tastatur ist Spanish: funktioniert, aber ein Wechsel auf DE bliebe unbemerkt"),
+    ("de", "fr", "Clavier du scanner : allemand (QWERTZ). Cela fonctionne, mais un passage en ES/IT"),
+    ("es", "de", "Scanner-Tastatur ist Spanisch oder Italienisch (gleich getippt): funktioniert, aber ein Wechsel auf DE bliebe unbemerkt"),
 ])
 def test_a_keyboard_country_with_blind_partners_prints_ok_and_advice_to_set_us(tmp_path, capsys, layout, lang, advice):
     recording = tmp_path / "c1.jsonl"

@@ -250,7 +250,7 @@ def test_scan_events_and_key_faults_carry_their_keys_for_calibration(tmp_path, c
         source.close()
 
 
-RECORDINGS = __import__("pathlib").Path(__file__).parent / "recordings"
+RECORDINGS = __import__("pathlib").Path(__file__).parents[2] / "recordings"
 
 
 def replay(device: PipeEventSource, path) -> dict:

@@ -111,7 +111,7 @@ def test_scripted_source_from_events():
 
 
 def test_factory_names_the_known_schemes_for_an_unknown_one():
-    with pytest.raises(UnknownSchemeError, match="evdev://, script://, serial://, stdin://"):
+    with pytest.raises(UnknownSchemeError, match="evdev://, keys://, script://, serial://, stdin://"):
         open_scanner("usb://scanner")
 
 
