@@ -15,8 +15,11 @@ STAMP  := $(VENV)/.installed
 #   libxkbcommon0, xkb-data  the reference the keyboard layout tables are checked against
 #   faketime         the outbox's libfaketime clock smoke test
 #   fiu-utils        fiu-run: ENOSPC injected on writes, the third disk-full source of the outbox tests
+#   softhsm2         a real PKCS#11 token holding the terminal's client key in the mutual-TLS tests
+#   libengine-pkcs11-openssl  OpenSSL's PKCS#11 engine (libp11): TLS client auth with a token's key
 #   iso-codes        ISO 3166-1 / ISO 4217 lists that tools/generate_ai_table.py writes into the linters' data
-DEB_PACKAGES := systemd openssh-client openssh-server dosfstools libxkbcommon0 xkb-data faketime fiu-utils iso-codes
+DEB_PACKAGES := systemd openssh-client openssh-server dosfstools libxkbcommon0 xkb-data faketime fiu-utils \
+                softhsm2 libengine-pkcs11-openssl iso-codes
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -38,8 +41,8 @@ system-packages: ## install the Debian packages the tests need (see DEB_PACKAGES
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
-run: $(STAMP) ## run the terminal on its embedded default (local simulator, console screen)
-	$(BIN)/python -m fmd_terminal.demo
+run: $(STAMP) ## run the terminal on its embedded default (local simulator, console screen); ENROL=1: enrol by a scan first
+	$(BIN)/python -m fmd_terminal.demo $(if $(ENROL),--enrol)
 
 test: $(STAMP) system-packages ## the whole test suite, MicroPython run of the core included
 	$(BIN)/ruff check device host tests benchmarks tools

@@ -498,13 +498,16 @@ def open_configured_service(config: Config) -> Any:
 
     return open_service(config.service, client_id=config.client_id or None,
                         client_secret=config.client_secret or None, client_cert=config.client_cert or None,
-                        client_key=config.client_key or None, ca_bundle=config.ca_bundle or None,
-                        timeouts=dict(config.timeouts) or None)
+                        client_key=config.client_key or None, client_key_pin=config.client_key_pin or None,
+                        ca_bundle=config.ca_bundle or None, timeouts=dict(config.timeouts) or None)
 
 
 def build(config: Config, stack: contextlib.ExitStack, *, notifier: Any = None,
-          clock: Callable[[], int] = monotonic_ms) -> Terminal:
-    """Open every adapter ``config`` names; ``stack`` closes them in reverse order."""
+          clock: Callable[[], int] = monotonic_ms, scanner: Any = None) -> Terminal:
+    """Open every adapter ``config`` names; ``stack`` closes them in reverse order.
+
+    ``scanner``: one already open (the enrolment screen's, issue 14), used instead of opening another."""
+    from fmd_terminal.credential_health import IdleHealth
     from fmd_terminal.indicators.factory import open_indicators_or_fallback
     from fmd_terminal.outbox.commands_support import refuse_beside_terminal
     from fmd_terminal.outbox.factory import open_outbox
@@ -516,6 +519,7 @@ def build(config: Config, stack: contextlib.ExitStack, *, notifier: Any = None,
 
     translate = Translator(config.lang)
     presenter = Presenter(translate)
+    presenter.health = IdleHealth(config, translate)  # type: ignore[method-assign]  # password, certificate, terms
     journal = Journal(config.events_jsonl)
     stack.callback(journal.close)
     screen = open_screen_or_fallback(config.screen)  # a missing OLED: console, logged; never fatal
@@ -537,8 +541,9 @@ def build(config: Config, stack: contextlib.ExitStack, *, notifier: Any = None,
         stack.callback(outbox.close)
         worker = SyncWorker(outbox, service, settings=SyncSettings(**config.sync)).start()
         stack.callback(worker.close)
-    scanner = open_scanner(config.scanner)
-    stack.callback(scanner.close)
+    if scanner is None:
+        scanner = open_scanner(config.scanner)
+        stack.callback(scanner.close)
     flow = Flow(mode=config.mode, duplicate_window_ms=int(config.duplicate_window_s * 1000),
                 result_hold_ms=int(config.result_hold_s * 1000))
     terminal = Terminal(flow=flow, scanner=scanner, screen=screen, indicators=indicators, outbox=outbox,

@@ -34,8 +34,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "sync": ("fmd_terminal.commands.sync", "run the sync worker alone (drain the outbox)"),
     "attention": ("fmd_terminal.commands.attention", "list and resolve operations that need a person"),
     "export": ("fmd_terminal.commands.export", "export every recorded operation (CSV or JSON lines)"),
+    "report": ("fmd_terminal.commands.report", "decommissions accepted this quarter, and the last one"),
     "backup": ("fmd_terminal.commands.backup", "back up, restore or prune the outbox (sqlite:// only)"),
     "calibrate": ("fmd_terminal.commands.calibrate", "calibrate the scanner from its calibration code"),
+    "enrol": ("fmd_terminal.commands.enrol", "enrol this terminal from a one-time enrolment code"),
+    "account": ("fmd_terminal.commands.account", "account status; renew the password or certificate, accept terms"),
 }
 
 EXIT_NOT_REACHED = 1

@@ -42,10 +42,12 @@ class Config:
     client_id: str = ""
     client_secret: str = field(default="", repr=False)
     client_cert: str = ""
-    client_key: str = ""
+    client_key: str = ""  # a PEM file, or a key in a token: an RFC 7512 ``pkcs11:`` URI
+    client_key_pin: str = field(default="", repr=False)  # the token's PIN, from the secrets file only
     ca_bundle: str = ""
     timeouts: Mapping[str, float] = field(default_factory=dict)
     sync: Mapping[str, float] = field(default_factory=dict)  # SyncSettings overrides ([sync] table)
+    enrolment_dir: str = ""  # where ``fmd-terminal enrol`` writes the credentials (issue 14); relative to the file
     source: str = ""  # the file read, for messages
 
     def validate(self, keys: tuple[str, ...] | None = None) -> Config:
@@ -77,7 +79,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
 
 
 _TOP_KEYS = {f.name for f in fields(Config)} - {"service", "sync", "client_id", "client_secret", "client_cert",
-                                                  "client_key", "ca_bundle", "timeouts", "source"}
+                                                  "client_key", "client_key_pin", "ca_bundle", "timeouts", "source"}
 _SERVICE_KEYS = {"url", "client_id", "client_secret", "client_cert", "client_key", "ca_bundle", "timeouts",
                  "secrets_file"}
 
@@ -120,7 +122,7 @@ def _from_mapping(data: Mapping[str, Any], path: Path) -> dict[str, Any]:
         secrets_path = (path.parent / service["secrets_file"]).resolve()
         secrets = _read_toml(secrets_path)
         check_private(secrets_path)
-        for key in ("client_id", "client_secret"):
+        for key in ("client_id", "client_secret", "client_key_pin"):
             if secrets.get(key):
                 values[key] = secrets[key]
     return values
@@ -142,4 +144,22 @@ def load(path: str | None = None, *, environ: Mapping[str, str] | None = None,
     if env.get("FMD_CLIENT_SECRET"):
         config = replace(config, client_secret=env["FMD_CLIENT_SECRET"])
     given = {k: v for k, v in (overrides or {}).items() if v is not None}
-    return replace(config, **given)
+    return with_enrolment(replace(config, **given))
+
+
+def enrolment_path(config: Config) -> Path | None:
+    """The enrolment directory, relative paths taken from the configuration file's directory."""
+    if not config.enrolment_dir:
+        return None
+    base = Path(config.source).parent if config.source else Path.cwd()
+    return (base / config.enrolment_dir).resolve()
+
+
+def with_enrolment(config: Config) -> Config:
+    """Service settings an enrolment wrote (``<enrolment_dir>/service.toml``) fill what the file left empty."""
+    directory = enrolment_path(config)
+    written = directory / "service.toml" if directory else None
+    if written is None or not written.exists():
+        return config
+    values = _from_mapping(_read_toml(written), written)
+    return replace(config, **{key: value for key, value in values.items() if not getattr(config, key)})

@@ -14,7 +14,12 @@ their AIM prefixes (``]d2`` for the Data Matrix, ``]E0`` for the linear EAN-13).
 every run (the simulator seeds deterministically), so ``python -m fmd_terminal.demo --print-scans >
 scans.txt`` writes such a file. Ctrl+C, end of input or SIGTERM stop both processes.
 
-Options: ``--lang fr|en|de``, ``--events-jsonl PATH``, ``--print-scans``.
+``--enrol`` (``make run ENROL=1``) starts as a fresh terminal instead (issue 14): no credentials, the
+screen asks "Scannez le code d'inscription". The demo subscribes the first seeded onboarding letter on
+the simulator's subscription page (``/subscribe``, which can also be opened in a browser) and prints
+the one-time enrolment code's text to paste; the terminal makes its key, enrols, and carries on.
+
+Options: ``--lang fr|en|de``, ``--events-jsonl PATH``, ``--print-scans``, ``--enrol``.
 """
 
 from __future__ import annotations
@@ -59,6 +64,11 @@ TEXTS = {
         "too_few": "le simulateur a créé trop peu de lots pour la démo ({found} sur {wanted}) : relancer make run",
         "setup_failed": "préparation de la démo : la délivrance par l'autre pharmacie a répondu {status} : {body}",
         "error": "démo : {error}",
+        "enrol_page": "démo : page d'abonnement {url}/subscribe (courrier {identifier}, FINESS {finess}) ; "
+                      "code d'inscription :",
+        "enrol_intro": "Un terminal neuf : collez le code d'inscription ci-dessus (valable 15 minutes, une seule "
+                       "fois), puis C1 et des boîtes.",
+        "no_code": "préparation de la démo : la page d'abonnement n'a montré aucun code d'inscription",
     },
     "en": {
         "scan.c1": "the calibration code C1: Scanner OK, the scanner profile is stored",
@@ -76,6 +86,10 @@ TEXTS = {
         "too_few": "the simulator seeded too few batches for the demo ({found} of {wanted}): run make run again",
         "setup_failed": "demo set-up: the other pharmacy's dispense answered {status}: {body}",
         "error": "demo: {error}",
+        "enrol_page": "demo: subscription page {url}/subscribe (letter {identifier}, FINESS {finess}); "
+                      "enrolment code:",
+        "enrol_intro": "A fresh terminal: paste the enrolment code above (valid 15 minutes, once), then C1 and packs.",
+        "no_code": "demo set-up: the subscription page showed no enrolment code",
     },
     "de": {
         "scan.c1": "der Kalibriercode C1: Scanner OK, das Scanner-Profil wird gespeichert",
@@ -93,6 +107,11 @@ TEXTS = {
         "too_few": "der Simulator hat zu wenige Chargen für die Demo angelegt ({found} von {wanted}): make run neu starten",
         "setup_failed": "Demo-Vorbereitung: die Abgabe der anderen Apotheke antwortete {status}: {body}",
         "error": "Demo: {error}",
+        "enrol_page": "Demo: Abonnementseite {url}/subscribe (Brief {identifier}, FINESS {finess}); "
+                      "Registrierungscode:",
+        "enrol_intro": "Ein neues Terminal: den Registrierungscode oben einfügen (15 Minuten gültig, nur einmal), "
+                       "dann C1 und Packungen.",
+        "no_code": "Demo-Vorbereitung: die Abonnementseite zeigte keinen Registrierungscode",
     },
 }
 
@@ -165,6 +184,40 @@ def demo_config(base_url: str, lang: str, events_jsonl: str, profile: str) -> Co
                    client_id=DEMO_CLIENT[0], client_secret=DEMO_CLIENT[1]).validate()
 
 
+def subscribe(sim: Any, lang: str = "fr") -> tuple[Any, str]:
+    """Subscribe the first seeded letter on the simulator's page; (the letter, the enrolment code's text)."""
+    import html
+    import re
+    import urllib.request
+    from urllib.parse import urlencode
+
+    from fmd_simulator.enrolment import letters
+
+    letter = letters(SEED, 1)[0]
+    form = urlencode({"identifier": letter.identifier, "finess": letter.finess, "route": "direct"}).encode()
+    with urllib.request.urlopen(sim.base_url + "/subscribe", data=form, timeout=30) as page:  # loopback only
+        found = re.search(r'<code id="enrolment-text">([^<]+)</code>', page.read().decode("utf-8"))
+    if found is None:
+        raise TerminalError(TEXTS[lang]["no_code"])
+    return letter, html.unescape(found.group(1))
+
+
+def run_enrolling(sim: Any, config: Config, interactive: bool) -> int:
+    """A fresh terminal: the enrolment screen first, then the counter (``--enrol``)."""
+    from fmd_terminal import app
+    from fmd_terminal.enrolment_screen import enrol_by_scan
+
+    texts = TEXTS[config.lang]
+    letter, code = subscribe(sim, config.lang)
+    print(texts["enrol_page"].format(url=sim.base_url, identifier=letter.identifier, finess=letter.finess) + "\n"
+          + code, file=sys.stderr, flush=True)
+    if interactive:
+        print(f"{texts['enrol_intro']}\n  {code}", flush=True)
+    with contextlib.ExitStack() as stack:
+        settings, scanner = enrol_by_scan(config, stack)
+        return app.build(settings.validate(), stack, scanner=scanner).run()
+
+
 def _stop_on_sigterm() -> None:
     def handler(signum: int, frame: Any) -> None:
         raise KeyboardInterrupt
@@ -177,6 +230,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lang", choices=("fr", "en", "de"), default="fr")
     parser.add_argument("--events-jsonl", default="", metavar="PATH")
     parser.add_argument("--print-scans", action="store_true", help="print the demo scans, one per line, and exit")
+    parser.add_argument("--enrol", action="store_true", help="start as a fresh terminal: enrol by scanning first")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     _stop_on_sigterm()
@@ -200,7 +254,12 @@ def main(argv: list[str] | None = None) -> int:
                 print(texts["modes"], flush=True)
             with tempfile.TemporaryDirectory(prefix="fmd-demo-") as state, contextlib.ExitStack() as stack:
                 profile = os.path.join(state, "scanner-profile.json")
-                terminal = app.build(demo_config(sim.base_url, args.lang, args.events_jsonl, profile), stack)
+                config = demo_config(sim.base_url, args.lang, args.events_jsonl, profile)
+                if args.enrol:
+                    fresh = replace(config, service="", client_id="", client_secret="",
+                                    enrolment_dir=os.path.join(state, "enrolled"))
+                    return run_enrolling(sim, fresh, interactive)
+                terminal = app.build(config, stack)
                 return terminal.run()
     except KeyboardInterrupt:
         return 130

@@ -7,6 +7,12 @@ class has its own fix (``commands.doctor.service_fix``).
 from __future__ import annotations
 
 _FR = {
+    "d_password_expired": "mot de passe expiré le {when}",
+    "d_password_due": "mot de passe à renouveler le {when} (dans {left} j)",
+    "fix_password": "fmd-terminal account password (un nouveau mot de passe, fait sur le terminal)",
+    "d_terms_expired": "conditions d'utilisation non acceptées, échues le {when}",
+    "d_terms_due": "conditions d'utilisation à accepter avant le {when} (dans {left} j)",
+    "fix_terms": "lire les nouvelles conditions, puis fmd-terminal account terms",
     "d_config_ok": "configuration valide",
     "d_opened": "{url} ouvert",
     "d_library": "{url} : bibliothèque absente ({library})",
@@ -56,6 +62,12 @@ _FR = {
 }
 
 _EN = {
+    "d_password_expired": "password expired on {when}",
+    "d_password_due": "password due on {when} ({left} day(s))",
+    "fix_password": "fmd-terminal account password (a new password, made on the terminal)",
+    "d_terms_expired": "terms of use not accepted, due on {when}",
+    "d_terms_due": "terms of use to accept by {when} ({left} day(s))",
+    "fix_terms": "read the new terms, then fmd-terminal account terms",
     "d_config_ok": "configuration valid",
     "d_opened": "{url} opened",
     "d_library": "{url}: library missing ({library})",
@@ -104,6 +116,12 @@ _EN = {
 }
 
 _DE = {
+    "d_password_expired": "Passwort am {when} abgelaufen",
+    "d_password_due": "Passwort bis {when} erneuern (in {left} Tag(en))",
+    "fix_password": "fmd-terminal account password (ein neues Passwort, auf dem Terminal erzeugt)",
+    "d_terms_expired": "Nutzungsbedingungen nicht angenommen, fällig am {when}",
+    "d_terms_due": "Nutzungsbedingungen bis {when} annehmen (in {left} Tag(en))",
+    "fix_terms": "die neuen Bedingungen lesen, dann fmd-terminal account terms",
     "d_config_ok": "Konfiguration gültig",
     "d_opened": "{url} geöffnet",
     "d_library": "{url}: Bibliothek fehlt ({library})",

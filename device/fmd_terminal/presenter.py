@@ -29,6 +29,7 @@ PACK-CODES.md reason codes), never as the raw code.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from fmd_core.calibration import setup_code
 from fmd_core.flow import Notice, Verdict
@@ -106,6 +107,10 @@ def _product(pack: dict) -> dict[str, str]:
 
 
 class Presenter:
+    # What the idle screen says of the credentials (``credential_health.idle_lines``; issue 14): set by
+    # ``app.build``, none by default.
+    health: Callable[[], list[str]] = staticmethod(lambda: [])  # type: ignore[assignment]
+
     def __init__(self, translate: Translator) -> None:
         self.t = translate
 
@@ -170,6 +175,7 @@ class Presenter:
             if q.kind == STORAGE_FAULT:
                 headline = self.t("storage_fault")
             lines += self.queue_lines(q)[: max(0, _room_below(headline) - len(lines))]
+            lines += [_cut(line) for line in self.health()][: max(0, _room_below(headline) - len(lines))]
         return ScreenModel(light=light, headline=headline, lines=lines, mode=self.mode_label(notice.mode),
                            badge=self.badge(queue=q), busy=notice.busy)
 

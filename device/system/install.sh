@@ -42,7 +42,7 @@ if [ -n "$BUNDLE" ] && [ ! -f "$BUNDLE/fmd-terminal.toml" ]; then die "bundle $B
 
 say "installing Debian packages"
 DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-    python3-venv python3-lgpio python3-gpiozero python3-evdev i2c-tools
+    python3-venv python3-lgpio python3-gpiozero python3-evdev python3-cryptography i2c-tools libengine-pkcs11-openssl
 
 say "service user fmd"
 install -D -m 0644 "$SRC/device/system/fmd-terminal.sysusers" "$DESTDIR/etc/sysusers.d/fmd-terminal.conf"

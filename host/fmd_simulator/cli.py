@@ -29,7 +29,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     app = build_app(db=args.db, clients=args.clients, market=args.market, seed_packs=args.seed_packs,
                     seed=args.seed, faults=faults, allow_reused_trx_ids=args.allow_reused_trx_ids,
                     double_scan_alert=args.double_scan_alert, admin_token=args.admin_token,
-                    pck19_alert=args.pck19_alert, lock_undo_days=args.lock_undo_days)
+                    pck19_alert=args.pck19_alert, lock_undo_days=args.lock_undo_days,
+                    enrol_ca=(args.enrol_ca_cert, args.enrol_ca_key) if args.enrol_ca_cert else None)
+    app.enrolment.service_url = args.enrol_service_url  # type: ignore[attr-defined]
     server = make_server(app, args.tls_cert, args.tls_key, args.client_ca, args.log_level)
     sock = bind(args.host, args.port)
     host, port = sock.getsockname()[:2]
@@ -48,6 +50,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_seed(args: argparse.Namespace) -> int:
     out = sys.stdout
+    if args.letters:  # the onboarding letters ``serve --seed S`` accepts (issue 14)
+        from fmd_simulator.enrolment import letters
+
+        for letter in letters(args.seed, args.letters):
+            out.write(json.dumps({"letter": letter.as_dict()}, ensure_ascii=False) + "\n")
     for record in seeding.generate(args.packs, args.seed, args.market):
         out.write(json.dumps(record, ensure_ascii=False) + "\n")
     return 0
@@ -75,12 +82,16 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--lock-undo-days", type=float, default=None, help="undo window of a lock (default: none)")
     s.add_argument("--allow-reused-trx-ids", action="store_true",
                    help="TEST ONLY: execute requests whose client transaction id was used before")
+    s.add_argument("--enrol-ca-cert", default=None, help="CA certificate signing enrolled terminals (default: a new CA)")
+    s.add_argument("--enrol-ca-key", default=None, help="that CA's private key (PEM)")
+    s.add_argument("--enrol-service-url", default=None, help="service URL given to enrolled terminals (default: this one)")
     s.add_argument("--log-level", default="warning", choices=("debug", "info", "warning", "error"))
     s.set_defaults(func=cmd_serve)
     d = sub.add_parser("seed", help="write deterministic packs as JSON lines on stdout")
     d.add_argument("--packs", type=int, default=100, help="number of packs (default 100)")
     d.add_argument("--seed", type=int, default=0, help="seed (default 0)")
     d.add_argument("--market", default="FR", choices=seeding.MARKETS, help="market (default FR)")
+    d.add_argument("--letters", type=int, default=0, help="also print N onboarding letters (subscription demo)")
     d.set_defaults(func=cmd_seed)
     return p
 

@@ -43,7 +43,7 @@ def load_clients(clients: Any) -> list[Client]:
 def build_app(db: str | None = None, clients: Any = None, market: str = "FR", seed_packs: int = 0, seed: int = 0,
               faults: dict[str, Any] | None = None, allow_reused_trx_ids: bool = False,
               double_scan_alert: bool = False, admin_token: str | None = None, pck19_alert: str = "always",
-              lock_undo_days: float | None = None) -> SimulatorApp:
+              lock_undo_days: float | None = None, enrol_ca: tuple[str, str] | None = None) -> SimulatorApp:
     """The ASGI application over a store (``db`` path, or None for memory), optionally seeded."""
     if market not in seeding.MARKETS:
         raise ConfigurationError(f"market {market!r} is not one of {seeding.MARKETS}")
@@ -59,7 +59,14 @@ def build_app(db: str | None = None, clients: Any = None, market: str = "FR", se
     if seed_packs:
         today = seeding.dt.datetime.fromtimestamp(engine.clock.now(), seeding.dt.UTC).date()
         seeding.load(store, seeding.generate(seed_packs, seed, market, today))
-    return SimulatorApp(engine, fault_state, admin_token)
+    app = SimulatorApp(engine, fault_state, admin_token)
+    # Subscription site and enrolment (issue 14): ``enrol_ca`` = (certificate, key) files, else a new CA.
+    from fmd_simulator.account import Accounts
+    from fmd_simulator.enrolment import Enrolment, EnrolmentCA
+
+    app.enrolment = Enrolment(engine, EnrolmentCA.from_files(*enrol_ca) if enrol_ca else None, seed)  # type: ignore[attr-defined]
+    app.accounts = Accounts(app, app.enrolment)  # type: ignore[attr-defined]  # password, certificate, terms
+    return app
 
 
 def bind(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
@@ -83,10 +90,14 @@ def make_server(app: SimulatorApp, tls_cert: str | None = None, tls_key: str | N
         raise ConfigurationError("TLS needs both a certificate and a key")
     if client_ca and not tls_cert:
         raise ConfigurationError("mutual TLS (client CA) needs a server certificate and key")
+    from fmd_simulator.account import with_accounts  # /account/*: password, certificate, terms (issue 14)
+    from fmd_simulator.enrolment_web import with_enrolment  # subscription site and /enrol (issue 14)
     from fmd_simulator.soap.facade import with_soap  # the SOAP facade under /soap/ (issue 6)
 
     config = uvicorn.Config(
-        with_soap(app, mutual_tls=bool(client_ca)), http=GuardedHttpToolsProtocol, loop="uvloop", lifespan="on",
+        with_enrolment(with_accounts(with_soap(app, mutual_tls=bool(client_ca)), app, app.accounts),  # type: ignore[attr-defined]
+                       app.enrolment),  # type: ignore[attr-defined]
+        http=GuardedHttpToolsProtocol, loop="uvloop", lifespan="on",
         log_level=log_level, access_log=False,
         server_header=False, proxy_headers=False, date_header=False, timeout_keep_alive=30,
         ssl_certfile=tls_cert, ssl_keyfile=tls_key, ssl_ca_certs=client_ca,

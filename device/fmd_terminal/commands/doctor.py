@@ -249,6 +249,24 @@ def check_storage(config: Any, texts: Texts | None = None) -> Check:
     return Check("storage", OK, detail)
 
 
+def check_account(config: Any, texts: Texts, now_s: float | None = None) -> list[Check]:
+    """Password age and terms to accept (issue 14, item 5): WARN 30, 7 and 1 days ahead, FAIL once past;
+    from the account status the service last gave (``fmd-terminal account status`` refreshes it)."""
+    from fmd_terminal import config as terminal_config
+    from fmd_terminal import credential_health
+
+    directory = terminal_config.enrolment_path(config)
+    now_s = time.time() if now_s is None else now_s
+    checks = []
+    for due, step, left in credential_health.notices(credential_health.dues(config, directory), now_s):
+        if due.kind in ("password", "terms"):
+            when = time.strftime("%Y-%m-%d", time.gmtime(due.until))
+            detail = f"d_{due.kind}_expired" if step == 0 else f"d_{due.kind}_due"
+            checks.append(_check(texts, due.kind, FAIL if step == 0 else WARN, detail, f"fix_{due.kind}",
+                                 when=when, left=left))
+    return checks
+
+
 def check_configuration(config: Any, texts: Texts) -> list[Check]:
     """The one validation ``run`` applies (``config_rules``): a problem per line, named by its check."""
     from fmd_terminal.config_rules import problems
@@ -261,15 +279,23 @@ def run_checks(config: Any, texts: Texts | None = None) -> list[Check]:
     texts = texts or Texts()
     found = check_configuration(config, texts)
     refused = {check.name for check in found}
-    checks: list[tuple[str, Callable[[], Check]]] = [
+    if refused & {"certificate", "service"}:
+        refused.add("account")  # its dates come from the certificate and the service's account
+    checks: list[tuple[str, Callable[[], Check | list[Check]]]] = [
         ("scanner", lambda: check_scanner(config, texts)), ("screen", lambda: check_screen(config, texts)),
         ("pins", lambda: check_pins(config, texts)), ("permissions", lambda: check_permissions(config, texts)),
         ("service", lambda: check_service(config, texts)),
         ("certificate", lambda: check_certificate(config, texts=texts)),
+        ("account", lambda: check_account(config, texts)),
         ("clock", lambda: check_clock(texts=texts)), ("storage", lambda: check_storage(config, texts))]
     if not found:
         found.append(_check(texts, "configuration", OK, "d_config_ok"))
-    return found + [run() for name, run in checks if name not in refused]
+    results: list[Check] = []
+    for name, run in checks:
+        if name not in refused:
+            outcome = run()
+            results.extend(outcome if isinstance(outcome, list) else [outcome])
+    return found + results
 
 
 def execute(args: argparse.Namespace) -> int:

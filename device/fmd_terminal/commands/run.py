@@ -36,13 +36,18 @@ def execute(args: argparse.Namespace) -> int:
     import contextlib
 
     from fmd_terminal import app, config
+    from fmd_terminal.enrolment_screen import enrol_by_scan, needs_enrolment
     from fmd_terminal.scanners.key_replay import refuse_live_service
     from fmd_terminal.system_notify import ServiceNotifier
 
-    settings = config.load(args.config, overrides=overrides_of(args)).validate()
-    args.lang = settings.lang  # errors from here on are printed in the configured language (cli.main)
-    refuse_live_service(settings.scanner, settings.service)
+    settings = config.load(args.config, overrides=overrides_of(args))
     notifier = ServiceNotifier()
     with contextlib.ExitStack() as stack:
-        terminal = app.build(settings, stack, notifier=notifier)
+        scanner = None
+        if needs_enrolment(settings):  # no credentials yet: "Scannez le code d'inscription" (issue 14)
+            settings, scanner = enrol_by_scan(settings, stack)
+        settings = settings.validate()
+        args.lang = settings.lang  # errors from here on are printed in the configured language (cli.main)
+        refuse_live_service(settings.scanner, settings.service)
+        terminal = app.build(settings, stack, notifier=notifier, scanner=scanner)
         return terminal.run()

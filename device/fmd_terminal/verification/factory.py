@@ -7,6 +7,7 @@
 | ``scripted://offline``, ``scripted://success`` | ``scripted.ScriptedVerificationClient`` |
 
 Credentials come from the configuration (environment ``FMD_CLIENT_ID`` / ``FMD_CLIENT_SECRET``);
+``client_key`` is a PEM file or a ``pkcs11:`` URI (``pkcs11.py``), whose PIN is ``client_key_pin``;
 a missing one is a ``ConfigError`` naming the variable, raised when the client is opened rather than at
 the first scan.
 """
@@ -78,6 +79,7 @@ def open_service(
     client_secret: str | None = None,
     client_cert: str | None = None,
     client_key: str | None = None,
+    client_key_pin: str | None = None,
     ca_bundle: str | None = None,
     timeouts: Timeouts | Mapping[str, float] | None = None,
 ) -> Any:
@@ -85,5 +87,5 @@ def open_service(
     return open_by_scheme(
         "verification service", url, SCHEMES,
         client_id=client_id, client_secret=client_secret, client_cert=client_cert, client_key=client_key,
-        ca_bundle=ca_bundle, timeouts=timeouts,
+        client_key_pin=client_key_pin, ca_bundle=ca_bundle, timeouts=timeouts,
     )

@@ -117,6 +117,7 @@ class HTTPVerificationClient:
         client_secret: str,
         client_cert: str | None = None,
         client_key: str | None = None,
+        client_key_pin: str | None = None,
         ca_bundle: str | None = None,
         timeouts: Timeouts | Mapping[str, float] | None = None,
         language: str = "fra",
@@ -134,6 +135,7 @@ class HTTPVerificationClient:
         self._language = _LANGUAGES[language]
         self._clock = clock
         self._transport = HTTPTransport(ca_bundle=ca_bundle, client_cert=client_cert, client_key=client_key,
+                                        client_key_pin=client_key_pin,
                                         timeouts=timeouts, clock=clock, wall_clock=wall_clock)
         self._token: str | None = None
         self._token_renew_at = 0.0
@@ -202,6 +204,10 @@ class HTTPVerificationClient:
         if answer.http_status == 200 and body is not None and body.get("status") == "ok" and not answer.operation_code:
             return ServiceAnswer(**dict(answer.as_dict(), operation_code="NMVS_SUCCESS", detail="ping: ok"))
         return answer
+
+    def account(self, method: str, path: str, body: Any = None) -> tuple[ServiceAnswer, dict[str, Any] | None]:
+        """A call of the account upkeep twin (``/account/...``: password, certificate, terms; issue 14)."""
+        return self._call(method, path, entry_mode=_NON_MANUAL, body=body)
 
     def close(self) -> None:
         self._transport.close()

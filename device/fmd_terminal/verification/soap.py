@@ -100,6 +100,7 @@ class SOAPVerificationClient:
         password: str,
         client_cert: str,
         client_key: str | None = None,
+        client_key_pin: str | None = None,
         user_id: str | None = None,
         ca_bundle: str | None = None,
         timeouts: Timeouts | Mapping[str, float] | None = None,
@@ -120,6 +121,7 @@ class SOAPVerificationClient:
         self._language = language
         self._software = software
         self._transport = HTTPTransport(ca_bundle=ca_bundle, client_cert=client_cert, client_key=client_key,
+                                        client_key_pin=client_key_pin,
                                         timeouts=timeouts, max_body_bytes=MAX_ANSWER_BYTES, clock=clock,
                                         wall_clock=wall_clock)
         self._changes: OrderedDict[str, str] = OrderedDict()
@@ -165,6 +167,15 @@ class SOAPVerificationClient:
     def ping(self) -> ServiceAnswer:
         """The support service's ping: login checked, nothing changed."""
         return self._call("SupportServices", "Ping", _new_trx_id(), None, is_change=False)[0]
+
+    def change_password(self, new_password: str) -> ServiceAnswer:
+        """G445, the password change (issue 14; element names guessed: ``AccountServices``, ``NewPassword``).
+        On ``NMVS_SUCCESS`` this client logs in with the new password from then on."""
+        answer = self._call("AccountServices", "G445", _new_trx_id(), _el("NewPassword", new_password),
+                            is_change=False)[0]
+        if answer.operation_code == "NMVS_SUCCESS":
+            self._password = new_password
+        return answer
 
     def close(self) -> None:
         self._transport.close()

@@ -32,6 +32,10 @@ completes the handshake and is served normally.
 Timeouts follow OFFLINE-QUEUE.md section 6.1: 5 s to connect, 20 s per read, at most 30 s for the
 whole exchange, and the HTTP library's own retries are off (retries belong to the durable queue).
 TLS verification is always on; a CA bundle path may replace the system store.
+
+The client key is a PEM file, or a key in a PKCS#11 token named by an RFC 7512 ``pkcs11:`` URI
+(``pkcs11.py``): each connection's context then gets the certificate chain and the token's key, and
+the handshake's signature is made by the token.
 """
 
 from __future__ import annotations
@@ -55,6 +59,7 @@ from urllib3.util.retry import Retry
 
 from fmd_core.service import NO_ANSWER, NOT_SENT, ServiceAnswer
 from fmd_terminal.errors import ConfigError
+from fmd_terminal.verification.pkcs11 import TokenKey, is_pkcs11_uri, token_key
 
 log = logging.getLogger(__name__)
 
@@ -250,6 +255,7 @@ class HTTPTransport:
         ca_bundle: str | None = None,
         client_cert: str | None = None,
         client_key: str | None = None,
+        client_key_pin: str | None = None,
         timeouts: Timeouts | Mapping[str, float] | None = None,
         max_body_bytes: int = 64 * 1024 * 1024,
         clock: Callable[[], float] = time.monotonic,
@@ -257,9 +263,13 @@ class HTTPTransport:
     ) -> None:
         _check_readable("CA bundle", ca_bundle)
         _check_readable("client certificate", client_cert)
-        _check_readable("client key", client_key)
         if client_key is not None and client_cert is None:
             raise ConfigError(f"client key {client_key!r} given without a client certificate")
+        # A key in a token (``pkcs11:`` URI): logged into now, installed into each connection's context.
+        token: TokenKey | None = None
+        if is_pkcs11_uri(client_key):
+            token, client_key = token_key(str(client_key), client_key_pin), None
+        _check_readable("client key", client_key)
         self.timeouts = Timeouts.coerce(timeouts)
         self.max_body_bytes = max_body_bytes
         self._clock = clock
@@ -269,6 +279,9 @@ class HTTPTransport:
         self._cert: str | tuple[str, str] | None = client_cert
         if client_cert is not None and client_key is not None:
             self._cert = (client_cert, client_key)
+        self._token_cert = (token, client_cert) if token is not None and client_cert is not None else None
+        if self._token_cert:
+            token.check(client_cert)  # type: ignore[union-attr, arg-type]
         self._session = requests.Session()
         # Environment settings (REQUESTS_CA_BUNDLE, .netrc, proxies) would silently replace the
         # configured CA bundle or the Authorization header: the configuration is explicit instead.
@@ -279,7 +292,7 @@ class HTTPTransport:
         # refusal would look like a request dropped after sending. Under TLS 1.2 the refusal ends the
         # handshake itself, so connections stay at 1.2 (module docstring).
         adapter = _PhaseTaggingAdapter(ssl.TLSVersion.TLSv1_2, max_retries=no_retries, pool_connections=1,
-                                       pool_maxsize=2)
+                                       pool_maxsize=2, token_cert=self._token_cert)
         self._session.mount("https://", adapter)
         self._session.mount("http://", adapter)
 
@@ -307,7 +320,7 @@ class HTTPTransport:
                 stream=True,
                 allow_redirects=False,
                 verify=self._verify,
-                cert=self._cert,
+                cert=None if self._token_cert else self._cert,
             )
         except requests.RequestException as exc:
             failed = self._explain_handshake(classify_failure(exc))
@@ -439,10 +452,15 @@ _CAN_TRACE = hasattr(ssl.SSLContext, "_msg_callback")
 class _PhaseTaggingHTTPSConnection(_TagConnectFailures, urllib3.connection.HTTPSConnection):
     """Also traces each handshake, to tell "the server wants a client certificate we do not have"."""
 
+    token_cert: tuple[TokenKey, str] | None = None  # set per adapter when the key is in a token
+
     def connect(self) -> None:
         trace = _HandshakeTrace()
-        if _CAN_TRACE:
+        if _CAN_TRACE or self.token_cert:
             self.ssl_context = self._traced_context(trace)
+        if self.token_cert:
+            token, cert_path = self.token_cert
+            token.install(self.ssl_context, cert_path)  # type: ignore[arg-type]  # set just above
         try:
             super().connect()
         except BaseException as exc:
@@ -459,7 +477,8 @@ class _PhaseTaggingHTTPSConnection(_TagConnectFailures, urllib3.connection.HTTPS
             cert_reqs=urllib3.util.ssl_.resolve_cert_reqs(self.cert_reqs))
         if not (self.ca_certs or self.ca_cert_dir or self.ca_cert_data):
             context.load_default_certs()
-        context._msg_callback = trace  # type: ignore[attr-defined]
+        if _CAN_TRACE:
+            context._msg_callback = trace  # type: ignore[attr-defined]
         return context
 
 
@@ -474,15 +493,21 @@ class _PhaseTaggingHTTPSPool(urllib3.connectionpool.HTTPSConnectionPool):
 class _PhaseTaggingAdapter(HTTPAdapter):
     """Connections that mark a failure of connect() (TCP and the TLS handshake): nothing was sent."""
 
-    def __init__(self, tls_max: ssl.TLSVersion | None, **kwargs: Any) -> None:
+    def __init__(self, tls_max: ssl.TLSVersion | None, token_cert: tuple[TokenKey, str] | None = None,
+                 **kwargs: Any) -> None:
         self._tls_max = tls_max
+        self._token_cert = token_cert
         super().__init__(**kwargs)
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         if self._tls_max is not None:
             kwargs["ssl_maximum_version"] = self._tls_max
         super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = {"http": _PhaseTaggingHTTPPool, "https": _PhaseTaggingHTTPSPool}
+        https_pool: type = _PhaseTaggingHTTPSPool
+        if self._token_cert is not None:  # the connections of this adapter install the token's key
+            connection = type("_TokenHTTPSConnection", (_PhaseTaggingHTTPSConnection,), {"token_cert": self._token_cert})
+            https_pool = type("_TokenHTTPSPool", (_PhaseTaggingHTTPSPool,), {"ConnectionCls": connection})
+        self.poolmanager.pool_classes_by_scheme = {"http": _PhaseTaggingHTTPPool, "https": https_pool}
 
 
 def _as_tuple(cert: str | tuple[str, str] | None) -> tuple[str, ...]:

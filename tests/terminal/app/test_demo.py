@@ -72,3 +72,28 @@ def test_the_demo_speaks_the_chosen_language():
     assert [what for what, _ in french][1] == "une boîte neuve : délivrée, vert"
     assert [raw for _, raw in french] == [raw for _, raw in demo_scans(packs, "de")]
     assert set(TEXTS["fr"]) == set(TEXTS["en"]) == set(TEXTS["de"])
+
+
+def test_make_run_enrol_starts_a_fresh_terminal_that_enrols_by_a_scan(tmp_path):
+    """``make run ENROL=1`` (issue 14): the page's enrolment code pasted as the first scan enrols the terminal."""
+    scans = demo("--print-scans").stdout.splitlines()
+    events_path = tmp_path / "events.jsonl"
+    process = subprocess.Popen([sys.executable, "-m", "fmd_terminal.demo", "--enrol", "--events-jsonl",
+                                str(events_path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        code = None
+        for line in process.stderr:
+            if line.startswith("FMD-ENROL/1 "):
+                code = line.strip()
+                break
+        assert code is not None
+        out, err = process.communicate("\n".join([code, scans[0], scans[1]]) + "\n", timeout=90)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(10)
+    assert process.returncode == 0, err
+    assert "Scannez le code d'inscription" in out and "Inscrit : Pharmacie du Marché" in out
+    events = [json.loads(line) for line in events_path.read_text(encoding="utf-8").splitlines()]
+    assert [(e["outcome"], e["light"]) for e in events] == [("decommissioned", "green")]
