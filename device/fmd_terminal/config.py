@@ -46,6 +46,7 @@ class Config:
     ca_bundle: str = ""
     timeouts: Mapping[str, float] = field(default_factory=dict)
     sync: Mapping[str, float] = field(default_factory=dict)  # SyncSettings overrides ([sync] table)
+    console: Mapping[str, Any] = field(default_factory=dict)  # the web console ([console] table, fmd_terminal.console)
     source: str = ""  # the file read, for messages
 
     def validate(self) -> Config:
@@ -80,7 +81,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"configuration {str(path)!r} is not valid TOML: {error}") from error
 
 
-_TOP_KEYS = {f.name for f in fields(Config)} - {"service", "sync", "client_id", "client_secret", "client_cert",
+_TOP_KEYS = {f.name for f in fields(Config)} - {"service", "sync", "console", "client_id", "client_secret", "client_cert",
                                                   "client_key", "ca_bundle", "timeouts", "source"}
 _SERVICE_KEYS = {"url", "client_id", "client_secret", "client_cert", "client_key", "ca_bundle", "timeouts",
                  "secrets_file"}
@@ -89,9 +90,9 @@ _SERVICE_KEYS = {"url", "client_id", "client_secret", "client_cert", "client_key
 def _from_mapping(data: Mapping[str, Any], path: Path) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for key, value in data.items():
-        if key in ("service", "sync") and isinstance(value, Mapping):
-            if key == "sync":
-                values["sync"] = dict(value)
+        if key in ("service", "sync", "console") and isinstance(value, Mapping):
+            if key != "service":
+                values[key] = dict(value)
             continue
         if key not in _TOP_KEYS:
             raise ConfigError(f"{path}: unknown key {key!r}; known: {', '.join(sorted(_TOP_KEYS | {'service'}))}")

@@ -35,7 +35,7 @@ def overrides_of(args: argparse.Namespace) -> dict[str, object]:
 def execute(args: argparse.Namespace) -> int:
     import contextlib
 
-    from fmd_terminal import app, config
+    from fmd_terminal import app, config, console
     from fmd_terminal.scanners.key_replay import refuse_live_service
     from fmd_terminal.system_notify import ServiceNotifier
 
@@ -44,4 +44,5 @@ def execute(args: argparse.Namespace) -> int:
     notifier = ServiceNotifier()
     with contextlib.ExitStack() as stack:
         terminal = app.build(settings, stack, notifier=notifier)
+        console.start(settings, terminal, stack)  # the web console, when [console] is configured (issue 15)
         return terminal.run()
