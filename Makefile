@@ -16,7 +16,9 @@ STAMP  := $(VENV)/.installed
 #   faketime         the outbox's libfaketime clock smoke test
 #   fiu-utils        fiu-run: ENOSPC injected on writes, the third disk-full source of the outbox tests
 #   iso-codes        ISO 3166-1 / ISO 4217 lists that tools/generate_ai_table.py writes into the linters' data
-DEB_PACKAGES := systemd openssh-client openssh-server dosfstools libxkbcommon0 xkb-data faketime fiu-utils iso-codes
+#   chromium, chromium-driver  the headless browser (and its WebDriver) the web console's tests drive through Selenium
+DEB_PACKAGES := systemd openssh-client openssh-server dosfstools libxkbcommon0 xkb-data faketime fiu-utils iso-codes \
+                chromium chromium-driver
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'

@@ -36,6 +36,7 @@ MIN_PASSWORD = 10
 FREE_FAILURES = 5
 FIRST_LOCK_S = 30.0
 MAX_LOCK_S = 900.0
+ENDED_KEPT = 1000
 
 
 def _write_private(path: Path, text: str) -> None:
@@ -117,7 +118,14 @@ class Sessions:
     def __init__(self, idle_s: float, max_s: float, clock=time.monotonic) -> None:
         self.idle_s, self.max_s, self.clock = idle_s, max_s, clock
         self._sessions: dict[str, Session] = {}
+        self._ended: dict[str, str] = {}  # token -> why it ended (the last ENDED_KEPT), to say so once
         self._lock = threading.Lock()
+
+    def _end(self, token: str, why: str) -> None:
+        del self._sessions[token]
+        self._ended[token] = why
+        while len(self._ended) > ENDED_KEPT:
+            del self._ended[next(iter(self._ended))]
 
     def open(self, user: str, agent: str, lang: str) -> Session:
         now = self.clock()
@@ -126,22 +134,25 @@ class Sessions:
             self._sessions[session.token] = session
         return session
 
-    def find(self, token: str | None, agent: str) -> tuple[Session | None, str | None]:
-        """The live session of ``token`` for this browser, else (None, why): ``expired``, ``other_browser``."""
+    def find(self, token: str | None, agent: str, touch: bool = True) -> tuple[Session | None, str | None]:
+        """The live session of ``token`` for this browser, else (None, why): ``expired``, ``other_browser``.
+        ``touch=False`` (the live stream) does not count as a request: an open status page does not
+        keep a session alive."""
         if not token:
             return None, None
         now = self.clock()
         with self._lock:
             session = self._sessions.get(token)
             if session is None:
-                return None, None
+                return None, self._ended.pop(token, None)
             if now - session.seen > self.idle_s or now - session.created > self.max_s:
-                del self._sessions[token]
+                self._end(token, "expired")
                 return None, "expired"
             if not hmac.compare_digest(session.agent, agent):
-                del self._sessions[token]  # a copied cookie: the session ends for both
+                self._end(token, "other_browser")  # a copied cookie: the session ends for both
                 return None, "other_browser"
-            session.seen = now
+            if touch:
+                session.seen = now
             return session, None
 
     def close(self, token: str) -> None:

@@ -260,7 +260,7 @@ class Handler(BaseHTTPRequestHandler):
         last = None
         console = self.console
         while not console.stopping.is_set():
-            if console.sessions.find(session.token, session.agent)[0] is None:
+            if console.sessions.find(session.token, session.agent, touch=False)[0] is None:
                 return
             state = views.status(console.terminal)
             message = json.dumps({"level": state["level"], "view": pages.status_view(state, session.lang)},

@@ -45,7 +45,8 @@ def test_sessions_expire_and_belong_to_one_browser():
     assert sessions.find(one.token, "browser A") == (None, "expired")
     two = sessions.open("Marie", "browser A", "fr")
     assert sessions.find(two.token, "browser B") == (None, "other_browser")
-    assert sessions.find(two.token, "browser A") == (None, None)  # the copied cookie ended it for both
+    assert sessions.find(two.token, "browser A") == (None, "other_browser")  # the copied cookie ended it for both
+    assert sessions.find(two.token, "browser A") == (None, None)  # said once
     three = sessions.open("Marie", "browser A", "fr")
     for _ in range(5):
         clock.now += 59
