@@ -70,12 +70,24 @@ class Console:
         self.limiter = LoginLimiter()
         self.secure = secure
         self.stopping = threading.Event()
+        self._status: tuple[float, dict[str, Any]] | None = None
+        self._status_lock = threading.Lock()
+
+    def status(self) -> dict[str, Any]:
+        """The terminal's status, read at most once per ``LIVE_PERIOD_S`` for every page and live
+        stream together: an open status page costs the scan path a few reads a second, not more."""
+        with self._status_lock:
+            now = time.monotonic()
+            if self._status is None or now - self._status[0] >= LIVE_PERIOD_S:
+                self._status = (now, views.status(self.terminal))
+            return self._status[1]
 
 
 class Handler(BaseHTTPRequestHandler):
     server_version = "fmd-console"
     sys_version = ""
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body leave at once (no 40 ms delayed-ACK wait per page)
     console: Console  # set on the subclass made by ``serve``
 
     # -- plumbing ------------------------------------------------------------------------------
@@ -245,7 +257,7 @@ class Handler(BaseHTTPRequestHandler):
                    status)
 
     def status(self, session: Session, query: dict[str, str], form: dict[str, str]) -> None:
-        state = views.status(self.console.terminal)
+        state = self.console.status()
         view = pages.status_view(state, session.lang)
         self._page(session, "nav.status", pages.status(view, session.lang, state["level"]), script=True)
 
@@ -262,7 +274,7 @@ class Handler(BaseHTTPRequestHandler):
         while not console.stopping.is_set():
             if console.sessions.find(session.token, session.agent, touch=False)[0] is None:
                 return
-            state = views.status(console.terminal)
+            state = console.status()
             message = json.dumps({"level": state["level"], "view": pages.status_view(state, session.lang)},
                                  ensure_ascii=False)
             if message != last:

@@ -7,7 +7,7 @@ import stat
 import pytest
 
 from fmd_terminal.console import settings_of
-from fmd_terminal.console.security import FREE_FAILURES, Credentials, LoginLimiter, Sessions
+from fmd_terminal.console.security import FREE_FAILURES, ITERATIONS, Credentials, LoginLimiter, Sessions
 from fmd_terminal.console.texts import TEXTS
 from fmd_terminal.errors import ConfigError
 
@@ -20,8 +20,8 @@ class Clock:
         return self.now
 
 
-def test_no_default_password_a_setup_code_then_a_scrypt_hash_owner_only(tmp_path):
-    credentials = Credentials(tmp_path / "console")
+def test_no_default_password_a_setup_code_then_a_password_hash_owner_only(tmp_path):
+    credentials = Credentials(tmp_path / "console", iterations=1000)  # the terminal's: ITERATIONS
     assert not credentials.is_set() and not credentials.check("")
     assert stat.S_IMODE(credentials.setup_file.stat().st_mode) == 0o600
     assert not credentials.set_first("wrong", "a long password")
@@ -29,7 +29,7 @@ def test_no_default_password_a_setup_code_then_a_scrypt_hash_owner_only(tmp_path
     assert not credentials.setup_file.exists()
     assert not credentials.set_first("anything", "another password")  # once only
     stored = json.loads(credentials.password_file.read_text())
-    assert stored["scheme"] == "scrypt" and "a long password" not in credentials.password_file.read_text()
+    assert stored["scheme"] == "pbkdf2-sha256" and stored["iterations"] == 1000 and ITERATIONS >= 600_000 and "a long password" not in credentials.password_file.read_text()
     assert stat.S_IMODE(credentials.password_file.stat().st_mode) == 0o600
     assert credentials.check("a long password") and not credentials.check("a long passwore")
 
