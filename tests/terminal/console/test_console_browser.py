@@ -44,6 +44,13 @@ def by_id(driver, ident):
     return driver.find_element(By.ID, ident)
 
 
+def choose(driver, ident, value):
+    """Pick an option of a <select> by its value (typing into it depends on the typing speed)."""
+    from selenium.webdriver.support.select import Select
+
+    Select(by_id(driver, ident)).select_by_value(value)
+
+
 def first_use_and_login(driver, terminal: RunningTerminal, user: str) -> None:
     driver.get(terminal.base + "/")
     assert "/setup" in driver.current_url  # no default password: the console asks for one
@@ -99,7 +106,7 @@ def test_a_pharmacists_day_in_the_console(browser, terminal, mtls_sim, faults):
     (section,) = browser.find_elements("css selector", "section[id^=op-]")
     seq = int(section.get_attribute("id").removeprefix("op-"))
     by_id(browser, f"note-{seq}").send_keys("boîte remise en stock")
-    by_id(browser, f"reason-{seq}").send_keys("never_left_pharmacy")
+    choose(browser, f"reason-{seq}", "never_left_pharmacy")
     by_id(browser, f"cancel-{seq}").click()
     assert f"Opération {seq}" in by_id(browser, "message").text
     shoot(browser, "attention-resolved")
@@ -126,8 +133,8 @@ def test_a_pharmacists_day_in_the_console(browser, terminal, mtls_sim, faults):
     assert "cancel" in by_id(browser, "audit").text and "Marie" in by_id(browser, "audit").text
 
     browser.get(terminal.base + "/settings")
-    by_id(browser, "lang").send_keys("de")
-    by_id(browser, "mode").send_keys("verify")
+    choose(browser, "lang", "de")
+    choose(browser, "mode", "verify")
     by_id(browser, "save").click()
     assert by_id(browser, "message").text == "Einstellungen gespeichert."
     shoot(browser, "settings-de")
@@ -181,6 +188,13 @@ def test_the_console_refuses(browser, tmp_path, mtls_sim, pki):
         assert requests.post(this.base + "/settings", data={"mode": "verify", "lang": "fr"}, timeout=10,
                              headers={"User-Agent": agent}, cookies={"fmd_console": cookie},
                              allow_redirects=False).status_code == 403
+
+        # a setting the configuration file would refuse is refused alike (Config.validate)
+        browser.get(this.base + "/settings")
+        browser.execute_script("document.querySelector('#mode option:checked').value = 'nonsense'")
+        by_id(browser, "save").click()
+        assert "nonsense" in browser.find_element("css selector", ".refused").text
+        assert this.audit()[-1]["action"] == "refused_settings"
 
         # the same cookie from another browser: refused, and the session ends for both
         copied = requests.get(this.base + "/", cookies={"fmd_console": cookie}, timeout=10,
