@@ -218,7 +218,7 @@ class Handler(BaseHTTPRequestHandler):
                 note = pages.t(lang, "password_set")
             return self._html(render(lang, pre, note), set_cookies=(self._set_cookie(PRE_COOKIE, pre),))
         form = self._form()
-        lang = form.get("lang") if form.get("lang") in LANGUAGES else lang
+        lang = form["lang"] if form.get("lang") in LANGUAGES else lang
         if not pre or not secrets.compare_digest(form.get("csrf", ""), pre):
             console.audit.write(form.get("user", ""), self._client, "refused_csrf", path=path)
             return self._html(render(lang, pre or secrets.token_urlsafe(24), pages.t(lang, "csrf"), True), 403)

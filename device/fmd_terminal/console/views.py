@@ -61,7 +61,8 @@ def day_bounds_ns(day: str) -> tuple[int, int]:
 
 def history(box: Any, product_code: str = "", serial: str = "", day: str = "") -> list[dict[str, Any]]:
     """Ops of one pack (product code, serial: either may be given alone) and/or of one local day."""
-    where, params = ["1"], []
+    where: list[str] = ["1"]
+    params: list[Any] = []
     if product_code:
         where.append("op.product_code = ?")
         params.append(product_code)
