@@ -11,7 +11,8 @@
     session_minutes = 15               # a session ends after this long without a request (8 h at most)
 
 Without the table nothing listens. An address beyond loopback without ``certificate`` and ``key``
-is refused at start (plain ``http://`` only on loopback). The server, its pages and its security
+is refused at start (plain ``http://`` only on loopback). An address already taken is logged and
+the terminal runs on without its console: scanning never waits for it. The server, its pages and its security
 are in ``console.server``, ``console.pages`` and ``console.security``.
 """
 
@@ -113,8 +114,10 @@ def start(config: Any, terminal: Any, stack: contextlib.ExitStack) -> str | None
                       Audit(settings.state_dir / "audit.jsonl"), day_log, secure=context is not None)
     try:
         server, thread = serve(console, settings.host, settings.port, context)
-    except OSError as error:
-        raise ConfigError(f"console: cannot listen on {settings.host}:{settings.port}: {error.strerror}") from error
+    except OSError as error:  # the counter comes first: the terminal scans on without its console
+        log.error("console: cannot listen on %s:%s (%s); the terminal runs without its console",
+                  settings.host, settings.port, error.strerror)
+        return None
 
     def stop() -> None:
         console.stopping.set()

@@ -95,3 +95,20 @@ def test_every_console_text_exists_in_french_english_and_german():
     for key, (fr, en, de) in TEXTS.items():
         assert fr and en and de, key
         assert fr != en or key in ("mode", "version", "scanner", "link.closed", "link.open"), key
+
+
+def test_a_taken_address_leaves_the_terminal_running_without_its_console(tmp_path, caplog):
+    import contextlib
+    import socket
+    from types import SimpleNamespace
+
+    from fmd_terminal import console
+
+    with socket.socket() as taken, contextlib.ExitStack() as stack:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        config = SimpleNamespace(lang="fr", outbox="memory://",
+                                 console={"listen": f"127.0.0.1:{port}", "state_dir": str(tmp_path / "c")})
+        assert console.start(config, terminal=None, stack=stack) is None
+    assert f"cannot listen on 127.0.0.1:{port}" in caplog.text
