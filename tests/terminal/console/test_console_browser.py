@@ -19,7 +19,7 @@ import time
 
 import pytest
 import requests
-from conftest import PASSWORD, RunningTerminal, shoot
+from console_browser import PASSWORD, RunningTerminal, shoot
 from two_protocols import seed
 
 from fmd_terminal.commands.export import FrenchSpreadsheet
