@@ -18,8 +18,9 @@ STAMP  := $(VENV)/.installed
 #   softhsm2         a real PKCS#11 token holding the terminal's client key in the mutual-TLS tests
 #   libengine-pkcs11-openssl  OpenSSL's PKCS#11 engine (libp11): TLS client auth with a token's key
 #   iso-codes        ISO 3166-1 / ISO 4217 lists that tools/generate_ai_table.py writes into the linters' data
+#   chromium, chromium-driver  the headless browser (and its WebDriver) the web console's tests drive through Selenium
 DEB_PACKAGES := systemd openssh-client openssh-server dosfstools libxkbcommon0 xkb-data faketime fiu-utils \
-                softhsm2 libengine-pkcs11-openssl iso-codes
+                softhsm2 libengine-pkcs11-openssl iso-codes chromium chromium-driver
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'

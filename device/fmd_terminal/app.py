@@ -103,6 +103,7 @@ class Terminal:
         self.shown: list[Verdict] = []  # every verdict shown, in order (tests, the demo)
         self._ops: dict[int, RecordedOp] = {}
         self._presses = 0
+        self._asked_mode: str | None = None  # a mode the web console asked for (issue 15)
         self._lock = threading.Lock()
         self.ended = False
         self._queue: QueueNotice | None = None  # the queue notice last read
@@ -224,9 +225,17 @@ class Terminal:
         with self._lock:
             self._presses += 1
 
+    def request_mode(self, mode: str) -> None:
+        """Called from the web console's thread: switch to ``mode`` at the loop's next turn."""
+        with self._lock:
+            self._asked_mode = mode
+
     def _button_turn(self) -> None:
         with self._lock:
             presses, self._presses = self._presses, 0
+            asked, self._asked_mode = self._asked_mode, None
+        if asked is not None:
+            self.apply(self.flow.switch_mode(asked, self.clock()))
         for _ in range(presses):
             self.apply(self.flow.next_mode(self.clock()))
 

@@ -48,6 +48,7 @@ class Config:
     timeouts: Mapping[str, float] = field(default_factory=dict)
     sync: Mapping[str, float] = field(default_factory=dict)  # SyncSettings overrides ([sync] table)
     enrolment_dir: str = ""  # where ``fmd-terminal enrol`` writes the credentials (issue 14); relative to the file
+    console: Mapping[str, Any] = field(default_factory=dict)  # the web console ([console] table, fmd_terminal.console)
     source: str = ""  # the file read, for messages
 
     def validate(self, keys: tuple[str, ...] | None = None) -> Config:
@@ -78,7 +79,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"configuration {str(path)!r} is not valid TOML: {error}") from error
 
 
-_TOP_KEYS = {f.name for f in fields(Config)} - {"service", "sync", "client_id", "client_secret", "client_cert",
+_TOP_KEYS = {f.name for f in fields(Config)} - {"service", "sync", "console", "client_id", "client_secret", "client_cert",
                                                   "client_key", "client_key_pin", "ca_bundle", "timeouts", "source"}
 _SERVICE_KEYS = {"url", "client_id", "client_secret", "client_cert", "client_key", "ca_bundle", "timeouts",
                  "secrets_file"}
@@ -90,14 +91,14 @@ def _from_mapping(data: Mapping[str, Any], path: Path) -> dict[str, Any]:
     from fmd_terminal.outbox.texts import Phrase
 
     for key, value in data.items():
-        if key == "sync":
-            values["sync"] = dict(value) if isinstance(value, Mapping) else value  # checked by validate()
+        if key in ("sync", "console"):
+            values[key] = dict(value) if isinstance(value, Mapping) else value  # checked by validate()
             continue
         if key == "service":
             continue
         if key not in _TOP_KEYS:
             raise ConfigError.text("config_unknown_key", source=str(path), key=repr(key),
-                                   known=", ".join(sorted(_TOP_KEYS | {"service", "sync"})))
+                                   known=", ".join(sorted(_TOP_KEYS | {"service", "sync", "console"})))
         values[key] = value
     service = data.get("service", {})
     if isinstance(service, str):

@@ -86,28 +86,43 @@ def _rescan_pack(raw: str, texts: Texts):
     return pack_ref_of(result)
 
 
-def _why_refused(box, args: argparse.Namespace, texts: Texts) -> str | None:
+def _why_refused(box, action: str, seq: int, reason: str | None, note: str | None, texts: Texts) -> str | None:
     """The refusal of ``box.resolve`` in the person's language, when the cause is one of theirs."""
     try:
-        row = box.op(args.seq)
+        row = box.op(seq)
     except LookupError:  # no such op
         row = None
     if row is None:
-        return texts("no_op", seq=args.seq)
+        return texts("no_op", seq=seq)
     if row["state"] != NEEDS_ATTENTION:
-        return texts("not_attention", seq=args.seq, state=texts.word(row["state"]))
-    if args.action == CANCEL and args.reason not in CANCEL_REASONS:
+        return texts("not_attention", seq=seq, state=texts.word(row["state"]))
+    if action == CANCEL and reason not in CANCEL_REASONS:
         return texts("cancel_reason", reasons=", ".join(CANCEL_REASONS))
-    if args.action == CANCEL and args.reason == "other" and not args.note:
+    if action == CANCEL and reason == "other" and not note:
         return texts("cancel_note")
-    if args.action == RETRY:
+    if action == RETRY:
         return texts("retry_rescan")
     return None
 
 
+def resolve(box, action: str, seq: int, user: str, texts: Texts, *, reason: str | None = None,
+            note: str | None = None, rescan: str | None = None) -> str:
+    """Resolve one op (retry, accept, cancel) with who and why; the new state, or ``ResolutionRefused``
+    in the person's language. The CLI and the web console both act through here."""
+    from fmd_terminal.outbox.sqlite import ResolutionRefused
+
+    pack = _rescan_pack(rescan, texts) if action == RETRY and rescan else None
+    try:
+        return box.resolve(seq, action, user, reason, note, pack)
+    except ResolutionRefused as refused:
+        why = _why_refused(box, action, seq, reason, note, texts)
+        if why is None:
+            raise
+        raise ResolutionRefused(why) from refused
+
+
 def execute(args: argparse.Namespace) -> int:
     from fmd_terminal.errors import ConfigError
-    from fmd_terminal.outbox.sqlite import ResolutionRefused
 
     texts = texts_of(args)
     box = open_configured_outbox(args, copy_dir="" if args.action == "list" else None)  # a list may read a copy
@@ -125,14 +140,8 @@ def execute(args: argparse.Namespace) -> int:
             return 0
         if args.seq is None:
             raise ConfigError(texts("needs_seq", action=args.action))
-        rescan = _rescan_pack(args.rescan, texts) if args.action == RETRY and args.rescan else None
-        try:
-            state = box.resolve(args.seq, args.action, args.user, args.reason, args.note, rescan)
-        except ResolutionRefused as refused:
-            why = _why_refused(box, args, texts)
-            if why is None:
-                raise
-            raise ResolutionRefused(why) from refused
+        state = resolve(box, args.action, args.seq, args.user, texts, reason=args.reason, note=args.note,
+                        rescan=args.rescan)
         print(texts("resolved", seq=args.seq, state=texts.word(state)))
         return 0
     finally:

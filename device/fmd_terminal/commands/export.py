@@ -90,6 +90,24 @@ def spreadsheet_record(record: dict, row: dict) -> dict:
     return out
 
 
+def write_csv(handle, rows: list[dict], *, excel: bool = False) -> None:
+    """The ops ``rows`` as CSV (``excel``: for a French spreadsheet); the CLI and the web console write this."""
+    writer = csv.DictWriter(handle, COLUMNS, dialect=FrenchSpreadsheet if excel else csv.excel)
+    writer.writeheader()
+    for row in rows:
+        record = record_of(row)
+        writer.writerow(spreadsheet_record(record, row) if excel else record)
+
+
+def write_jsonl(handle, box, rows: list[dict]) -> None:
+    """The ops ``rows`` as JSON lines with their reasons and attempt history."""
+    for row in rows:
+        record = record_of(row)
+        record["reasons"] = json.loads(row["reasons"] or "[]")
+        record["history"] = box.attempts(row["seq"])
+        handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+
 @contextlib.contextmanager
 def _opened(path: str, texts: Texts, bom: bool = False):
     if path == "-":
@@ -120,20 +138,10 @@ def execute(args: argparse.Namespace) -> int:
         rows = box.ops()
         if args.csv:
             with _opened(args.csv, texts, bom=args.excel) as handle:
-                writer = csv.DictWriter(handle, COLUMNS, dialect=FrenchSpreadsheet if args.excel else csv.excel)
-                writer.writeheader()
-                for row in rows:
-                    record = record_of(row)
-                    if args.excel:
-                        record = spreadsheet_record(record, row)
-                    writer.writerow(record)
+                write_csv(handle, rows, excel=args.excel)
         if args.jsonl:
             with _opened(args.jsonl, texts) as handle:
-                for row in rows:
-                    record = record_of(row)
-                    record["reasons"] = json.loads(row["reasons"] or "[]")
-                    record["history"] = box.attempts(row["seq"])
-                    handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+                write_jsonl(handle, box, rows)
         print(texts("exported", count=len(rows)), file=sys.stderr)
         return 0
     finally:

@@ -35,7 +35,7 @@ def overrides_of(args: argparse.Namespace) -> dict[str, object]:
 def execute(args: argparse.Namespace) -> int:
     import contextlib
 
-    from fmd_terminal import app, config
+    from fmd_terminal import app, config, console
     from fmd_terminal.enrolment_screen import enrol_by_scan, needs_enrolment
     from fmd_terminal.scanners.key_replay import refuse_live_service
     from fmd_terminal.system_notify import ServiceNotifier
@@ -50,4 +50,5 @@ def execute(args: argparse.Namespace) -> int:
         args.lang = settings.lang  # errors from here on are printed in the configured language (cli.main)
         refuse_live_service(settings.scanner, settings.service)
         terminal = app.build(settings, stack, notifier=notifier, scanner=scanner)
+        console.start(settings, terminal, stack)  # the web console, when [console] is configured (issue 15)
         return terminal.run()

@@ -1,0 +1,137 @@
+"""The terminal's own web console (issue 15): what a pharmacist and an installer do without SSH.
+
+``fmd-terminal run`` starts it when the configuration has a ``[console]`` table::
+
+    [console]
+    listen = "127.0.0.1:8470"          # host:port; loopback: plain http
+    state_dir = "/var/lib/fmd-terminal/console"   # admin password hash, setup code, audit trail
+    # beyond loopback (the pharmacy's LAN) only over HTTPS with the device's own certificate:
+    certificate = "/etc/fmd-terminal/console-cert.pem"
+    key = "/etc/fmd-terminal/console-key.pem"
+    session_minutes = 15               # a session ends after this long without a request (8 h at most)
+
+Without the table nothing listens. An address beyond loopback without ``certificate`` and ``key``
+is refused at start (plain ``http://`` only on loopback). An address already taken is logged and
+the terminal runs on without its console: scanning never waits for it. The server, its pages and its security
+are in ``console.server``, ``console.pages`` and ``console.security``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ipaddress
+import logging
+import ssl
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from fmd_terminal.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_STATE_DIR = "/var/lib/fmd-terminal/console"
+KEYS = ("listen", "state_dir", "certificate", "key", "session_minutes")
+MAX_SESSION_S = 8 * 3600
+
+
+@dataclass(frozen=True)
+class ConsoleSettings:
+    host: str
+    port: int
+    state_dir: Path
+    certificate: str = ""
+    key: str = ""
+    session_minutes: float = 15.0
+
+    @property
+    def loopback(self) -> bool:
+        try:
+            return ipaddress.ip_address(self.host).is_loopback
+        except ValueError:
+            return self.host == "localhost"
+
+    @property
+    def scheme(self) -> str:
+        return "https" if self.certificate else "http"
+
+
+def settings_of(table: Mapping[str, Any]) -> ConsoleSettings | None:
+    """The ``[console]`` table checked, or None when there is none (the console is off)."""
+    if not table:
+        return None
+    if not isinstance(table, Mapping):
+        raise ConfigError(f"console: {table!r} is not a table: write [console] with listen = \"127.0.0.1:8470\"")
+    unknown = set(table) - set(KEYS)
+    if unknown:
+        raise ConfigError(f"console: unknown key {sorted(unknown)[0]!r}; known: {', '.join(KEYS)}")
+    listen = str(table.get("listen", ""))
+    host, _, port = listen.rpartition(":")
+    host = host.strip("[]")
+    if not host or not port.isdigit() or int(port) > 65535:
+        raise ConfigError(f"console: listen {listen!r} is not host:port, for example \"127.0.0.1:8470\"")
+    minutes = table.get("session_minutes", 15)
+    if not isinstance(minutes, int | float) or not 0 < minutes * 60 <= MAX_SESSION_S:
+        raise ConfigError(f"console: session_minutes {minutes!r} must be more than 0 and at most 480")
+    settings = ConsoleSettings(host, int(port), Path(table.get("state_dir", DEFAULT_STATE_DIR)),
+                               str(table.get("certificate", "")), str(table.get("key", "")), float(minutes))
+    if bool(settings.certificate) != bool(settings.key):
+        raise ConfigError("console: certificate and key go together (the device's own certificate and its key)")
+    if not settings.loopback and not settings.certificate:
+        raise ConfigError(f"console: {host} is beyond loopback: set certificate and key (the device's own) "
+                          "so that the console is served over HTTPS, or listen on 127.0.0.1")
+    return settings
+
+
+def _tls(settings: ConsoleSettings) -> ssl.SSLContext | None:
+    if not settings.certificate:
+        return None
+    from fmd_terminal.config import check_private
+
+    check_private(Path(settings.key))
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    try:
+        context.load_cert_chain(settings.certificate, settings.key)
+    except (OSError, ssl.SSLError) as error:
+        raise ConfigError(f"console: cannot load the certificate {settings.certificate!r}: {error}") from error
+    return context
+
+
+def start(config: Any, terminal: Any, stack: contextlib.ExitStack) -> str | None:
+    """Start the console ``config.console`` describes beside ``terminal``; its address, or None when off."""
+    settings = settings_of(getattr(config, "console", None) or {})
+    if settings is None:
+        return None
+    from fmd_terminal.console.security import Audit, Credentials, Sessions
+    from fmd_terminal.console.server import Console, DayLog, serve
+
+    context = _tls(settings)
+    credentials = Credentials(settings.state_dir)
+    day_log = DayLog()
+    logging.getLogger("fmd_terminal").addHandler(day_log)
+    stack.callback(logging.getLogger("fmd_terminal").removeHandler, day_log)
+    console = Console(terminal, config, credentials, Sessions(settings.session_minutes * 60, MAX_SESSION_S),
+                      Audit(settings.state_dir / "audit.jsonl"), day_log, secure=context is not None)
+    try:
+        server, thread = serve(console, settings.host, settings.port, context)
+    except OSError as error:  # the counter comes first: the terminal scans on without its console
+        log.error("console: cannot listen on %s:%s (%s); the terminal runs without its console",
+                  settings.host, settings.port, error.strerror)
+        return None
+
+    def stop() -> None:
+        console.stopping.set()
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+    stack.callback(stop)
+    host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    address = f"{settings.scheme}://{host}:{server.server_address[1]}/"
+    if not credentials.is_set():
+        log.warning("console: no admin password yet; set it at %ssetup with the code in %s", address,
+                    credentials.setup_file)
+    log.info("console at %s", address)
+    return address

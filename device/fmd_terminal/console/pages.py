@@ -1,0 +1,191 @@
+"""The console's HTML: server-rendered, one stylesheet and one small script served by the console
+itself (no CDN, no build step; works without internet). Every value is escaped here."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from html import escape
+from typing import Any
+
+from fmd_core.modes import MODES
+from fmd_core.op_states import CANCEL_REASONS
+from fmd_terminal.console.texts import text
+from fmd_terminal.i18n import LANGUAGES
+
+NAV = ("status", "attention", "history", "export", "calibration", "settings", "logs")
+PATHS = {"status": "/", "attention": "/attention", "history": "/history", "export": "/export",
+         "calibration": "/calibration", "settings": "/settings", "logs": "/logs"}
+
+CSS = """body{font-family:sans-serif;margin:0;color:#111;background:#f6f6f4}
+header{background:#124;color:#fff;padding:.5em 1em;display:flex;gap:1em;flex-wrap:wrap;align-items:center}
+header a{color:#fff}main{padding:1em;max-width:60em}dt{font-weight:bold;margin-top:.6em}
+table{border-collapse:collapse}td,th{border:1px solid #bbb;padding:.2em .5em;text-align:left}
+.amber{background:#fc6}.red{background:#e44;color:#fff}.message{padding:.5em;background:#def;margin:.5em 0}
+.refused{padding:.5em;background:#fdd;margin:.5em 0}form.inline{display:inline}
+label{display:block;margin-top:.5em}"""
+
+# The live status page (server-sent events): each message is the status as JSON; elements with
+# data-field show one field, the alert list is rebuilt. Text only (textContent): nothing is parsed as HTML.
+SCRIPT = """(function(){
+var source=new EventSource('/events');
+source.onmessage=function(m){var s=JSON.parse(m.data);
+document.querySelectorAll('[data-field]').forEach(function(e){var v=s.view[e.dataset.field];
+if(v!==undefined){e.textContent=v;}});
+var list=document.getElementById('alerts');if(list){list.textContent='';
+s.view.alert_lines.forEach(function(line){var li=document.createElement('li');li.textContent=line;
+li.className='red';list.appendChild(li);});}
+document.body.dataset.level=s.level||'';};})();"""
+
+
+def t(lang: str, key: str, **fields: object) -> str:
+    return escape(text(key, lang, **fields))
+
+
+def page(lang: str, title_key: str, body: str, *, user: str | None = None, csrf: str = "",
+         script: bool = False) -> str:
+    nav = ""
+    if user is not None:
+        links = " ".join(f'<a href="{PATHS[name]}">{t(lang, "nav." + name)}</a>' for name in NAV)
+        nav = (f"{links}<span>{t(lang, 'signed_in', user=user)}</span>"
+               f'<form class="inline" method="post" action="/logout">{csrf_field(csrf)}'
+               f'<button>{t(lang, "logout")}</button></form>')
+    js = '<script src="/console.js"></script>' if script else ""
+    return (f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8">'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f'<title>{t(lang, title_key)} · {t(lang, "title")}</title><link rel="stylesheet" href="/console.css">'
+            f'</head><body><header><strong>{t(lang, "title")}</strong>{nav}</header>'
+            f'<main><h1>{t(lang, title_key)}</h1>{body}</main>{js}</body></html>')
+
+
+def csrf_field(token: str) -> str:
+    return f'<input type="hidden" name="csrf" value="{escape(token)}">'
+
+
+def message(text_html: str, refused: bool = False) -> str:
+    return f'<p class="{"refused" if refused else "message"}" id="message">{text_html}</p>' if text_html else ""
+
+
+def login(lang: str, pre: str, note: str = "", refused: bool = False) -> str:
+    body = (message(note, refused) + f'<form method="post" action="/login">{csrf_field(pre)}'
+            f'<label>{t(lang, "user")}<input name="user" id="user" required maxlength="60"></label>'
+            f'<label>{t(lang, "password")}<input type="password" name="password" id="password" required></label>'
+            f'<button id="login">{t(lang, "login")}</button></form>' + _languages(lang, "/login"))
+    return page(lang, "login", body)
+
+
+def setup(lang: str, pre: str, note: str = "", refused: bool = False) -> str:
+    body = (message(note, refused) + f'<p>{t(lang, "setup_help")}</p><form method="post" action="/setup">'
+            f'{csrf_field(pre)}<label>{t(lang, "setup_code")}<input name="code" id="code" required></label>'
+            f'<label>{t(lang, "new_password")}<input type="password" name="password" id="password" '
+            f'minlength="10" required></label><button id="save">{t(lang, "save")}</button></form>'
+            + _languages(lang, "/setup"))
+    return page(lang, "setup", body)
+
+
+def _languages(lang: str, path: str) -> str:
+    return "<p>" + " · ".join(f'<a href="{path}?lang={code}">{code.upper()}</a>' for code in LANGUAGES) + "</p>"
+
+
+def status_view(status: dict[str, Any], lang: str) -> dict[str, Any]:
+    """The status's words in ``lang``: field -> text, as the page shows them and the live stream sends them."""
+    age = status["oldest_age_s"]
+    oldest = (text("oldest_value", lang, seq=status["oldest_seq"], minutes=int(age // 60))
+              if age is not None and status["oldest_seq"] is not None else text("none", lang))
+    return {
+        "link": text("link." + (status["link"] if status["link"] in ("closed", "open", "half_open") else "unknown"),
+                     lang) + (" — " + text("paused", lang, cause=status["paused"]) if status["paused"] else ""),
+        "pending": str(status["pending"]), "oldest": oldest, "attention": str(status["attention"]),
+        "last_decommission": status["last_decommission"] or text("none", lang),
+        "scanner": text("scanner." + status["scanner"], lang),
+        "storage": text("storage_value", lang, free=status["free_mb"], total=status["total_mb"])
+        + "".join(" — " + alarm for alarm in status["storage_alarms"].values()),
+        "mode": status["mode"], "version": status["version"], "alarm": status["alarm"] or "",
+        "alert_lines": [text("alert_line", lang, seq=a["seq"], kind=a["kind"], product_code=a["product_code"],
+                             serial=a["serial"], code=a["alert_code"] or a["return_code"], state=a["state"])
+                        for a in status["alerts"]],
+    }
+
+
+def status(view: dict[str, Any], lang: str, level: str | None) -> str:
+    rows = "".join(f'<dt>{t(lang, key)}</dt><dd data-field="{field}" id="{field}">{escape(view[field])}</dd>'
+                   for key, field in (("link", "link"), ("pending", "pending"), ("oldest", "oldest"),
+                                      ("attention_count", "attention"), ("last_decommission", "last_decommission"),
+                                      ("scanner", "scanner"), ("storage", "storage"), ("mode", "mode"),
+                                      ("version", "version")))
+    alerts = "".join(f'<li class="red">{escape(line)}</li>' for line in view["alert_lines"])
+    return (f'<p class="{escape(level or "")}" data-field="alarm" id="alarm">{escape(view["alarm"])}</p>'
+            f"<dl>{rows}</dl><h2>{t(lang, 'alerts')}</h2><ul id=\"alerts\">{alerts}</ul>"
+            f"<p><small>{t(lang, 'live')}</small></p>")
+
+
+def attention(entries: Iterable[dict[str, Any]], lang: str, csrf: str, procedure_of) -> str:
+    out = []
+    for entry in entries:
+        seq = entry["seq"]
+        form = f'<form method="post" action="/attention">{csrf_field(csrf)}<input type="hidden" name="seq" value="{seq}">'
+        reasons = "".join(f'<option value="{r}">{r}</option>' for r in CANCEL_REASONS)
+        out.append(
+            f'<section id="op-{seq}"><h2>{escape(text("alert_line", lang, seq=seq, kind=entry["kind"], product_code=entry["product_code"], serial=entry["serial"], code=entry["alert_code"] or entry["return_code"] or "", state=entry["description"] or ""))}</h2>'
+            f'<p>{t(lang, "procedure")} : {escape(procedure_of(entry["return_code"]))}</p>'
+            f'{form}<input type="hidden" name="action" value="accept"><button id="accept-{seq}">{t(lang, "accept")}</button></form>'
+            f'{form}<input type="hidden" name="action" value="retry"><label>{t(lang, "rescan")}'
+            f'<input name="rescan" id="rescan-{seq}"></label><button id="retry-{seq}">{t(lang, "retry")}</button></form>'
+            f'{form}<input type="hidden" name="action" value="cancel"><label>{t(lang, "reason")}'
+            f'<select name="reason" id="reason-{seq}">{reasons}</select></label><label>{t(lang, "note")}'
+            f'<input name="note" id="note-{seq}"></label><button id="cancel-{seq}">{t(lang, "cancel")}</button></form></section>')
+    return "".join(out) or f"<p>{t(lang, 'nothing')}</p>"
+
+
+def history(rows: list[dict[str, Any]], lang: str, query: dict[str, str]) -> str:
+    form = ('<form method="get" action="/history">'
+            + "".join(f'<label>{t(lang, key)}<input name="{key}" id="{key}" value="{escape(query.get(key, ""))}"'
+                      f'{" type=date" if key == "day" else ""}></label>' for key in ("product_code", "serial", "day"))
+            + f'<button id="search">{t(lang, "search")}</button></form>')
+    if not rows:
+        return form + f"<p>{t(lang, 'no_ops')}</p>"
+    head = "".join(f"<th>{t(lang, key)}</th>" for key in ("col.time", "col.kind", "product_code", "serial",
+                                                           "col.state", "col.answer", "col.user"))
+    body = "".join(
+        f'<tr><td>{escape(r["time"])}</td><td>{escape(r["kind"])}</td><td>{escape(r["product_code"])}</td>'
+        f'<td>{escape(r["serial"])}</td><td>{escape(r["state"])}</td><td>{escape(r["return_code"] or "")}'
+        f' {escape(r["alert_code"] or "")}</td><td>{escape(r["user_id"] or "")}</td></tr>' for r in rows)
+    return form + f'<table id="ops"><tr>{head}</tr>{body}</table>'
+
+
+def export(lang: str, has_backup: bool) -> str:
+    backup = (f'<li><a id="backup" href="/backup.db">{t(lang, "backup")}</a></li>' if has_backup
+              else f"<li>{t(lang, 'no_backup')}</li>")
+    return (f'<ul><li><a id="csv" href="/export.csv">{t(lang, "export_csv")}</a></li>'
+            f'<li><a id="jsonl" href="/export.jsonl">{t(lang, "export_jsonl")}</a></li>{backup}</ul>')
+
+
+def calibration(info: dict[str, Any], lang: str) -> str:
+    out = f"<p>{t(lang, 'calibration_help')}</p>"
+    if not info["guarded"]:
+        return out + f"<p>{t(lang, 'scanner.unguarded')}</p>"
+    if info["profile"] is None:
+        return out + f"<p>{t(lang, 'calibration_none')}</p>"
+    lines = "".join(f"<li>{escape(line)}</li>" for line in info["advice"])
+    return out + f'<h2>{t(lang, "calibration_last")}</h2><ul id="advice">{lines}</ul>'
+
+
+def settings(lang: str, mode: str, csrf: str) -> str:
+    modes = "".join(f'<option value="{m}"{" selected" if m == mode else ""}>{m}</option>' for m in MODES)
+    langs = "".join(f'<option value="{code}"{" selected" if code == lang else ""}>{code}</option>'
+                    for code in LANGUAGES)
+    return (f'<form method="post" action="/settings">{csrf_field(csrf)}'
+            f'<label>{t(lang, "mode")}<select name="mode" id="mode">{modes}</select></label>'
+            f'<p><small>{t(lang, "settings_mode_help")}</small></p>'
+            f'<label>{t(lang, "language")}<select name="lang" id="lang">{langs}</select></label>'
+            f'<button id="save">{t(lang, "save")}</button></form>')
+
+
+def logs(audit: list[dict[str, Any]], records: list[str], lang: str) -> str:
+    def listing(lines: list[str], ident: str) -> str:
+        if not lines:
+            return f"<p>{t(lang, 'empty')}</p>"
+        return f'<ul id="{ident}">' + "".join(f"<li>{escape(line)}</li>" for line in lines) + "</ul>"
+
+    audit_lines = [" ".join(f"{k}={v}" for k, v in entry.items()) for entry in audit]
+    return (f"<h2>{t(lang, 'logs_audit')}</h2>{listing(audit_lines, 'audit')}"
+            f"<h2>{t(lang, 'logs_terminal')}</h2>{listing(records, 'records')}")

@@ -1,0 +1,407 @@
+"""The console's HTTP server: the standard library's ``ThreadingHTTPServer`` in a daemon thread.
+
+Why not an ASGI app on uvicorn: the terminal's device extras do not carry uvicorn (only the host's
+do), and a Pi Zero 2 W has 512 MB; the standard library's server adds no dependency and, measured by
+``make bench`` (``benchmarks/bench_console.py``), a few MB of RSS. A page is a few SQLite reads.
+
+Routes: ``/`` status, ``/events`` (server-sent events: the status as JSON when it changes, checked
+every ``LIVE_PERIOD_S``), ``/attention``, ``/history``, ``/export`` (+ ``/export.csv``,
+``/export.jsonl``, ``/backup.db``), ``/calibration``, ``/settings``, ``/logs``; ``/login``, ``/setup``
+(first use), ``/logout``. Security headers on every answer: a strict Content-Security-Policy (the
+console's own script and stylesheet only), no framing, no caching of pages.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import logging
+import secrets
+import threading
+import time
+from dataclasses import replace
+from http import cookies
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from fmd_terminal.console import pages, views
+from fmd_terminal.console.security import MIN_PASSWORD, Audit, Credentials, LoginLimiter, Session, Sessions
+from fmd_terminal.errors import TerminalError
+from fmd_terminal.i18n import LANGUAGES
+
+log = logging.getLogger(__name__)
+
+COOKIE = "fmd_console"
+PRE_COOKIE = "fmd_console_login"  # the login and setup forms' CSRF token (double submit)
+LIVE_PERIOD_S = 0.25
+MAX_BODY = 16 * 1024
+HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+                               "img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    "X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+
+
+class DayLog(logging.Handler):
+    """The terminal's log records of today (the last ``size``), for the logs page."""
+
+    def __init__(self, size: int = 500) -> None:
+        super().__init__(logging.INFO)
+        self.records: collections.deque[tuple[str, str]] = collections.deque(maxlen=size)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(record.created))
+        self.records.append((stamp, f"{stamp} {record.levelname} {record.name}: {record.getMessage()}"))
+
+    def today(self) -> list[str]:
+        day = time.strftime("%Y-%m-%d")
+        return [line for stamp, line in self.records if stamp.startswith(day)]
+
+
+class Console:
+    """What the handler needs: the terminal, its configuration, credentials, sessions, audit and log."""
+
+    def __init__(self, terminal: Any, config: Any, credentials: Credentials, sessions: Sessions,
+                 audit: Audit, day_log: DayLog, secure: bool) -> None:
+        self.terminal, self.config = terminal, config
+        self.credentials, self.sessions, self.audit, self.day_log = credentials, sessions, audit, day_log
+        self.limiter = LoginLimiter()
+        self.secure = secure
+        self.stopping = threading.Event()
+        self._status: tuple[float, dict[str, Any]] | None = None
+        self._status_lock = threading.Lock()
+
+    def status(self) -> dict[str, Any]:
+        """The terminal's status, read at most once per ``LIVE_PERIOD_S`` for every page and live
+        stream together: an open status page costs the scan path a few reads a second, not more."""
+        with self._status_lock:
+            now = time.monotonic()
+            if self._status is None or now - self._status[0] >= LIVE_PERIOD_S:
+                self._status = (now, views.status(self.terminal))
+            return self._status[1]
+
+
+class Handler(BaseHTTPRequestHandler):
+    server_version = "fmd-console"
+    sys_version = ""
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body leave at once (no 40 ms delayed-ACK wait per page)
+    console: Console  # set on the subclass made by ``serve``
+
+    # -- plumbing ------------------------------------------------------------------------------
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (the base class's name)
+        log.debug("%s %s", self.client_address[0], format % args)
+
+    def _cookie(self, name: str) -> str | None:
+        jar = cookies.SimpleCookie()
+        try:
+            jar.load(self.headers.get("Cookie", ""))
+        except cookies.CookieError:
+            return None
+        return jar[name].value if name in jar else None
+
+    def _set_cookie(self, name: str, value: str, max_age: int | None = None) -> str:
+        parts = [f"{name}={value}", "Path=/", "HttpOnly", "SameSite=Strict"]
+        if self.console.secure:
+            parts.append("Secure")
+        if max_age is not None:
+            parts.append(f"Max-Age={max_age}")
+        return "; ".join(parts)
+
+    def _send(self, status: int, body: bytes, content_type: str = "text/html; charset=utf-8",
+              headers: dict[str, str] | None = None, set_cookies: tuple[str, ...] = ()) -> None:
+        self.send_response(status)
+        for name, value in {**HEADERS, **(headers or {})}.items():
+            self.send_header(name, value)
+        for cookie in set_cookies:
+            self.send_header("Set-Cookie", cookie)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def _html(self, html: str, status: int = 200, set_cookies: tuple[str, ...] = ()) -> None:
+        self._send(status, html.encode("utf-8"), set_cookies=set_cookies)
+
+    def _redirect(self, where: str, set_cookies: tuple[str, ...] = ()) -> None:
+        self._send(303, b"", headers={"Location": where}, set_cookies=set_cookies)
+
+    def _form(self) -> dict[str, str]:
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > MAX_BODY:
+            return {}
+        data = self.rfile.read(length).decode("utf-8", "replace")
+        return {key: values[0] for key, values in parse_qs(data, keep_blank_values=True).items()}
+
+    @property
+    def _client(self) -> str:
+        return self.client_address[0]
+
+    @property
+    def _agent(self) -> str:
+        return self.headers.get("User-Agent", "")
+
+    def _lang(self, query: dict[str, str], session: Session | None = None) -> str:
+        asked = query.get("lang")
+        if asked in LANGUAGES:
+            return asked
+        return session.lang if session is not None else self.console.config.lang
+
+    # -- dispatch ------------------------------------------------------------------------------
+
+    def do_GET(self) -> None:  # noqa: N802 (the base class's name)
+        self._dispatch("GET")
+
+    def do_HEAD(self) -> None:  # noqa: N802
+        self._dispatch("GET")
+
+    def do_POST(self) -> None:  # noqa: N802
+        self._dispatch("POST")
+
+    def _dispatch(self, method: str) -> None:
+        parts = urlsplit(self.path)
+        query = {key: values[0] for key, values in parse_qs(parts.query).items()}
+        path = parts.path
+        try:
+            if path == "/console.css":
+                return self._send(200, pages.CSS.encode(), "text/css; charset=utf-8")
+            if path == "/console.js":
+                return self._send(200, pages.SCRIPT.encode(), "text/javascript; charset=utf-8")
+            if path in ("/login", "/setup"):
+                return self._login_page(method, path, query)
+            session, why = self.console.sessions.find(self._cookie(COOKIE), self._agent)
+            if session is None:
+                return self._to_login(query, why)
+            form: dict[str, str] = {}
+            if method == "POST":
+                form = self._form()
+                if not secrets.compare_digest(form.get("csrf", ""), session.csrf):
+                    self.console.audit.write(session.user, self._client, "refused_csrf", path=path)
+                    return self._html(pages.page(session.lang, "nav.status", pages.message(
+                        pages.t(session.lang, "csrf"), refused=True), user=session.user, csrf=session.csrf), 403)
+            route = ROUTES.get((method, path))
+            if route is None:
+                return self._html(pages.page(session.lang, "not_found", ""), 404)
+            return route(self, session, query, form)
+        except TerminalError as error:  # a storage or configuration problem: said, never a traceback
+            log.error("console: %s %s: %s", method, path, error)
+            self._html(pages.page(self.console.config.lang, "nav.status", pages.message(str(error), True)), 500)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    # -- login, first use, logout -------------------------------------------------------------
+
+    def _to_login(self, query: dict[str, str], why: str | None) -> None:
+        lang = self._lang(query)
+        suffix = f"?lang={lang}" + (f"&why={why}" if why else "")
+        if self.path.startswith("/events"):
+            return self._send(401, b"", "text/plain")
+        self._redirect("/login" + suffix)
+
+    def _login_page(self, method: str, path: str, query: dict[str, str]) -> None:
+        console = self.console
+        lang = self._lang(query)
+        if not console.credentials.is_set() and path == "/login":
+            return self._redirect(f"/setup?lang={lang}")
+        if console.credentials.is_set() and path == "/setup":
+            return self._redirect(f"/login?lang={lang}")
+        render = pages.setup if path == "/setup" else pages.login
+        pre = self._cookie(PRE_COOKIE) or ""
+        if method == "GET":
+            pre = pre or secrets.token_urlsafe(24)
+            note = pages.t(lang, query["why"]) if query.get("why") in ("expired", "other_browser") else ""
+            if query.get("done"):
+                note = pages.t(lang, "password_set")
+            return self._html(render(lang, pre, note), set_cookies=(self._set_cookie(PRE_COOKIE, pre),))
+        form = self._form()
+        lang = form["lang"] if form.get("lang") in LANGUAGES else lang
+        if not pre or not secrets.compare_digest(form.get("csrf", ""), pre):
+            console.audit.write(form.get("user", ""), self._client, "refused_csrf", path=path)
+            return self._html(render(lang, pre or secrets.token_urlsafe(24), pages.t(lang, "csrf"), True), 403)
+        wait = console.limiter.wait_s(self._client)
+        if wait > 0:
+            console.audit.write(form.get("user", ""), self._client, "refused_rate_limit", path=path)
+            return self._html(render(lang, pre, pages.t(lang, "too_many", seconds=int(wait) + 1), True), 429)
+        if path == "/setup":
+            password = form.get("password", "")
+            if len(password) < MIN_PASSWORD or not console.credentials.set_first(form.get("code", ""), password):
+                console.limiter.failed(self._client)
+                console.audit.write("", self._client, "refused_setup")
+                return self._html(render(lang, pre, pages.t(lang, "bad_setup"), True), 400)
+            console.audit.write("admin", self._client, "password_set")
+            return self._redirect(f"/login?lang={lang}&done=1")
+        user = form.get("user", "").strip()[:60]
+        if not user or not console.credentials.check(form.get("password", "")):
+            console.limiter.failed(self._client)
+            console.audit.write(user, self._client, "refused_login")
+            return self._html(render(lang, pre, pages.t(lang, "bad_login"), True), 403)
+        console.limiter.succeeded(self._client)
+        session = console.sessions.open(user, self._agent, lang)
+        console.audit.write(user, self._client, "login")
+        self._redirect("/", set_cookies=(self._set_cookie(COOKIE, session.token),
+                                         self._set_cookie(PRE_COOKIE, "", max_age=0)))
+
+    def logout(self, session: Session, query: dict[str, str], form: dict[str, str]) -> None:
+        self.console.sessions.close(session.token)
+        self.console.audit.write(session.user, self._client, "logout")
+        self._redirect(f"/login?lang={session.lang}", set_cookies=(self._set_cookie(COOKIE, "", max_age=0),))
+
+    # -- pages ---------------------------------------------------------------------------------
+
+    def _page(self, session: Session, title: str, body: str, status: int = 200, script: bool = False) -> None:
+        self._html(pages.page(session.lang, title, body, user=session.user, csrf=session.csrf, script=script),
+                   status)
+
+    def status(self, session: Session, query: dict[str, str], form: dict[str, str]) -> None:
+        state = self.console.status()
+        view = pages.status_view(state, session.lang)
+        self._page(session, "nav.status", pages.status(view, session.lang, state["level"]), script=True)
+
+    def events(self, session: Session, query: dict[str, str], form: dict[str, str]) -> None:
+        """Server-sent events: the status whenever it changes; ends with the session or the console."""
+        self.send_response(200)
+        for name, value in HEADERS.items():
+            self.send_header(name, value)
+        self.send_header("Content-Type", "text/event-stream; charset=utf-8")
+        self.end_headers()
+        self.close_connection = True
+        last = None
+        console = self.console
+        while not console.stopping.is_set():
+            if console.sessions.find(session.token, session.agent, touch=False)[0] is None:
+                return
+            state = console.status()
+            message = json.dumps({"level": state["level"], "view": pages.status_view(state, session.lang)},
+                                 ensure_ascii=False)
+            if message != last:
+                self.wfile.write(f"data: {message}\n\n".encode())
+                self.wfile.flush()
+                last = message
+            console.stopping.wait(LIVE_PERIOD_S)
+
+    def attention(self, session: Session, query: dict[str, str], form: dict[str, str], note: str = "",
+                  refused: bool = False) -> None:
+        from fmd_terminal.commands.attention import describe
+        from fmd_terminal.outbox.texts import Texts
+
+        box = self.console.terminal.outbox
+        procedures = Texts(session.lang)
+        entries = [describe(box, row) for row in box.attention()]
+        body = pages.message(note, refused) + pages.attention(entries, session.lang, session.csrf,
+                                                              procedures.procedure)
+        self._page(session, "nav.attention", body, 200 if not refused else 400)
+
+    def resolve(self, session: Session, query: dict[str, str], form: dict[str, str]) -> None:
+        from fmd_terminal.commands.attention import resolve
+        from fmd_terminal.outbox.sqlite import ResolutionRefused
+        from fmd_terminal.outbox.texts import Texts
+
+        texts = Texts(session.lang)
+        action, seq = form.get("action", ""), form.get("seq", "")
+        detail = {"seq": seq, "reason": form.get("reason") or None, "note": form.get("note") or None}
+        try:
+            if action not in ("retry", "accept", "cancel") or not seq.isdigit():
+                raise ResolutionRefused(texts("no_op", seq=seq))
+            state = resolve(self.console.terminal.outbox, action, int(seq), session.user, texts,
+                            reason=form.get("reason") if action == "cancel" else None,
+                            note=form.get("note") or None, rescan=form.get("rescan") or None)
+        except (ResolutionRefused, TerminalError) as refused:
+            self.console.audit.write(session.user, self._client, "refused_" + action, **detail, why=str(refused))
+            return self.attention(session, query, form, pages.escape(str(refused)), refused=True)
+        self.console.audit.write(session.user, self._client, action, **detail, state=state)
+        self.attention(session, query, form, pages.t(session.lang, "resolved", seq=seq, state=texts.word(state)))
+
+    def history(self, session: Session, query: dict[str, str], form: dict[str, str]) -> None:
+        try:
+            rows = views.history(self.console.terminal.outbox, query.get("product_code", "").strip(),
+                                 query.get("serial", "").strip(), query.get("day", "").strip())
+        except ValueError:
+            body = pages.message(pages.t(session.lang, "bad_day"), True) + pages.history([], session.lang, query)
+            return self._page(session, "nav.history", body, 400)
+        self._page(session, "nav.history", pages.history(rows, session.lang, query))
+
+    def export_page(self, session: Session, query: dict[str, str], form: dict[str, str]) -> None:
+        from fmd_terminal.outbox.commands_support import sqlite_path
+
+        has_backup = sqlite_path(self.console.config.outbox) is not None
+        self._page(session, "nav.export", pages.export(session.lang, has_backup))
+
+    def _download(self, session: Session, name: str, body: bytes, content_type: str) -> None:
+        self.console.audit.write(session.user, self._client, "download", file=name, bytes=len(body))
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        self._send(200, body, content_type,
+                   headers={"Content-Disposition": f'attachment; filename="fmd-{stamp}-{name}"'})
+
+    def export_csv(self, session: Session, query: dict[str, str], form: dict[str, str]) -> None:
+        self._download(session, "export.csv", views.export(self.console.terminal.outbox, "csv"),
+                       "text/csv; charset=utf-8")
+
+    def export_jsonl(self, session: Session, query: dict[str, str], form: dict[str, str]) -> None:
+        self._download(session, "export.jsonl", views.export(self.console.terminal.outbox, "jsonl"),
+                       "application/jsonl; charset=utf-8")
+
+    def backup(self, session: Session, query: dict[str, str], form: dict[str, str]) -> None:
+        body = views.backup(self.console.config.outbox)
+        if body is None:
+            return self._page(session, "nav.export", pages.message(pages.t(session.lang, "no_backup"), True), 404)
+        self._download(session, "outbox-backup.db", body, "application/vnd.sqlite3")
+
+    def calibration(self, session: Session, query: dict[str, str], form: dict[str, str]) -> None:
+        info = views.calibration(self.console.terminal, session.lang)
+        self._page(session, "nav.calibration", pages.calibration(info, session.lang))
+
+    def settings(self, session: Session, query: dict[str, str], form: dict[str, str], note: str = "",
+                 refused: bool = False) -> None:
+        body = pages.message(note, refused) + pages.settings(session.lang, self.console.terminal.flow.mode,
+                                                             session.csrf)
+        self._page(session, "nav.settings", body, 400 if refused else 200)
+
+    def save_settings(self, session: Session, query: dict[str, str], form: dict[str, str]) -> None:
+        """Mode and language, validated as the configuration file is (``Config.validate``)."""
+        console = self.console
+        try:
+            checked = replace(console.config, mode=form.get("mode", ""), lang=form.get("lang", "")).validate()
+        except TerminalError as error:
+            console.audit.write(session.user, self._client, "refused_settings", why=str(error))
+            return self.settings(session, query, form, pages.escape(str(error)), refused=True)
+        if checked.mode != console.terminal.flow.mode:
+            console.terminal.request_mode(checked.mode)
+        session.lang = checked.lang
+        console.audit.write(session.user, self._client, "settings", mode=checked.mode, lang=checked.lang)
+        self.settings(session, query, form, pages.t(session.lang, "settings_saved"))
+
+    def logs(self, session: Session, query: dict[str, str], form: dict[str, str]) -> None:
+        body = pages.logs(self.console.audit.today(), self.console.day_log.today(), session.lang)
+        self._page(session, "nav.logs", body)
+
+
+ROUTES = {
+    ("GET", "/"): Handler.status, ("GET", "/events"): Handler.events,
+    ("GET", "/attention"): Handler.attention, ("POST", "/attention"): Handler.resolve,
+    ("GET", "/history"): Handler.history, ("GET", "/export"): Handler.export_page,
+    ("GET", "/export.csv"): Handler.export_csv, ("GET", "/export.jsonl"): Handler.export_jsonl,
+    ("GET", "/backup.db"): Handler.backup, ("GET", "/calibration"): Handler.calibration,
+    ("GET", "/settings"): Handler.settings, ("POST", "/settings"): Handler.save_settings,
+    ("GET", "/logs"): Handler.logs, ("POST", "/logout"): Handler.logout,
+}
+
+
+class ConsoleServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+def serve(console: Console, host: str, port: int, ssl_context: Any = None) -> tuple[ConsoleServer, threading.Thread]:
+    """Start the server on ``host:port`` (TLS when ``ssl_context``) in a daemon thread."""
+    handler = type("BoundHandler", (Handler,), {"console": console})
+    server = ConsoleServer((host, port), handler)
+    if ssl_context is not None:
+        # the handshake happens in the request's thread (first read), never in the accepting one
+        server.socket = ssl_context.wrap_socket(server.socket, server_side=True, do_handshake_on_connect=False)
+    thread = threading.Thread(target=server.serve_forever, name="fmd-console", daemon=True)
+    thread.start()
+    return server, thread

@@ -1,0 +1,123 @@
+"""What the console's pages show, read from the running terminal's own objects (no second outbox).
+
+The console runs in the terminal's process and reads the terminal's outbox (its read connection:
+the scan path's writer never waits for a page) and its sync worker's status; resolutions and
+exports go through the same functions as ``fmd-terminal attention`` and ``fmd-terminal export``.
+"""
+
+from __future__ import annotations
+
+import datetime
+import io
+import os
+import shutil
+import tempfile
+import time
+from typing import Any
+
+from fmd_terminal import __version__
+
+# the op kinds that decommission a pack (a successful one is "the last decommission")
+DECOMMISSIONS = ("dispense", "destroy")
+
+
+def _iso(ns: int | None) -> str:
+    return "" if ns is None else time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ns / 1e9))
+
+
+def status(terminal: Any) -> dict[str, Any]:
+    """The terminal's state for the status page and its live stream (a plain JSON-able dict)."""
+    box, worker = terminal.outbox, terminal.worker
+    queue = dict(worker.status()) if hasattr(worker, "status") else {"pending": box.pending_count()}
+    oldest = box.oldest_pending() if hasattr(box, "oldest_pending") else None
+    last = box.ops("op.state = 'done' AND op.kind IN ('dispense', 'destroy')", order="op.seq DESC LIMIT 1")
+    alerts = box.ops("op.alert_id IS NOT NULL OR op.state = 'needs_attention'", order="op.seq DESC LIMIT 5")
+    directory = os.path.dirname(os.path.abspath(getattr(box, "where", "") or ".")) or "."
+    usage = shutil.disk_usage(directory if os.path.isdir(directory) else ".")
+    scanner_profile = getattr(terminal.scanner, "profile", None)
+    return {
+        "version": __version__, "mode": terminal.flow.mode,
+        "link": queue.get("breaker", "unknown"), "paused": box.read_meta("paused"),
+        "pending": int(queue.get("pending", 0)), "attention": int(queue.get("attention", box.attention_count())),
+        "oldest_age_s": queue.get("oldest_age_s"), "oldest_seq": oldest["seq"] if oldest else None,
+        "level": queue.get("level"), "alarm": queue.get("text"),
+        "storage_alarms": dict(queue.get("storage_alarms") or {}),
+        "free_mb": usage.free // 2**20, "total_mb": usage.total // 2**20,
+        "last_decommission": _iso(last[0]["wall_corrected_ns"] or last[0]["wall_ns"]) if last else "",
+        "scanner": "calibrated" if scanner_profile is not None else (
+            "not_calibrated" if hasattr(terminal.scanner, "profile") else "unguarded"),
+        "alerts": [{"seq": row["seq"], "kind": row["kind"], "product_code": row["product_code"],
+                    "serial": row["serial"], "alert_code": row["alert_code"] or "", "state": row["state"],
+                    "return_code": row["return_code"] or ""} for row in alerts],
+    }
+
+
+def day_bounds_ns(day: str) -> tuple[int, int]:
+    """The local day ``YYYY-MM-DD`` as [start, end) in ns since the epoch; ``ValueError`` if not a date."""
+    start = datetime.datetime.strptime(day, "%Y-%m-%d").astimezone()
+    end = start + datetime.timedelta(days=1)
+    return int(start.timestamp() * 1e9), int(end.timestamp() * 1e9)
+
+
+def history(box: Any, product_code: str = "", serial: str = "", day: str = "") -> list[dict[str, Any]]:
+    """Ops of one pack (product code, serial: either may be given alone) and/or of one local day."""
+    where: list[str] = ["1"]
+    params: list[Any] = []
+    if product_code:
+        where.append("op.product_code = ?")
+        params.append(product_code)
+    if serial:
+        where.append("op.serial = ?")
+        params.append(serial)
+    if day:
+        start, end = day_bounds_ns(day)
+        where.append("COALESCE(op.wall_corrected_ns, op.wall_ns) >= ? AND COALESCE(op.wall_corrected_ns, op.wall_ns) < ?")
+        params += [start, end]
+    rows = box.ops(" AND ".join(where), tuple(params), order="op.seq DESC LIMIT 500")
+    return [{**row, "time": _iso(row["wall_corrected_ns"] or row["wall_ns"])} for row in rows]
+
+
+def export(box: Any, kind: str) -> bytes:
+    """Every op as ``csv`` (for a French spreadsheet) or ``jsonl``, through ``fmd-terminal export``'s writers."""
+    from fmd_terminal.commands.export import write_csv, write_jsonl
+
+    handle = io.StringIO(newline="")
+    rows = box.ops()
+    if kind == "csv":
+        write_csv(handle, rows, excel=True)
+        return b"\xef\xbb\xbf" + handle.getvalue().encode("utf-8")
+    write_jsonl(handle, box, rows)
+    return handle.getvalue().encode("utf-8")
+
+
+def backup(outbox_url: str) -> bytes | None:
+    """A consistent copy of a ``sqlite://`` outbox, on a connection of its own as ``fmd-terminal backup``
+    makes it (the scan path's writer never waits for it); None for another outbox (``memory://``)."""
+    from fmd_terminal.outbox.backup import backup_outbox
+    from fmd_terminal.outbox.commands_support import sqlite_path
+    from fmd_terminal.outbox.sqlite import open_sqlite_outbox
+
+    path = sqlite_path(outbox_url)
+    if path is None:
+        return None
+    box = open_sqlite_outbox(path, attach=True)
+    try:
+        with tempfile.TemporaryDirectory(prefix="fmd-console-") as directory:
+            target = os.path.join(directory, "outbox-backup.db")
+            backup_outbox(box, target)
+            with open(target, "rb") as handle:
+                return handle.read()
+    finally:
+        box.close()
+
+
+def calibration(terminal: Any, lang: str) -> dict[str, Any]:
+    """The scanner's calibration: the stored profile and what to change (``fmd_core.calibration.advice``)."""
+    from fmd_core.calibration import advice
+
+    scanner = terminal.scanner
+    if not hasattr(scanner, "profile"):
+        return {"guarded": False, "profile": None, "advice": []}
+    profile = scanner.profile
+    return {"guarded": True, "profile": profile.as_dict() if profile is not None else None,
+            "advice": advice(profile, lang) if profile is not None else []}

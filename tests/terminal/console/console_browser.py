@@ -1,0 +1,86 @@
+"""What the console's browser tests share: a real ``fmd-terminal run`` child process serving the
+console on loopback, with a real SQLite outbox and the real simulator (REST over mutual TLS), and
+screenshots of each page in ``build/console-screenshots/`` (review artefacts, not golden files).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from two_protocols import service_config
+
+ROOT = Path(__file__).resolve().parents[3]
+SCREENSHOTS = ROOT / "build" / "console-screenshots"
+PASSWORD = "pharmacie-du-port"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class RunningTerminal:
+    """``fmd-terminal run`` reading scans from its standard input, with the console on loopback."""
+
+    def __init__(self, tmp_path: Path, sim, *, session_minutes: float = 15, tls: tuple[str, str] | None = None):
+        self.dir = tmp_path
+        self.port = free_port()
+        self.state_dir = tmp_path / "console"
+        self.outbox = tmp_path / "outbox.db"
+        tls_lines = f'certificate = "{tls[0]}"\nkey = "{tls[1]}"\n' if tls else ""
+        config = tmp_path / "terminal.toml"
+        config.write_text(
+            f"{service_config(sim, 'rest')}"
+            "[sync]\nstart_jitter_s = 0\nprobe_gap_s = 0.01\nbreaker_open_s = 0.2\nbreaker_open_cap_s = 0.5\n"
+            "backoff_base_s = 0.1\nquiet_s = 0\n"
+            f'[console]\nlisten = "127.0.0.1:{self.port}"\nstate_dir = "{self.state_dir}"\n'
+            f"session_minutes = {session_minutes}\n{tls_lines}", encoding="utf-8")
+        env = {k: v for k, v in os.environ.items() if not k.startswith("FMD_")}
+        env.update({"FMD_CLIENT_ID": "pharmacy-demo", "FMD_CLIENT_SECRET": "demo-secret"})
+        self.log = (tmp_path / "terminal.log").open("w")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "fmd_terminal", "-v", "run", "--config", str(config), "--scanner", "stdin://",
+             "--screen", "recording://?render=0", "--indicators", "recording://", "--outbox",
+             f"sqlite://{self.outbox}", "--lang", "fr"],
+            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self.log, text=True, env=env)
+        self.base = f"{'https' if tls else 'http'}://127.0.0.1:{self.port}"
+        deadline = time.monotonic() + 30
+        while not (self.state_dir / "setup-code").exists() and not (self.state_dir / "admin-password").exists():
+            assert self.proc.poll() is None, (tmp_path / "terminal.log").read_text()
+            assert time.monotonic() < deadline, "the console did not start"
+            time.sleep(0.05)
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "the console does not listen"
+                time.sleep(0.05)
+
+    def scan(self, raw: str) -> None:
+        self.proc.stdin.write(raw + "\n")  # a pipe: the group separator travels as it is
+        self.proc.stdin.flush()
+
+    def audit(self) -> list[dict]:
+        return [json.loads(line) for line in (self.state_dir / "audit.jsonl").read_text().splitlines()]
+
+    def stop(self) -> None:
+        self.proc.stdin.close()
+        try:
+            self.proc.wait(20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.log.close()
+
+
+def shoot(driver, name: str) -> None:
+    """A screenshot of the page, a review artefact."""
+    driver.save_screenshot(str(SCREENSHOTS / f"{name}.png"))

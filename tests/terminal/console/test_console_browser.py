@@ -1,0 +1,216 @@
+"""The web console in a real browser (issue 15): headless Chromium through the real console server of
+a real ``fmd-terminal run``, its SQLite outbox and the simulator.
+
+A pharmacist's day: first use (setup code, then the admin password), log in, see a scan recorded
+while the service is down appear on the status page without reloading, see the late alert when the
+service answers, resolve it (who and why recorded in the outbox), download the export and read it
+back, change the language. The refusals: wrong password, an expired session, a form without its
+CSRF token, another terminal's cookie, a copied cookie from another browser, too many tries.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+import os
+import sqlite3
+import time
+
+import pytest
+import requests
+from console_browser import PASSWORD, RunningTerminal, shoot
+from two_protocols import seed
+
+from fmd_terminal.commands.export import FrenchSpreadsheet
+
+_seeds = itertools.count(47000)
+WAIT_S = 30  # generous: the machine is shared
+
+
+def wait_for(predicate, what: str, timeout: float = WAIT_S):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"waited {timeout} s for {what}")
+
+
+def by_id(driver, ident):
+    from selenium.webdriver.common.by import By
+
+    return driver.find_element(By.ID, ident)
+
+
+def choose(driver, ident, value):
+    """Pick an option of a <select> by its value (typing into it depends on the typing speed)."""
+    from selenium.webdriver.support.select import Select
+
+    Select(by_id(driver, ident)).select_by_value(value)
+
+
+def first_use_and_login(driver, terminal: RunningTerminal, user: str) -> None:
+    driver.get(terminal.base + "/")
+    assert "/setup" in driver.current_url  # no default password: the console asks for one
+    by_id(driver, "code").send_keys((terminal.state_dir / "setup-code").read_text().strip())
+    by_id(driver, "password").send_keys(PASSWORD)
+    by_id(driver, "save").click()
+    login(driver, user)
+    wait_for(lambda: "/login" not in driver.current_url, "the page after logging in")
+
+
+def login(driver, user: str, password: str = PASSWORD) -> None:
+    assert "/login" in driver.current_url, driver.current_url
+    by_id(driver, "user").send_keys(user)
+    by_id(driver, "password").send_keys(password)
+    by_id(driver, "login").click()
+
+
+@pytest.fixture
+def terminal(tmp_path, mtls_sim):
+    running = RunningTerminal(tmp_path, mtls_sim)
+    yield running
+    running.stop()
+
+
+def test_a_pharmacists_day_in_the_console(browser, terminal, mtls_sim, faults):
+    (pack,) = seed(mtls_sim, 1, next(_seeds))
+    unknown = pack["raw"][:-3] + "ZZZ"  # a serial the national system does not know: a late alert
+    print("T0", time.monotonic())
+    first_use_and_login(browser, terminal, "Marie")
+    assert by_id(browser, "pending").text == "0"
+    shoot(browser, "status")
+
+    faults({"outage": True, "retryAfterSeconds": 1})  # the service says: back in a second
+    terminal.scan(unknown)
+    wait_for(lambda: by_id(browser, "pending").text == "1", "the pending op on the status page, without reload")
+    assert "opération" in by_id(browser, "oldest").text
+    shoot(browser, "status-pending")
+
+    # the counter's answer came: amber, recorded offline (the live wait is over); then the service is back
+    wait_for(lambda: "recorded_offline" in (terminal.dir / "terminal.log").read_text(), "the offline verdict")
+    assert by_id(browser, "pending").text == "1"
+    faults({})
+    alert = wait_for(lambda: [li.text for li in browser.find_elements("css selector", "#alerts li")],
+                     "the late alert on the status page")
+    assert pack["productCode"] in alert[0] and unknown[-8:] in alert[0]
+    # the service refused it after the fact: once reconciled, it waits for a person
+    wait_for(lambda: "needs_attention" in by_id(browser, "alerts").text and by_id(browser, "attention").text == "1",
+             "the op needing a person")
+    shoot(browser, "status-late-alert")
+
+    browser.get(terminal.base + "/attention")
+    shoot(browser, "attention")
+    (section,) = browser.find_elements("css selector", "section[id^=op-]")
+    seq = int(section.get_attribute("id").removeprefix("op-"))
+    by_id(browser, f"note-{seq}").send_keys("boîte remise en stock")
+    choose(browser, f"reason-{seq}", "never_left_pharmacy")
+    by_id(browser, f"cancel-{seq}").click()
+    assert f"Opération {seq}" in by_id(browser, "message").text
+    shoot(browser, "attention-resolved")
+    db = sqlite3.connect(terminal.outbox)
+    state, who, resolution = db.execute("SELECT state, resolved_by, resolution FROM op WHERE seq = ?", (seq,)).fetchone()
+    db.close()
+    assert (state, who, resolution) == ("cancelled", "Marie", "cancel:never_left_pharmacy")
+
+    browser.get(terminal.base + "/history?product_code=" + pack["productCode"])
+    assert pack["productCode"] in by_id(browser, "ops").text
+    shoot(browser, "history")
+
+    browser.get(terminal.base + "/export")
+    shoot(browser, "export")
+    by_id(browser, "csv").click()
+    exported = wait_for(lambda: [p for p in browser.downloads.glob("*export.csv")], "the CSV download")
+    text = exported[0].read_bytes().decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(text), dialect=FrenchSpreadsheet))
+    assert [(r["seq"], r["state"], r["resolved_by"]) for r in rows] == [(str(seq), "cancelled", "Marie")]
+
+    for page in ("calibration", "logs"):
+        browser.get(terminal.base + "/" + page)
+        shoot(browser, page)
+    assert "cancel" in by_id(browser, "audit").text and "Marie" in by_id(browser, "audit").text
+
+    browser.get(terminal.base + "/settings")
+    choose(browser, "lang", "de")
+    choose(browser, "mode", "verify")
+    by_id(browser, "save").click()
+    assert by_id(browser, "message").text == "Einstellungen gespeichert."
+    shoot(browser, "settings-de")
+    browser.get(terminal.base + "/")
+    assert browser.find_element("css selector", "h1").text == "Status"
+    wait_for(lambda: by_id(browser, "mode").text == "verify", "the terminal in verify mode")
+    actions = [entry["action"] for entry in terminal.audit()]
+    assert actions[:2] == ["password_set", "login"] and "cancel" in actions and "settings" in actions
+    assert all(entry["user"] == "Marie" for entry in terminal.audit()[1:])
+
+
+def test_the_console_refuses(browser, tmp_path, mtls_sim, pki):
+    """Wrong password, expired session, missing CSRF token, another terminal's cookie, a copied cookie."""
+    cert, key = pki.server_files(name="console")
+    os.chmod(key, 0o600)  # the device key, owner only (the console refuses it otherwise)
+    (tmp_path / "b").mkdir()
+    other = RunningTerminal(tmp_path / "b", mtls_sim, session_minutes=0.05,  # 3 s
+                            tls=(cert, key))
+    (tmp_path / "a").mkdir()
+    this = RunningTerminal(tmp_path / "a", mtls_sim)
+    try:
+        # the HTTPS console serves the configured certificate
+        assert requests.get(other.base + "/login", verify=pki.ca_bundle, timeout=10).status_code == 200
+        first_use_and_login(browser, other, "Paul")
+        assert browser.find_element("css selector", "h1").text == "État"
+        time.sleep(4)  # its sessions end after 3 s without a request
+        browser.get(other.base + "/attention")
+        assert "/login" in browser.current_url and "Session expirée" in by_id(browser, "message").text
+        shoot(browser, "refused-expired")
+        login(browser, "Paul", "not the password")
+        assert "incorrect" in by_id(browser, "message").text
+        shoot(browser, "refused-password")
+        browser.delete_all_cookies()
+
+        first_use_and_login(browser, this, "Paul")
+        assert browser.find_element("css selector", "h1").text == "État"
+        cookie = browser.get_cookie("fmd_console")["value"]
+        agent = browser.execute_script("return navigator.userAgent")
+        # a second terminal's console does not know this terminal's cookie
+        elsewhere = requests.get(other.base + "/", cookies={"fmd_console": cookie}, headers={"User-Agent": agent},
+                                 verify=pki.ca_bundle, timeout=10, allow_redirects=False)
+        assert elsewhere.status_code == 303 and elsewhere.headers["Location"].startswith("/login")
+
+        # a form without its CSRF token
+        browser.get(this.base + "/settings")
+        browser.execute_script("document.querySelectorAll('input[name=csrf]').forEach(function(e){e.remove();})")
+        by_id(browser, "save").click()
+        assert "Formulaire périmé" in browser.find_element("css selector", ".refused").text
+        shoot(browser, "refused-csrf")
+        assert this.audit()[-1]["action"] == "refused_csrf"
+        assert requests.post(this.base + "/settings", data={"mode": "verify", "lang": "fr"}, timeout=10,
+                             headers={"User-Agent": agent}, cookies={"fmd_console": cookie},
+                             allow_redirects=False).status_code == 403
+
+        # a setting the configuration file would refuse is refused alike (Config.validate)
+        browser.get(this.base + "/settings")
+        browser.execute_script("document.querySelector('#mode option:checked').value = 'nonsense'")
+        by_id(browser, "save").click()
+        assert "nonsense" in browser.find_element("css selector", ".refused").text
+        assert this.audit()[-1]["action"] == "refused_settings"
+
+        # the same cookie from another browser: refused, and the session ends for both
+        copied = requests.get(this.base + "/", cookies={"fmd_console": cookie}, timeout=10,
+                              headers={"User-Agent": "another browser"}, allow_redirects=False)
+        assert copied.status_code == 303 and "why=other_browser" in copied.headers["Location"]
+        browser.get(this.base + "/")
+        assert "/login" in browser.current_url
+
+        # too many wrong passwords: wait
+        session = requests.Session()
+        answers = []
+        for _ in range(7):
+            session.get(this.base + "/login", timeout=10)
+            answers.append(session.post(this.base + "/login", timeout=10, data={
+                "csrf": session.cookies["fmd_console_login"], "user": "x", "password": "guess"}).status_code)
+        assert answers[:5] == [403] * 5 and answers[5:] == [429, 429]
+    finally:
+        this.stop()
+        other.stop()
