@@ -15,8 +15,10 @@ STAMP  := $(VENV)/.installed
 #   libxkbcommon0, xkb-data  the reference the keyboard layout tables are checked against
 #   faketime         the outbox's libfaketime clock smoke test
 #   fiu-utils        fiu-run: ENOSPC injected on writes, the third disk-full source of the outbox tests
+#   mosquitto, mosquitto-clients  a real MQTT broker per test (site ledger, fleet health) and
+#                    mosquitto_sub, the anchor of the fleet benchmark
 #   iso-codes        ISO 3166-1 / ISO 4217 lists that tools/generate_ai_table.py writes into the linters' data
-DEB_PACKAGES := systemd openssh-client openssh-server dosfstools libxkbcommon0 xkb-data faketime fiu-utils iso-codes
+DEB_PACKAGES := systemd openssh-client openssh-server dosfstools libxkbcommon0 xkb-data faketime fiu-utils iso-codes mosquitto mosquitto-clients
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
