@@ -75,7 +75,7 @@ class Terminal:
 
     def __init__(self, *, flow: Flow, scanner: Any, screen: Any, indicators: Any, outbox: Any, worker: Any,
                  presenter: Presenter, journal: Journal, notifier: Any = None, live_deadline_s: float = 3.0, clock: Callable[[], int] = monotonic_ms,
-                 today: Callable[[], str | None] = trusted_today) -> None:
+                 today: Callable[[], str | None] = trusted_today, site: Any = None) -> None:
         self.flow = flow
         self.scanner = scanner
         self.screen = screen
@@ -88,6 +88,7 @@ class Terminal:
         self.live_deadline_s = live_deadline_s
         self.clock = clock
         self.today = today
+        self.site = site  # the site ledger's hook (fmd_terminal.ledger.mqtt.SiteLedger) or None
         self.shown: list[Verdict] = []  # every verdict shown, in order (tests, the demo)
         self._ops: dict[int, RecordedOp] = {}
         self._presses = 0
@@ -263,6 +264,7 @@ class Terminal:
         return None
 
     def _record(self, request: Any) -> list[Effect]:
+        held = self.site.before_record(request.kind, request.pack) if self.site is not None else None
         try:
             result = self.outbox.record(OpRequest(request.kind, request.pack, request.raw, mode=request.mode))
         except StorageError as error:
@@ -271,6 +273,9 @@ class Terminal:
         if result.refusal is not None:
             refusal = result.refusal
             return self.flow.recorded(None, refusal.reason, self.clock(), since_wall_ns=refusal.since_wall_ns)
+        # -- site ledger (issue 16): another counter has the pack -> cancelled here, amber; else published
+        if self.site is not None and self.site.yield_op(self.outbox, result.op, held) and held is not None:
+            return self.flow.yielded(result.op.seq, held[0], held[1], self.clock())
         self._ops[result.op.seq] = result.op
         return self.flow.recorded(result.op.seq, None, self.clock())
 
@@ -281,8 +286,9 @@ class Terminal:
         if settlement is None:
             return self.flow.settled(None, None, now, offline=self._op_state(seq) == "queued",
                                      paused=self._paused())
+        site = self.site.explain(op.kind, op.pack) if self.site is not None else None  # site ledger (issue 16)
         return self.flow.settled(settlement.state, settlement.answer, now,
-                                 dispensed_here=self._dispensed_here(seq, op.pack.pack_key))
+                                 dispensed_here=self._dispensed_here(seq, op.pack.pack_key), site=site)
 
     def _op_state(self, seq: int) -> str | None:
         """The op's state after a live send without answer: "queued" means it never reached the service."""
@@ -385,13 +391,23 @@ def build(config: Config, stack: contextlib.ExitStack, *, notifier: Any = None,
     stack.callback(outbox.close)
     worker = SyncWorker(outbox, service, settings=SyncSettings(**config.sync)).start()
     stack.callback(worker.close)
+    site = None
+    if config.ledger:  # site ledger and fleet health (issue 16); without it the terminal works alone
+        from fmd_terminal.ledger import open_site
+
+        site = open_site(config.ledger, outbox=outbox)
+        stack.callback(site.close)
+        worker = site.ledger.watch(worker, outbox)
     scanner = open_scanner(config.scanner)
     stack.callback(scanner.close)
     flow = Flow(mode=config.mode, duplicate_window_ms=int(config.duplicate_window_s * 1000),
                 result_hold_ms=int(config.result_hold_s * 1000))
     terminal = Terminal(flow=flow, scanner=scanner, screen=screen, indicators=indicators, outbox=outbox,
                         worker=worker, presenter=presenter, journal=journal, notifier=notifier,
-                        live_deadline_s=config.live_deadline_s, clock=clock)
+                        live_deadline_s=config.live_deadline_s, clock=clock,
+                        site=site.ledger if site is not None else None)
+    if site is not None:
+        site.health.attach(worker=worker, scanner=scanner)
     if config.button:
         from fmd_terminal.indicators.button import open_mode_button
 

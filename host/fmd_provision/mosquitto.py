@@ -14,7 +14,7 @@ import shutil
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from fmd_provision.errors import ProvisionError
@@ -56,7 +56,8 @@ class SiteBroker:
         end = time.monotonic() + START_TIMEOUT_S
         while time.monotonic() < end:
             if self.process.poll() is not None:
-                raise ProvisionError(f"mosquitto stopped at start: {self.process.stderr.read().decode()[-400:]}")
+                said = self.process.stderr.read().decode() if self.process.stderr else ""
+                raise ProvisionError(f"mosquitto stopped at start: {said[-400:]}")
             with contextlib.suppress(OSError), socket.create_connection((self.host, self.port), timeout=0.2):
                 return self
             time.sleep(0.02)
@@ -77,7 +78,7 @@ class SiteBroker:
 
 
 @contextlib.contextmanager
-def running_site(directory: Path, site: str, devices: list[str], readers: list[str] = (),
+def running_site(directory: Path, site: str, devices: list[str], readers: Sequence[str] = (),
                  port: int | None = None, more_sites: dict[str, list[str]] | None = None) -> Iterator[SiteBroker]:
     """A started site broker in ``directory`` (written afresh); stopped on exit."""
     port = port or free_port()

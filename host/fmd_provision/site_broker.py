@@ -23,6 +23,8 @@ import argparse
 import datetime
 import ipaddress
 import re
+import secrets
+from collections.abc import Sequence
 from pathlib import Path
 
 from fmd_provision.errors import InputError
@@ -39,7 +41,7 @@ def _check_name(value: str, what: str) -> str:
     return value
 
 
-def acl_text(site: str, devices: list[str], readers: list[str] = ()) -> str:
+def acl_text(site: str, devices: list[str], readers: Sequence[str] = ()) -> str:
     """The site's ACL (Mosquitto ``acl_file``): each device reaches its own site's topics only."""
     blocks = [f"# site {site}: written by fmd-provision site-broker; regenerate, do not edit"]
     for device in devices:
@@ -52,7 +54,7 @@ def acl_text(site: str, devices: list[str], readers: list[str] = ()) -> str:
     return "\n\n".join(blocks) + "\n"
 
 
-def central_acl_text(sites: list[str], readers: list[str] = ()) -> str:
+def central_acl_text(sites: list[str], readers: Sequence[str] = ()) -> str:
     """A central broker's ACL: each site's bridge writes its own site's health; readers read all."""
     blocks = [f"user bridge-{site}\ntopic write fmd/{site}/+/health" for site in sites]
     blocks += [f"user {reader}\ntopic read fmd/+/+/health" for reader in readers]
@@ -142,7 +144,7 @@ class SiteCA:
 
 
 def site_files(site: str, devices: list[str], port: int, *, bind: str = "127.0.0.1",
-               readers: list[str] = (), central: str | None = None, out: Path,
+               readers: Sequence[str] = (), central: str | None = None, out: Path,
                ca: SiteCA | None = None, run_as: str = "mosquitto", more_sites: dict[str, list[str]] | None = None,
                ) -> dict[str, tuple[bytes, int | None]]:
     """Every file of a site broker's directory, by relative name: CA, broker, devices, ACL, conf.
@@ -159,6 +161,7 @@ def site_files(site: str, devices: list[str], port: int, *, bind: str = "127.0.0
     files: dict[str, tuple[bytes, int | None]] = {
         "ca.crt": (ca_cert, PUBLIC), "ca.key": (ca_key, PRIVATE),
         "broker.crt": (broker_cert, PUBLIC), "broker.key": (broker_key, PRIVATE),
+        "site-ledger.key": (secrets.token_hex(32).encode() + b"\n", PRIVATE),  # hashes packs into topics
         "acl": ("\n".join([acl_text(site, devices, readers)] + [acl_text(s, d) for s, d in more.items()]).encode(),
                 PUBLIC),
         "mosquitto.conf": (broker_conf(out, port, bind, central=central, site=site, run_as=run_as).encode(), PUBLIC),
