@@ -23,14 +23,13 @@ import pytest
 from two_protocols import seed
 
 from fmd_core.modes import MODE_CODES
-from fmd_provision.mosquitto import running_site
 from fmd_terminal.app import build
 from fmd_terminal.config import Config
 from fmd_terminal.i18n import Translator
 from fmd_terminal.presenter import Presenter
 from fmd_terminal.scanners import END, SCAN, ScanEvent
 
-SITE = "pharmacy1"
+SITE = "pharmacy1"  # the ``site`` fixture (conftest.py): its broker, counter1, counter2, fleet
 _seeds = itertools.count(46000)
 
 
@@ -99,12 +98,6 @@ class Counter:
         self.scanner.push(end=True)
         self.thread.join(30)
         self.stack.close()
-
-
-@pytest.fixture
-def site(tmp_path):
-    with running_site(tmp_path / "broker", SITE, ["counter1", "counter2"], readers=["fleet"]) as broker:
-        yield broker
 
 
 @pytest.fixture
