@@ -40,8 +40,8 @@ system-packages: ## install the Debian packages the tests need (see DEB_PACKAGES
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
-run: $(STAMP) ## run the terminal on its embedded default (local simulator, console screen)
-	$(BIN)/python -m fmd_terminal.demo
+run: $(STAMP) ## run the terminal on its embedded default (local simulator, console screen); COUNTERS=2: a second counter (site ledger)
+	$(BIN)/python -m fmd_terminal.demo $(if $(filter 2,$(COUNTERS)),--second-counter)
 
 test: $(STAMP) system-packages ## the whole test suite, MicroPython run of the core included
 	$(BIN)/ruff check device host tests benchmarks tools

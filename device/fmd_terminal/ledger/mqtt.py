@@ -90,6 +90,7 @@ class SiteLink:
         return self
 
     def close(self) -> None:
+        self.connected.clear()  # a goodbye, not an outage: nothing to warn about
         self.client.disconnect()
         self.client.loop_stop()
 

@@ -72,3 +72,19 @@ def test_the_demo_speaks_the_chosen_language():
     assert [what for what, _ in french][1] == "une boîte neuve : délivrée, vert"
     assert [raw for _, raw in french] == [raw for _, raw in demo_scans(packs, "de")]
     assert set(TEXTS["fr"]) == set(TEXTS["en"]) == set(TEXTS["de"])
+
+
+def test_make_run_with_a_second_counter_shows_the_site_ledger(tmp_path):
+    """``make run COUNTERS=2``: counter 2 (in the background, same site, a real Mosquitto) dispenses a
+    pack; scanned at counter 1 it is amber "already dispensed at counter 2 at HH:MM", never sent."""
+    printed = demo("--second-counter", "--print-scans")
+    assert printed.returncode == 0, printed.stderr
+    scans = printed.stdout.splitlines()
+    assert len(scans) == 9
+    events_path = tmp_path / "events.jsonl"
+    done = demo("--second-counter", "--lang", "en", "--events-jsonl", str(events_path),
+                stdin="\n".join([scans[0], scans[-1]]) + "\n")
+    assert done.returncode == 0, done.stderr
+    events = [json.loads(line) for line in events_path.read_text(encoding="utf-8").splitlines()]
+    assert [(e["outcome"], e["light"]) for e in events] == [("at_site", "amber")]
+    assert "Already dispensed at counter 2 at " in done.stdout
