@@ -38,6 +38,7 @@ from fmd_terminal.errors import ConfigError, StorageError
 log = logging.getLogger(__name__)
 
 ECHO_TIMEOUT_S = 0.15
+KEPT = 2000  # packs whose claims / pre-op entry are remembered; older ones are forgotten first
 CATCH_UP_DELAY_S = 0.5  # let the retained ledger arrive before republishing what it lacks
 KEEPALIVE_S = 15
 
@@ -187,7 +188,10 @@ class SiteLedger:
         key = self.key(pack)
         with self._cond:
             found = self._entries.get(key)
+            self._before.pop(key, None)
             self._before[key] = found[0] if found else None
+            if len(self._before) > KEPT:  # dicts keep insertion order: the oldest goes first
+                del self._before[next(iter(self._before))]
         if kind not in rules.CHANGES or not self.online:
             return None
         token = uuid.uuid4().hex
@@ -256,6 +260,9 @@ class SiteLedger:
             return
         key, now = rules.key_of_topic(topic), self.clock()
         with self._cond:
+            if key not in self._claims and len(self._claims) >= KEPT:
+                self._claims = {k: v for k, v in self._claims.items()
+                                if v and now - v[-1][1] < rules.CLAIM_LIVE_MS}
             claims = self._claims.setdefault(key, [])
             claims[:] = [(c, at) for c, at in claims if now - at < rules.CLAIM_LIVE_MS]
             if claim.get("device") == self.device and claim.get("token"):

@@ -10,6 +10,7 @@ import urllib.request
 
 import pytest
 from test_two_counters import Counter
+from two_protocols import seed
 
 from fmd_fleet.cli import serve, subscribe
 from fmd_fleet.state import Fleet
@@ -46,6 +47,13 @@ def test_a_terminal_s_health_reaches_the_metrics_and_its_last_will_turns_it_red(
                       "scanner_calibration", "storage_headroom_bytes", "cert_expiry"):
             assert field in health, field
         assert health["link"]["ledger"] == "online" and health["pending"] == 0
+        assert health["decommissions_quarter"] == 0 and health["scanner_calibration"] == "unguarded"
+        (pack,) = seed(mtls_sim, 1, 47100)
+        counter.scan(pack["raw"])
+        assert counter.verdicts(1)[0].outcome == "decommissioned"
+        # on change, not only every 60 s: the new decommission reaches the fleet within seconds
+        assert _wait(lambda: fleet.devices["pharmacy1/counter1"].get("decommissions_quarter") == 1, 30)
+        assert fleet.devices["pharmacy1/counter1"]["last_decommission_at"] is not None
         metrics = _get(port, "/metrics")
         assert 'fmd_device_up{device="counter1",site="pharmacy1"} 1.0' in metrics
         assert 'fmd_device_pending{device="counter1",site="pharmacy1"} 0.0' in metrics
