@@ -68,7 +68,7 @@ class Counter:
                         service=sim.base_url, client_id="pharmacy-demo", client_secret="demo-secret",
                         client_cert=client_cert, client_key=client_key, ca_bundle=sim.pki.ca_bundle,
                         outbox=outbox or f"sqlite://{tmp / (device + '.db')}", ledger=ledger, lang="fr",
-                        duplicate_window_s=0.0, sync={"probe_gap_s": 0.01, "start_jitter_s": 30.0})
+                        duplicate_window_s=0.0, sync={"probe_gap_s": 0.01, "start_jitter_s": 600.0})  # backlog sends: not in these tests
         self.stack = contextlib.ExitStack()
         self.terminal = build(config, self.stack)
         self.terminal.scanner.close()
