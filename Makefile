@@ -19,8 +19,11 @@ STAMP  := $(VENV)/.installed
 #   libengine-pkcs11-openssl  OpenSSL's PKCS#11 engine (libp11): TLS client auth with a token's key
 #   iso-codes        ISO 3166-1 / ISO 4217 lists that tools/generate_ai_table.py writes into the linters' data
 #   chromium, chromium-driver  the headless browser (and its WebDriver) the web console's tests drive through Selenium
+#   mosquitto, mosquitto-clients  a real MQTT broker per test (site ledger, fleet health) and
+#                    mosquitto_sub, the anchor of the fleet benchmark
 DEB_PACKAGES := systemd openssh-client openssh-server dosfstools libxkbcommon0 xkb-data faketime fiu-utils \
-                softhsm2 libengine-pkcs11-openssl iso-codes chromium chromium-driver
+                softhsm2 libengine-pkcs11-openssl iso-codes chromium chromium-driver \
+                mosquitto mosquitto-clients
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -42,8 +45,8 @@ system-packages: ## install the Debian packages the tests need (see DEB_PACKAGES
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
-run: $(STAMP) ## run the terminal on its embedded default (local simulator, console screen); ENROL=1: enrol by a scan first
-	$(BIN)/python -m fmd_terminal.demo $(if $(ENROL),--enrol)
+run: $(STAMP) ## run the terminal on its embedded default (local simulator, console screen); ENROL=1: enrol by a scan first; COUNTERS=2: a second counter (site ledger)
+	$(BIN)/python -m fmd_terminal.demo $(if $(ENROL),--enrol) $(if $(filter 2,$(COUNTERS)),--second-counter)
 
 test: $(STAMP) system-packages ## the whole test suite, MicroPython run of the core included
 	$(BIN)/ruff check device host tests benchmarks tools

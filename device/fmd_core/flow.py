@@ -15,6 +15,7 @@ feeds events and carries out the effects, in order:
   fault(text, now_ms)                      SCREEN neutral fault notice (scanner gone ...)
   calibrated(problems, now_ms)             SCREEN "Scanner OK" or "change scanner settings" notice
   held(raw, reason, problems, now_ms)      SHOW amber ``scanner_settings`` verdict: never sent (issue 8)
+  yielded(op_seq, reason, where, now_ms)   SHOW amber ``at_site``: another counter has the pack (site ledger)
   tick(now_ms)                             ALERT of a late red result waiting, else SCREEN idle, once a
                                            result has been shown long enough
 
@@ -47,6 +48,9 @@ RECORD = "record"  # payload: RecordRequest
 SEND = "send"  # payload: the op seq to send live
 LATE = "late"  # payload: Verdict (event "resolved"): journal and queue badge only, the screen stays
 ALERT = "alert"  # payload: Verdict of a late red result: drawn with its light as its own notice, not journaled
+
+# Service codes "already inactive" that the site ledger can explain (README, "Site ledger")
+_SITE_EXPLAINS = ("NMVS_NC_PCK_19", "NMVS_NC_PCK_22", "NMVS_NC_PCK_23", "NMVS_NC_PCK_27")
 
 # Message ids of the notices (non-verdict screens) the flow shows.
 NOTICE_IDS = (
@@ -371,13 +375,23 @@ class Flow:
             Effect(SEND, op_seq),
         ]
 
+    def yielded(self, op_seq, reason, where, now_ms):
+        """The site ledger (``fmd_core.site_ledger``): another counter of the site decommissioned, or is
+        decommissioning, this pack; the op ``op_seq`` was recorded and cancelled here, nothing sent.
+        ``where``: {"counter", "at"} for the headline ("already dispensed at counter 2 at 10:42")."""
+        scan = self._take_current()
+        if scan is None:
+            return []
+        scan.seq = op_seq
+        return self._finish(scan, outcomes.of_site(reason), now_ms, details={"site": where}, recorded=True)
+
     def record_failed(self, now_ms):
         scan = self._take_current()
         if scan is None:
             return []
         return self._finish(scan, outcomes.Outcome("not_recorded"), now_ms)
 
-    def settled(self, state, answer, now_ms, dispensed_here=None, offline=False, paused=None):
+    def settled(self, state, answer, now_ms, dispensed_here=None, offline=False, paused=None, site=None):
         """The live send's end: the op state and its answer, or state None when no answer came in time.
 
         ``dispensed_here``: whether the outbox shows this terminal's dispense of the pack; None lets the
@@ -404,9 +418,14 @@ class Flow:
             outcome = outcomes.of_settlement(scan.kind, state, answer, dispensed_here)
         if scan.expired and outcome.light == outcomes.GREEN:
             outcome = outcomes.Outcome("expired", None, "expired_by_date")
+        details = None
+        if site is not None and outcome.code == "inactive_elsewhere":
+            outcome, details = outcomes.of_site(site[0]), {"site": site[1]}
+        elif site is not None and outcome.code == "alert" and _codes(answer)[0] in _SITE_EXPLAINS:
+            details = {"site": site[1], "explained": site[0]}  # red stays red: the alert was raised
         if state is None or outcome.code in ("pending", "recorded_offline"):
             self._pending[scan.seq] = scan
-        return self._finish(scan, outcome, now_ms, answer=answer, recorded=True)
+        return self._finish(scan, outcome, now_ms, answer=answer, details=details, recorded=True)
 
     def resolved(self, seq, kind, state, answer, now_ms, dispensed_here=None, pack=None):
         """A later settlement of an op that was shown as pending (this run or an earlier one).

@@ -34,6 +34,9 @@ Outcome codes (the ``outcome`` field of the events journal) and their lights:
   stolen              red    reason STOLEN
   destroyed           red    reason DESTROYED
   not_recorded        red    the outbox could not record the scan: keep the pack aside (OFFLINE-QUEUE 5.1)
+  at_site             amber  the site ledger shows the pack decommissioned, or being decommissioned, at
+                             another counter of the site: nothing sent (the op is cancelled here), or an
+                             NMVS_NC_PCK_22 explained by the site's own decommission (README, "Site ledger")
   scanner_settings    amber  the scan guard held the scan, nothing sent (issue 8; SCANNERS-AND-HARDWARE.md
                              3.2): the scanner's settings changed, it drops GS, it failed or lacks calibration
 
@@ -61,6 +64,7 @@ LIGHT = {
     "recorded_offline": AMBER,
     "pending": AMBER,
     "already_done_here": AMBER,
+    "at_site": AMBER,
     "not_a_pack": AMBER,
     "not_serialised": AMBER,
     "unknown_product": AMBER,
@@ -222,6 +226,12 @@ def of_decode_error(reason, failures_in_row=1):
 def of_linear_code():
     """A linear code decodes but carries no serial: ask for the Data Matrix (Reg. 2016/161 Art. 5)."""
     return Outcome("not_a_pack", AMBER, "scan_data_matrix")
+
+
+def of_site(reason):
+    """The site ledger's word (``fmd_core.site_ledger``): the message id is its reason
+    (site_dispensed, site_destroyed, site_in_progress); amber, never sent by this terminal."""
+    return Outcome("at_site", AMBER, reason)
 
 
 def of_scanner_hold(reason):

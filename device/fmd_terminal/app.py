@@ -87,7 +87,7 @@ class Terminal:
 
     def __init__(self, *, flow: Flow, scanner: Any, screen: Any, indicators: Any, outbox: Any, worker: Any,
                  presenter: Presenter, journal: Journal, notifier: Any = None, live_deadline_s: float = 3.0, clock: Callable[[], int] = monotonic_ms,
-                 today: Callable[[], str | None] = trusted_today) -> None:
+                 today: Callable[[], str | None] = trusted_today, site: Any = None) -> None:
         self.flow = flow
         self.scanner = scanner
         self.screen = screen
@@ -100,6 +100,7 @@ class Terminal:
         self.live_deadline_s = live_deadline_s
         self.clock = clock
         self.today = today
+        self.site = site  # the site ledger's hook (fmd_terminal.ledger.mqtt.SiteLedger) or None
         self.shown: list[Verdict] = []  # every verdict shown, in order (tests, the demo)
         self._ops: dict[int, RecordedOp] = {}
         self._presses = 0
@@ -385,6 +386,7 @@ class Terminal:
         return None
 
     def _record(self, request: Any) -> list[Effect]:
+        held = self.site.before_record(request.kind, request.pack) if self.site is not None else None
         try:
             result = self.outbox.record(OpRequest(request.kind, request.pack, request.raw, mode=request.mode))
         except StorageError as error:
@@ -394,6 +396,9 @@ class Terminal:
             refusal = result.refusal
             return self.flow.recorded(None, refusal.reason, self.clock(), since_wall_ns=refusal.since_wall_ns,
                                       age_ns=getattr(refusal, "age_ns", None))
+        # -- site ledger (issue 16): another counter has the pack -> cancelled here, amber; else published
+        if self.site is not None and self.site.yield_op(self.outbox, result.op, held) and held is not None:
+            return self.flow.yielded(result.op.seq, held[0], held[1], self.clock())
         self._ops[result.op.seq] = result.op
         return self.flow.recorded(result.op.seq, None, self.clock())
 
@@ -409,8 +414,9 @@ class Terminal:
         if settlement is None:
             return self.flow.settled(None, None, now, offline=self._op_state(op.seq) == "queued",
                                      paused=self._paused())
+        site = self.site.explain(op.kind, op.pack) if self.site is not None else None  # site ledger (issue 16)
         return self.flow.settled(settlement.state, settlement.answer, now,
-                                 dispensed_here=self._dispensed_here(op.seq, op.pack.pack_key))
+                                 dispensed_here=self._dispensed_here(op.seq, op.pack.pack_key), site=site)
 
     def _late(self, verdict: Verdict) -> None:
         """A late result (issue 11, item 5): journaled; whatever is on screen stays, with a fresh badge
@@ -550,6 +556,13 @@ def build(config: Config, stack: contextlib.ExitStack, *, notifier: Any = None,
         stack.callback(outbox.close)
         worker = SyncWorker(outbox, service, settings=SyncSettings(**config.sync)).start()
         stack.callback(worker.close)
+    site = None
+    if config.ledger and not isinstance(outbox, UnavailableOutbox):  # site ledger and fleet health (issue 16)
+        from fmd_terminal.ledger import open_site
+
+        site = open_site(config.ledger, outbox=outbox)
+        stack.callback(site.close)
+        worker = site.ledger.watch(worker, outbox)
     if scanner is None:
         scanner = open_scanner(config.scanner)
         stack.callback(scanner.close)
@@ -557,7 +570,10 @@ def build(config: Config, stack: contextlib.ExitStack, *, notifier: Any = None,
                 result_hold_ms=int(config.result_hold_s * 1000))
     terminal = Terminal(flow=flow, scanner=scanner, screen=screen, indicators=indicators, outbox=outbox,
                         worker=worker, presenter=presenter, journal=journal, notifier=notifier,
-                        live_deadline_s=config.live_deadline_s, clock=clock)
+                        live_deadline_s=config.live_deadline_s, clock=clock,
+                        site=site.ledger if site is not None else None)
+    if site is not None:
+        site.health.attach(worker=worker, scanner=scanner)
     if config.button:
         from fmd_terminal.indicators.button import open_mode_button
 

@@ -36,6 +36,7 @@ class Config:
     mode: str = DEFAULT_MODE
     lang: str = DEFAULT_LANGUAGE
     events_jsonl: str = ""
+    ledger: str = ""  # the site ledger and health, e.g. "mqtts://127.0.0.1:8883?site=...&device=..." (README)
     duplicate_window_s: float = 10.0
     result_hold_s: float = 15.0
     live_deadline_s: float = 3.0  # OFFLINE-QUEUE.md 5.1 step 6: "CHECKING" for up to 3 s

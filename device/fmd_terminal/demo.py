@@ -19,13 +19,19 @@ screen asks "Scannez le code d'inscription". The demo subscribes the first seede
 the simulator's subscription page (``/subscribe``, which can also be opened in a browser) and prints
 the one-time enrolment code's text to paste; the terminal makes its key, enrols, and carries on.
 
-Options: ``--lang fr|en|de``, ``--events-jsonl PATH``, ``--print-scans``, ``--enrol``.
+``--second-counter`` (``make run COUNTERS=2``): a real Mosquitto on a loopback port (its own CA and
+certificates) makes a site of two counters; this terminal is counter 1, and counter 2 runs in the
+background and dispenses one more demo pack, which counter 1 then shows amber "already dispensed at
+counter 2 at HH:MM" and does not send (the site ledger).
+
+Options: ``--lang fr|en|de``, ``--events-jsonl PATH``, ``--print-scans``, ``--enrol``, ``--second-counter``.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import logging
 import os
 import signal
@@ -33,6 +39,7 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -52,6 +59,8 @@ TEXTS = {
         "scan.c1": "le code de calibrage C1 : Scanner OK, le profil du lecteur est enregistré",
         "scan.fresh": "une boîte neuve : délivrée, vert",
         "scan.again": "la même boîte à nouveau : déjà délivrée ici (avec l'heure), orange, rien n'est envoyé",
+        "scan.site": "une boîte déjà délivrée au comptoir 2 (la seconde caisse) : orange, rien n'est envoyé",
+        "second": "démo : comptoir 2 sur le même site (broker MQTT {url}) : il délivre une boîte",
         "scan.elsewhere": "une boîte délivrée par une autre pharmacie : rouge",
         "scan.recalled": "une boîte d'un lot rappelé : rouge",
         "scan.unknown_serial": "un numéro de série inconnu : alerte, rouge",
@@ -74,6 +83,8 @@ TEXTS = {
         "scan.c1": "the calibration code C1: Scanner OK, the scanner profile is stored",
         "scan.fresh": "a fresh pack: dispensed, green",
         "scan.again": "the same pack again: already dispensed here (with the time), amber, nothing sent",
+        "scan.site": "a pack already dispensed at counter 2 (the second till): amber, nothing sent",
+        "second": "demo: counter 2 on the same site (MQTT broker {url}): it dispenses one pack",
         "scan.elsewhere": "a pack another pharmacy dispensed: red",
         "scan.recalled": "a pack of a recalled batch: red",
         "scan.unknown_serial": "an unknown serial number: alert, red",
@@ -95,6 +106,8 @@ TEXTS = {
         "scan.c1": "der Kalibriercode C1: Scanner OK, das Scanner-Profil wird gespeichert",
         "scan.fresh": "eine neue Packung: abgegeben, grün",
         "scan.again": "dieselbe Packung noch einmal: hier bereits abgegeben (mit Uhrzeit), gelb, nichts gesendet",
+        "scan.site": "eine an Theke 2 (zweite Kasse) bereits abgegebene Packung: gelb, nichts gesendet",
+        "second": "Demo: Theke 2 am selben Standort (MQTT-Broker {url}): sie gibt eine Packung ab",
         "scan.elsewhere": "eine von einer anderen Apotheke abgegebene Packung: rot",
         "scan.recalled": "eine Packung einer zurückgerufenen Charge: rot",
         "scan.unknown_serial": "eine unbekannte Seriennummer: Alarm, rot",
@@ -135,11 +148,42 @@ def _distinct_batches(packs: list[dict[str, Any]], n: int, lang: str = "fr") -> 
     raise TerminalError(TEXTS[lang]["too_few"].format(found=len(chosen), wanted=n))
 
 
-def demo_scans(packs: list[dict[str, Any]], lang: str = "fr") -> list[tuple[str, str]]:
+def ledger_url(broker: Any, device: str, counter: str) -> str:
+    """The ``ledger`` configuration of one demo counter on the demo site's broker."""
+    cert, key = broker.identity(device)
+    return (f"mqtts://127.0.0.1:{broker.port}?site={broker.site}&device={device}&counter={counter}"
+            f"&ca={quote(broker.ca)}&cert={quote(cert)}&key={quote(key)}"
+            f"&site_key={quote(str(broker.directory / 'site-ledger.key'))}")
+
+
+def second_counter(base_url: str, broker: Any, raw: str, state: str, stack: contextlib.ExitStack) -> Any:
+    """Counter 2 in the background: it waits for the site broker, dispenses ``raw`` and stops."""
+    import threading
+
+    from fmd_terminal import app
+
+    script = os.path.join(state, "counter2.jsonl")
+    with open(script, "w", encoding="utf-8") as handle:
+        handle.write(json.dumps({"raw": raw}) + "\n")
+    config = replace(Config(), scanner=f"script://{script}", screen="recording://?render=0", indicators="none://",
+                     service=base_url, outbox="memory://", client_id=DEMO_CLIENT[0], client_secret=DEMO_CLIENT[1],
+                     sync={"probe_gap_s": 0.05}, ledger=ledger_url(broker, "counter2", "2")).validate()
+    terminal = app.build(config, stack)
+
+    def run() -> None:
+        terminal.site.link.connected.wait(30)
+        terminal.run()
+
+    thread = threading.Thread(target=run, name="counter-2", daemon=True)
+    thread.start()
+    return thread
+
+
+def demo_scans(packs: list[dict[str, Any]], lang: str = "fr", second_counter: bool = False) -> list[tuple[str, str]]:
     """(what it shows, in ``lang``; raw scan) for the demo, from the seeded packs (same packs every run)."""
     from fmd_core.calibration import C1
 
-    fresh, dispensed, recalled = _distinct_batches(packs, 3, lang)
+    fresh, dispensed, recalled, *more = _distinct_batches(packs, 4 if second_counter else 3, lang)
     cip13 = fresh["productCode"][1:]
     scans = [
         ("scan.c1", C1),
@@ -150,7 +194,7 @@ def demo_scans(packs: list[dict[str, Any]], lang: str = "fr") -> list[tuple[str,
         ("scan.unknown_serial", fresh["raw"][:-4] + "QQQQ"),
         ("scan.linear", "]E0" + cip13),
         ("scan.garbled", fresh["raw"][:14]),
-    ]
+    ] + [("scan.site", pack["raw"]) for pack in more]  # counter 2 dispenses it (--second-counter)
     return [(TEXTS[lang][what], raw) for what, raw in scans]
 
 
@@ -231,6 +275,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--events-jsonl", default="", metavar="PATH")
     parser.add_argument("--print-scans", action="store_true", help="print the demo scans, one per line, and exit")
     parser.add_argument("--enrol", action="store_true", help="start as a fresh terminal: enrol by scanning first")
+    parser.add_argument("--second-counter", action="store_true",
+                        help="a second counter on the same site (a local Mosquitto): the site ledger at work")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     _stop_on_sigterm()
@@ -240,7 +286,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with simulator() as sim:
             packs = sim.seeded_packs()
-            scans = demo_scans(packs, args.lang)
+            scans = demo_scans(packs, args.lang, args.second_counter)
             if args.print_scans:
                 print("\n".join(escaped(raw) for _, raw in scans))
                 return 0
@@ -259,7 +305,17 @@ def main(argv: list[str] | None = None) -> int:
                     fresh = replace(config, service="", client_id="", client_secret="",
                                     enrolment_dir=os.path.join(state, "enrolled"))
                     return run_enrolling(sim, fresh, interactive)
+                if args.second_counter:
+                    from fmd_provision.mosquitto import running_site
+
+                    broker = stack.enter_context(running_site(Path(state) / "broker", "demo",
+                                                              ["counter1", "counter2"]))
+                    print(texts["second"].format(url=f"127.0.0.1:{broker.port}"), file=sys.stderr, flush=True)
+                    second_counter(sim.base_url, broker, scans[-1][1], state, stack).join(30)
+                    config = replace(config, ledger=ledger_url(broker, "counter1", "1"))
                 terminal = app.build(config, stack)
+                if args.second_counter:
+                    terminal.site.link.connected.wait(30)
                 return terminal.run()
     except KeyboardInterrupt:
         return 130

@@ -150,7 +150,16 @@ class Presenter:
         return [_cut(line) for line in lines[:MAX_LINES]]
 
     def headline(self, verdict: Verdict) -> str:
+        site = verdict.details.get("site")
+        if site and "explained" not in verdict.details:
+            return self.site_text(verdict.message_id, site)
         return self.t(verdict.message_id)
+
+    def site_text(self, reason: str, site: dict) -> str:
+        """The site ledger's word (issue 16): "Déjà délivrée au comptoir 2 à 10:42"."""
+        at = site.get("at")
+        return self.t(reason, n=site.get("counter") or "?",
+                      time=time.strftime("%H:%M", time.localtime(at)) if at else "?")
 
     def verdict(self, verdict: Verdict, pending: int = 0, paused: str | None = None,
                 queue: QueueNotice | None = None) -> ScreenModel:
@@ -237,6 +246,9 @@ class Presenter:
             return self._late_lines(verdict)
         if verdict.alert_code or details.get("alert_id"):  # both kept for the NMVO follow-up (s. 10)
             lines.append(t("line.alert", code=verdict.alert_code or ""))
+            if details.get("explained"):  # an alert the site ledger explains (issue 16)
+                lines.append(t("line." + details["explained"]))
+                lines.append(self.site_text("line.site", details["site"]))
             if details.get("alert_id"):
                 lines.append(details["alert_id"])
         if "earlier" in details:

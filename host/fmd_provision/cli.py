@@ -32,6 +32,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "deploy": ("fmd_provision.deploy", "install or update the terminal on a running Pi over SSH"),
     "sheet": ("fmd_provision.sheet", "render a printable PDF: test packs, mode barcodes, scanner set-up"),
     "image-config": ("fmd_provision.image_config", "everything to turn a stock Raspberry Pi OS image into a terminal"),
+    "site-broker": ("fmd_provision.site_broker", "a site's MQTT broker: configuration, ACL, device certificates, bridge"),
 }
 
 

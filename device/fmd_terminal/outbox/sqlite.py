@@ -744,6 +744,26 @@ class SQLiteOutbox:
             self.storage.execute("UPDATE op SET origin = 'deferred' WHERE seq = ?", (seq,))
             return True
 
+    def cancel_unsent(self, seq: int, reason: str, note: str) -> bool:
+        """The site ledger's yield (README, "Site ledger"): another counter of the site has this pack, so
+        an op never sent is cancelled here, with ``reason`` and ``note`` (where and when) in its record.
+        False (nothing changed) when the op has left ``queued`` or was ever attempted: it is then sent."""
+        now = self.clock()
+        with self.transaction():
+            row = self._op_row(seq)
+            if row["state"] != op_states.QUEUED or row["attempts"]:
+                return False
+            attempt_id = self._attempt(seq, "person", now, client_trx_id=row["client_trx_id"],
+                                       user_id="site-ledger", reason=reason, note=note)
+            self.storage.execute("UPDATE attempt SET outcome = 'cancel', ended_bt_ns = ? WHERE id = ?",
+                                 (now.boottime_ns, attempt_id))
+            self.storage.execute(
+                "UPDATE op SET state = 'cancelled', resolved_by = 'site-ledger', resolved_at = ?, resolution = ?, "
+                "resolution_note = ? WHERE seq = ?", (now.wall_ns, "cancel:" + reason, note, seq))
+            self._apply_undo_guard(row["pack_key"], now)
+            self._refresh_view(row["pack_key"])
+        return True
+
     # -- recovery endpoint (section 6.3) -----------------------------------------------------------
 
     def claim_bulk(self, seqs: list[int], bulk_id: str) -> list[dict[str, Any]]:

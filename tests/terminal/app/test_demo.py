@@ -97,3 +97,19 @@ def test_make_run_enrol_starts_a_fresh_terminal_that_enrols_by_a_scan(tmp_path):
     assert "Scannez le code d'inscription" in out and "Inscrit : Pharmacie du Marché" in out
     events = [json.loads(line) for line in events_path.read_text(encoding="utf-8").splitlines()]
     assert [(e["outcome"], e["light"]) for e in events] == [("decommissioned", "green")]
+
+
+def test_make_run_with_a_second_counter_shows_the_site_ledger(tmp_path):
+    """``make run COUNTERS=2``: counter 2 (in the background, same site, a real Mosquitto) dispenses a
+    pack; scanned at counter 1 it is amber "already dispensed at counter 2 at HH:MM", never sent."""
+    printed = demo("--second-counter", "--print-scans")
+    assert printed.returncode == 0, printed.stderr
+    scans = printed.stdout.splitlines()
+    assert len(scans) == 9
+    events_path = tmp_path / "events.jsonl"
+    done = demo("--second-counter", "--lang", "en", "--events-jsonl", str(events_path),
+                stdin="\n".join([scans[0], scans[-1]]) + "\n")
+    assert done.returncode == 0, done.stderr
+    events = [json.loads(line) for line in events_path.read_text(encoding="utf-8").splitlines()]
+    assert [(e["outcome"], e["light"]) for e in events] == [("at_site", "amber")]
+    assert "Already dispensed at counter 2 at " in done.stdout

@@ -1,0 +1,217 @@
+"""Two counters of one site, one real Mosquitto (client certificates, the generated ACL), the real
+simulator over mutual TLS: two real terminal apps in-process (``fmd_terminal.app.build``), each with its
+own SQLite outbox, sync worker and site ledger link.
+
+- racing on one pack within 100 ms: exactly one decommission at the simulator, green on one counter and
+  amber ``at_site`` on the other, whose op is cancelled locally with the reason;
+- a pack dispensed at counter 1 is amber "already dispensed at counter 1 at HH:MM" at counter 2, and
+  not sent; a verify at counter 2 stays allowed;
+- broker down: both counters work alone (green, sent); broker back: counter 1 republishes its final,
+  and counter 2 yields to it again;
+- an NMVS_NC_PCK_22 for a pack the ledger shows dispensed at the site is explained, amber, not red.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from two_protocols import seed
+
+from fmd_core.modes import MODE_CODES
+from fmd_terminal.app import build
+from fmd_terminal.config import Config
+from fmd_terminal.i18n import Translator
+from fmd_terminal.presenter import Presenter
+from fmd_terminal.scanners import END, SCAN, ScanEvent
+
+SITE = "pharmacy1"  # the ``site`` fixture (conftest.py): its broker, counter1, counter2, fleet
+_seeds = itertools.count(46000)
+
+
+class GateScanner:
+    """Delivers its scans one by one when ``release()`` is called (so two counters scan together)."""
+
+    def __init__(self) -> None:
+        self.queue: list[ScanEvent] = []
+        self.cond = threading.Condition()
+
+    def push(self, *texts: str, end: bool = False) -> None:
+        with self.cond:
+            self.queue += [ScanEvent(SCAN, text) for text in texts] + ([ScanEvent(END, "")] if end else [])
+            self.cond.notify_all()
+
+    def read(self, timeout_s: float):
+        with self.cond:
+            if not self.queue:
+                self.cond.wait(timeout_s)
+            return self.queue.pop(0) if self.queue else None
+
+    def close(self) -> None: ...
+
+
+class Counter:
+    """One real terminal app on its own thread: built from a Config like ``fmd-terminal run``."""
+
+    def __init__(self, tmp: Path, sim, broker, device: str, counter: str, outbox: str | None = None) -> None:
+        cert, key = broker.identity(device)
+        ledger = (f"mqtts://127.0.0.1:{broker.port}?site={SITE}&device={device}&counter={counter}"
+                  f"&ca={broker.ca}&cert={cert}&key={key}&site_key={broker.directory / 'site-ledger.key'}"
+                  "&echo_ms=3000")  # a loaded test machine: the echo's bound, never reached when it is up
+        client_cert, client_key = sim.client_files
+        (tmp / "empty.jsonl").write_text("")
+        config = Config(scanner=f"script://{tmp / 'empty.jsonl'}", screen="recording://?render=0", indicators="recording://",
+                        service=sim.base_url, client_id="pharmacy-demo", client_secret="demo-secret",
+                        client_cert=client_cert, client_key=client_key, ca_bundle=sim.pki.ca_bundle,
+                        outbox=outbox or f"sqlite://{tmp / (device + '.db')}", ledger=ledger, lang="fr",
+                        duplicate_window_s=0.0, sync={"probe_gap_s": 0.01, "start_jitter_s": 600.0})  # backlog sends: not in these tests
+        self.stack = contextlib.ExitStack()
+        self.terminal = build(config, self.stack)
+        self.terminal.scanner.close()
+        self.scanner = self.terminal.scanner = GateScanner()
+        self.outbox = self.terminal.outbox
+        self.thread = threading.Thread(target=self.terminal.run, daemon=True)
+        self.thread.start()
+
+    @property
+    def ledger(self):
+        return self.terminal.site
+
+    def wait_online(self, timeout_s: float = 30.0) -> None:
+        assert self.ledger.link.connected.wait(timeout_s), "the counter never reached the site broker"
+
+    def scan(self, *texts: str) -> None:
+        self.scanner.push(*texts)
+
+    def verdicts(self, n: int, timeout_s: float = 30.0) -> list:
+        end = time.monotonic() + timeout_s
+        while len(self.terminal.shown) < n and time.monotonic() < end:
+            time.sleep(0.02)
+        assert len(self.terminal.shown) >= n, f"{len(self.terminal.shown)} verdicts, expected {n}"
+        return self.terminal.shown[:n]
+
+    def close(self) -> None:
+        self.scanner.push(end=True)
+        self.thread.join(30)
+        self.stack.close()
+
+
+@pytest.fixture
+def counters(tmp_path, mtls_sim, site):
+    made: list[Counter] = []
+
+    def make(device: str, counter: str, **options) -> Counter:
+        made.append(Counter(tmp_path, mtls_sim, site, device, counter, **options))
+        return made[-1]
+
+    yield make
+    for counter in made:
+        counter.close()
+
+
+def dispenses(sim, pack) -> list[dict]:
+    history = sim.history(pack["scheme"], pack["productCode"], pack["serial"])
+    return [h for h in history["history"] if h.get("requestedState") == "Supplied" and h.get("result") == "NMVS_SUCCESS"]
+
+
+def test_two_counters_racing_on_one_pack_decommission_it_once(counters, mtls_sim):
+    (pack,) = seed(mtls_sim, 1, next(_seeds))
+    one, two = counters("counter1", "1"), counters("counter2", "2")
+    one.wait_online()
+    two.wait_online()
+    go = threading.Barrier(2)
+    threads = [threading.Thread(target=lambda c=c: (go.wait(), c.scan(pack["raw"]))) for c in (one, two)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    (first,), (second,) = one.verdicts(1), two.verdicts(1)
+    outcomes = sorted([first.outcome, second.outcome])
+    assert outcomes == ["at_site", "decommissioned"], (first, second)
+    assert len(dispenses(mtls_sim, pack)) == 1
+    loser, winner_counter = (one, "2") if first.outcome == "at_site" else (two, "1")
+    verdict = loser.terminal.shown[0]
+    assert verdict.light == "amber" and verdict.details["site"]["counter"] == winner_counter
+    op = loser.outbox.op(verdict.seq)
+    assert op["state"] == "cancelled" and op["resolution"].startswith("cancel:site_")
+    assert op["attempts"] == 0
+
+
+def test_a_pack_dispensed_at_counter_1_is_amber_at_counter_2_and_a_verify_stays_allowed(counters, mtls_sim):
+    (pack,) = seed(mtls_sim, 1, next(_seeds))
+    one, two = counters("counter1", "1"), counters("counter2", "2")
+    one.wait_online()
+    two.wait_online()
+    one.scan(pack["raw"])
+    assert one.verdicts(1)[0].outcome == "decommissioned"
+    key = two.ledger.key(one.outbox.recent(1)[0].pack)
+    end = time.monotonic() + 20
+    while time.monotonic() < end and (two.ledger.entry(one.outbox.recent(1)[0].pack) or {}).get("stage") != "final":
+        time.sleep(0.02)
+    two.scan(pack["raw"])
+    verdict = two.verdicts(1)[0]
+    assert (verdict.outcome, verdict.light, verdict.message_id) == ("at_site", "amber", "site_dispensed")
+    headline = Presenter(Translator("fr")).headline(verdict)
+    assert headline.startswith("Déjà délivrée au comptoir 1 à ") and len(headline.rsplit(" ", 1)[-1]) == 5
+    assert len(dispenses(mtls_sim, pack)) == 1
+    assert key not in two.ledger.link.site  # the topic key is a hash, not the pack
+    two.scan(MODE_CODES["verify"], pack["raw"])  # verify at another counter: allowed, sent, answered
+    verdicts = two.verdicts(2)
+    assert verdicts[1].outcome != "at_site" and verdicts[1].recorded
+
+
+def test_broker_down_then_back(counters, mtls_sim, site):
+    first, second = seed(mtls_sim, 2, next(_seeds))
+    one, two = counters("counter1", "1"), counters("counter2", "2")
+    one.wait_online()
+    two.wait_online()
+    site.stop()
+    end = time.monotonic() + 20
+    while (one.ledger.online or two.ledger.online) and time.monotonic() < end:
+        time.sleep(0.05)
+    assert not one.ledger.online and not two.ledger.online
+    one.scan(first["raw"])  # alone, exactly as without a ledger: green, sent
+    assert one.verdicts(1)[0].outcome == "decommissioned"
+    two.scan(second["raw"])
+    assert two.verdicts(1)[0].outcome == "decommissioned"
+    site.start()  # back, empty (no persistence): counter 1 republishes what it did
+    one.wait_online(40)
+    two.wait_online(40)
+    pack_one = one.outbox.recent(1)[0].pack
+    end = time.monotonic() + 30
+    # what counter 1 published while offline (recorded, then final) and its catch-up arrive in order
+    while time.monotonic() < end and (two.ledger.entry(pack_one) or {}).get("stage") != "final":
+        time.sleep(0.05)
+    assert (two.ledger.entry(pack_one) or {}).get("device") == "counter1"
+    assert (two.ledger.entry(pack_one) or {}).get("stage") == "final"
+    two.scan(first["raw"])
+    assert two.verdicts(2)[1].message_id == "site_dispensed"
+    assert len(dispenses(mtls_sim, first)) == 1
+
+
+def test_an_already_inactive_answer_for_a_pack_the_site_decommissioned_is_explained(counters, mtls_sim, tmp_path):
+    """Counter 1 destroys a pack, then its outbox is replaced (a new SD card): the ledger shows the pack
+    as its own, so a dispense is sent; the service answers NMVS_NC_PCK_22 (with its alert): the alert
+    stays red, and the terminal says where and when the site destroyed the pack."""
+    (pack,) = seed(mtls_sim, 1, next(_seeds))
+    one = counters("counter1", "1")
+    one.wait_online()
+    one.scan(MODE_CODES["destroy"], pack["raw"])
+    assert one.verdicts(1)[0].message_id == "destroyed_ok"
+    time.sleep(0.3)
+    one.close()
+    again = counters("counter1", "1", outbox=f"sqlite://{tmp_path / 'new-card.db'}")
+    again.wait_online()
+    end = time.monotonic() + 20
+    while time.monotonic() < end and not again.ledger._entries:
+        time.sleep(0.02)
+    again.scan(pack["raw"])
+    verdict = again.verdicts(1)[0]
+    assert verdict.service_code == "NMVS_NC_PCK_22"
+    assert verdict.light == "red" and verdict.details["explained"] == "site_destroyed"
+    lines = Presenter(Translator("en")).verdict(verdict).lines
+    assert "Already destroyed" in lines and any(line.startswith("counter 1 at ") for line in lines), lines
