@@ -35,6 +35,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "attention": ("fmd_terminal.commands.attention", "list and resolve operations that need a person"),
     "export": ("fmd_terminal.commands.export", "export every recorded operation (CSV or JSON lines)"),
     "backup": ("fmd_terminal.commands.backup", "back up, restore or prune the outbox (sqlite:// only)"),
+    "update": ("fmd_terminal.commands.update", "install a signed release bundle, switch once doctor passes"),
     "calibrate": ("fmd_terminal.commands.calibrate", "calibrate the scanner from its calibration code"),
 }
 
