@@ -238,6 +238,8 @@ def apply_update(
         _run([*_pip(python), "--python", str(target / "bin" / "python"), "install", "--quiet", "--no-index",
               "--no-cache-dir", "--find-links", str(layout.staging / release.WHEELS), "--require-hashes",
               "-r", str(layout.staging / release.REQUIREMENTS)], "pip install", INSTALL_TIMEOUT_S)
+        if (layout.staging / release.SBOM).is_file():  # the SBOM stays beside the environment it describes
+            shutil.copyfile(layout.staging / release.SBOM, target / release.SBOM)
         _step("doctor")
         _run([str(target / "bin" / doctor[0]), *doctor[1:]], f"{doctor[0]} {' '.join(doctor[1:2])} of {version}",
              DOCTOR_TIMEOUT_S)

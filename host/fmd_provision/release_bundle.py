@@ -7,7 +7,8 @@
 gives the bundle its version) and every dependency to install with it, for each platform served
 (``pip wheel`` / ``pip download --only-binary=:all: --platform ...`` of the pinned device
 requirements). The bundle (``fmd_terminal.release`` describes its format) pins each wheel with its
-SHA-256 in ``requirements.txt`` and signs the manifest of all of it with the Ed25519 release key. The
+SHA-256 in ``requirements.txt``, carries the CycloneDX SBOM of the environment the wheels make
+(``fmd_provision.sbom``), and signs the manifest of all of it with the Ed25519 release key. The
 public key, ``release.key.pub``, goes onto each terminal as ``/etc/fmd-terminal/release.pub``
 (``install.sh`` copies it from the device bundle). The private key stays off the terminals.
 """
@@ -99,14 +100,19 @@ def requirements(wheels: dict[str, bytes]) -> tuple[str, bytes]:
     return versions[0], ("\n".join(lines) + "\n").encode("ascii")
 
 
-def build_bundle(key_path: Path, wheel_dir: Path, out: Path, sbom: bytes | None = None) -> Path:
-    """Write ``out/fmd-terminal-VERSION.tar``, signed with the key at ``key_path``; return its path."""
+def build_bundle(key_path: Path, wheel_dir: Path, out: Path, *, with_sbom: bool = True) -> Path:
+    """Write ``out/fmd-terminal-VERSION.tar``, signed with the key at ``key_path``; return its path.
+
+    ``with_sbom``: add the CycloneDX SBOM of the environment the wheels make (``fmd_provision.sbom``).
+    """
     key = load_private_key(key_path)
     wheels = read_wheels(wheel_dir)
     version, pinned = requirements(wheels)
     files = {release.REQUIREMENTS: pinned, **wheels}
-    if sbom is not None:
-        files[release.SBOM] = sbom
+    if with_sbom:
+        from fmd_provision.sbom import environment_sbom
+
+        files[release.SBOM] = environment_sbom(Path(wheel_dir), pinned)
     try:
         manifest = release.render_manifest(version, files)
     except UpdateError as error:
@@ -133,6 +139,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--key", type=Path, help="the Ed25519 release key (PEM, mode 0600) that signs")
     parser.add_argument("--wheels", type=Path, help="directory of the wheels to ship (the terminal's and its deps)")
     parser.add_argument("--out", type=Path, help="directory to write fmd-terminal-VERSION.tar into")
+    parser.add_argument("--no-sbom", action="store_true", help="leave the CycloneDX SBOM out (not for releases)")
 
 
 def execute(args: argparse.Namespace) -> int:
@@ -144,6 +151,6 @@ def execute(args: argparse.Namespace) -> int:
                if value is None]
     if missing:
         raise InputError(f"bundle needs {', '.join(missing)} (or --new-key KEY to make a release key)")
-    path = build_bundle(args.key, args.wheels, args.out)
+    path = build_bundle(args.key, args.wheels, args.out, with_sbom=not args.no_sbom)
     print(f"{path}: signed release bundle")
     return 0

@@ -9,6 +9,7 @@ power-cut tests run the update in its own process and kill it with SIGKILL as ea
 from __future__ import annotations
 
 import io
+import json
 import os
 import stat
 import subprocess
@@ -44,7 +45,7 @@ def bundles(tmp_path_factory, keys):
     made = {}
     for version, doctor_exit in (("1.0.0", 0), ("1.1.0", 0), ("1.0.5", 0), ("1.2.0", 1)):
         wheels = tiny_wheels(root / f"wheels-{version}", version, doctor_exit)
-        made[version] = build_bundle(keys["private"], wheels, root / "out")
+        made[version] = build_bundle(keys["private"], wheels, root / "out", with_sbom=version == "1.1.0")
     return made
 
 
@@ -95,6 +96,18 @@ def test_the_bundle_is_signed_pinned_and_names_every_file(bundles, keys):
     lines = pinned.splitlines()
     assert [line.split()[0] for line in lines] == ["fmd-scan-terminal==1.1.0", "tinydep==1.0"]
     assert all(" --hash=sha256:" in line for line in lines)
+
+
+def test_the_bundle_carries_the_cyclonedx_sbom_of_its_environment(bundles, keys, tmp_path):
+    with tarfile.open(bundles["1.1.0"]) as archive:
+        sbom = json.loads(archive.extractfile(release.SBOM).read())
+    assert sbom["bomFormat"] == "CycloneDX" and sbom["specVersion"] == "1.6"
+    components = {(c["name"], c["version"]) for c in sbom["components"]}
+    assert components == {("fmd-scan-terminal", "1.1.0"), ("tinydep", "1.0")}
+    assert {c["purl"] for c in sbom["components"]} == {"pkg:pypi/fmd-scan-terminal@1.1.0", "pkg:pypi/tinydep@1.0"}
+    prefix = tmp_path / "opt"
+    apply(bundles["1.1.0"], prefix, keys)
+    assert json.loads((prefix / "venv" / release.SBOM).read_text()) == sbom  # kept beside what it describes
 
 
 def test_install_switch_and_fall_back(installed, bundles, keys):
@@ -158,7 +171,7 @@ def test_a_tampered_bundle_is_refused_and_nothing_changes(change, message, untou
 
 def test_a_bundle_signed_with_another_key_is_refused(untouched, keys, tmp_path):
     before = snapshot(untouched)
-    other = build_bundle(keys["other"], tiny_wheels(tmp_path / "w", "1.1.0"), tmp_path / "out")
+    other = build_bundle(keys["other"], tiny_wheels(tmp_path / "w", "1.1.0"), tmp_path / "out", with_sbom=False)
     with pytest.raises(UpdateError, match="signature does not verify"):
         apply(other, untouched, keys)
     assert snapshot(untouched) == before
@@ -194,23 +207,34 @@ def update_process(bundle, prefix, key_file, crash_at=None):
     )
 
 
-@pytest.mark.parametrize("step", update.STEPS)
-def test_a_power_cut_at_each_step_leaves_a_version_that_runs(step, installed, bundles, keys, tmp_path):
+def test_a_power_cut_at_each_step_leaves_a_version_that_runs(installed, bundles, keys, tmp_path):
+    """The update is killed as each step begins, one after the other on the same terminal: every
+    attempt starts from what the one before left, as after successive power cuts."""
     key_file = tmp_path / "release.pub"
     key_file.write_bytes(keys["public"])
-    killed = update_process(bundles["1.1.0"], installed, key_file, crash_at=step)
-    assert killed.returncode == -9, killed.stderr
-    assert f"update: {step}" in killed.stderr
-    # Up to the switch, the old release runs untouched; from the switch on, the new one does.
-    assert running(installed) == ("1.1.0" if step == "prune" else "1.0.0")
-    target = os.readlink(installed / "venv")
-    assert (installed / target / update.COMPLETE).exists()
-    # The next update completes from whatever was left.
+    for step in update.STEPS:
+        killed = update_process(bundles["1.1.0"], installed, key_file, crash_at=step)
+        assert killed.returncode == -9, (step, killed.stderr)
+        assert f"update: {step}" in killed.stderr
+        # Up to the switch, the old release runs untouched; from the switch on, the new one does.
+        assert running(installed) == ("1.1.0" if step == "prune" else "1.0.0"), step
+        assert (installed / os.readlink(installed / "venv") / update.COMPLETE).exists(), step
     again = update_process(bundles["1.1.0"], installed, key_file)
-    if step == "prune":
-        assert again.returncode == 3 and "1.1.0 is already running" in again.stderr
-    else:
-        assert again.returncode == 0, again.stderr
+    assert again.returncode == 3 and "1.1.0 is already running" in again.stderr
+    assert os.readlink(installed / "previous") == "releases/1.0.0"
+    assert running(installed) == "1.1.0"
+    assert not (installed / "staging").exists()
+
+
+def test_an_update_completes_after_a_power_cut_before_its_doctor(installed, bundles, keys, tmp_path):
+    key_file = tmp_path / "release.pub"
+    key_file.write_bytes(keys["public"])
+    killed = update_process(bundles["1.1.0"], installed, key_file, crash_at="doctor")
+    assert killed.returncode == -9
+    assert (installed / "releases/1.1.0/bin/fmd-terminal").exists()  # installed, never checked nor switched
+    assert running(installed) == "1.0.0"
+    done = update_process(bundles["1.1.0"], installed, key_file)
+    assert done.returncode == 0, done.stderr
     assert running(installed) == "1.1.0"
     assert not (installed / "staging").exists()
 
@@ -234,13 +258,14 @@ def test_provision_bundle_cli_makes_a_key_then_a_bundle(tmp_path, capsys):
     assert stat.S_IMODE(key.stat().st_mode) == 0o600
     assert provision_main(["bundle", "--new-key", str(key)]) == 4  # never overwritten
     wheels = tiny_wheels(tmp_path / "wheels", "2.0.0")
-    assert provision_main(["bundle", "--key", str(key), "--wheels", str(wheels), "--out", str(tmp_path / "dist")]) == 0
+    out = str(tmp_path / "dist")
+    assert provision_main(["bundle", "--key", str(key), "--wheels", str(wheels), "--out", out, "--no-sbom"]) == 0
     bundle = tmp_path / "dist" / "fmd-terminal-2.0.0.tar"
     manifest, _members, archive = update.read_bundle(bundle, Path(str(key) + ".pub").read_bytes())
     archive.close()
     assert manifest["version"] == "2.0.0"
     key.chmod(0o644)
-    assert provision_main(["bundle", "--key", str(key), "--wheels", str(wheels), "--out", str(tmp_path)]) == 3
+    assert provision_main(["bundle", "--key", str(key), "--wheels", str(wheels), "--out", out, "--no-sbom"]) == 3
     assert "expected 0600" in capsys.readouterr().err
 
 
@@ -248,7 +273,7 @@ def test_a_wheel_directory_without_the_terminal_is_refused(tmp_path, keys):
     wheels = tiny_wheels(tmp_path / "wheels", "2.0.0")
     next(wheels.glob("fmd_scan_terminal-*.whl")).unlink()
     with pytest.raises(InputError, match="exactly one version of fmd-scan-terminal, found none"):
-        build_bundle(keys["private"], wheels, tmp_path / "out")
+        build_bundle(keys["private"], wheels, tmp_path / "out", with_sbom=False)
 
 
 @pytest.mark.parametrize(("older", "newer"), [("1.9", "1.10"), ("1.0.0", "1.0.1"), ("0.9.9", "1"), ("1.0", "1.0.0.1")])
