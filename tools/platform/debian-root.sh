@@ -30,7 +30,15 @@ die() { printf 'debian-root: %s\n' "$*" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || die "run as root (debootstrap and chroot need it)"
 if [ -f "$ROOT/.fmd-root-ready" ]; then say "$ROOT is ready (delete it to rebuild)"; exit 0; fi
 command -v debootstrap >/dev/null || die "debootstrap is missing: apt-get install debootstrap"
-mkdir -p "$CACHE"
+mkdir -p "$CACHE" "$(dirname "$ROOT")"
+ROOT="$(cd "$(dirname "$ROOT")" && pwd)/$(basename "$ROOT")"
+# One build of a root at a time, and never a removal across mounts (a second stage mounts proc and
+# sys inside the root; a chroot session binds /dev): a half-built root is removed only when unmounted.
+exec 9> "$ROOT.lock"
+flock -n 9 || die "another build of $ROOT is running (lock $ROOT.lock)"
+if grep -q " $ROOT/" /proc/mounts; then
+    die "file systems are mounted under $ROOT (see /proc/mounts): unmount them before it is rebuilt"
+fi
 rm -rf "$ROOT"
 packages="$BASE${EXTRA:+,$EXTRA}"
 host_arch="$(dpkg --print-architecture)"
