@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help venv run test test-fast bench lint clean golden chaos image-config system-packages
+.PHONY: help venv run test test-fast bench lint clean golden chaos image-config system-packages test-trixie test-arm
 
 # Debian packages the tests need, installed only when missing (root: apt-get; otherwise sudo):
 #   systemd          systemd-analyze verify of the unit (device/system)
@@ -24,6 +24,10 @@ STAMP  := $(VENV)/.installed
 DEB_PACKAGES := systemd openssh-client openssh-server dosfstools libxkbcommon0 xkb-data faketime fiu-utils \
                 softhsm2 libengine-pkcs11-openssl iso-codes chromium chromium-driver \
                 mosquitto mosquitto-clients
+# Debian packages of the long platform runs (make test-trixie, make test-arm; not part of make test):
+#   debootstrap      a Debian Trixie root from Debian's own packages
+#   qemu-user-static, binfmt-support  arm64 programs in the emulated Pi's root (binfmt_misc)
+PLATFORM_DEB_PACKAGES := debootstrap qemu-user-static binfmt-support
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -55,6 +59,14 @@ test: $(STAMP) system-packages ## the whole test suite, MicroPython run of the c
 
 test-fast: $(STAMP) ## the tests without the slow crash and load tests
 	$(BIN)/python -m pytest -n 2 -q -m "not slow"
+
+test-trixie: $(STAMP) ## the whole suite on Debian Trixie's Python 3.13, in a chroot (root; long: see README)
+	$(MAKE) system-packages DEB_PACKAGES="$(PLATFORM_DEB_PACKAGES)"
+	nice -n 19 sh tools/platform/test-trixie.sh
+
+test-arm: $(STAMP) ## install.sh, doctor and run in an emulated arm64 Debian (root; long: see README)
+	$(MAKE) system-packages DEB_PACKAGES="$(PLATFORM_DEB_PACKAGES)"
+	nice -n 19 sh tools/platform/test-arm.sh
 
 bench: $(STAMP) ## benchmarks, each beside its anchor
 	$(BIN)/python benchmarks/run_all.py

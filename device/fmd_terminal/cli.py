@@ -36,6 +36,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "export": ("fmd_terminal.commands.export", "export every recorded operation (CSV or JSON lines)"),
     "report": ("fmd_terminal.commands.report", "decommissions accepted this quarter, and the last one"),
     "backup": ("fmd_terminal.commands.backup", "back up, restore or prune the outbox (sqlite:// only)"),
+    "update": ("fmd_terminal.commands.update", "install a signed release bundle, switch once doctor passes"),
     "calibrate": ("fmd_terminal.commands.calibrate", "calibrate the scanner from its calibration code"),
     "enrol": ("fmd_terminal.commands.enrol", "enrol this terminal from a one-time enrolment code"),
     "account": ("fmd_terminal.commands.account", "account status; renew the password or certificate, accept terms"),

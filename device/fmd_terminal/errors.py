@@ -59,3 +59,7 @@ class StorageError(TerminalError):
 
 class ServiceError(TerminalError):
     """The verification service cannot be reached or answered something unusable."""
+
+
+class UpdateError(TerminalError):
+    """A release bundle is refused (signature, version, content) or cannot be installed."""

@@ -9,11 +9,14 @@
 # partition, /boot/firmware/fmd, when it exists). Safe to run again: it updates in place.
 #
 # What it does (docs/scanners-and-hardware.md, hardware/README.md section 5):
-#  1. apt: python3-venv, python3-lgpio, python3-gpiozero, python3-evdev, i2c-tools (the pip wheels
-#     of lgpio and evdev are missing or empty on aarch64, so they come from apt);
+#  1. apt: python3-venv, python3-pip, python3-lgpio, python3-gpiozero, python3-evdev,
+#     python3-cryptography, i2c-tools (lgpio and evdev need their C libraries: Raspberry Pi OS's
+#     packages; plain Debian has no python3-lgpio, so there the LEDs stay off);
 #  2. the service user `fmd` in input, dialout, gpio and i2c (sysusers.d);
-#  3. a virtual environment /opt/fmd-terminal/venv (--system-site-packages) with the terminal;
-#  4. the configuration and key from the bundle into /etc/fmd-terminal (root:fmd 0640, key 0600 fmd);
+#  3. a virtual environment /opt/fmd-terminal/releases/VERSION (--system-site-packages) with the
+#     terminal, and the link /opt/fmd-terminal/venv to it (the layout `fmd-terminal update` keeps);
+#  4. the configuration and key from the bundle into /etc/fmd-terminal (root:fmd 0640, key 0600 fmd),
+#     and release.pub, the key release bundles are checked with;
 #  5. I2C on, getty on tty1 masked (a scan before the grab must not type into a login prompt);
 #  6. udev rules, the unit, `systemctl enable --now fmd-terminal`.
 #
@@ -41,16 +44,36 @@ if [ -z "$DESTDIR" ] && [ "$(id -u)" != 0 ]; then die "run as root (sudo)"; fi
 if [ -n "$BUNDLE" ] && [ ! -f "$BUNDLE/fmd-terminal.toml" ]; then die "bundle $BUNDLE has no fmd-terminal.toml"; fi
 
 say "installing Debian packages"
+# python3-lgpio and python3-gpiozero 2 come from Raspberry Pi OS's archive. Plain Debian has no
+# python3-lgpio (and PyPI's lgpio is source only, or an empty placeholder wheel) and gpiozero 1.6:
+# there gpiozero 2 comes from PyPI and the indicators fall back to none:// (doctor says so).
+LGPIO=python3-lgpio
+if ! apt-cache show python3-lgpio >/dev/null 2>&1; then
+    say "python3-lgpio is not in this system's archives (plain Debian, not Raspberry Pi OS): LEDs and buzzer stay off"
+    LGPIO=""
+fi
 DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-    python3-venv python3-lgpio python3-gpiozero python3-evdev python3-cryptography i2c-tools libengine-pkcs11-openssl
+    python3-venv python3-pip $LGPIO python3-gpiozero python3-evdev python3-cryptography i2c-tools libengine-pkcs11-openssl
 
 say "service user fmd"
 install -D -m 0644 "$SRC/device/system/fmd-terminal.sysusers" "$DESTDIR/etc/sysusers.d/fmd-terminal.conf"
 systemd-sysusers "$DESTDIR/etc/sysusers.d/fmd-terminal.conf"
 
-say "virtual environment $PREFIX/venv"
-[ -x "$PREFIX/venv/bin/python" ] || "${FMD_PYTHON:-python3}" -m venv --system-site-packages "$PREFIX/venv"
-"$PREFIX/venv/bin/python" -m pip install --quiet --upgrade "$SRC[device]"
+# One environment per version, releases/VERSION, and the link venv -> releases/VERSION that the unit
+# starts through; `fmd-terminal update` installs signed release bundles into the same layout.
+VERSION="$(sed -n 's/^version = "\(.*\)"$/\1/p' "$SRC/pyproject.toml" | head -n 1)"
+[ -n "$VERSION" ] || die "no version in $SRC/pyproject.toml"
+RELEASE="$PREFIX/releases/$VERSION"
+say "virtual environment $RELEASE"
+[ -x "$RELEASE/bin/python" ] || "${FMD_PYTHON:-python3}" -m venv --system-site-packages "$RELEASE"
+"$RELEASE/bin/python" -m pip install --quiet --upgrade "$SRC[device]"
+echo "$VERSION" > "$RELEASE/.complete"
+if [ -d "$PREFIX/venv" ] && [ ! -L "$PREFIX/venv" ]; then
+    mv "$PREFIX/venv" "$PREFIX/venv.before-releases"  # an install from before releases/ existed
+fi
+ln -sfn "releases/$VERSION" "$PREFIX/venv.new"
+mv -T "$PREFIX/venv.new" "$PREFIX/venv"  # rename(2): the link is the old one or the new one, never none
+rm -rf "$PREFIX/venv.before-releases"
 
 say "configuration $ETC"
 install -d -m 0750 "$ETC"
@@ -59,6 +82,8 @@ if [ -n "$BUNDLE" ]; then
     for file in device.key device.crt ca.crt secrets.toml; do
         if [ -f "$BUNDLE/$file" ]; then install -m 0600 "$BUNDLE/$file" "$ETC/$file"; fi
     done
+    # The public key `fmd-terminal update` checks release bundles with (fmd-provision bundle --new-key).
+    if [ -f "$BUNDLE/release.pub" ]; then install -m 0644 "$BUNDLE/release.pub" "$ETC/release.pub"; fi
 elif [ ! -f "$ETC/fmd-terminal.toml" ]; then
     install -m 0640 "$SRC/device/system/fmd-terminal.example.toml" "$ETC/fmd-terminal.toml"
 fi

@@ -29,6 +29,7 @@ PROG = "fmd-provision"
 COMMANDS: dict[str, tuple[str, str]] = {
     "new-device": ("fmd_provision.bundle_command", "write a device bundle: configuration, key, CSR or certificate"),
     "write-boot": ("fmd_provision.boot", "write first-boot settings (cloud-init) onto a boot partition or image"),
+    "bundle": ("fmd_provision.release_bundle", "sign a release bundle (wheels, pinned hashes, SBOM) for fmd-terminal update"),
     "deploy": ("fmd_provision.deploy", "install or update the terminal on a running Pi over SSH"),
     "sheet": ("fmd_provision.sheet", "render a printable PDF: test packs, mode barcodes, scanner set-up"),
     "image-config": ("fmd_provision.image_config", "everything to turn a stock Raspberry Pi OS image into a terminal"),

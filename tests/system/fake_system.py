@@ -1,6 +1,6 @@
 """Recorders standing in for the commands install.sh runs that change a machine.
 
-apt-get, systemd-sysusers, python3 -m venv / pip, chown, raspi-config, systemctl, udevadm and sudo
+apt-cache, apt-get, systemd-sysusers, python3 -m venv / pip, chown, raspi-config, systemctl, udevadm and sudo
 are replaced by a script that appends its name and arguments to ``$FMD_FAKE_LOG`` (sudo runs its
 command). On a Pi these are the real tools; here they must never run.
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-RECORDED = ("apt-get", "systemd-sysusers", "python3", "chown", "raspi-config", "systemctl", "udevadm")
+RECORDED = ("apt-cache", "apt-get", "systemd-sysusers", "python3", "chown", "raspi-config", "systemctl", "udevadm")
 RECORDER = """#!/bin/sh
 printf '%s' "$(basename "$0")" >> "$FMD_FAKE_LOG"
 for arg in "$@"; do printf ' %s' "$arg" >> "$FMD_FAKE_LOG"; done

@@ -16,13 +16,16 @@ import pytest
 from fake_system import make_fakes, recorded
 
 from fmd_provision.bundle import new_device
+from fmd_provision.release_bundle import new_key
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "device" / "system" / "install.sh"
 
 
-def run_install(tmp_path, *args, environ=None):
+def run_install(tmp_path, *args, environ=None, replaced=None):
     fakes = make_fakes(tmp_path / "fakes")
+    for name, script in (replaced or {}).items():  # a tool that answers differently from the recorder
+        (fakes / name).write_text(script)
     log = tmp_path / "commands.log"
     env = {"PATH": f"{fakes}:/usr/bin:/bin", "DESTDIR": str(tmp_path / "root"), "FMD_FAKE_LOG": str(log)}
     env.update(environ or {})
@@ -39,6 +42,8 @@ def mode_of(path):
 def bundle(tmp_path):
     path = tmp_path / "bundle"
     new_device(path, "pharm-01", "https://mvs.example.test")
+    new_key(tmp_path / "release.key")
+    os.replace(tmp_path / "release.key.pub", path / "release.pub")
     return path
 
 
@@ -56,12 +61,16 @@ def test_install_with_a_bundle(tmp_path, bundle):
         ROOT / "device/system/fmd-terminal.service").read_bytes()
     assert (root / "etc/udev/rules.d/70-fmd-scanner.rules").is_file()
     assert (root / "etc/sysusers.d/fmd-terminal.conf").is_file()
-    venv = root / "opt/fmd-terminal/venv"
+    release = root / "opt/fmd-terminal/releases/0.1.0"
     names = [line.split()[0] for line in commands]
-    assert names[0] == "apt-get"
-    assert "python3-lgpio" in commands[0] and "python3-evdev" in commands[0]
-    assert f"python3 -m venv --system-site-packages {venv}" in commands
+    assert names[:2] == ["apt-cache", "apt-get"]
+    assert "python3-lgpio" in commands[1] and "python3-evdev" in commands[1]
+    assert f"python3 -m venv --system-site-packages {release}" in commands
     assert f"python -m pip install --quiet --upgrade {ROOT}[device]" in commands
+    assert os.readlink(root / "opt/fmd-terminal/venv") == "releases/0.1.0"
+    assert (release / ".complete").read_text() == "0.1.0\n"
+    assert (etc / "release.pub").read_bytes() == (bundle / "release.pub").read_bytes()
+    assert mode_of(etc / "release.pub") == 0o644
     assert f"chown fmd:fmd {etc}/device.key" in commands
     assert "systemctl mask getty@tty1.service" in commands
     assert "systemctl enable fmd-terminal.service" in commands
@@ -107,3 +116,21 @@ def test_a_failing_step_stops_the_install(tmp_path, bundle):
     result = subprocess.run(["sh", str(SCRIPT), str(bundle)], env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode != 0
     assert not (tmp_path / "root" / "etc" / "systemd").exists()
+
+
+def test_plain_debian_without_python3_lgpio_installs_the_rest(tmp_path, bundle):
+    missing = "#!/bin/sh\necho 'N: Unable to locate package python3-lgpio' >&2\nexit 100\n"
+    result, commands = run_install(tmp_path, bundle, replaced={"apt-cache": missing})
+    assert result.returncode == 0, result.stderr
+    assert "python3-lgpio is not in this system's archives" in result.stdout
+    apt = next(line for line in commands if line.startswith("apt-get"))
+    assert "python3-lgpio" not in apt and "python3-gpiozero" in apt and "python3-evdev" in apt
+
+
+def test_an_install_from_before_releases_is_moved_to_the_release_layout(tmp_path, bundle):
+    old = tmp_path / "root/opt/fmd-terminal/venv"
+    (old / "bin").mkdir(parents=True)
+    result, _commands = run_install(tmp_path, bundle)
+    assert result.returncode == 0, result.stderr
+    assert os.readlink(old) == "releases/0.1.0"
+    assert not (tmp_path / "root/opt/fmd-terminal/venv.before-releases").exists()

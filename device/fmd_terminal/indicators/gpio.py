@@ -9,7 +9,8 @@
 - ``tonal=1`` drives a passive piezo with ``TonalBuzzer`` at each pattern's ``tone_hz``; the
   default drives an active buzzer (``Buzzer``) on and off.
 - ``pin_factory`` names gpiozero's factory: ``lgpio`` (the default unless ``GPIOZERO_PIN_FACTORY``
-  says otherwise; Pi 3/4/5), ``rpigpio`` (the RPi.GPIO API, or rpi-lgpio's copy of it), ``pigpio``,
+  says otherwise; every Pi from the Zero 2 W to the 5, on the header's chip found from the board:
+  ``fmd_terminal.indicators.board``), ``rpigpio`` (not on a Pi 5) (the RPi.GPIO API, or rpi-lgpio's copy of it), ``pigpio``,
   ``native`` or ``mock`` (gpiozero's mock pins: the twin used in tests). Each adapter gets its
   own factory; nothing global is set.
 
@@ -25,11 +26,13 @@ import logging
 import os
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 from urllib.parse import SplitResult, parse_qsl
 
 from fmd_core import feedback
 from fmd_terminal.errors import ConfigError, DeviceError
+from fmd_terminal.indicators.board import find_board
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +55,12 @@ def gpio_errors() -> tuple[type[BaseException], ...]:
     return tuple(errors)
 
 
-def load_pin_factory(name: str) -> Any:
-    """Build gpiozero's pin factory called ``name`` (its ``gpiozero_pin_factories`` entry point)."""
+def load_pin_factory(name: str, root: Path = Path("/")) -> Any:
+    """Build gpiozero's pin factory called ``name`` (its ``gpiozero_pin_factories`` entry point).
+
+    ``lgpio`` opens the GPIO chip of the board's header, found from the board (``board.find_board``),
+    never a fixed chip number (gpiozero issue 1166: the Pi 5's chip moved from 4 to 0).
+    """
     from importlib.metadata import entry_points
 
     if name not in FACTORY_NAMES:
@@ -61,7 +68,13 @@ def load_pin_factory(name: str) -> Any:
     for entry in entry_points(group="gpiozero_pin_factories"):
         if entry.name == name:
             try:
-                return entry.load()()
+                if name != "lgpio":
+                    return entry.load()()
+                board = find_board(root)
+                if board is None:
+                    raise OSError("this is not a Raspberry Pi (its device tree names no Pi SoC)")
+                log.info("%s: header GPIO on gpiochip%d (%s)", board.model, board.chip, board.label)
+                return entry.load()(chip=board.chip)
             except gpio_errors() as exc:
                 raise DeviceError(
                     f"GPIO pin factory {name!r} cannot start here: {exc} "
