@@ -73,6 +73,7 @@ def test_texts_fit_a_128x64_screen(lang):
                         kind=max(kinds, key=len),  # the restart list (line.restart_at, line.restart_on)
                         time="14:02",
                         date="02/12",
+                        n=99,  # the late results on the idle screen (line.received)
                     )
                 )
                 <= LINE_CHARS
