@@ -10,14 +10,16 @@ feeds events and carries out the effects, in order:
   settled(state, answer, now_ms)           SHOW verdict (None: no answer within the deadline)
   resolved(seq, kind, state, answer, ...)  LATE verdict (event "resolved": journal, queue badge; never drawn
                                            over the pack in hand); for a red one also ALERT, its own red
-                                           notice naming the pack, once the screen is free
+                                           notice naming the pack, once the screen is free; else, once
+                                           the screen is free, SCREEN idle saying how many came
   switch_mode(mode, now_ms)                SCREEN idle in the new mode
   fault(text, now_ms)                      SCREEN neutral fault notice (scanner gone ...)
   calibrated(problems, now_ms)             SCREEN "Scanner OK" or "change scanner settings" notice
   held(raw, reason, problems, now_ms)      SHOW amber ``scanner_settings`` verdict: never sent (issue 8)
   yielded(op_seq, reason, where, now_ms)   SHOW amber ``at_site``: another counter has the pack (site ledger)
-  tick(now_ms)                             ALERT of a late red result waiting, else SCREEN idle, once a
-                                           result has been shown long enough
+  tick(now_ms)                             ALERT of a late red result waiting, else SCREEN idle (with the
+                                           count of late results not yet told), once a result has been
+                                           shown long enough
 
 The scan path (OFFLINE-QUEUE.md section 5.1; Reg. 2016/161 Art. 10, 11, 25):
 1. a mode barcode (``fmd_core.modes``) switches mode;
@@ -100,7 +102,8 @@ class RecordRequest:
 
 class Notice:
     """A screen that is not a verdict: idle, checking, mode switched, fault, calibration result.
-    ``message_id`` is translated.
+    ``message_id`` is translated. ``received``: on the idle screen, the late results that came since
+    it last said so (issue 11, item 5: "3 answers received"), 0 for none.
 
     ``signal`` is the neutral feedback event for the indicators (``fmd_core.feedback``: "ready",
     "working", "mode_changed", "fault") or None (all off); never a verdict light. ``problems``: a
@@ -108,9 +111,9 @@ class Notice:
     by the presenter into what to change.
     """
 
-    __slots__ = ("message_id", "mode", "busy", "detail", "signal", "items", "problems")
+    __slots__ = ("message_id", "mode", "busy", "detail", "signal", "items", "problems", "received")
 
-    def __init__(self, message_id, mode, busy=False, detail="", signal=None, items=(), problems=()):
+    def __init__(self, message_id, mode, busy=False, detail="", signal=None, items=(), problems=(), received=0):
         self.message_id = message_id
         self.mode = mode
         self.busy = busy
@@ -118,9 +121,10 @@ class Notice:
         self.signal = signal
         self.items = tuple(items)  # restart list: (kind, product_code, serial, state, wall_ns) per op
         self.problems = tuple(problems)
+        self.received = received
 
     def __repr__(self):
-        return "Notice(%r, mode=%r, busy=%r)" % (self.message_id, self.mode, self.busy)
+        return "Notice(%r, mode=%r, busy=%r, received=%r)" % (self.message_id, self.mode, self.busy, self.received)
 
 
 class Verdict:
@@ -248,6 +252,8 @@ class Flow:
         self._dispensed = set()  # pack keys this terminal dispensed during this run
         self._shown_at = None
         self._late_alerts = []  # late red results waiting for the screen (ALERT), oldest first
+        self._received = 0  # late results since the idle screen last said how many came (issue 11, item 5)
+        self._told = False  # the idle screen has said so: the count starts again once the screen is taken
 
     # -- events --------------------------------------------------------------------------------
 
@@ -270,6 +276,7 @@ class Flow:
             ]
         self.mode = mode
         self._shown_at = None
+        self._screen_taken()
         return [Effect(SCREEN, Notice("mode_switched", mode, signal="mode_changed"))]
 
     def next_mode(self, now_ms):
@@ -278,6 +285,7 @@ class Flow:
 
     def fault(self, text, now_ms):
         self._shown_at = now_ms
+        self._screen_taken()
         return [Effect(SCREEN, Notice("scanner_fault", self.mode, detail=text[:_RAW_SHOWN], signal="fault"))]
 
     def calibrated(self, problems, now_ms):
@@ -288,6 +296,7 @@ class Flow:
         from fmd_core.calibration import ADVICE, PROBLEMS
 
         self._shown_at = now_ms
+        self._screen_taken()
         if all(PROBLEMS.get(problem, ("",))[0] == ADVICE for problem, _parameters in problems):
             return [Effect(SCREEN, Notice("scanner_ok", self.mode, signal="ready", problems=problems))]
         return [Effect(SCREEN, Notice("scanner_adjust", self.mode, signal="fault", problems=problems))]
@@ -297,6 +306,7 @@ class Flow:
         sent. ``reason`` names the headline (``outcomes.of_scanner_hold``); ``problems`` what to change
         or what seems changed, for the detail lines (``details["scanner"]``)."""
         self._counter += 1
+        self._screen_taken()
         outcome = outcomes.of_scanner_hold(reason)
         details = {"scanner": tuple(problems)}
         return self._show(
@@ -317,6 +327,7 @@ class Flow:
         if mode is not None:
             return self.switch_mode(mode, now_ms)
         self._counter += 1
+        self._screen_taken()
         seq = self._counter
         if len(text) > MAX_SCAN_CHARS:
             return self._decode_failed(seq, text, "too_long", now_ms)
@@ -433,8 +444,10 @@ class Flow:
         Issue 11, item 5: a late result never replaces the verdict of the pack in hand. It is
         journaled and counted on the queue badge (LATE); a red one also becomes its own red notice
         naming its pack (ALERT, message ``late_alert``), shown once no scan is in progress and the
-        current verdict's hold time has ended, one after another. ``pack``: the op's pack (decoder
-        fields) when the scan is not from this run.
+        current verdict's hold time has ended, one after another. Every late result is counted for the
+        idle screen's queue notice ("3 answers received", ``Notice.received``), shown once the screen is
+        free: at once when it is, else when the verdict in hand's hold ends (``tick``), after the alerts.
+        ``pack``: the op's pack (decoder fields) when the scan is not from this run.
         """
         scan = self._pending.pop(seq, None)
         key = scan.ref.pack_key if scan is not None else None
@@ -455,6 +468,7 @@ class Flow:
                           recorded=True)
         if scan is not None:
             self._recent[(scan.mode, key)] = (verdict, now_ms)
+        self._received += 1
         effects = [Effect(LATE, verdict)]
         if outcome.light == outcomes.RED:
             late = dict(details)
@@ -463,12 +477,24 @@ class Flow:
             self._late_alerts.append(
                 Verdict("resolved", seq, mode, raw, pack, None, notice, *_codes(answer), details=late, recorded=True))
             effects.extend(self._next_late_alert(now_ms))
+        elif self._screen_free():
+            effects.append(self._idle())  # "n answers received" on the idle screen, never over a verdict
         return effects
+
+    def _screen_free(self):
+        """No scan in progress and no verdict or notice within its hold time (issue 11, item 5)."""
+        return self._current is None and self._shown_at is None
+
+    def _screen_taken(self):
+        """A scan or another screen took the idle screen: late results counted from now on are new."""
+        if self._told:
+            self._received = 0
+            self._told = False
 
     def _next_late_alert(self, now_ms):
         """The oldest late red result waiting, if the screen is free: no scan in progress and no
         verdict within its hold time."""
-        if not self._late_alerts or self._current is not None or self._shown_at is not None:
+        if not self._late_alerts or not self._screen_free():
             return []
         self._shown_at = now_ms
         return [Effect(ALERT, self._late_alerts.pop(0))]
@@ -485,7 +511,10 @@ class Flow:
         return scan
 
     def _idle(self):
-        return Effect(SCREEN, Notice("ready", self.mode))
+        """The idle screen, saying how many late results came since it last did (the queue notice)."""
+        if self._received:
+            self._told = True
+        return Effect(SCREEN, Notice("ready", self.mode, received=self._received))
 
     def _decode_failed(self, seq, text, reason, now_ms):
         self._failures += 1

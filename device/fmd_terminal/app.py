@@ -23,7 +23,9 @@ amber), at most half a second after that one was sent (``HANDOVER_MS``), so inpu
 pending request; a scripted scanner, and lines queued together with the waiting scan (a paste, a pipe),
 are replayed as a person who waits for each verdict. Late results of earlier scans (``LATE``) are
 journaled and refresh the badge of whatever is on screen without replacing it; a late red one comes as
-its own red notice (``ALERT``) once the screen is free.
+its own red notice (``ALERT``) once the screen is free, and then the idle screen says how many came
+("3 réponses reçues": the queue notice, ``Notice.received``), never before the verdict in hand has had
+its hold time.
 """
 
 from __future__ import annotations

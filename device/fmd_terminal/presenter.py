@@ -16,6 +16,9 @@ on the scanner, one short line per problem (``line.scanner.<problem>``), then th
 to scan as far as lines remain. A held scan of a changed scanner first says to scan the calibration
 code. A headline longer than one row keeps two rows (at most two detail lines then).
 
+Late results (issue 11, item 5): the idle screen's first line says how many came since it last did
+("3 réponses reçues"); the alerts among them also have their own red notice (``late_alert``).
+
 The queue on the screen (issue 5, item 3; ``fmd_core.outcomes.queue_notice``): the badge names the
 most urgent of storage fault (OFFLINE-QUEUE.md 2.3), "not sent for 4 h" (6.4), the pause (4.3), the
 ops needing a person (6.4, 8), low free space (2.3: below 30 days of ops, amber), a WAL past 64 MiB
@@ -183,10 +186,19 @@ class Presenter:
             light = q.level
             if q.kind == STORAGE_FAULT:
                 headline = self.t("storage_fault")
+            if notice.received:
+                lines.append(_cut(self.received(notice.received)))
             lines += self.queue_lines(q)[: max(0, _room_below(headline) - len(lines))]
             lines += [_cut(line) for line in self.health()][: max(0, _room_below(headline) - len(lines))]
         return ScreenModel(light=light, headline=headline, lines=lines, mode=self.mode_label(notice.mode),
                            badge=self.badge(queue=q), busy=notice.busy)
+
+    def received(self, n: int) -> str:
+        """The idle screen's queue notice of late results (issue 11, item 5): "3 réponses reçues"; the
+        catalogues have no plural forms, so one, up to 99 and more than 99 (one OLED row) have their own."""
+        if n == 1:
+            return self.t("line.received_one")
+        return self.t("line.received", n=n) if n <= 99 else self.t("line.received_many")
 
     def restart_lines(self, items: tuple) -> list[str]:
         """The restart list (OFFLINE-QUEUE.md 5.3): the newest op recorded before the restart, the one

@@ -264,12 +264,71 @@ def test_a_late_result_never_takes_over_the_verdict_in_hand():
     assert kinds(flow.tick(50004)) == [F.SCREEN]  # then the idle screen
 
 
+def test_the_idle_screen_says_how_many_late_results_came_once_the_verdict_in_hand_has_had_its_hold():
+    """Issue 11, item 5, the queue notice: late results are counted, never drawn over the verdict in hand;
+    once its hold ends (after the alerts' own red notices) the idle screen says how many came, and the
+    count grows while that screen stays up, and starts again after the next scan."""
+    flow = F.Flow(result_hold_ms=15000)
+    for seq in (9, 10, 11):
+        scan_to_record(flow, pack_code(f"SER00{seq:02d}"), 0)
+        flow.recorded(seq, None, 1)
+        only_verdict(flow.settled(None, None, 2))
+    scan_to_record(flow, pack_code("SER0003"), 20000)
+    flow.recorded(12, None, 20001)
+    alert = ServiceAnswer(http_status=200, operation_code="NMVS_NC_PC_02", alert_id="X1", alert_code="A3")
+    assert kinds(flow.resolved(9, "dispense", "done", SUCCESS, 20002)) == [F.LATE]  # checking: nothing drawn
+    in_hand = only_verdict(flow.settled("done", SUCCESS, 20003))
+    assert in_hand.pack["serial"] == "SER0003"
+    assert kinds(flow.resolved(10, "dispense", "needs_attention", alert, 20004)) == [F.LATE]  # within the hold
+    assert kinds(flow.resolved(11, "dispense", "done", SUCCESS, 20005)) == [F.LATE]
+    assert flow.tick(35002) == []  # the verdict in hand keeps its hold time
+    (alerted,) = flow.tick(35003)
+    assert (alerted.kind, alerted.payload.pack["serial"]) == (F.ALERT, "SER0010")
+    (idle,) = flow.tick(50003)  # after the alert's own hold
+    assert (idle.kind, idle.payload.message_id, idle.payload.received) == (F.SCREEN, "ready", 3)
+    assert flow.tick(60000) == []
+    scan_to_record(flow, pack_code("SER0004"), 61000)  # the person is back: later ones are new
+    flow.recorded(13, None, 61001)
+    only_verdict(flow.settled(None, None, 64001))
+    (idle,) = flow.tick(79001)
+    assert idle.payload.received == 0  # nothing came: the plain idle screen
+    (late, shown) = flow.resolved(13, "dispense", "done", SUCCESS, 80000)  # the screen is free: at once
+    assert (late.kind, shown.kind, shown.payload.received) == (F.LATE, F.SCREEN, 1)
+    scan_to_record(flow, pack_code("SER0005"), 80500)
+    flow.recorded(14, None, 80501)
+    only_verdict(flow.settled(None, None, 83501))
+    flow.resolved(14, "dispense", "done", SUCCESS, 85000)
+    (idle,) = flow.tick(98501)
+    assert idle.payload.received == 1  # only the one since the last notice
+
+
+def test_late_results_not_yet_told_are_kept_across_scans_until_the_idle_screen_says_so():
+    """A late result that came while a verdict was held is still counted after the next scan; once the
+    idle screen has told them, a mode switch (like a scan) starts the count again."""
+    flow = F.Flow(result_hold_ms=15000)
+    for seq in (9, 10):
+        scan_to_record(flow, pack_code(f"SER00{seq:02d}"), seq * 1000)
+        flow.recorded(seq, None, seq * 1000 + 1)
+        only_verdict(flow.settled(None, None, seq * 1000 + 2))
+        flow.resolved(seq, "dispense", "done", SUCCESS, seq * 1000 + 3)  # within the hold: not told yet
+    (idle,) = flow.tick(10002 + 15000)
+    assert idle.payload.received == 2
+    pack = {"product_code": "03400930012345", "serial": "X"}
+    (_late, idle) = flow.resolved(99, "dispense", "done", SUCCESS, 30000, pack=pack)
+    assert idle.payload.received == 3  # while that screen is up, the count grows
+    assert flow.tick(30001) == []
+    assert kinds(flow.scan("]C0" + MODE_CODES["verify"], 31000)) == [F.SCREEN]  # a mode switch takes it too
+    (_late, idle) = flow.resolved(98, "dispense", "done", SUCCESS, 32000, pack=pack)
+    assert (idle.payload.message_id, idle.payload.mode, idle.payload.received) == ("ready", "verify", 1)
+
+
 def test_resolution_of_an_op_from_an_earlier_run():
     pack = {"product_code": "03400930012345", "serial": "OLD1"}
-    (effect,) = F.Flow().resolved(3, "dispense", "done", SUCCESS, 0, pack=pack)
+    (effect, idle) = F.Flow().resolved(3, "dispense", "done", SUCCESS, 0, pack=pack)
     verdict = effect.payload
     assert (effect.kind, verdict.event, verdict.seq, verdict.outcome, verdict.pack) == (
         F.LATE, "resolved", 3, "decommissioned", pack)
+    assert (idle.kind, idle.payload.message_id, idle.payload.received) == (F.SCREEN, "ready", 1)  # screen free
 
 
 def test_offline_answer_is_recorded_offline_amber():

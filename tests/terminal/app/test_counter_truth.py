@@ -14,6 +14,7 @@ a 3 s live deadline on a link known down, or a start-up breaker needing probes 2
 """
 
 import itertools
+import re
 import time
 
 import pytest
@@ -100,6 +101,7 @@ def test_an_outage_then_the_return_of_the_service(tmp_path, mtls_sim, protocol, 
         # point 5: the late results of the outage's scans, and the late alert's own notice
         late = counter.wait_for(lambda ev: len([e for e in ev if e["event"] == "resolved"]) >= dock, timeout=30)
         notice_seen = _wait_for_block(counter, "[RED]")
+        told_seen = _wait_for_block(counter, " reçue", anywhere=True)  # then the idle screen's queue notice
     finally:
         code = counter.close()
     assert code == 0, "".join(counter.errors)[-3000:]
@@ -145,6 +147,12 @@ def test_an_outage_then_the_return_of_the_service(tmp_path, mtls_sim, protocol, 
     assert "Alerte scan précédent" in notice[1] and any("CIP " + unknown["productCode"][1:] in line for line in notice)
     assert notice[0].endswith("1 à traiter +"), notice  # the attention badge: the late alert is on the list
     assert any("Retrouver" in line for line in notice)
+    # then the idle screen says how many late results came (the queue notice), after the red notice
+    assert told_seen
+    told = next(b for b in blocks[blocks.index(notice):] if any(" reçue" in line for line in b))
+    assert "[    ] Prêt" in told[1], told  # the idle screen, without a light
+    (line,) = [line.strip(" |") for line in told if " reçue" in line]
+    assert re.fullmatch(r"1 réponse reçue|\d+ réponses reçues", line) and int(line.split()[0]) <= dock, told
     state = mtls_sim.history(unknown["scheme"], after["productCode"], after["serial"])["state"]
     assert state == "Supplied"
 
@@ -159,10 +167,11 @@ def _block_naming(blocks, headline, last=False):
     return found[-1 if last else 0]
 
 
-def _wait_for_block(counter, tag, timeout=30):
+def _wait_for_block(counter, tag, timeout=30, anywhere=False):
+    """Until a screen has ``tag`` in its headline row (``anywhere``: in any row)."""
     end = time.monotonic() + timeout
     while time.monotonic() < end:
-        if any(tag in b[1] for b in counter.blocks_since(0)):
+        if any(tag in (" ".join(b) if anywhere else b[1]) for b in counter.blocks_since(0)):
             return True
         time.sleep(0.02)
     return False

@@ -3,6 +3,7 @@ the in-memory outbox with its real sync worker, and the scripted verification se
 
 import json
 import sqlite3
+import threading
 import time
 
 import pytest
@@ -369,3 +370,64 @@ def test_a_next_scan_within_half_a_second_lets_the_first_answer_come(tmp_path):
         [(0.0, pack_code("Q1")), (0.05, pack_code("Q2"))]))
     journal = rig.run()
     assert [(e["pack"]["serial"], e["light"]) for e in journal] == [("Q1", "green"), ("Q2", "green")]
+
+
+class FrozenClock:
+    """The flow's clock, moved only by the test: a verdict's hold time ends when the test says so."""
+
+    def __init__(self):
+        self.ms = 1_000_000
+
+    def __call__(self):
+        return self.ms
+
+
+def test_late_results_are_told_on_the_idle_screen_once_the_verdict_in_hand_has_had_its_hold(tmp_path):
+    """Issue 11, item 5, the queue notice: three dispenses recorded during an outage are answered once the
+    service is back, while a fresh pack's green is on screen. The green stays (badge aside) for its whole
+    hold; then the late alert's own red notice names its pack; then the idle screen says "3 réponses
+    reçues" (the alert counted among them); a late green is never drawn as a verdict."""
+    up = threading.Event()
+    alert = ServiceAnswer(http_status=200, operation_code="NMVS_NC_PC_02", alert_id="AL-3", alert_code="A3")
+
+    def service(call):
+        if not up.is_set():
+            return offline_answer(call)
+        if call.method == "change_state" and call.pack.serial == "L2":
+            return alert
+        return success_answer(call)
+
+    scanner = PacedScanner([(0.0, pack_code("L1")), (0.1, pack_code("L2")), (0.2, pack_code("L3"))], ends=False)
+    rig = Rig(None, ScriptedVerificationClient(service), tmp_path, scanner=scanner, live_deadline_s=1.0)
+    terminal, clock = rig.terminal, FrozenClock()
+    terminal.clock = clock
+    terminal.start()
+    step_until(terminal, lambda: len(terminal.shown) >= 3)
+    assert [(v.pack["serial"], v.light) for v in terminal.shown] == [("L1", "amber"), ("L2", "amber"), ("L3", "amber")]
+    up.set()
+    clock.ms += 20_000  # L3's verdict has had its hold: the idle screen, nothing to tell yet
+    step_until(terminal, lambda: rig.screen.last.headline == "Prêt – scannez une boîte")
+    assert not any("reçue" in line for line in rig.screen.last.lines)
+    time.sleep(2.1)  # past the probe gap (one probe per 2 s): G1's scan probes the link at once, and is sent
+    scanner.due.append((time.monotonic(), pack_code("G1")))
+    step_until(terminal, lambda: len(terminal.shown) >= 7)  # G1's green and the three late results
+    green = next(v for v in terminal.shown if v.pack["serial"] == "G1")
+    assert (green.event, green.light) == ("scan", "green")
+    assert sorted((v.pack["serial"], v.light) for v in terminal.shown[3:] if v.event == "resolved") == [
+        ("L1", "green"), ("L2", "red"), ("L3", "green")]
+    for _ in range(5):
+        terminal.step()
+    in_hand = rig.screen.last  # the clock has not moved: G1's hold goes on, whatever came
+    assert (in_hand.light, in_hand.headline, in_hand.lines[-1]) == ("green", "Boîte désactivée", "Série …G1")
+    clock.ms += 15_000  # G1's hold is over: the late alert's own red notice
+    step_until(terminal, lambda: rig.screen.last.light == "red")
+    assert rig.screen.last.headline == "Alerte scan précédent" and "Série …L2" in rig.screen.last.lines
+    clock.ms += 15_000  # then the idle screen tells the late results: the alert among them
+    step_until(terminal, lambda: rig.screen.last.headline == "Prêt – scannez une boîte")
+    assert rig.screen.last.lines[0] == "3 réponses reçues" and rig.screen.last.light is None
+    assert rig.indicators.signals.count("green") == 1  # G1's own: a late green never lights
+    scanner.ends = True
+    journal = rig.run()
+    seqs = {e["seq"]: e["pack"]["serial"] for e in journal if e["event"] == "scan"}
+    assert sorted((e["event"], seqs[e["seq"]], e["light"]) for e in journal[3:]) == [
+        ("resolved", "L1", "green"), ("resolved", "L2", "red"), ("resolved", "L3", "green"), ("scan", "G1", "green")]
