@@ -29,6 +29,7 @@ its own red notice (``ALERT``) once the screen is free.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import threading
 import time
@@ -42,7 +43,7 @@ from fmd_terminal.errors import StorageError
 from fmd_terminal.i18n import Translator
 from fmd_terminal.journal import Journal
 from fmd_terminal.outbox import OpRequest, RecordedOp
-from fmd_terminal.presenter import Presenter
+from fmd_terminal.presenter import Presenter, quarter_lines
 from fmd_terminal.scanners import CALIBRATED, END, FAULT, MODE, SCAN, ScannerCheck
 
 log = logging.getLogger(__name__)
@@ -541,6 +542,7 @@ def build(config: Config, stack: contextlib.ExitStack, *, notifier: Any = None,
         stack.callback(outbox.close)
         worker = SyncWorker(outbox, service, settings=SyncSettings(**config.sync)).start()
         stack.callback(worker.close)
+    presenter.quarter = functools.partial(quarter_lines, outbox, translate)  # type: ignore[method-assign]
     if scanner is None:
         scanner = open_scanner(config.scanner)
         stack.callback(scanner.close)
