@@ -57,13 +57,29 @@ class Accounts:
         self.terms: tuple[str, float | None] = ("2019-02", None)  # current version, deadline
         self.accepted: dict[str, str] = {}
         self.lock = threading.Lock()
+        self.store = enrolment.store  # written through: a restart keeps the dates, secrets and terms
+        terms = self.store.get_meta("terms")
+        if terms is not None:
+            self.terms = (terms[0], terms[1])
+        for client_id, secret, changed_at, accepted in self.store.accounts():
+            client = app.engine.clients.get(client_id)
+            if secret is not None and client is not None:
+                client.secret = secret
+            if changed_at is not None:
+                self.changed[client_id] = changed_at
+            if accepted is not None:
+                self.accepted[client_id] = accepted
 
     def now(self) -> float:
         return self.enrolment.now()
 
     def changed_at(self, client_id: str) -> float:
         with self.lock:
-            return self.changed.setdefault(client_id, self.now())
+            if client_id not in self.changed:
+                self.changed[client_id] = self.now()
+                with self.store.transaction():
+                    self.store.save_account(client_id, password_changed_at=self.changed[client_id])
+            return self.changed[client_id]
 
     def status(self, client: Any) -> dict[str, Any]:
         changed = self.changed_at(client.client_id)
@@ -79,12 +95,16 @@ class Accounts:
         client.secret = new
         with self.lock:
             self.changed[client.client_id] = self.now()
+            with self.store.transaction():
+                self.store.save_account(client.client_id, secret=new, password_changed_at=self.changed[client.client_id])
         return self.status(client)
 
     def accept_terms(self, client: Any, version: Any) -> dict[str, Any]:
         if version != self.terms[0]:
             raise EnrolmentRefused(409, "NMVS_FE_AU_24", f"the current terms are version {self.terms[0]!r}")
         self.accepted[client.client_id] = version
+        with self.store.transaction():
+            self.store.save_account(client.client_id, terms_accepted=version)
         return self.status(client)
 
     def renew_certificate(self, client: Any, csr_pem: Any) -> dict[str, Any]:
@@ -99,6 +119,8 @@ class Accounts:
     def publish_terms(self, data: dict[str, Any]) -> dict[str, Any]:
         deadline = dt.datetime.fromisoformat(str(data["deadline"]).replace("Z", "+00:00")).timestamp()
         self.terms = (str(data["version"]), deadline)
+        with self.store.transaction():
+            self.store.set_meta("terms", list(self.terms))
         return {"version": self.terms[0], "deadline": _iso(deadline)}
 
 
