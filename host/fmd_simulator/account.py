@@ -14,7 +14,8 @@ twin below is the project's (ASSUMED: paths and fields), under the same bearer t
 | ``POST /admin/terms`` ``{"version", "deadline"}`` | (admin) publish new terms to accept by ``deadline`` (ISO-8601) |
 | ``POST /soap/AccountServices`` ``G445Request`` | the SOAP password change: login header, ``Body/NewPassword`` |
 
-GUESSED for G445 (no public WSDL): the endpoint name, ``NewPassword``, and that a refused new
+GUESSED for G445 (no public WSDL; the simulator publishes its own in ``soap/wsdl``, and validates the request
+against that XSD as for every operation): the endpoint name, ``NewPassword``, and that a refused new
 password is a normal response with ``NMVS_FE_AU_12`` while a wrong login is a Fault (as the facade does).
 
 Times are the simulator clock's, so renewals are tested on a frozen or moved clock.
@@ -27,11 +28,7 @@ import json
 import os
 import secrets
 import threading
-import xml.etree.ElementTree as ET  # the ParseError of defusedxml's parser
 from typing import Any
-
-import defusedxml
-import defusedxml.ElementTree
 
 from fmd_simulator.engine import iso
 from fmd_simulator.enrolment import Enrolment, EnrolmentRefused, parse_csr
@@ -180,6 +177,9 @@ async def _soap_send(send: Any, status: int, data: bytes) -> None:
     await send({"type": "http.response.body", "body": data})
 
 
+_G445_LIMITS = messages.Limits(max_tags=400)
+
+
 async def g445(scope: dict[str, Any], receive: Any, send: Any, app: Any, accounts: Accounts, mutual_tls: bool) -> None:
     """``G445Request`` (password change) on the SOAP facade's terms: mutual TLS, login header, hardened XML."""
     language = "fr"
@@ -189,12 +189,8 @@ async def g445(scope: dict[str, Any], receive: Any, send: Any, app: Any, account
         if not (mutual_tls and scope.get("scheme") == "https"):
             raise HTTPProblem(401, "NMVS_FE_PKI_05", "this interface requires mutual TLS.")
         body = await read_body(receive, dict(scope["headers"]), SMALL_BODY)
-        try:
-            root = defusedxml.ElementTree.fromstring(body, forbid_dtd=True, forbid_entities=True, forbid_external=True)
-        except (ET.ParseError, defusedxml.DefusedXmlException) as exc:
-            raise messages.MessageError("NMVS_TE_XM_01", "not well-formed or refused XML.") from exc
-        request = root.find(f"{{{messages.SOAP_NS}}}Body/{messages.q('G445Request')}")
-        if request is None:
+        request = messages.parse_request(body, _G445_LIMITS)  # hardened parse, then the published XSD
+        if request.tag != messages.q("G445Request"):
             raise messages.MessageError("NMVS_TE_XM_02", "the Body must hold one G445Request.")
         header = messages.request_header(request)
         language = header["language"] or "fr"
