@@ -156,6 +156,25 @@ def _new_ca() -> tuple[bytes, bytes]:
                               serialization.NoEncryption()))
 
 
+def stored_ca(store: Any) -> EnrolmentCA:
+    """The enrolment CA kept in the simulator's store (made on first use), so that a restart keeps the
+    fingerprint printed in the codes already issued and the issuer of the certificates already signed.
+    The key sits in the database: a file database is made readable by its owner only (with its WAL)."""
+    import os
+
+    kept = store.get_meta("enrolment_ca")
+    if kept is None:
+        cert_pem, key_pem = _new_ca()
+        if store.path != ":memory:":
+            for path in (store.path, store.path + "-wal", store.path + "-shm"):
+                if os.path.exists(path):
+                    os.chmod(path, 0o600)
+        with store.transaction():
+            store.set_meta("enrolment_ca", [cert_pem.decode("ascii"), key_pem.decode("ascii")])
+        return EnrolmentCA(cert_pem, key_pem)
+    return EnrolmentCA(kept[0].encode("ascii"), kept[1].encode("ascii"))
+
+
 def parse_csr(pem: str) -> x509.CertificateSigningRequest:
     try:
         csr = x509.load_pem_x509_csr(pem.encode("ascii"))

@@ -4,6 +4,9 @@ valid until it expires, and the terms published and accepted are still known."""
 
 from __future__ import annotations
 
+import os
+import stat
+
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -38,10 +41,13 @@ def test_a_restart_keeps_subscriptions_codes_and_accounts(tmp_path):
         sim.app.accounts.accept_terms(client, "2027-01")
         sim.app.accounts.change_password(client, "a-new-password-of-the-pharmacy")
         changed = sim.app.accounts.status(client)["passwordChangedAt"]
+        fingerprint = enrolment.ca.fingerprint
 
         sim.restart()
 
         enrolment, accounts = sim.app.enrolment, sim.app.accounts
+        assert enrolment.ca.fingerprint == fingerprint  # the codes' fingerprint and the certificates' issuer
+        assert stat.S_IMODE(os.stat(tmp_path / "sim.sqlite").st_mode) == 0o600  # it holds the CA's key
         assert enrolment.subscriptions[LETTER.identifier].route == "connector"
         assert enrolment.connector_account(LETTER.finess) == (account["clientId"], "a-new-password-of-the-pharmacy")
         assert sim.token(account["clientId"], "a-new-password-of-the-pharmacy")
