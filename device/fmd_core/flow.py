@@ -13,6 +13,7 @@ feeds events and carries out the effects, in order:
                                            notice naming the pack, once the screen is free; else, once
                                            the screen is free, SCREEN idle saying how many came
   switch_mode(mode, now_ms)                SCREEN idle in the new mode
+  scan of the report code                  SCREEN "quarter_report" (issue 14, item 6), idle after the hold
   fault(text, now_ms)                      SCREEN neutral fault notice (scanner gone ...)
   calibrated(problems, now_ms)             SCREEN "Scanner OK" or "change scanner settings" notice
   held(raw, reason, problems, now_ms)      SHOW amber ``scanner_settings`` verdict: never sent (issue 8)
@@ -40,7 +41,7 @@ terminal's presenter (the core has no gettext).
 """
 
 from fmd_core import outcomes
-from fmd_core.modes import DEFAULT_MODE, MODES, OP_KIND, mode_of_scan
+from fmd_core.modes import DEFAULT_MODE, MODES, OP_KIND, is_report_scan, mode_of_scan
 from fmd_core.service import PackRef
 
 # Effect kinds
@@ -64,6 +65,7 @@ NOTICE_IDS = (
     "restart_list",
     "scanner_ok",
     "scanner_adjust",
+    "quarter_report",
 )
 
 # A scan longer than this is keystroke garbage: not even decoded (a Data Matrix holds < 2,400 chars).
@@ -326,6 +328,9 @@ class Flow:
         mode = mode_of_scan(text)
         if mode is not None:
             return self.switch_mode(mode, now_ms)
+        if is_report_scan(text):  # the quarter's figure, filled in by the shell from its outbox
+            self._shown_at = now_ms
+            return [Effect(SCREEN, Notice("quarter_report", self.mode))]
         self._counter += 1
         self._screen_taken()
         seq = self._counter

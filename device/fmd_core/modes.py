@@ -34,6 +34,10 @@ MODE_CODES = {
 
 _MODE_BY_CODE = {text: mode for mode, text in MODE_CODES.items()}
 
+# The mode sheet's code that asks for the quarter's figure on the screen (issue 14, item 6: the count of
+# decommissions the service accepted this quarter and the date of the last one); the mode stays.
+REPORT_CODE = "FMD-REPORT-QUARTER"
+
 # The outbox operation kind (OFFLINE-QUEUE.md section 3) each mode requests.
 OP_KIND = {
     DISPENSE: "dispense",
@@ -57,6 +61,11 @@ def mode_of_scan(text):
     Trailing CR/LF (a scanner suffix) and surrounding spaces are ignored; case is not.
     """
     return _MODE_BY_CODE.get(_strip_aim(text.strip()))
+
+
+def is_report_scan(text):
+    """True when a scanned text is the mode sheet's quarter report code (same rules as ``mode_of_scan``)."""
+    return _strip_aim(text.strip()) == REPORT_CODE
 
 
 def is_mode(name):

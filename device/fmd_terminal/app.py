@@ -31,6 +31,7 @@ its hold time.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import threading
 import time
@@ -44,7 +45,7 @@ from fmd_terminal.errors import StorageError
 from fmd_terminal.i18n import Translator
 from fmd_terminal.journal import Journal
 from fmd_terminal.outbox import OpRequest, RecordedOp
-from fmd_terminal.presenter import Presenter
+from fmd_terminal.presenter import Presenter, quarter_lines
 from fmd_terminal.scanners import CALIBRATED, END, FAULT, MODE, SCAN, ScannerCheck
 
 log = logging.getLogger(__name__)
@@ -565,6 +566,7 @@ def build(config: Config, stack: contextlib.ExitStack, *, notifier: Any = None,
         site = open_site(config.ledger, outbox=outbox)
         stack.callback(site.close)
         worker = site.ledger.watch(worker, outbox)
+    presenter.quarter = functools.partial(quarter_lines, outbox, translate)  # type: ignore[method-assign]
     if scanner is None:
         scanner = open_scanner(config.scanner)
         stack.callback(scanner.close)

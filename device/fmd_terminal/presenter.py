@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 
 from fmd_core.calibration import setup_code
 from fmd_core.flow import Notice, Verdict
@@ -109,10 +110,29 @@ def _product(pack: dict) -> dict[str, str]:
     return {"scheme": pack.get("product_code_scheme") or "GTIN", "code": code}
 
 
+def quarter_lines(outbox: Any, translate: Translator) -> list[str]:
+    """The screen's lines of the current quarter (issue 14, item 6): the count of decommissions the
+    service accepted and the date of the last one, the same figure as ``fmd-terminal report --quarter``."""
+    from fmd_terminal.commands.report import last_text, outbox_summary
+    from fmd_terminal.errors import StorageError
+
+    try:
+        label, summary = outbox_summary(outbox)
+    except (StorageError, AttributeError):  # the outbox could not be opened at start (storage fault)
+        return [translate("line.record_by_hand")]
+    lines = [translate("line.quarter_count", quarter=label, n=summary["count"]),
+             translate("line.quarter_last", last=last_text(summary["last_ns"], translate("line.quarter_never"))[:10])]
+    if summary["open"]:
+        lines.append(translate("line.quarter_open", n=summary["open"]))
+    return lines
+
+
 class Presenter:
     # What the idle screen says of the credentials (``credential_health.idle_lines``; issue 14): set by
     # ``app.build``, none by default.
     health: Callable[[], list[str]] = staticmethod(lambda: [])  # type: ignore[assignment]
+    # The quarter's figure on request (``quarter_lines``; issue 14, item 6): set by ``app.build``.
+    quarter: Callable[[], list[str]] = staticmethod(lambda: [])  # type: ignore[assignment]
 
     def __init__(self, translate: Translator) -> None:
         self.t = translate
@@ -182,6 +202,8 @@ class Presenter:
         lines += [_cut(line) for line in self.restart_lines(notice.items)]
         scanner = self.scanner_lines(notice.problems)[: _room_below(headline)]
         lines += [_cut(line) for line in scanner]
+        if notice.message_id == "quarter_report":
+            lines += [_cut(line) for line in self.quarter()][: _room_below(headline)]
         if notice.message_id == "ready":
             light = q.level
             if q.kind == STORAGE_FAULT:

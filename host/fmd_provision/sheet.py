@@ -94,11 +94,11 @@ LABELS = {
 
 MODE_NAMES = {
     "fr": {"dispense": "Délivrer", "verify": "Vérifier", "undo": "Annuler", "destroy": "Détruire",
-           "receive": "Réception"},
+           "receive": "Réception", "report": "Trimestre : désactivations"},
     "en": {"dispense": "Dispense", "verify": "Verify", "undo": "Undo", "destroy": "Destroy",
-           "receive": "Receive"},
+           "receive": "Receive", "report": "Quarter: decommissions"},
     "de": {"dispense": "Abgabe", "verify": "Prüfen", "undo": "Rückgängig", "destroy": "Vernichten",
-           "receive": "Wareneingang"},
+           "receive": "Wareneingang", "report": "Quartal: Ausbuchungen"},
 }
 
 # SCANNERS-AND-HARDWARE.md section 3.1: (setting, value) per language.
@@ -236,9 +236,10 @@ def plan(packs: list[dict[str, str]], lang: str, modes: bool, calibration: bool 
         ]
         symbols.append(Symbol(pack_symbol(pack["raw"]), caption, "pack"))
     if modes:
-        from fmd_core.modes import MODE_CODES
+        from fmd_core.modes import MODE_CODES, REPORT_CODE
 
-        for mode, text in MODE_CODES.items():
+        # the mode codes, then the code showing the quarter's figure on the screen (issue 14, item 6)
+        for mode, text in (*MODE_CODES.items(), ("report", REPORT_CODE)):
             symbols.append(Symbol(mode_symbol(text), [MODE_NAMES[lang][mode], text], "mode"))
     if calibration:
         from fmd_core.calibration import CODES

@@ -14,7 +14,8 @@ twin below is the project's (ASSUMED: paths and fields), under the same bearer t
 | ``POST /admin/terms`` ``{"version", "deadline"}`` | (admin) publish new terms to accept by ``deadline`` (ISO-8601) |
 | ``POST /soap/AccountServices`` ``G445Request`` | the SOAP password change: login header, ``Body/NewPassword`` |
 
-GUESSED for G445 (no public WSDL): the endpoint name, ``NewPassword``, and that a refused new
+GUESSED for G445 (no public WSDL; the simulator publishes its own in ``soap/wsdl``, and validates the request
+against that XSD as for every operation): the endpoint name, ``NewPassword``, and that a refused new
 password is a normal response with ``NMVS_FE_AU_12`` while a wrong login is a Fault (as the facade does).
 
 Times are the simulator clock's, so renewals are tested on a frozen or moved clock.
@@ -27,11 +28,7 @@ import json
 import os
 import secrets
 import threading
-import xml.etree.ElementTree as ET  # the ParseError of defusedxml's parser
 from typing import Any
-
-import defusedxml
-import defusedxml.ElementTree
 
 from fmd_simulator.engine import iso
 from fmd_simulator.enrolment import Enrolment, EnrolmentRefused, parse_csr
@@ -57,13 +54,29 @@ class Accounts:
         self.terms: tuple[str, float | None] = ("2019-02", None)  # current version, deadline
         self.accepted: dict[str, str] = {}
         self.lock = threading.Lock()
+        self.store = enrolment.store  # written through: a restart keeps the dates, secrets and terms
+        terms = self.store.get_meta("terms")
+        if terms is not None:
+            self.terms = (terms[0], terms[1])
+        for client_id, secret, changed_at, accepted in self.store.accounts():
+            client = app.engine.clients.get(client_id)
+            if secret is not None and client is not None:
+                client.secret = secret
+            if changed_at is not None:
+                self.changed[client_id] = changed_at
+            if accepted is not None:
+                self.accepted[client_id] = accepted
 
     def now(self) -> float:
         return self.enrolment.now()
 
     def changed_at(self, client_id: str) -> float:
         with self.lock:
-            return self.changed.setdefault(client_id, self.now())
+            if client_id not in self.changed:
+                self.changed[client_id] = self.now()
+                with self.store.transaction():
+                    self.store.save_account(client_id, password_changed_at=self.changed[client_id])
+            return self.changed[client_id]
 
     def status(self, client: Any) -> dict[str, Any]:
         changed = self.changed_at(client.client_id)
@@ -79,12 +92,16 @@ class Accounts:
         client.secret = new
         with self.lock:
             self.changed[client.client_id] = self.now()
+            with self.store.transaction():
+                self.store.save_account(client.client_id, secret=new, password_changed_at=self.changed[client.client_id])
         return self.status(client)
 
     def accept_terms(self, client: Any, version: Any) -> dict[str, Any]:
         if version != self.terms[0]:
             raise EnrolmentRefused(409, "NMVS_FE_AU_24", f"the current terms are version {self.terms[0]!r}")
         self.accepted[client.client_id] = version
+        with self.store.transaction():
+            self.store.save_account(client.client_id, terms_accepted=version)
         return self.status(client)
 
     def renew_certificate(self, client: Any, csr_pem: Any) -> dict[str, Any]:
@@ -99,6 +116,8 @@ class Accounts:
     def publish_terms(self, data: dict[str, Any]) -> dict[str, Any]:
         deadline = dt.datetime.fromisoformat(str(data["deadline"]).replace("Z", "+00:00")).timestamp()
         self.terms = (str(data["version"]), deadline)
+        with self.store.transaction():
+            self.store.set_meta("terms", list(self.terms))
         return {"version": self.terms[0], "deadline": _iso(deadline)}
 
 
@@ -158,6 +177,9 @@ async def _soap_send(send: Any, status: int, data: bytes) -> None:
     await send({"type": "http.response.body", "body": data})
 
 
+_G445_LIMITS = messages.Limits(max_tags=400)
+
+
 async def g445(scope: dict[str, Any], receive: Any, send: Any, app: Any, accounts: Accounts, mutual_tls: bool) -> None:
     """``G445Request`` (password change) on the SOAP facade's terms: mutual TLS, login header, hardened XML."""
     language = "fr"
@@ -167,12 +189,8 @@ async def g445(scope: dict[str, Any], receive: Any, send: Any, app: Any, account
         if not (mutual_tls and scope.get("scheme") == "https"):
             raise HTTPProblem(401, "NMVS_FE_PKI_05", "this interface requires mutual TLS.")
         body = await read_body(receive, dict(scope["headers"]), SMALL_BODY)
-        try:
-            root = defusedxml.ElementTree.fromstring(body, forbid_dtd=True, forbid_entities=True, forbid_external=True)
-        except (ET.ParseError, defusedxml.DefusedXmlException) as exc:
-            raise messages.MessageError("NMVS_TE_XM_01", "not well-formed or refused XML.") from exc
-        request = root.find(f"{{{messages.SOAP_NS}}}Body/{messages.q('G445Request')}")
-        if request is None:
+        request = messages.parse_request(body, _G445_LIMITS)  # hardened parse, then the published XSD
+        if request.tag != messages.q("G445Request"):
             raise messages.MessageError("NMVS_TE_XM_02", "the Body must hold one G445Request.")
         header = messages.request_header(request)
         language = header["language"] or "fr"

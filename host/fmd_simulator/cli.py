@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    from fmd_simulator.connector import start_connector
     from fmd_simulator.server import bind, build_app, make_server
 
     faults = json.loads(args.faults) if args.faults else None
@@ -38,13 +39,25 @@ def cmd_serve(args: argparse.Namespace) -> int:
     scheme = "https" if args.tls_cert else "http"
     shown = f"[{host}]" if ":" in host else host
     original_startup = server.startup
+    args.account = app.enrolment.connector_account  # type: ignore[attr-defined]
+    try:
+        connector = start_connector(args, scheme, port)
+    except ConfigurationError:
+        sock.close()
+        raise
 
     async def startup(sockets=None):  # type: ignore[no-untyped-def]
         await original_startup(sockets=sockets)
         print(f"listening on {scheme}://{shown}:{port}", flush=True)
+        if connector is not None:
+            print(f"connector listening on https://{args.connector_host}:{connector.port}", flush=True)
 
     server.startup = startup  # type: ignore[method-assign]
-    server.run(sockets=[sock])
+    try:
+        server.run(sockets=[sock])
+    finally:
+        if connector is not None:
+            connector.stop()
     return 0
 
 
@@ -85,6 +98,18 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--enrol-ca-cert", default=None, help="CA certificate signing enrolled terminals (default: a new CA)")
     s.add_argument("--enrol-ca-key", default=None, help="that CA's private key (PEM)")
     s.add_argument("--enrol-service-url", default=None, help="service URL given to enrolled terminals (default: this one)")
+    s.add_argument("--connector-port", type=int, default=None,
+                   help="also serve the connector route (CPS-card certificates) on this port (0: any free port)")
+    s.add_argument("--connector-host", default="127.0.0.1", help="address of the connector (default 127.0.0.1)")
+    s.add_argument("--cps-ca", default=None, help="CA bundle of the health-professional cards the connector accepts")
+    s.add_argument("--connector-cert", default=None, help="the connector's server certificate (default: --tls-cert)")
+    s.add_argument("--connector-key", default=None, help="that certificate's private key (default: --tls-key)")
+    s.add_argument("--connector-upstream-ca", default=None,
+                   help="CA bundle verifying this simulator's certificate from the connector (default: the system's)")
+    s.add_argument("--connector-client-cert", default=None,
+                   help="the connector's client certificate towards this simulator (with --client-ca)")
+    s.add_argument("--connector-client-key", default=None, help="that certificate's private key")
+    s.add_argument("--connector-log", default=None, help="append the connector's connection log (JSON lines) here")
     s.add_argument("--log-level", default="warning", choices=("debug", "info", "warning", "error"))
     s.set_defaults(func=cmd_serve)
     d = sub.add_parser("seed", help="write deterministic packs as JSON lines on stdout")

@@ -54,8 +54,9 @@ class Connector:
 
     def __init__(self, *, upstream: str, account: Callable[[str], tuple[str, str] | None], cps_ca: str,
                  tls_cert: str, tls_key: str, upstream_context: ssl.SSLContext | None = None,
-                 key: bytes | None = None) -> None:
+                 key: bytes | None = None, log_file: str | None = None) -> None:
         self.upstream = urlsplit(upstream)
+        self.log_file = log_file  # the connection log as JSON lines too (``fmd-simulator serve --connector-log``)
         self.account = account
         self.key = key or secrets.token_bytes(32)
         self.upstream_context = upstream_context
@@ -68,10 +69,14 @@ class Connector:
         context.maximum_version = ssl.TLSVersion.TLSv1_2  # the terminal holds TLS 1.2 (client-cert refusals)
         self.context = context
         self.server: ThreadingHTTPServer | None = None
+        self.port = 0  # the port it listens on, once started
 
     def record(self, entry: dict[str, Any]) -> None:
         with self._lock:
             self.log.append(entry)
+            if self.log_file:
+                with open(self.log_file, "a", encoding="utf-8") as out:
+                    out.write(json.dumps(entry) + "\n")
 
     def start(self, host: str = "127.0.0.1", port: int = 0) -> int:
         connector = self
@@ -105,6 +110,34 @@ class Connector:
             return response.status, response.getheaders(), response.read()
         finally:
             connection.close()
+
+
+def start_connector(args: Any, scheme: str, port: int) -> Connector | None:
+    """The connector ``fmd-simulator serve --connector-port`` starts in front of the simulator itself
+    (upstream: the simulator on loopback), or None when no port was asked for. The connector needs TLS
+    with client certificates: ``--cps-ca`` and a server certificate (``--connector-cert``/``--connector-key``,
+    else the simulator's own ``--tls-cert``/``--tls-key``)."""
+    from fmd_simulator.errors import ConfigurationError
+
+    if args.connector_port is None:
+        return None
+    cert, key = args.connector_cert or args.tls_cert, args.connector_key or args.tls_key
+    if not (args.cps_ca and cert and key):
+        raise ConfigurationError("--connector-port needs --cps-ca and a TLS certificate and key "
+                                 "(--connector-cert/--connector-key or --tls-cert/--tls-key)")
+    upstream_context = None
+    if scheme == "https":
+        upstream_context = ssl.create_default_context(cafile=args.connector_upstream_ca)
+        if args.connector_client_cert:  # the connector's own certificate when the service asks for one
+            upstream_context.load_cert_chain(args.connector_client_cert, args.connector_client_key)
+    try:
+        connector = Connector(upstream=f"{scheme}://127.0.0.1:{port}", account=args.account, cps_ca=args.cps_ca,
+                              tls_cert=cert, tls_key=key, upstream_context=upstream_context,
+                              log_file=args.connector_log)
+        connector.port = connector.start(args.connector_host, args.connector_port)
+    except (OSError, ssl.SSLError) as error:
+        raise ConfigurationError(f"connector: {error}") from error
+    return connector
 
 
 class _RelayHandler(BaseHTTPRequestHandler):

@@ -156,6 +156,25 @@ def _new_ca() -> tuple[bytes, bytes]:
                               serialization.NoEncryption()))
 
 
+def stored_ca(store: Any) -> EnrolmentCA:
+    """The enrolment CA kept in the simulator's store (made on first use), so that a restart keeps the
+    fingerprint printed in the codes already issued and the issuer of the certificates already signed.
+    The key sits in the database: a file database is made readable by its owner only (with its WAL)."""
+    import os
+
+    kept = store.get_meta("enrolment_ca")
+    if kept is None:
+        cert_pem, key_pem = _new_ca()
+        if store.path != ":memory:":
+            for path in (store.path, store.path + "-wal", store.path + "-shm"):
+                if os.path.exists(path):
+                    os.chmod(path, 0o600)
+        with store.transaction():
+            store.set_meta("enrolment_ca", [cert_pem.decode("ascii"), key_pem.decode("ascii")])
+        return EnrolmentCA(cert_pem, key_pem)
+    return EnrolmentCA(kept[0].encode("ascii"), kept[1].encode("ascii"))
+
+
 def parse_csr(pem: str) -> x509.CertificateSigningRequest:
     try:
         csr = x509.load_pem_x509_csr(pem.encode("ascii"))
@@ -186,10 +205,26 @@ class Enrolment:
         self.codes: dict[str, tuple[str, float]] = {}  # token -> (identifier, expires at, simulator clock)
         self.used: set[str] = set()
         self.lock = threading.Lock()
+        self.store = engine.store  # subscriptions and codes are written through to the simulator's SQLite
+        self._load()
         # Where enrolled terminals send their requests; None: the enrolment server's own address. The
         # subscription site of a real system is not its verification endpoint: a terminal has no client
         # certificate when it enrols, so enrolment is served where none is required.
         self.service_url: str | None = None
+
+    def _load(self) -> None:
+        """The subscriptions and codes of an earlier run (a restart keeps them; a used code stays used)."""
+        for identifier, route, client_id, secret in self.store.subscriptions():
+            letter = self.letters.get(identifier)
+            if letter is None:
+                continue  # a letter of another seed: not served by this run
+            client = Client(client_id, secret or secrets.token_urlsafe(18), letter.finess, "pharmacy")
+            self.subscriptions[identifier] = Subscription(letter, route, client)
+            self.engine.clients[client_id] = client
+        for token, identifier, expires, used in self.store.codes():
+            self.codes[token] = (identifier, expires)
+            if used:
+                self.used.add(token)
 
     def now(self) -> float:
         return float(self.engine.clock.now())
@@ -209,6 +244,8 @@ class Enrolment:
                                                                "pharmacy")
                 current = self.subscriptions[letter.identifier] = Subscription(letter, route, client)
                 self.engine.clients[client.client_id] = client
+                with self.store.transaction():
+                    self.store.save_subscription(letter.identifier, route, client.client_id, client.secret)
             return current
 
     def connector_account(self, finess: str) -> tuple[str, str] | None:
@@ -224,6 +261,8 @@ class Enrolment:
         expires = self.now() + CODE_LIFE_S
         with self.lock:
             self.codes[token] = (subscription.letter.identifier, expires)
+            with self.store.transaction():
+                self.store.add_code(token, subscription.letter.identifier, expires)
         return token, expires
 
     def code_text(self, token: str, base_url: str) -> str:
@@ -247,6 +286,8 @@ class Enrolment:
             if now > entry[1]:
                 raise EnrolmentRefused(410, "ENROL_EXPIRED", "this enrolment code has expired (15 minutes)")
             self.used.add(token)
+            with self.store.transaction():
+                self.store.use_code(token)
             subscription = self.subscriptions[entry[0]]
         return dict(self.credentials(subscription, csr), serviceUrl=self.service_url or base_url)
 

@@ -62,9 +62,10 @@ def build_app(db: str | None = None, clients: Any = None, market: str = "FR", se
     app = SimulatorApp(engine, fault_state, admin_token)
     # Subscription site and enrolment (issue 14): ``enrol_ca`` = (certificate, key) files, else a new CA.
     from fmd_simulator.account import Accounts
-    from fmd_simulator.enrolment import Enrolment, EnrolmentCA
+    from fmd_simulator.enrolment import Enrolment, EnrolmentCA, stored_ca
 
-    app.enrolment = Enrolment(engine, EnrolmentCA.from_files(*enrol_ca) if enrol_ca else None, seed)  # type: ignore[attr-defined]
+    ca = EnrolmentCA.from_files(*enrol_ca) if enrol_ca else stored_ca(store)  # a restart keeps a stored one
+    app.enrolment = Enrolment(engine, ca, seed)  # type: ignore[attr-defined]
     app.accounts = Accounts(app, app.enrolment)  # type: ignore[attr-defined]  # password, certificate, terms
     return app
 

@@ -48,6 +48,13 @@ CREATE TABLE IF NOT EXISTS alerts (
     alert_id TEXT PRIMARY KEY, alert_code TEXT NOT NULL, operation_code TEXT NOT NULL, scheme TEXT NOT NULL,
     product_code TEXT NOT NULL, serial TEXT NOT NULL, batch TEXT, expiry TEXT, client_id TEXT NOT NULL,
     location_id TEXT NOT NULL, at REAL NOT NULL, nmvs_trx_id TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS subscriptions (
+    identifier TEXT PRIMARY KEY, route TEXT NOT NULL, client_id TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS enrolment_codes (
+    token TEXT PRIMARY KEY, identifier TEXT NOT NULL, expires REAL NOT NULL, used INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS accounts (
+    client_id TEXT PRIMARY KEY, secret TEXT, password_changed_at REAL, terms_accepted TEXT) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS bulk_jobs (
     bulk_id TEXT PRIMARY KEY, client_id TEXT NOT NULL, kind TEXT NOT NULL, request TEXT NOT NULL,
     status TEXT NOT NULL, results TEXT, created_at REAL NOT NULL) WITHOUT ROWID;
@@ -135,6 +142,40 @@ class Store:
 
     def set_meta(self, key: str, value: Any) -> None:
         self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, json.dumps(value, allow_nan=False)))
+
+    # -- subscriptions, enrolment codes, accounts (issue 14) ----------------------------------
+    def save_subscription(self, identifier: str, route: str, client_id: str, secret: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO subscriptions (identifier, route, client_id) VALUES (?, ?, ?)",
+                        (identifier, route, client_id))
+        self.save_account(client_id, secret=secret)
+
+    def subscriptions(self) -> list[tuple[str, str, str, str | None]]:
+        """(identifier, route, client id, secret) of every subscription."""
+        return self.db.execute("SELECT s.identifier, s.route, s.client_id, a.secret FROM subscriptions s "
+                               "LEFT JOIN accounts a ON a.client_id = s.client_id ORDER BY s.identifier").fetchall()
+
+    def add_code(self, token: str, identifier: str, expires: float) -> None:
+        self.db.execute("INSERT INTO enrolment_codes (token, identifier, expires) VALUES (?, ?, ?)",
+                        (token, identifier, expires))
+
+    def codes(self) -> list[tuple[str, str, float, int]]:
+        """(token, identifier, expires, used) of every enrolment code issued."""
+        return self.db.execute("SELECT token, identifier, expires, used FROM enrolment_codes").fetchall()
+
+    def use_code(self, token: str) -> None:
+        self.db.execute("UPDATE enrolment_codes SET used = 1 WHERE token = ?", (token,))
+
+    def save_account(self, client_id: str, **fields: Any) -> None:
+        """Upsert an account's ``secret``, ``password_changed_at`` or ``terms_accepted``."""
+        names = [name for name in ("secret", "password_changed_at", "terms_accepted") if name in fields]
+        self.db.execute("INSERT OR IGNORE INTO accounts (client_id) VALUES (?)", (client_id,))
+        if names:
+            self.db.execute(f"UPDATE accounts SET {', '.join(n + ' = ?' for n in names)} WHERE client_id = ?",
+                            (*(fields[n] for n in names), client_id))
+
+    def accounts(self) -> list[tuple[str, str | None, float | None, str | None]]:
+        """(client id, secret, password changed at, terms version accepted) of every account."""
+        return self.db.execute("SELECT client_id, secret, password_changed_at, terms_accepted FROM accounts").fetchall()
 
     # -- master data --------------------------------------------------------------------------
     def upsert_product(self, scheme: str, product_code: str, market: str, name: str, nhrn: str | None,

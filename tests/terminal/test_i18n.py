@@ -73,7 +73,9 @@ def test_texts_fit_a_128x64_screen(lang):
                         kind=max(kinds, key=len),  # the restart list (line.restart_at, line.restart_on)
                         time="14:02",
                         date="02/12",
+                        quarter="2026Q4",  # the quarter's figure on request (line.quarter_*)
                         n=99,  # late results on the idle screen (line.received), a site's counter (line.site)
+                        last="2026-12-02",
                     )
                 )
                 <= LINE_CHARS

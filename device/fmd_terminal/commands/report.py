@@ -71,22 +71,32 @@ def quarter_summary(rows: Iterable[Mapping[str, Any]], start_ns: int, end_ns: in
     return {"count": len(counted), "last_ns": last, "undone": len(undone), "open": len(open_ops)}
 
 
+def outbox_summary(box: Any, quarter: str = "current") -> tuple[str, dict[str, Any]]:
+    """The quarter's label and ``quarter_summary`` read from an open outbox (``report`` and the terminal's
+    screen on request, issue 14 item 6)."""
+    label, start_ns, end_ns = quarter_bounds(quarter)
+    rows = box.ops(where="op.kind IN ('dispense', 'destroy', 'undo_dispense')")
+    return label, quarter_summary(rows, start_ns, end_ns)
+
+
+def last_text(last_ns: int | None, never: str) -> str:
+    """The date of the last counted decommission in local time, else ``never``."""
+    return dt.datetime.fromtimestamp(last_ns / 1e9).astimezone().strftime("%Y-%m-%d %H:%M") if last_ns else never
+
+
 def execute(args: argparse.Namespace) -> int:
     from fmd_terminal.errors import ConfigError
 
     texts = texts_of(args)
     if not args.quarter:
         raise ConfigError(texts("report_needs"))
-    label, start_ns, end_ns = quarter_bounds(args.quarter)
+    quarter_bounds(args.quarter)  # a malformed quarter is refused before the outbox is opened
     box = open_configured_outbox(args)
     try:
-        summary = quarter_summary(box.ops(where="op.kind IN ('dispense', 'destroy', 'undo_dispense')"),
-                                  start_ns, end_ns)
+        label, summary = outbox_summary(box, args.quarter)
     finally:
         box.close()
-    last = summary["last_ns"]
-    when = (dt.datetime.fromtimestamp(last / 1e9).astimezone().strftime("%Y-%m-%d %H:%M") if last
-            else texts("report_never"))
+    when = last_text(summary["last_ns"], texts("report_never"))
     print(texts("report_quarter", quarter=label, count=summary["count"], last=when))
     if summary["open"]:
         print(texts("report_open", count=summary["open"]))

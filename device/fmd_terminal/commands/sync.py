@@ -75,7 +75,7 @@ class Witness:
 def execute(args: argparse.Namespace) -> int:
     import contextlib
 
-    from fmd_core.flow import Flow, Verdict
+    from fmd_core.flow import LATE, Flow, Verdict
     from fmd_terminal.app import open_configured_service
     from fmd_terminal.i18n import Translator
     from fmd_terminal.journal import Journal
@@ -103,8 +103,8 @@ def execute(args: argparse.Namespace) -> int:
 
         def resolved(settlement) -> None:
             for effect in flow.resolved(settlement.seq, settlement.kind, settlement.state, settlement.answer, 0):
-                verdict = effect.payload
-                if isinstance(verdict, Verdict) and verdict.event == "resolved":
+                verdict = effect.payload  # LATE: journaled once (a red one's ALERT notice is for a screen)
+                if effect.kind == LATE and isinstance(verdict, Verdict):
                     journal.write(verdict, presenter.headline(verdict))
 
         drained = worker.run_until_drained(args.timeout if args.until_drained else None, resolved,

@@ -22,7 +22,7 @@ from PIL import Image
 from fmd_core import decode_scan
 from fmd_core.calibration import CODES as CALIBRATION_CODES
 from fmd_core.calibration import infer_text
-from fmd_core.modes import MODE_CODES, mode_of_scan
+from fmd_core.modes import MODE_CODES, is_report_scan, mode_of_scan
 from fmd_provision import sheet
 
 
@@ -76,9 +76,9 @@ def test_every_printed_pack_and_mode_decodes(provision, tmp_path):
     out = tmp_path / "sheet.pdf"
     run = provision("sheet", "--packs", packs, "--out", out)
     assert run.code == 0, run.err
-    assert "32 packs, 5 mode barcodes, 2 calibration codes" in run.out
+    assert "32 packs, 6 mode barcodes, 2 calibration codes" in run.out
     images = pdf_images(out.read_bytes())
-    assert len(images) == len(expected) + len(MODE_CODES) + len(CALIBRATION_CODES)
+    assert len(images) == len(expected) + len(MODE_CODES) + 1 + len(CALIBRATION_CODES)
     for pack, image in zip(expected, images[: len(expected)], strict=True):
         text = scanned_text(image)
         assert text[:3] == pack["raw"][:3]  # ]d2 GS1 Data Matrix, ]d1 IFA
@@ -88,6 +88,7 @@ def test_every_printed_pack_and_mode_decodes(provision, tmp_path):
             pack["productCode"], pack["serial"], pack["batch"], pack["expiry"])
     modes = [mode_of_scan(scanned_text(image)) for image in images[len(expected):len(expected) + len(MODE_CODES)]]
     assert modes == list(MODE_CODES)
+    assert is_report_scan(scanned_text(images[len(expected) + len(MODE_CODES)]))  # the quarter's figure on request
 
 
 def test_pack_symbols_are_square_ecc200():
@@ -106,7 +107,7 @@ def test_sheet_without_packs_has_modes_and_the_vendor_notice(provision, tmp_path
     out = tmp_path / "modes.pdf"
     run = provision("sheet", "--out", out, "--lang", "en")
     assert run.code == 0, run.err
-    assert len(pdf_images(out.read_bytes())) == len(MODE_CODES) + len(CALIBRATION_CODES)
+    assert len(pdf_images(out.read_bytes())) == len(MODE_CODES) + 1 + len(CALIBRATION_CODES)
 
 
 @pytest.mark.parametrize("lang", ["fr", "en", "de"])
@@ -128,7 +129,8 @@ def test_no_setup_leaves_the_calibration_codes_out(provision, tmp_path):
     run = provision("sheet", "--out", out, "--no-setup")
     assert run.code == 0, run.err
     assert "0 calibration codes" in run.out
-    assert [mode_of_scan(scanned_text(image)) for image in pdf_images(out.read_bytes())] == list(MODE_CODES)
+    texts = [scanned_text(image) for image in pdf_images(out.read_bytes())]
+    assert [mode_of_scan(text) for text in texts[:-1]] == list(MODE_CODES) and is_report_scan(texts[-1])
 
 
 @pytest.mark.parametrize(

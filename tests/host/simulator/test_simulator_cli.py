@@ -55,6 +55,8 @@ def test_usage_and_configuration_errors(capsys, tmp_path):
     bad.write_text('{"not": "a list"}')
     assert cli.main(["serve", "--port", "0", "--clients", str(bad)]) == 3
     assert "clients" in capsys.readouterr().err
+    assert cli.main(["serve", "--port", "0", "--connector-port", "0"]) == 3  # no card CA, no TLS: refused
+    assert "--connector-port needs --cps-ca" in capsys.readouterr().err
 
 
 def test_serve_console_script_prints_its_port_and_serves(tmp_path):

@@ -185,7 +185,27 @@ def test_the_wsdl_and_xsd_are_published_and_agree_with_the_facade(sim):
             assert (status, body) == (200, f.read())
     wsdl = xmlschema.extras.wsdl.Wsdl11Document(messages.WSDL_PATH)
     operations = {op.local_name for port_type in wsdl.port_types.values() for op in port_type.operations.values()}
-    assert operations == set(OPERATIONS) | {"G195", "G196", "Ping"}
+    assert operations == set(OPERATIONS) | {"G195", "G196", "Ping", "G445"}
+
+
+def g445(body, **options):
+    return envelope(f"<n:G445Request>{header(**options)}{body}</n:G445Request>")
+
+
+def test_the_password_change_g445_is_validated_against_the_published_xsd(sim):
+    """G445 (issue 14) follows the published contract: a valid request has a valid answer (here a refused,
+    too short password: nothing changes); a request the XSD refuses is NMVS_TE_XM_02, before any login."""
+    status, _, root = post(sim, g445("<n:Body><n:NewPassword>short</n:NewPassword></n:Body>"),
+                           service="AccountServices")
+    reply = payload(root)
+    messages.schema().validate(reply)
+    assert (status, reply.tag, code_of(reply)) == (200, f"{{{NS}}}G445Response", "NMVS_FE_AU_12")
+    for body in ("", "<n:Body><n:NewPassword>a-long-enough-password</n:NewPassword><n:Extra>x</n:Extra></n:Body>",
+                 f"<n:Body><n:NewPassword>{'p' * 101}</n:NewPassword></n:Body>", "<n:Body/>"):
+        status, _, root = post(sim, g445(body, password="wrong"), service="AccountServices")
+        assert (status, fault_code(root)) == (400, "NMVS_TE_XM_02"), body
+    status, _, root = post(sim, envelope("<n:PingRequest>" + header() + "</n:PingRequest>"), service="AccountServices")
+    assert (status, fault_code(root)) == (400, "NMVS_TE_XM_02")  # only a G445Request here
 
 
 def test_mutual_tls_is_required(tls_files):

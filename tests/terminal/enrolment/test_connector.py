@@ -135,3 +135,65 @@ def test_cards_the_connector_cannot_map_are_refused(tmp_path, connector, mtls_si
     assert unmapped.transport == "not_sent" and "HTTP 403" in unmapped.detail  # the token was refused
     assert [(e["status"], e["finess"]) for e in connector.log[before:]] == [(403, "690000000")]
     assert RPPS not in json.dumps(connector.log)
+
+
+def test_fmd_simulator_serve_runs_the_connector(tmp_path):
+    """``fmd-simulator serve --connector-port 0``: the connector starts with the simulator, on loopback,
+    in front of it; a card of a pharmacy subscribed on the connector route is let through under its
+    keyed pseudonym, an unmapped card is refused (403); the log file never names the holder."""
+    from pathlib import Path
+
+    import requests
+
+    from fmd_terminal.verification.factory import open_service
+
+    ca, cps_ca = trustme.CA(), trustme.CA()
+    issued = ca.issue_cert("127.0.0.1")
+    files = {name: tmp_path / name for name in ("ca.pem", "server.pem", "server.key", "cps.pem")}
+    ca.cert_pem.write_to_path(str(files["ca.pem"]))
+    issued.cert_chain_pems[0].write_to_path(str(files["server.pem"]))
+    issued.private_key_pem.write_to_path(str(files["server.key"]))
+    cps_ca.cert_pem.write_to_path(str(files["cps.pem"]))
+    log = tmp_path / "connector.jsonl"
+    script = Path(sys.executable).parent / "fmd-simulator"
+    process = subprocess.Popen([str(script), "serve", "--port", "0", "--tls-cert", str(files["server.pem"]),
+                                "--tls-key", str(files["server.key"]), "--connector-port", "0",
+                                "--cps-ca", str(files["cps.pem"]), "--connector-upstream-ca", str(files["ca.pem"]),
+                                "--connector-log", str(log)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        url = process.stdout.readline().split()[-1]
+        line = process.stdout.readline()
+        assert line.startswith("connector listening on https://127.0.0.1:"), (line, process.stderr.read())
+        connector_url = line.split()[-1]
+        letter = LETTERS[5]
+        form = {"identifier": letter.identifier, "finess": letter.finess, "route": "connector"}
+        assert requests.post(url + "/subscribe", data=form, verify=str(files["ca.pem"]), timeout=30).status_code == 200
+
+        def ping(finess):
+            cert_pem, key_pem = card_certificate(cps_ca, finess)
+            cert, key = tmp_path / f"card-{finess}.pem", tmp_path / f"card-{finess}.key"
+            cert.write_bytes(cert_pem)
+            key.write_bytes(key_pem)
+            key.chmod(0o600)
+            client = open_service(connector_url, client_id="connector", client_secret="connector",
+                                  client_cert=str(cert), client_key=str(key), ca_bundle=str(files["ca.pem"]),
+                                  timeouts={"connect": 5, "read": 20, "total": 30})
+            try:
+                return client.ping()
+            finally:
+                client.close()
+
+        answer = ping(letter.finess)
+        assert answer.operation_code == "NMVS_SUCCESS", answer.detail
+        refused = ping("690000000")
+        assert refused.transport == "not_sent" and "HTTP 403" in refused.detail
+    finally:
+        process.terminate()
+        process.communicate(timeout=30)
+    text = log.read_text()
+    entries = [json.loads(line) for line in text.splitlines()]
+    assert {(e["finess"], e["status"]) for e in entries} == {(letter.finess, 200), ("690000000", 403)}
+    holders = {e["holder"] for e in entries}
+    assert len(holders) == 1 and len(holders.pop()) == 32  # one card holder, one keyed pseudonym
+    for secret in (RPPS, "Dupont", "Jeanne"):
+        assert secret not in text

@@ -57,6 +57,20 @@ def test_sync_until_drained_writes_resolved_events(tmp_path, creds, capsys, mtls
     assert [a for a in mtls_sim.alerts() if a.get("serial") in serials] == []
 
 
+def test_sync_journals_a_late_red_result_once(tmp_path, creds, mtls_sim, protocol):
+    """A red late result is one ``resolved`` event: its alert notice (for a screen) is not journaled again."""
+    db = tmp_path / "o.db"
+    events = tmp_path / "events.jsonl"
+    (known,) = seed(mtls_sim, 1, 43000 + (protocol == "soap"))
+    unknown = dict(known, serial=known["serial"][:-4] + "QQQQ")  # a serial the service does not hold: alert
+    (seq,) = fill(db, [unknown])
+    assert main(["sync", "--until-drained", "--timeout", "60", "--start-delay", "0",
+                 "--config", sync_config(tmp_path, mtls_sim, protocol),
+                 "--outbox", f"sqlite://{db}", "--events-jsonl", str(events)]) == 0
+    lines = [json.loads(line) for line in events.read_text().splitlines()]
+    assert [(e["seq"], e["event"], e["light"]) for e in lines] == [(seq, "resolved", "red")]
+
+
 def test_sync_timeout_reports_what_is_pending(tmp_path, creds, capsys, mtls_sim, protocol, faults):
     db = tmp_path / "o.db"
     fill(db, seed(mtls_sim, 2, 42000 + (protocol == "soap")))

@@ -87,3 +87,37 @@ def test_quarter_bounds_and_bad_input(utc, tmp_path, capsys):
     assert "2026Q5" in capsys.readouterr().err
     assert main(["report", "--outbox", f"sqlite://{tmp_path}/x.db", "--lang", "de"]) == 3
     assert "report braucht --quarter" in capsys.readouterr().err
+
+
+def test_the_screen_shows_the_quarter_on_request(tmp_path, utc, monkeypatch):
+    """Item 6, on the terminal: the mode sheet's report code shows the same figure as ``report --quarter``
+    (fr/en/de), the mode stays, and the idle screen comes back after the hold."""
+    from fmd_core.flow import SCREEN, Flow
+    from fmd_core.modes import REPORT_CODE
+    from fmd_terminal.i18n import Translator
+    from fmd_terminal.presenter import Presenter, quarter_lines
+
+    db = tmp_path / "s.db"
+    clock = FakeClock(wall_ns=(T_Q4 - 3 * 86400) * SECOND_NS)
+    settled_outbox(db, clock, [("dispense", 1, 0), ("dispense", 2, 1), ("undo_dispense", 2, 0), ("destroy", 3, 1)])
+    monkeypatch.setattr(time, "time", lambda: T_Q4)  # "now" is in 2026Q4, like the ops
+    flow = Flow(mode="verify", result_hold_ms=3000)
+    effects = flow.scan("]C0" + REPORT_CODE + "\r\n", 1000)
+    assert [(e.kind, e.payload.message_id) for e in effects] == [(SCREEN, "quarter_report")]
+    assert flow.mode == "verify" and flow.tick(2000) == []
+    assert [e.payload.message_id for e in flow.tick(4000)] == ["ready"]
+    box = open_sqlite_outbox(str(db), clock, reserve_bytes=0)
+    try:
+        last = time.strftime("%Y-%m-%d", time.gmtime(clock.wall_ns / SECOND_NS))
+        expected = {"fr": ("Désactivations", "2026Q4 : 2 boîte(s)", f"Dernière : {last}"),
+                    "en": ("Decommissioned", "2026Q4: 2 pack(s)", f"Last: {last}"),
+                    "de": ("Ausgebucht", "2026Q4: 2 Stück", f"Letzte: {last}")}
+        for lang, (headline, count, when) in expected.items():
+            presenter = Presenter(Translator(lang))
+            presenter.quarter = lambda lang=lang: quarter_lines(box, Translator(lang))
+            model = presenter.notice(effects[0].payload)
+            assert model.headline == headline and model.lines[0] == count and model.lines[1] == when
+        box.record(OpRequest("dispense", pack(4), "raw4", "ph1", "deferred"))  # not yet accepted: named apart
+        assert quarter_lines(box, Translator("en"))[::2] == ["2026Q4: 2 pack(s)", "1 still pending"]
+    finally:
+        box.close()
