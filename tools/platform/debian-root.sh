@@ -75,6 +75,8 @@ else
     done
     say "second stage inside $ROOT through $qemu (binfmt_misc)"
     chroot "$ROOT" /debootstrap/debootstrap --second-stage
+    # The trimmed index would stay apt's (apt-get update keeps lists whose Release did not change).
+    rm -f "$ROOT"/var/lib/apt/lists/*_Packages
 fi
 printf 'deb %s %s main\n' "$MIRROR" "$SUITE" > "$ROOT/etc/apt/sources.list"
 touch "$ROOT/.fmd-root-ready"
