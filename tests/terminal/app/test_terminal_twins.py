@@ -243,8 +243,10 @@ def test_restart_lists_the_ops_recorded_before(tmp_path):
     with sqlite3.connect(tmp_path / "outbox.db") as db:
         wall_ns = db.execute("SELECT wall_ns FROM op").fetchone()[0]
     when = time.strftime("%H:%M", time.localtime(wall_ns / 1e9))
-    assert listed.headline == "Avant redémarrage" and listed.lines == (
-        f"Délivrance à {when}", "3400930012345 …0001", "Pas encore envoyée")
+    # the first run ends without waiting for its send (issue 11): the op was left queued or in flight
+    assert listed.headline == "Avant redémarrage" and listed.lines[:2] == (
+        f"Délivrance à {when}", "3400930012345 …0001")
+    assert listed.lines[2] in ("Pas encore envoyée", "Envoi en cours")
 
 
 def test_slow_answer_is_shown_pending_then_resolved_in_the_journal(tmp_path):
