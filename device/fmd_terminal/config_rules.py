@@ -10,7 +10,6 @@ token would otherwise cross the network in clear.
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -19,6 +18,7 @@ from fmd_core.modes import MODES
 from fmd_terminal.errors import ConfigError
 from fmd_terminal.i18n import LANGUAGES
 from fmd_terminal.outbox.texts import Phrase
+from fmd_terminal.urls import is_loopback
 
 # key -> (lowest, highest) seconds
 SECONDS = {"duplicate_window_s": (0.0, 3600.0), "result_hold_s": (1.0, 3600.0), "live_deadline_s": (0.1, 60.0)}
@@ -70,15 +70,6 @@ def _number(key: str, value: Any, low: float, high: float, phrase: str = "allowe
     return None
 
 
-def is_loopback(host: str) -> bool:
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def _url(key: str, value: Any) -> ConfigError | None:
     schemes = _schemes(key)
     allowed = Phrase("allowed_url", schemes=", ".join(s + "://" for s in schemes))
@@ -87,7 +78,7 @@ def _url(key: str, value: Any) -> ConfigError | None:
     parts = urlsplit(value)
     if parts.scheme.lower() not in schemes:
         return bad(key, value, allowed)
-    if key == "service" and parts.scheme.lower() == "http" and not is_loopback(parts.hostname or ""):
+    if key == "service" and parts.scheme.lower() == "http" and not is_loopback(parts.hostname):
         return ConfigError.text("config_http", key=key, value=shown(key, value))
     if key == "service" and parts.scheme.lower().endswith("https") and not parts.hostname:
         return bad(key, value, allowed)

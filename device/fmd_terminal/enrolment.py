@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import hashlib
 import http.client
-import ipaddress
 import json
 import logging
 import os
@@ -48,6 +47,7 @@ from urllib.parse import urlsplit
 
 from fmd_core.enrolment_code import CODE_PREFIX, token_valid
 from fmd_terminal.errors import TerminalError
+from fmd_terminal.urls import is_loopback
 
 log = logging.getLogger(__name__)
 
@@ -93,16 +93,9 @@ class EnrolmentCode:
         parts_url = urlsplit(url)
         if parts_url.scheme not in ("https", "http") or not parts_url.hostname:
             raise EnrolmentFailed("garbled", f"the enrolment code's address {url!r} is misread")
-        if parts_url.scheme == "http" and not _loopback(parts_url.hostname):
+        if parts_url.scheme == "http" and not is_loopback(parts_url.hostname):
             raise EnrolmentFailed("untrusted", "plain http:// is accepted on loopback only")
         return cls(token, fingerprint, url.rstrip("/"))
-
-
-def _loopback(host: str) -> bool:
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return host == "localhost"
 
 
 class Enrolled:

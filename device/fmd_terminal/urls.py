@@ -6,6 +6,7 @@ Each port has one ``open_<port>(url)`` factory that looks the scheme up in a pla
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -14,6 +15,17 @@ from urllib.parse import SplitResult, urlsplit
 from fmd_terminal.errors import DeviceError, UnknownSchemeError
 
 log = logging.getLogger(__name__)
+
+
+def is_loopback(host: str | None) -> bool:
+    """Whether ``host`` (an address or a name) is this machine's loopback: where plain ``http://`` and
+    a console without TLS may go (the guide's rule: plain http only on loopback)."""
+    if (host or "").lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host or "").is_loopback
+    except ValueError:
+        return False
 
 
 def scheme_of(url: str) -> str:

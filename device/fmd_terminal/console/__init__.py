@@ -19,7 +19,6 @@ are in ``console.server``, ``console.pages`` and ``console.security``.
 from __future__ import annotations
 
 import contextlib
-import ipaddress
 import logging
 import ssl
 from collections.abc import Mapping
@@ -28,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from fmd_terminal.errors import ConfigError
+from fmd_terminal.urls import is_loopback
 
 log = logging.getLogger(__name__)
 
@@ -47,10 +47,7 @@ class ConsoleSettings:
 
     @property
     def loopback(self) -> bool:
-        try:
-            return ipaddress.ip_address(self.host).is_loopback
-        except ValueError:
-            return self.host == "localhost"
+        return is_loopback(self.host)
 
     @property
     def scheme(self) -> str:

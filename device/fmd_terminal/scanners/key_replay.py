@@ -25,7 +25,6 @@ guard (``scanners.guarded``, applied by the factory as for every scanner).
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import queue
 import time
@@ -45,6 +44,7 @@ from fmd_terminal.scanners.key_recording import (
     message,
     read_recording,
 )
+from fmd_terminal.urls import is_loopback
 
 log = logging.getLogger(__name__)
 
@@ -58,13 +58,7 @@ def _local(service_url: str) -> bool:
     parts = urlsplit(service_url)
     if parts.scheme.lower() == "scripted":
         return True
-    host = parts.hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    return is_loopback(parts.hostname)
 
 
 def refuse_live_service(scanner_url: str, service_url: str) -> None:
