@@ -97,8 +97,8 @@ def make_bundle(work: Path, service_url: str) -> Path:
     devices = {"scanner": "script:///var/lib/fmd-terminal/scans.jsonl", "screen": "console://?color=0",
                "indicators": "gpio://?pin_factory=mock"}
     new_device(bundle, "arm-emulated", service_url, lang="en", cert=cert, key=key, secrets=secrets, devices=devices)
-    with open(bundle / "fmd-terminal.toml", "a") as config:  # as the demo: the loopback simulator answers
-        config.write("\n[sync]\nprobe_gap_s = 0.05\n")   # at once, so close the start-up breaker in 0.1 s
+    with open(bundle / "fmd-terminal.toml", "a") as config:  # the breaker is closed at start; should a first
+        config.write("\n[sync]\nprobe_gap_s = 0.05\n")   # request fail under qemu, the next scan probes at once
     new_key(work / "release.key")
     shutil.copyfile(work / "release.key.pub", bundle / "release.pub")
     return bundle
