@@ -29,6 +29,7 @@ def browser(tmp_path_factory):
                                               "download.prompt_for_download": False})
     driver = webdriver.Chrome(options=options, service=webdriver.ChromeService(executable_path=driver_path))
     driver.set_page_load_timeout(30)
+    driver.implicitly_wait(10)  # a lookup right after a click waits for the page the click loads
     driver.downloads = downloads
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     try:
