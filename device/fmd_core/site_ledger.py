@@ -14,7 +14,8 @@ First echoed claim wins: a terminal publishes its claim and waits for the broker
 live claim of another device for the same pack that the broker delivered before that echo wins, and
 this terminal yields (the broker forwards one topic's messages to every subscriber in one order, so
 at most one terminal sends). A claim stops being live when its device's ledger entry for the pack
-arrives after it, or after ``CLAIM_LIVE_MS``.
+arrives after it, when its device releases it (a release on the claim topic: the terminal yielded, or
+its outbox refused or failed to record the op), or after ``CLAIM_LIVE_MS``.
 
 The ledger blocks a decommission (dispense, destroy) of a pack that another device of the site has
 decommissioned (final, done) or is decommissioning (recorded); an undo is never blocked by the ledger
@@ -58,6 +59,21 @@ def key_of_topic(topic):
 def claim(token, device, counter, kind, at_s):
     """A claim's payload: ``token`` names this claim (its echo is recognised by it)."""
     return {"v": VERSION, "token": token, "device": device, "counter": counter, "kind": kind, "at": at_s}
+
+
+def release(token, device):
+    """A claim's withdrawal (same topic, same ``token``): no op follows that claim."""
+    return {"v": VERSION, "token": token, "device": device, "released": True}
+
+
+def is_release(message):
+    return message.get("released") is True
+
+
+def without_released(claims, release):
+    """``claims`` ([(claim, received_ms)], the broker's order) without the one ``release`` withdraws."""
+    return [(c, at) for c, at in claims
+            if not (c.get("token") == release.get("token") and c.get("device") == release.get("device"))]
 
 
 def entry(stage, kind, device, counter, at_s, outcome=None, code=None, previous=None):

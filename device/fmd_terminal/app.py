@@ -389,18 +389,28 @@ class Terminal:
         return None
 
     def _record(self, request: Any) -> list[Effect]:
-        held = self.site.before_record(request.kind, request.pack) if self.site is not None else None
+        """Record the scan's op. With the site ledger (issue 16) its word comes first: an op another
+        counter has is recorded already cancelled (never sendable, amber here), and the claim is
+        published as recorded, or released when nothing is to be sent."""
+        site = self.site
+        held = site.before_record(request.kind, request.pack) if site is not None else None
+        op = None
         try:
-            result = self.outbox.record(OpRequest(request.kind, request.pack, request.raw, mode=request.mode))
+            result = self.outbox.record(OpRequest(request.kind, request.pack, request.raw, mode=request.mode,
+                                                  site_yield=site.site_yield(held) if site is not None else None))
+            op = result.op
         except StorageError as error:
             log.error("scan not recorded: %s", error)
             return self.flow.record_failed(self.clock())
+        finally:
+            if site is not None:
+                site.after_record(request.pack, op, held)
         if result.refusal is not None:
             refusal = result.refusal
             return self.flow.recorded(None, refusal.reason, self.clock(), since_wall_ns=refusal.since_wall_ns,
                                       age_ns=getattr(refusal, "age_ns", None))
-        # -- site ledger (issue 16): another counter has the pack -> cancelled here, amber; else published
-        if self.site is not None and self.site.yield_op(self.outbox, result.op, held) and held is not None:
+        if held is not None:
+            log.info("site ledger: op %s recorded cancelled, %s", result.op.seq, held[0])
             return self.flow.yielded(result.op.seq, held[0], held[1], self.clock())
         self._ops[result.op.seq] = result.op
         return self.flow.recorded(result.op.seq, None, self.clock())

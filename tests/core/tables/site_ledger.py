@@ -16,6 +16,9 @@ from fmd_core.site_ledger import (
     decide,
     entry,
     explains_already_inactive,
+    is_release,
+    release,
+    without_released,
 )
 
 
@@ -80,6 +83,10 @@ CASES = [
     {"id": "claim-answered", "live": [1000, 2000, 1500], "expect": False},
     {"id": "claim-answered-before", "live": [1000, 2000, 500], "expect": True},
     {"id": "claim-old", "live": [1000, 9000, None], "expect": False},
+    # a release withdraws its own claim (same token and device), nothing else
+    {"id": "release-drops-its-claim", "release": ["t2", "c2"], "claims": [CLAIM_1, CLAIM_2], "left": ["t1"]},
+    {"id": "release-of-another-device", "release": ["t2", "c9"], "claims": [CLAIM_2], "left": ["t2"]},
+    {"id": "release-of-another-token", "release": ["t3", "c2"], "claims": [CLAIM_2], "left": ["t2"]},
 ]
 
 
@@ -88,6 +95,12 @@ def _said(result):
 
 
 def check(case):
+    if "release" in case:
+        withdrawal = release(*case["release"])
+        if not is_release(withdrawal) or is_release(case["claims"][0]):
+            return "is_release: a release and a claim are told apart"
+        left = [c["token"] for c, _at in without_released([(c, 0) for c in case["claims"]], withdrawal)]
+        return None if left == case["left"] else "left: expected %r, got %r" % (case["left"], left)
     if "live" in case:
         got = claim_live(*case["live"])
         return None if got == case["expect"] else "claim_live: expected %r, got %r" % (case["expect"], got)

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 import pytest
-from two_protocols import seed
+from two_protocols import pack_ref, seed
 
 from fmd_core.modes import MODE_CODES
 from fmd_terminal.app import build
@@ -215,3 +215,99 @@ def test_an_already_inactive_answer_for_a_pack_the_site_decommissioned_is_explai
     assert verdict.light == "red" and verdict.details["explained"] == "site_destroyed"
     lines = Presenter(Translator("en")).verdict(verdict).lines
     assert "Already destroyed" in lines and any(line.startswith("counter 1 at ") for line in lines), lines
+
+
+def wait_final(counter, pack_ref, timeout_s: float = 20.0) -> None:
+    """Until ``counter``'s view of the site ledger holds the pack's final entry."""
+    end = time.monotonic() + timeout_s
+    while time.monotonic() < end and (counter.ledger.entry(pack_ref) or {}).get("stage") != "final":
+        time.sleep(0.02)
+    assert (counter.ledger.entry(pack_ref) or {}).get("stage") == "final"
+
+
+def test_the_backlog_never_sends_an_op_the_ledger_yielded_even_right_after_it_is_recorded(counters, mtls_sim):
+    """The sync worker's backlog is opened and made to run two full steps at the very moment the
+    outbox has committed counter 2's op, before the terminal goes on: an op recorded to be cancelled
+    afterwards would be sent then. It is recorded cancelled, never attempted, never sent."""
+    (pack,) = seed(mtls_sim, 1, next(_seeds))
+    one, two = counters("counter1", "1"), counters("counter2", "2")
+    one.wait_online()
+    two.wait_online()
+    one.scan(pack["raw"])
+    assert one.verdicts(1)[0].outcome == "decommissioned"
+    wait_final(two, one.outbox.recent(1)[0].pack)
+
+    sync = two.terminal.worker.worker  # the SyncWorker under the ledger's wrapper
+    steps, stepped = [0], threading.Condition()
+    real_step, real_record = sync.step, two.outbox.record
+
+    def counted_step():
+        try:
+            return real_step()
+        finally:
+            with stepped:
+                steps[0] += 1
+                stepped.notify_all()
+
+    def record_then_backlog(request):
+        result = real_record(request)
+        sync.backlog_not_before_ns = 0  # the backlog is open from now on
+        with stepped:
+            target = steps[0] + 2  # one whole step begins after this commit, whatever the worker was doing
+        with sync.cond:
+            sync._wakeups += 1
+            sync.cond.notify_all()
+        with stepped:
+            assert stepped.wait_for(lambda: steps[0] >= target, 30), "the sync worker did not step"
+        return result
+
+    sync.step = counted_step
+    two.outbox.record = record_then_backlog
+    two.scan(pack["raw"])
+    verdict = two.verdicts(1)[0]
+    assert (verdict.outcome, verdict.message_id) == ("at_site", "site_dispensed")
+    op = two.outbox.op(verdict.seq)
+    assert (op["state"], op["attempts"], op["resolution"]) == ("cancelled", 0, "cancel:site_dispensed")
+    history = mtls_sim.history(pack["scheme"], pack["productCode"], pack["serial"])["history"]
+    assert [h.get("requestedState") for h in history].count("Supplied") == 1  # counter 1's, nothing from 2
+
+
+def claims_on(counter, pack_ref, device: str) -> list[dict]:
+    """The claims of ``device`` on the pack that ``counter``'s view of the site still holds."""
+    with counter.ledger._cond:
+        held = counter.ledger._claims.get(counter.ledger.key(pack_ref), [])
+        return [claim for claim, _at in held if claim.get("device") == device]
+
+
+def wait_released(counter, pack_ref, device: str, timeout_s: float = 20.0) -> None:
+    """Until ``counter`` has dropped ``device``'s claim on the pack: only its release does that (a claim
+    that merely aged is kept in the view until another claim on the pack arrives)."""
+    end = time.monotonic() + timeout_s
+    while time.monotonic() < end and claims_on(counter, pack_ref, device):
+        time.sleep(0.02)
+    assert not claims_on(counter, pack_ref, device), f"{device}'s claim was never released"
+
+
+def test_a_claim_whose_op_is_refused_or_yielded_is_released_at_once(counters, mtls_sim):
+    """Counter 1's undo of a pack it never dispensed is refused by its outbox: its claim is released,
+    and counter 2 dispenses the pack at once (green), not "in progress at counter 1". Counter 1 then
+    scans it and yields (recorded cancelled): that claim is released too, so counter 2's undo of its
+    own dispense goes through at once (Art. 13), not "in progress at counter 1" for 8 s."""
+    (pack,) = seed(mtls_sim, 1, next(_seeds))
+    one, two = counters("counter1", "1"), counters("counter2", "2")
+    one.wait_online()
+    two.wait_online()
+    one.scan(MODE_CODES["undo"], pack["raw"])
+    refused = one.verdicts(1)[0]
+    assert (refused.outcome, refused.message_id) == ("refused", "no_dispense_here")
+    assert one.outbox.recent(1) == []  # nothing recorded: no entry will follow the claim
+    wait_released(two, pack_ref(pack), "counter1")
+    two.scan(pack["raw"])
+    assert two.verdicts(1)[0].outcome == "decommissioned"
+    wait_final(one, pack_ref(pack))
+    one.scan(MODE_CODES["dispense"], pack["raw"])
+    assert one.verdicts(2)[1].message_id == "site_dispensed"  # recorded cancelled, nothing sent
+    wait_released(two, pack_ref(pack), "counter1")
+    two.scan(MODE_CODES["undo"], pack["raw"])
+    undo = two.verdicts(2)[1]
+    assert (undo.outcome, undo.light) == ("undone", "green"), undo
