@@ -92,6 +92,19 @@ def entry(stage, kind, device, counter, at_s, outcome=None, code=None, previous=
     return new
 
 
+def merged(known, incoming):
+    """``incoming`` as a terminal keeps it, given the entry it ``known`` before: entries written while
+    the broker was down do not know of each other, and the last one delivered must not hide a
+    decommission done at the site behind a later one only recorded or failed (``_still_stands``)."""
+    kept = known.get("change") if known is not None else None
+    change = incoming.get("change")
+    if change is None or change is kept or not _still_stands(kept, change):
+        return incoming
+    kept_too = dict(incoming)
+    kept_too["change"] = kept
+    return kept_too
+
+
 def _still_stands(kept, new):
     """A decommission done at the site stays the pack's change when a later decommission of the same
     pack is only recorded or failed (it would be refused as already inactive, NMVS_NC_PCK_22)."""

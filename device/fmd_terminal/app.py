@@ -78,6 +78,13 @@ class _Silent:
     def stopping(self) -> None: ...
 
 
+def _pack_fields(row: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The product code and serial of an op's row, as the decoder names them (a late result's pack)."""
+    if not row:
+        return None
+    return {"product_code_scheme": row["scheme"], "product_code": row["product_code"], "serial": row["serial"]}
+
+
 def _short(pack: dict[str, Any] | None) -> str:
     """A pack for the log: product code and the serial's last four characters only."""
     if not pack:
@@ -246,20 +253,26 @@ class Terminal:
     def collect_resolutions(self) -> None:
         for settlement in self.worker.take_resolutions():
             now = self.clock()
+            row = self._op_row(settlement.seq)
             self.apply(self.flow.resolved(settlement.seq, settlement.kind, settlement.state, settlement.answer,
                                           now, dispensed_here=self._dispensed_here(settlement.seq),
-                                          pack=self._pack_of(settlement.seq)))
+                                          pack=_pack_fields(row), site=self._site_word(settlement.kind, row)))
 
-    def _pack_of(self, seq: int) -> dict[str, Any] | None:
-        """The product code and serial of an op (for a late result of a scan from an earlier run)."""
+    def _op_row(self, seq: int) -> dict[str, Any] | None:
+        """The op's outbox row (for a late result, maybe of a scan from an earlier run), or None."""
         read = getattr(self.outbox, "op", None)
         try:
-            row = read(seq) if read is not None else None
+            return read(seq) if read is not None else None
         except (StorageError, LookupError):
             return None
-        if not row:
+
+    def _site_word(self, kind: str, row: dict[str, Any] | None) -> tuple[str, dict] | None:
+        """The site ledger's explanation of an already-inactive answer for this op's pack (issue 16)."""
+        if self.site is None or not row:
             return None
-        return {"product_code_scheme": row["scheme"], "product_code": row["product_code"], "serial": row["serial"]}
+        from fmd_terminal.outbox.sqlite import pack_of
+
+        return self.site.explain(kind, pack_of(row))
 
     # -- effects -------------------------------------------------------------------------------
 

@@ -261,10 +261,16 @@ class SiteLedger:
         self._publish_entry(rules.FINAL, kind, pack, outcome, code, None)
 
     def explain(self, kind: str, pack: Any) -> tuple[str, dict] | None:
-        """The site's decommission of this pack, as the ledger stood before this op (NMVS_NC_PCK_22)."""
+        """The site's decommission of this pack that explains an NMVS_NC_PCK_22: as the ledger stood
+        before this op was recorded, else as it stands now (an answer that came late, after the broker
+        came back, or for an op of an earlier run; this terminal's failed decommission never hides the
+        site's done one there: ``fmd_core.site_ledger.entry``)."""
+        key = self.key(pack)
         with self._cond:
-            before = self._before.get(self.key(pack))
-        return rules.explains_already_inactive(kind, self.device, before)
+            before = self._before.get(key)
+            found = self._entries.get(key)
+        return (rules.explains_already_inactive(kind, self.device, before)
+                or rules.explains_already_inactive(kind, self.device, found[0] if found else None))
 
     def close(self) -> None:
         self._closed = True
@@ -304,7 +310,8 @@ class SiteLedger:
                 return
             entry = _decode(payload)
             if entry is not None:
-                self._entries[key] = (entry, self.clock())
+                found = self._entries.get(key)
+                self._entries[key] = (rules.merged(found[0] if found else None, entry), self.clock())
 
     # -- publishing and catching up ----------------------------------------------------------------
 

@@ -17,6 +17,7 @@ from fmd_core.site_ledger import (
     entry,
     explains_already_inactive,
     is_release,
+    merged,
     release,
     without_released,
 )
@@ -79,6 +80,16 @@ CASES = [
      "change_kind": "dispense", "change_device": "c1"},
     {"id": "merge-verify-keeps", "merge": [REC_2, [FINAL, "verify", "c1", "1", "done"]],
      "change_kind": "dispense", "change_device": "c2"},
+    # entries written while the broker was down: the last delivered does not hide a done decommission
+    {"id": "received-recorded-keeps-done", "received": [DONE_2, _e(RECORDED, "dispense", "c1", "1")],
+     "change_kind": "dispense", "change_device": "c2"},
+    {"id": "received-failed-keeps-done", "received": [DONE_2, _e(FINAL, "dispense", "c1", "1", "alert")],
+     "change_kind": "dispense", "change_device": "c2"},
+    {"id": "received-done-replaces", "received": [REC_2, _e(FINAL, "dispense", "c1", "1", "done")],
+     "change_kind": "dispense", "change_device": "c1"},
+    {"id": "received-undo-replaces", "received": [DONE_2, _e(FINAL, "undo_dispense", "c1", "1", "done")],
+     "change_kind": "undo_dispense", "change_device": "c1"},
+    {"id": "received-first", "received": [None, REC_2], "change_kind": "dispense", "change_device": "c2"},
     {"id": "claim-live", "live": [1000, 2000, None], "expect": True},
     {"id": "claim-answered", "live": [1000, 2000, 1500], "expect": False},
     {"id": "claim-answered-before", "live": [1000, 2000, 500], "expect": True},
@@ -104,6 +115,11 @@ def check(case):
     if "live" in case:
         got = claim_live(*case["live"])
         return None if got == case["expect"] else "claim_live: expected %r, got %r" % (case["expect"], got)
+    if "received" in case:
+        change = merged(*case["received"])["change"]
+        got = [change["kind"], change["device"]]
+        want = [case["change_kind"], case["change_device"]]
+        return None if got == want else "received: expected %r, got %r" % (want, got)
     if "merge" in case:
         previous, args = case["merge"]
         change = _e(args[0], args[1], args[2], args[3], args[4], previous)["change"]

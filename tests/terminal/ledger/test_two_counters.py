@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import json
 import threading
 import time
 from pathlib import Path
@@ -57,7 +58,8 @@ class GateScanner:
 class Counter:
     """One real terminal app on its own thread: built from a Config like ``fmd-terminal run``."""
 
-    def __init__(self, tmp: Path, sim, broker, device: str, counter: str, outbox: str | None = None) -> None:
+    def __init__(self, tmp: Path, sim, broker, device: str, counter: str, outbox: str | None = None,
+                 sync: dict | None = None) -> None:
         cert, key = broker.identity(device)
         ledger = (f"mqtts://127.0.0.1:{broker.port}?site={SITE}&device={device}&counter={counter}"
                   f"&ca={broker.ca}&cert={cert}&key={key}&site_key={broker.directory / 'site-ledger.key'}"
@@ -68,7 +70,8 @@ class Counter:
                         service=sim.base_url, client_id="pharmacy-demo", client_secret="demo-secret",
                         client_cert=client_cert, client_key=client_key, ca_bundle=sim.pki.ca_bundle,
                         outbox=outbox or f"sqlite://{tmp / (device + '.db')}", ledger=ledger, lang="fr",
-                        duplicate_window_s=0.0, sync={"probe_gap_s": 0.01, "start_jitter_s": 600.0})  # backlog sends: not in these tests
+                        duplicate_window_s=0.0,
+                        sync={"probe_gap_s": 0.01, "start_jitter_s": 600.0, **(sync or {})})  # backlog sends: only when asked
         self.stack = contextlib.ExitStack()
         self.terminal = build(config, self.stack)
         self.terminal.scanner.close()
@@ -162,6 +165,13 @@ def test_a_pack_dispensed_at_counter_1_is_amber_at_counter_2_and_a_verify_stays_
     two.scan(MODE_CODES["verify"], pack["raw"])  # verify at another counter: allowed, sent, answered
     verdicts = two.verdicts(2)
     assert verdicts[1].outcome != "at_site" and verdicts[1].recorded
+
+
+def wait_offline(*made, timeout_s: float = 20.0) -> None:
+    end = time.monotonic() + timeout_s
+    while any(counter.ledger.online for counter in made) and time.monotonic() < end:
+        time.sleep(0.05)
+    assert not any(counter.ledger.online for counter in made)
 
 
 def test_broker_down_then_back(counters, mtls_sim, site):
@@ -272,20 +282,32 @@ def test_the_backlog_never_sends_an_op_the_ledger_yielded_even_right_after_it_is
     assert [h.get("requestedState") for h in history].count("Supplied") == 1  # counter 1's, nothing from 2
 
 
-def claims_on(counter, pack_ref, device: str) -> list[dict]:
-    """The claims of ``device`` on the pack that ``counter``'s view of the site still holds."""
-    with counter.ledger._cond:
-        held = counter.ledger._claims.get(counter.ledger.key(pack_ref), [])
-        return [claim for claim, _at in held if claim.get("device") == device]
+class Releases:
+    """Counts the claim releases of each device that ``counter``'s ledger has processed (its claim
+    handler is wrapped: a release counted here has already been applied to its view of the site)."""
 
+    def __init__(self, counter) -> None:
+        self.seen: dict[str, int] = {}
+        self.cond = threading.Condition()
+        handlers = counter.ledger.link._handlers
+        for i, (topic_filter, handler) in enumerate(handlers):
+            if "/claim/" in topic_filter:
+                handlers[i] = (topic_filter, self._wrap(handler))
 
-def wait_released(counter, pack_ref, device: str, timeout_s: float = 20.0) -> None:
-    """Until ``counter`` has dropped ``device``'s claim on the pack: only its release does that (a claim
-    that merely aged is kept in the view until another claim on the pack arrives)."""
-    end = time.monotonic() + timeout_s
-    while time.monotonic() < end and claims_on(counter, pack_ref, device):
-        time.sleep(0.02)
-    assert not claims_on(counter, pack_ref, device), f"{device}'s claim was never released"
+    def _wrap(self, handler):
+        def handle(topic: str, payload: bytes) -> None:
+            handler(topic, payload)
+            message = json.loads(payload)
+            if message.get("released"):
+                with self.cond:
+                    self.seen[message["device"]] = self.seen.get(message["device"], 0) + 1
+                    self.cond.notify_all()
+        return handle
+
+    def wait(self, device: str, n: int, timeout_s: float = 20.0) -> None:
+        with self.cond:
+            assert self.cond.wait_for(lambda: self.seen.get(device, 0) >= n, timeout_s), \
+                f"{device}'s claim was never released"
 
 
 def test_a_claim_whose_op_is_refused_or_yielded_is_released_at_once(counters, mtls_sim):
@@ -297,17 +319,53 @@ def test_a_claim_whose_op_is_refused_or_yielded_is_released_at_once(counters, mt
     one, two = counters("counter1", "1"), counters("counter2", "2")
     one.wait_online()
     two.wait_online()
+    releases = Releases(two)
     one.scan(MODE_CODES["undo"], pack["raw"])
     refused = one.verdicts(1)[0]
     assert (refused.outcome, refused.message_id) == ("refused", "no_dispense_here")
     assert one.outbox.recent(1) == []  # nothing recorded: no entry will follow the claim
-    wait_released(two, pack_ref(pack), "counter1")
+    releases.wait("counter1", 1)
     two.scan(pack["raw"])
     assert two.verdicts(1)[0].outcome == "decommissioned"
     wait_final(one, pack_ref(pack))
     one.scan(MODE_CODES["dispense"], pack["raw"])
     assert one.verdicts(2)[1].message_id == "site_dispensed"  # recorded cancelled, nothing sent
-    wait_released(two, pack_ref(pack), "counter1")
+    releases.wait("counter1", 2)
     two.scan(MODE_CODES["undo"], pack["raw"])
     undo = two.verdicts(2)[1]
     assert (undo.outcome, undo.light) == ("undone", "green"), undo
+
+
+def test_a_late_already_inactive_answer_gets_the_sites_explanation(counters, mtls_sim, site, faults):
+    """Broker down: counter 1 dispenses a pack; counter 2, alone, records a dispense of it while the
+    service is out (amber, queued). The broker comes back with counter 1's dispense (counter 2's own
+    entry, written offline, does not hide it); the service too, and counter 2's backlog sends. The late
+    answer (NMVS_NC_PCK_23: both counters use the pharmacy's one account) is counter 1's dispense,
+    "already dispensed at counter 1 at HH:MM" in FR/EN/DE, as a live one would be; not "here"."""
+    (pack,) = seed(mtls_sim, 1, next(_seeds))
+    one = counters("counter1", "1")
+    two = counters("counter2", "2", sync={"start_jitter_s": 0.0, "backoff_base_s": 0.05, "breaker_open_s": 0.2})
+    one.wait_online()
+    two.wait_online()
+    site.stop()
+    wait_offline(one, two)
+    one.scan(pack["raw"])
+    assert one.verdicts(1)[0].outcome == "decommissioned"
+    faults({"outage": True, "retryAfterSeconds": 0})
+    two.scan(pack["raw"])
+    assert two.verdicts(1)[0].outcome == "recorded_offline"
+    site.start()
+    end = time.monotonic() + 40
+    while time.monotonic() < end and two.ledger.explain("dispense", pack_ref(pack)) is None:
+        time.sleep(0.05)
+    assert two.ledger.explain("dispense", pack_ref(pack))[1]["counter"] == "1"
+    faults({})
+    late = two.verdicts(2, 60)[1]
+    assert (late.event, late.service_code) == ("resolved", "NMVS_NC_PCK_23")
+    assert (late.outcome, late.light, late.message_id) == ("at_site", "amber", "site_dispensed")
+    assert len(dispenses(mtls_sim, pack)) == 1
+    hhmm = time.strftime("%H:%M", time.localtime(late.details["site"]["at"]))
+    for lang, headline in (("fr", f"Déjà délivrée au comptoir 1 à {hhmm}"),
+                           ("en", f"Already dispensed at counter 1 at {hhmm}"),
+                           ("de", f"Bereits an Theke 1 um {hhmm} abgegeben")):
+        assert Presenter(Translator(lang)).headline(late) == headline
