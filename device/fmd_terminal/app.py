@@ -600,7 +600,11 @@ def build(config: Config, stack: contextlib.ExitStack, *, notifier: Any = None,
                         live_deadline_s=config.live_deadline_s, clock=clock,
                         site=site.ledger if site is not None else None)
     if site is not None:
-        site.health.attach(worker=worker, scanner=scanner)
+        from fmd_terminal.config import enrolment_path
+        from fmd_terminal.credential_health import dues
+
+        site.health.attach(worker=worker, scanner=scanner,
+                           credentials=functools.partial(dues, config, enrolment_path(config)))
     if config.button:
         from fmd_terminal.indicators.button import open_mode_button
 

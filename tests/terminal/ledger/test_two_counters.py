@@ -59,7 +59,7 @@ class Counter:
     """One real terminal app on its own thread: built from a Config like ``fmd-terminal run``."""
 
     def __init__(self, tmp: Path, sim, broker, device: str, counter: str, outbox: str | None = None,
-                 sync: dict | None = None) -> None:
+                 sync: dict | None = None, enrolment_dir: str = "") -> None:
         cert, key = broker.identity(device)
         ledger = (f"mqtts://127.0.0.1:{broker.port}?site={SITE}&device={device}&counter={counter}"
                   f"&ca={broker.ca}&cert={cert}&key={key}&site_key={broker.directory / 'site-ledger.key'}"
@@ -70,7 +70,7 @@ class Counter:
                         service=sim.base_url, client_id="pharmacy-demo", client_secret="demo-secret",
                         client_cert=client_cert, client_key=client_key, ca_bundle=sim.pki.ca_bundle,
                         outbox=outbox or f"sqlite://{tmp / (device + '.db')}", ledger=ledger, lang="fr",
-                        duplicate_window_s=0.0,
+                        duplicate_window_s=0.0, enrolment_dir=enrolment_dir,
                         sync={"probe_gap_s": 0.01, "start_jitter_s": 600.0, **(sync or {})})  # backlog sends: only when asked
         self.stack = contextlib.ExitStack()
         self.terminal = build(config, self.stack)
