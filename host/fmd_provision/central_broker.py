@@ -14,7 +14,7 @@ import argparse
 from pathlib import Path
 
 from fmd_provision.files import write_directory
-from fmd_provision.site_broker import central_files, load_ca
+from fmd_provision.site_broker import broker_arguments, central_files, load_ca
 
 
 def write_central(out: Path, sites: list[str], port: int, **options) -> Path:
@@ -28,11 +28,7 @@ def write_central(out: Path, sites: list[str], port: int, **options) -> Path:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--site", action="append", required=True, dest="sites",
                         help="a site whose bridge may write its health (repeat for each site)")
-    parser.add_argument("--reader", action="append", default=[], dest="readers",
-                        help="an identity that may read every site's health (fmd-fleet)")
-    parser.add_argument("--port", type=int, default=8883, help="the broker's TLS port (default 8883)")
-    parser.add_argument("--bind", default="127.0.0.1", help="the address to listen on (default 127.0.0.1)")
-    parser.add_argument("--run-as", default="mosquitto", help="the user the broker runs as (default mosquitto)")
+    broker_arguments(parser, "an identity that may read every site's health (fmd-fleet)")
     parser.add_argument("--out", type=Path, required=True, help="the directory to write (its CA is kept)")
 
 

@@ -231,16 +231,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--site", required=True, help="the site's name (letters, digits, - and _)")
     parser.add_argument("--device", action="append", required=True, dest="devices",
                         help="a terminal's device id (repeat for each counter)")
-    parser.add_argument("--reader", action="append", default=[], dest="readers",
-                        help="an identity that may read the site's health (fmd-fleet)")
-    parser.add_argument("--port", type=int, default=8883, help="the broker's TLS port (default 8883)")
-    parser.add_argument("--bind", default="127.0.0.1", help="the address to listen on (default 127.0.0.1)")
+    broker_arguments(parser, "an identity that may read the site's health (fmd-fleet)")
     parser.add_argument("--central", help="HOST:PORT of a central broker to bridge the site's health to")
     parser.add_argument("--central-dir", type=Path,
                         help="with --central: the central broker's directory (fmd-provision central-broker); "
                              "its CA issues the bridge's certificate")
-    parser.add_argument("--run-as", default="mosquitto", help="the user the broker runs as (default mosquitto)")
     parser.add_argument("--out", type=Path, required=True, help="the directory to write")
+
+
+def broker_arguments(parser: argparse.ArgumentParser, reader_help: str) -> None:
+    """The options a site broker and a central broker share: readers, port, address, user."""
+    parser.add_argument("--reader", action="append", default=[], dest="readers", help=reader_help)
+    parser.add_argument("--port", type=int, default=8883, help="the broker's TLS port (default 8883)")
+    parser.add_argument("--bind", default="127.0.0.1", help="the address to listen on (default 127.0.0.1)")
+    parser.add_argument("--run-as", default="mosquitto", help="the user the broker runs as (default mosquitto)")
 
 
 def execute(args: argparse.Namespace) -> int:

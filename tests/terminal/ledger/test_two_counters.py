@@ -144,17 +144,29 @@ def test_two_counters_racing_on_one_pack_decommission_it_once(counters, mtls_sim
     assert op["attempts"] == 0
 
 
-def test_a_pack_dispensed_at_counter_1_is_amber_at_counter_2_and_a_verify_stays_allowed(counters, mtls_sim):
-    (pack,) = seed(mtls_sim, 1, next(_seeds))
+def wait_final(counter, pack_ref, timeout_s: float = 20.0) -> None:
+    """Until ``counter``'s view of the site ledger holds the pack's final entry."""
+    end = time.monotonic() + timeout_s
+    while time.monotonic() < end and (counter.ledger.entry(pack_ref) or {}).get("stage") != "final":
+        time.sleep(0.02)
+    assert (counter.ledger.entry(pack_ref) or {}).get("stage") == "final"
+
+
+def dispensed_at_counter_1(counters, sim):
+    """Two counters online; counter 1 dispensed a fresh pack and counter 2 holds its final entry."""
+    (pack,) = seed(sim, 1, next(_seeds))
     one, two = counters("counter1", "1"), counters("counter2", "2")
     one.wait_online()
     two.wait_online()
     one.scan(pack["raw"])
     assert one.verdicts(1)[0].outcome == "decommissioned"
-    key = two.ledger.key(one.outbox.recent(1)[0].pack)
-    end = time.monotonic() + 20
-    while time.monotonic() < end and (two.ledger.entry(one.outbox.recent(1)[0].pack) or {}).get("stage") != "final":
-        time.sleep(0.02)
+    wait_final(two, pack_ref(pack))
+    return pack, one, two
+
+
+def test_a_pack_dispensed_at_counter_1_is_amber_at_counter_2_and_a_verify_stays_allowed(counters, mtls_sim):
+    pack, one, two = dispensed_at_counter_1(counters, mtls_sim)
+    key = two.ledger.key(pack_ref(pack))
     two.scan(pack["raw"])
     verdict = two.verdicts(1)[0]
     assert (verdict.outcome, verdict.light, verdict.message_id) == ("at_site", "amber", "site_dispensed")
@@ -227,26 +239,11 @@ def test_an_already_inactive_answer_for_a_pack_the_site_decommissioned_is_explai
     assert "Already destroyed" in lines and any(line.startswith("counter 1 at ") for line in lines), lines
 
 
-def wait_final(counter, pack_ref, timeout_s: float = 20.0) -> None:
-    """Until ``counter``'s view of the site ledger holds the pack's final entry."""
-    end = time.monotonic() + timeout_s
-    while time.monotonic() < end and (counter.ledger.entry(pack_ref) or {}).get("stage") != "final":
-        time.sleep(0.02)
-    assert (counter.ledger.entry(pack_ref) or {}).get("stage") == "final"
-
-
 def test_the_backlog_never_sends_an_op_the_ledger_yielded_even_right_after_it_is_recorded(counters, mtls_sim):
     """The sync worker's backlog is opened and made to run two full steps at the very moment the
     outbox has committed counter 2's op, before the terminal goes on: an op recorded to be cancelled
     afterwards would be sent then. It is recorded cancelled, never attempted, never sent."""
-    (pack,) = seed(mtls_sim, 1, next(_seeds))
-    one, two = counters("counter1", "1"), counters("counter2", "2")
-    one.wait_online()
-    two.wait_online()
-    one.scan(pack["raw"])
-    assert one.verdicts(1)[0].outcome == "decommissioned"
-    wait_final(two, one.outbox.recent(1)[0].pack)
-
+    pack, _one, two = dispensed_at_counter_1(counters, mtls_sim)
     sync = two.terminal.worker.worker  # the SyncWorker under the ledger's wrapper
     steps, stepped = [0], threading.Condition()
     real_step, real_record = sync.step, two.outbox.record
