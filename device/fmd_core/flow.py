@@ -434,16 +434,12 @@ class Flow:
             outcome = outcomes.of_settlement(scan.kind, state, answer, dispensed_here)
         if scan.expired and outcome.light == outcomes.GREEN:
             outcome = outcomes.Outcome("expired", None, "expired_by_date")
-        details = None
-        if site is not None and outcome.code == "inactive_elsewhere":
-            outcome, details = outcomes.of_site(site[0]), {"site": site[1]}
-        elif site is not None and outcome.code == "alert" and _codes(answer)[0] in _SITE_EXPLAINS:
-            details = {"site": site[1], "explained": site[0]}  # red stays red: the alert was raised
+        outcome, details = _site_explained(outcome, answer, site)
         if state is None or outcome.code in ("pending", "recorded_offline"):
             self._pending[scan.seq] = scan
         return self._finish(scan, outcome, now_ms, answer=answer, details=details, recorded=True)
 
-    def resolved(self, seq, kind, state, answer, now_ms, dispensed_here=None, pack=None):
+    def resolved(self, seq, kind, state, answer, now_ms, dispensed_here=None, pack=None, site=None):
         """A later settlement of an op that was shown as pending (this run or an earlier one).
 
         Issue 11, item 5: a late result never replaces the verdict of the pack in hand. It is
@@ -452,7 +448,9 @@ class Flow:
         current verdict's hold time has ended, one after another. Every late result is counted for the
         idle screen's queue notice ("3 answers received", ``Notice.received``), shown once the screen is
         free: at once when it is, else when the verdict in hand's hold ends (``tick``), after the alerts.
-        ``pack``: the op's pack (decoder fields) when the scan is not from this run.
+        ``pack``: the op's pack (decoder fields) when the scan is not from this run. ``site``: the site
+        ledger's explanation of an already-inactive answer (``fmd_core.site_ledger.explains_already_inactive``),
+        applied as to a live answer (``settled``).
         """
         scan = self._pending.pop(seq, None)
         key = scan.ref.pack_key if scan is not None else None
@@ -468,7 +466,9 @@ class Flow:
         mode = scan.mode if scan else self.mode
         raw = scan.raw if scan else None
         pack = scan.pack if scan else pack
+        outcome, explained = _site_explained(outcome, answer, site)
         details = _answer_details(answer, kind)
+        details.update(explained or {})
         verdict = Verdict("resolved", seq, mode, raw, pack, None, outcome, *_codes(answer), details=details,
                           recorded=True)
         if scan is not None:
@@ -587,6 +587,19 @@ def _codes(answer):
     if answer is None:
         return (None, None)
     return (answer.operation_code, answer.alert_code)
+
+
+def _site_explained(outcome, answer, site):
+    """(outcome, details) once the site ledger's word ``site`` ((reason, where) or None) is applied to
+    an answer (README, "Site ledger"): an already-inactive answer for a pack the site decommissioned is
+    that site decommission (amber, where and when), and so is NMVS_NC_PCK_23 (the same pharmacy account
+    already set that state: at another counter of the site); an alert with such a code stays red,
+    explained."""
+    if site is not None and outcome.code in ("inactive_elsewhere", "already_done_here"):
+        return outcomes.of_site(site[0]), {"site": site[1]}
+    if site is not None and outcome.code == "alert" and _codes(answer)[0] in _SITE_EXPLAINS:
+        return outcome, {"site": site[1], "explained": site[0]}  # red stays red: the alert was raised
+    return outcome, None
 
 
 def _answer_details(answer, kind):

@@ -14,7 +14,8 @@ First echoed claim wins: a terminal publishes its claim and waits for the broker
 live claim of another device for the same pack that the broker delivered before that echo wins, and
 this terminal yields (the broker forwards one topic's messages to every subscriber in one order, so
 at most one terminal sends). A claim stops being live when its device's ledger entry for the pack
-arrives after it, or after ``CLAIM_LIVE_MS``.
+arrives after it, when its device releases it (a release on the claim topic: the terminal yielded, or
+its outbox refused or failed to record the op), or after ``CLAIM_LIVE_MS``.
 
 The ledger blocks a decommission (dispense, destroy) of a pack that another device of the site has
 decommissioned (final, done) or is decommissioning (recorded); an undo is never blocked by the ledger
@@ -60,6 +61,21 @@ def claim(token, device, counter, kind, at_s):
     return {"v": VERSION, "token": token, "device": device, "counter": counter, "kind": kind, "at": at_s}
 
 
+def release(token, device):
+    """A claim's withdrawal (same topic, same ``token``): no op follows that claim."""
+    return {"v": VERSION, "token": token, "device": device, "released": True}
+
+
+def is_release(message):
+    return message.get("released") is True
+
+
+def without_released(claims, release):
+    """``claims`` ([(claim, received_ms)], the broker's order) without the one ``release`` withdraws."""
+    return [(c, at) for c, at in claims
+            if not (c.get("token") == release.get("token") and c.get("device") == release.get("device"))]
+
+
 def entry(stage, kind, device, counter, at_s, outcome=None, code=None, previous=None):
     """A ledger entry: the latest event of the pack at the site, and under ``change`` the latest state
     change (so a verify published after a dispense never hides that dispense)."""
@@ -74,6 +90,19 @@ def entry(stage, kind, device, counter, at_s, outcome=None, code=None, previous=
     else:
         new["change"] = kept
     return new
+
+
+def merged(known, incoming):
+    """``incoming`` as a terminal keeps it, given the entry it ``known`` before: entries written while
+    the broker was down do not know of each other, and the last one delivered must not hide a
+    decommission done at the site behind a later one only recorded or failed (``_still_stands``)."""
+    kept = known.get("change") if known is not None else None
+    change = incoming.get("change")
+    if change is None or change is kept or not _still_stands(kept, change):
+        return incoming
+    kept_too = dict(incoming)
+    kept_too["change"] = kept
+    return kept_too
 
 
 def _still_stands(kept, new):

@@ -78,6 +78,13 @@ class _Silent:
     def stopping(self) -> None: ...
 
 
+def _pack_fields(row: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The product code and serial of an op's row, as the decoder names them (a late result's pack)."""
+    if not row:
+        return None
+    return {"product_code_scheme": row["scheme"], "product_code": row["product_code"], "serial": row["serial"]}
+
+
 def _short(pack: dict[str, Any] | None) -> str:
     """A pack for the log: product code and the serial's last four characters only."""
     if not pack:
@@ -246,20 +253,26 @@ class Terminal:
     def collect_resolutions(self) -> None:
         for settlement in self.worker.take_resolutions():
             now = self.clock()
+            row = self._op_row(settlement.seq)
             self.apply(self.flow.resolved(settlement.seq, settlement.kind, settlement.state, settlement.answer,
                                           now, dispensed_here=self._dispensed_here(settlement.seq),
-                                          pack=self._pack_of(settlement.seq)))
+                                          pack=_pack_fields(row), site=self._site_word(settlement.kind, row)))
 
-    def _pack_of(self, seq: int) -> dict[str, Any] | None:
-        """The product code and serial of an op (for a late result of a scan from an earlier run)."""
+    def _op_row(self, seq: int) -> dict[str, Any] | None:
+        """The op's outbox row (for a late result, maybe of a scan from an earlier run), or None."""
         read = getattr(self.outbox, "op", None)
         try:
-            row = read(seq) if read is not None else None
+            return read(seq) if read is not None else None
         except (StorageError, LookupError):
             return None
-        if not row:
+
+    def _site_word(self, kind: str, row: dict[str, Any] | None) -> tuple[str, dict] | None:
+        """The site ledger's explanation of an already-inactive answer for this op's pack (issue 16)."""
+        if self.site is None or not row:
             return None
-        return {"product_code_scheme": row["scheme"], "product_code": row["product_code"], "serial": row["serial"]}
+        from fmd_terminal.outbox.sqlite import pack_of
+
+        return self.site.explain(kind, pack_of(row))
 
     # -- effects -------------------------------------------------------------------------------
 
@@ -389,18 +402,28 @@ class Terminal:
         return None
 
     def _record(self, request: Any) -> list[Effect]:
-        held = self.site.before_record(request.kind, request.pack) if self.site is not None else None
+        """Record the scan's op. With the site ledger (issue 16) its word comes first: an op another
+        counter has is recorded already cancelled (never sendable, amber here), and the claim is
+        published as recorded, or released when nothing is to be sent."""
+        site = self.site
+        held = site.before_record(request.kind, request.pack) if site is not None else None
+        op = None
         try:
-            result = self.outbox.record(OpRequest(request.kind, request.pack, request.raw, mode=request.mode))
+            result = self.outbox.record(OpRequest(request.kind, request.pack, request.raw, mode=request.mode,
+                                                  site_yield=site.site_yield(held) if site is not None else None))
+            op = result.op
         except StorageError as error:
             log.error("scan not recorded: %s", error)
             return self.flow.record_failed(self.clock())
+        finally:
+            if site is not None:
+                site.after_record(request.pack, op, held)
         if result.refusal is not None:
             refusal = result.refusal
             return self.flow.recorded(None, refusal.reason, self.clock(), since_wall_ns=refusal.since_wall_ns,
                                       age_ns=getattr(refusal, "age_ns", None))
-        # -- site ledger (issue 16): another counter has the pack -> cancelled here, amber; else published
-        if self.site is not None and self.site.yield_op(self.outbox, result.op, held) and held is not None:
+        if held is not None:
+            log.info("site ledger: op %s recorded cancelled, %s", result.op.seq, held[0])
             return self.flow.yielded(result.op.seq, held[0], held[1], self.clock())
         self._ops[result.op.seq] = result.op
         return self.flow.recorded(result.op.seq, None, self.clock())
@@ -577,7 +600,11 @@ def build(config: Config, stack: contextlib.ExitStack, *, notifier: Any = None,
                         live_deadline_s=config.live_deadline_s, clock=clock,
                         site=site.ledger if site is not None else None)
     if site is not None:
-        site.health.attach(worker=worker, scanner=scanner)
+        from fmd_terminal.config import enrolment_path
+        from fmd_terminal.credential_health import dues
+
+        site.health.attach(worker=worker, scanner=scanner,
+                           credentials=functools.partial(dues, config, enrolment_path(config)))
     if config.button:
         from fmd_terminal.indicators.button import open_mode_button
 

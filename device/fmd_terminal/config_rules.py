@@ -5,14 +5,18 @@ its allowed values. ``problems(config)`` lists what breaks a rule, each as a ``C
 message names the key, the value and what is allowed, in the person's language (``outbox.texts``).
 The service URL must be ``https://`` (or ``nmvs-soap+https://``): plain ``http://`` is accepted only
 to a loopback address (127.0.0.0/8, ``::1``, ``localhost``), since the client secret and the bearer
-token would otherwise cross the network in clear.
+token would otherwise cross the network in clear. A key file the configuration names for the site
+ledger (its MQTT client key ``key``, the site's hashing key ``site_key``) must be readable by its owner
+only (``private_file``).
 """
 
 from __future__ import annotations
 
+import os
+import stat
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from fmd_core.modes import MODES
 from fmd_terminal.errors import ConfigError
@@ -85,6 +89,28 @@ def _url(key: str, value: Any) -> ConfigError | None:
     return None
 
 
+def private_file(key: str, path: str) -> ConfigError | None:
+    """A key file that group or others can read is refused, with the ``chmod`` that fixes it; a file
+    that cannot be read is left to whoever opens it (its own message names the path)."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return None
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        return ConfigError.text("config_key_open", key=key, path=path, mode=f"{stat.S_IMODE(mode):04o}")
+    return None
+
+
+LEDGER_KEYS = ("key", "site_key")  # the site ledger URL's key files (``fmd_terminal.ledger``)
+
+
+def ledger_keys(url: str) -> list[ConfigError]:
+    """The site ledger's key files (README, "Site ledger") that group or others can read."""
+    query = parse_qs(urlsplit(url).query)
+    found = [private_file(f"ledger {name}", query[name][-1]) for name in LEDGER_KEYS if query.get(name)]
+    return [problem for problem in found if problem is not None]
+
+
 def _table(key: str, value: Any, rules: Mapping[str, tuple[float, float]],
            phrase: str = "allowed_seconds") -> list[ConfigError]:
     if not isinstance(value, Mapping):
@@ -136,6 +162,8 @@ def problems(config: Any, keys: tuple[str, ...] | None = None) -> list[ConfigErr
         result += _table("service.timeouts", config.timeouts, TIMEOUTS)
     if asked("sync"):
         result += _table("sync", config.sync, _sync_rules(), "allowed_number")
+    if asked("ledger") and isinstance(config.ledger, str) and config.ledger:
+        result += ledger_keys(config.ledger)
     return result
 
 

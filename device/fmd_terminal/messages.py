@@ -12,6 +12,8 @@ _FR = {
     "config_bad": "configuration : {key} = {value} refusé ; attendu : {allowed}. Corriger {key}",
     "config_http": "configuration : {key} = {value} refusé : en http:// le secret et le jeton passeraient en clair "
                    "sur le réseau. Utiliser https:// (http:// seulement vers 127.0.0.1 ou ::1)",
+    "config_key_open": "configuration : {key} : le fichier de clé {path} est lisible par le groupe ou les autres "
+                       "(mode {mode}). Exécuter : chmod 600 {path}",
     "config_unknown_key": "configuration {source} : clé inconnue {key}. Clés connues : {known}",
     "allowed_seconds": "un nombre de secondes de {low} à {high}, sans guillemets",
     "allowed_number": "un nombre de {low} à {high}, sans guillemets",
@@ -52,6 +54,8 @@ _EN = {
     "config_bad": "configuration: {key} = {value} refused; expected: {allowed}. Correct {key}",
     "config_http": "configuration: {key} = {value} refused: over http:// the secret and the token would cross "
                    "the network in clear. Use https:// (http:// only to 127.0.0.1 or ::1)",
+    "config_key_open": "configuration: {key}: the key file {path} is readable by group or others (mode {mode}). "
+                       "Run: chmod 600 {path}",
     "config_unknown_key": "configuration {source}: unknown key {key}. Known keys: {known}",
     "allowed_seconds": "a number of seconds from {low} to {high}, without quotes",
     "allowed_number": "a number from {low} to {high}, without quotes",
@@ -89,6 +93,8 @@ _DE = {
     "config_bad": "Konfiguration: {key} = {value} abgelehnt; erwartet: {allowed}. {key} korrigieren",
     "config_http": "Konfiguration: {key} = {value} abgelehnt: über http:// gingen Geheimnis und Token im Klartext "
                    "über das Netz. https:// verwenden (http:// nur zu 127.0.0.1 oder ::1)",
+    "config_key_open": "Konfiguration: {key}: die Schlüsseldatei {path} ist für Gruppe oder andere lesbar "
+                       "(Modus {mode}). Ausführen: chmod 600 {path}",
     "config_unknown_key": "Konfiguration {source}: unbekannter Schlüssel {key}. Bekannte Schlüssel: {known}",
     "allowed_seconds": "eine Zahl von Sekunden von {low} bis {high}, ohne Anführungszeichen",
     "allowed_number": "eine Zahl von {low} bis {high}, ohne Anführungszeichen",

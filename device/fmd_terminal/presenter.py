@@ -267,9 +267,13 @@ class Presenter:
         return self.t("line.since", when=local_time(wall_ns))
 
     def _late_lines(self, verdict: Verdict) -> list[str]:
-        """A late red result's own notice (issue 11, item 5): which pack (CIP, serial's end), what to do."""
+        """A late red result's own notice (issue 11, item 5): which pack (CIP, serial's end), what to do;
+        or, when the site ledger explains it, the pack and the site's decommission (issue 16)."""
         pack = verdict.pack or {}
         lines = [self.t("line.product", **_product(pack))] if pack.get("product_code") else []
+        if verdict.details.get("explained"):  # the site ledger explains it (issue 16): where and when
+            return lines + [self.t("line." + verdict.details["explained"]),
+                            self.site_text("line.site", verdict.details["site"])]
         if pack.get("serial"):
             lines.append(self.t("line.serial", tail=pack["serial"][-4:]))
         return lines + [self.t("line.late_do")]

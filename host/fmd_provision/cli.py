@@ -34,6 +34,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "sheet": ("fmd_provision.sheet", "render a printable PDF: test packs, mode barcodes, scanner set-up"),
     "image-config": ("fmd_provision.image_config", "everything to turn a stock Raspberry Pi OS image into a terminal"),
     "site-broker": ("fmd_provision.site_broker", "a site's MQTT broker: configuration, ACL, device certificates, bridge"),
+    "central-broker": ("fmd_provision.central_broker", "the central MQTT broker the sites bridge their health to"),
 }
 
 

@@ -2,7 +2,7 @@
 
 ``running_site(directory, site, devices)`` writes a site broker (``site_broker.write_site``: its own
 CA, per-device certificates, the generated ACL) on a free 127.0.0.1 port, starts ``mosquitto -c``
-on it and stops it on exit. ``SiteBroker.stop()`` / ``start()`` take it down and bring it back on
+on it and stops it on exit; ``running_central`` does the same for a central broker. ``SiteBroker.stop()`` / ``start()`` take it down and bring it back on
 the same port (the "broker down and back" tests).
 """
 
@@ -16,6 +16,7 @@ import subprocess
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 from fmd_provision.errors import ProvisionError
 from fmd_provision.site_broker import write_site
@@ -79,12 +80,32 @@ class SiteBroker:
 
 @contextlib.contextmanager
 def running_site(directory: Path, site: str, devices: list[str], readers: Sequence[str] = (),
-                 port: int | None = None, more_sites: dict[str, list[str]] | None = None) -> Iterator[SiteBroker]:
-    """A started site broker in ``directory`` (written afresh); stopped on exit."""
+                 port: int | None = None, more_sites: dict[str, list[str]] | None = None,
+                 **options: Any) -> Iterator[SiteBroker]:
+    """A started site broker in ``directory`` (written afresh); stopped on exit. ``options`` go to
+    ``write_site`` (``central`` and ``central_ca``: a bridge to a central broker)."""
     port = port or free_port()
     write_site(directory, site, list(devices), port, readers=list(readers), more_sites=more_sites,
-               run_as=getpass.getuser())
-    broker = SiteBroker(directory, site, port).start()
+               run_as=getpass.getuser(), **options)
+    with _started(SiteBroker(directory, site, port)) as broker:
+        yield broker
+
+
+@contextlib.contextmanager
+def running_central(directory: Path, sites: list[str], readers: Sequence[str] = (),
+                    port: int | None = None) -> Iterator[SiteBroker]:
+    """A started central broker (``fmd-provision central-broker``) in ``directory``; stopped on exit."""
+    from fmd_provision.central_broker import write_central
+
+    port = port or free_port()
+    write_central(directory, list(sites), port, readers=list(readers), run_as=getpass.getuser())
+    with _started(SiteBroker(directory, "central", port)) as broker:
+        yield broker
+
+
+@contextlib.contextmanager
+def _started(broker: SiteBroker) -> Iterator[SiteBroker]:
+    broker.start()
     try:
         yield broker
     finally:

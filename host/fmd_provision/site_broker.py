@@ -12,7 +12,11 @@ listener requires a certificate (``require_certificate true``) and takes that na
 
 A reader (``fmd-fleet``) may read the site's health and nothing else. With ``--central HOST:PORT`` the
 configuration gains a bridge that forwards the site's health (never claims or ledger) to a central
-broker, under the identity ``bridge-<site>`` whose certificate is written beside the others.
+broker (``fmd-provision central-broker``, ``central_files``), under the identity ``bridge-<site>``:
+its certificate is issued by the central broker's CA (``--central-dir``, the central's directory) and
+written beside the others with that CA (``central-ca.crt``). The central broker trusts its own CA only,
+so no site's CA can mint an identity there; its ACL lets ``bridge-<site>`` write that site's health
+and nothing else.
 
 Everything listens on the address given (127.0.0.1 unless configured); keys are written 0600.
 """
@@ -143,35 +147,75 @@ class SiteCA:
         return cert.public_bytes(self._ser.Encoding.PEM), self._key_pem(key)
 
 
+def load_ca(directory: Path) -> SiteCA:
+    """The CA of a broker directory written before (its ``ca.crt`` and ``ca.key``)."""
+    directory = Path(directory)
+    try:
+        return SiteCA(directory.name, (directory / "ca.key").read_bytes(), (directory / "ca.crt").read_bytes())
+    except OSError as error:
+        raise InputError(f"{directory}: no broker CA there (ca.crt, ca.key): {error.strerror}") from None
+
+
+def _leaf(files: dict[str, tuple[bytes, int | None]], ca: SiteCA, name: str) -> None:
+    cert, key = ca.issue(name)
+    files[f"devices/{name}.crt"] = (cert, PUBLIC)
+    files[f"devices/{name}.key"] = (key, PRIVATE)
+
+
+def _broker_files(ca: SiteCA, name: str, bind: str) -> dict[str, tuple[bytes, int | None]]:
+    ca_cert, ca_key = ca.pem()
+    broker_cert, broker_key = ca.issue(name, server_names=("localhost", bind))
+    return {"ca.crt": (ca_cert, PUBLIC), "ca.key": (ca_key, PRIVATE),
+            "broker.crt": (broker_cert, PUBLIC), "broker.key": (broker_key, PRIVATE)}
+
+
+def central_files(sites: list[str], port: int, *, bind: str = "127.0.0.1", readers: Sequence[str] = (),
+                  out: Path, ca: SiteCA | None = None, run_as: str = "mosquitto") -> dict[str, tuple[bytes, int | None]]:
+    """Every file of a central broker's directory: its CA (kept when ``ca`` is given, so the bridges'
+    certificates stay valid as sites are added), broker, readers, the ACL of ``sites``' bridges, conf."""
+    for name in sites:
+        _check_name(name, "site")
+    for name in readers:
+        _check_name(name, "reader")
+    ca = ca or SiteCA("central")
+    files = _broker_files(ca, "broker-central", bind)
+    files["acl"] = (central_acl_text(list(sites), readers).encode(), PUBLIC)
+    files["mosquitto.conf"] = (broker_conf(out, port, bind, run_as=run_as).encode(), PUBLIC)
+    for name in readers:
+        _leaf(files, ca, name)
+    return files
+
+
 def site_files(site: str, devices: list[str], port: int, *, bind: str = "127.0.0.1",
                readers: Sequence[str] = (), central: str | None = None, out: Path,
                ca: SiteCA | None = None, run_as: str = "mosquitto", more_sites: dict[str, list[str]] | None = None,
-               ) -> dict[str, tuple[bytes, int | None]]:
+               central_ca: SiteCA | None = None) -> dict[str, tuple[bytes, int | None]]:
     """Every file of a site broker's directory, by relative name: CA, broker, devices, ACL, conf.
 
-    ``more_sites``: other sites served by the same broker (a shared broker, the ACL tests)."""
+    ``more_sites``: other sites served by the same broker (a shared broker, the ACL tests).
+    ``central_ca``: the central broker's CA (``load_ca``), required with ``central``: it issues the
+    bridge's certificate."""
+    if central and central_ca is None:
+        raise InputError("a bridge to a central broker needs the central broker's directory (--central-dir), "
+                         "whose CA issues the bridge's certificate")
     more = dict(more_sites or {})
     for name in [site, *more]:
         _check_name(name, "site")
     for name in [*devices, *readers, *(d for ds in more.values() for d in ds)]:
         _check_name(name, "device")
     ca = ca or SiteCA(site)
-    ca_cert, ca_key = ca.pem()
-    broker_cert, broker_key = ca.issue(f"broker-{site}", server_names=("localhost", bind))
-    files: dict[str, tuple[bytes, int | None]] = {
-        "ca.crt": (ca_cert, PUBLIC), "ca.key": (ca_key, PRIVATE),
-        "broker.crt": (broker_cert, PUBLIC), "broker.key": (broker_key, PRIVATE),
+    files = _broker_files(ca, f"broker-{site}", bind)
+    files.update({
         "site-ledger.key": (secrets.token_hex(32).encode() + b"\n", PRIVATE),  # hashes packs into topics
         "acl": ("\n".join([acl_text(site, devices, readers)] + [acl_text(s, d) for s, d in more.items()]).encode(),
                 PUBLIC),
         "mosquitto.conf": (broker_conf(out, port, bind, central=central, site=site, run_as=run_as).encode(), PUBLIC),
-    }
-    identities = [*devices, *readers, *(d for ds in more.values() for d in ds)]
-    identities += [f"bridge-{site}"] if central else []
-    for name in identities:
-        cert, key = ca.issue(name)
-        files[f"devices/{name}.crt"] = (cert, PUBLIC)
-        files[f"devices/{name}.key"] = (key, PRIVATE)
+    })
+    for name in [*devices, *readers, *(d for ds in more.values() for d in ds)]:
+        _leaf(files, ca, name)
+    if central and central_ca is not None:
+        _leaf(files, central_ca, f"bridge-{site}")
+        files["central-ca.crt"] = (central_ca.pem()[0], PUBLIC)
     return files
 
 
@@ -187,19 +231,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--site", required=True, help="the site's name (letters, digits, - and _)")
     parser.add_argument("--device", action="append", required=True, dest="devices",
                         help="a terminal's device id (repeat for each counter)")
-    parser.add_argument("--reader", action="append", default=[], dest="readers",
-                        help="an identity that may read the site's health (fmd-fleet)")
-    parser.add_argument("--port", type=int, default=8883, help="the broker's TLS port (default 8883)")
-    parser.add_argument("--bind", default="127.0.0.1", help="the address to listen on (default 127.0.0.1)")
+    broker_arguments(parser, "an identity that may read the site's health (fmd-fleet)")
     parser.add_argument("--central", help="HOST:PORT of a central broker to bridge the site's health to")
-    parser.add_argument("--run-as", default="mosquitto", help="the user the broker runs as (default mosquitto)")
+    parser.add_argument("--central-dir", type=Path,
+                        help="with --central: the central broker's directory (fmd-provision central-broker); "
+                             "its CA issues the bridge's certificate")
     parser.add_argument("--out", type=Path, required=True, help="the directory to write")
 
 
+def broker_arguments(parser: argparse.ArgumentParser, reader_help: str) -> None:
+    """The options a site broker and a central broker share: readers, port, address, user."""
+    parser.add_argument("--reader", action="append", default=[], dest="readers", help=reader_help)
+    parser.add_argument("--port", type=int, default=8883, help="the broker's TLS port (default 8883)")
+    parser.add_argument("--bind", default="127.0.0.1", help="the address to listen on (default 127.0.0.1)")
+    parser.add_argument("--run-as", default="mosquitto", help="the user the broker runs as (default mosquitto)")
+
+
 def execute(args: argparse.Namespace) -> int:
+    central_ca = load_ca(args.central_dir) if args.central and args.central_dir else None
     out = write_site(args.out, args.site, args.devices, args.port, bind=args.bind, readers=args.readers,
-                     central=args.central, run_as=args.run_as)
+                     central=args.central, run_as=args.run_as, central_ca=central_ca)
     print(f"site broker for {args.site}: {out / 'mosquitto.conf'} ({len(args.devices)} devices)")
     if args.central:
-        print(f"copy the central broker's CA to {out / 'central-ca.crt'}")
+        print(f"bridge to {args.central} as bridge-{args.site}: add {args.site} to the central broker's "
+              f"--site list (fmd-provision central-broker)")
     return 0

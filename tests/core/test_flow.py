@@ -459,3 +459,41 @@ def test_the_trusted_date_sets_the_decoders_sliding_century():
     assert request.pack.expiry == "251231"
     expired = only_verdict(F.Flow().scan(pack_code(expiry="251231"), 0, "2026-11-26"))
     assert expired.outcome == "expired"
+
+
+SITE_WORD = ("site_dispensed", {"device": "counter2", "counter": "2", "at": 1764758520})
+
+
+@pytest.mark.parametrize("code", ["NMVS_NC_PCK_22", "NMVS_NC_PCK_23"])
+def test_a_late_already_inactive_answer_is_the_sites_decommission(code):
+    """Issue 16: a late answer (shown amber "awaiting" first) saying the pack is already inactive, for a
+    pack the site ledger shows decommissioned at another counter, is that counter's dispense (amber,
+    where and when), as a live one is; without the ledger's word it stays what it was."""
+    answer = ServiceAnswer(http_status=409, operation_code=code, state="Supplied")
+    for site, outcome, light in ((SITE_WORD, "at_site", "amber"), (None, None, None)):
+        flow = F.Flow()
+        scan_to_record(flow, pack_code())
+        flow.recorded(9, None, 1)
+        only_verdict(flow.settled(None, None, 3001))
+        (late, *_rest) = flow.resolved(9, "dispense", "rejected", answer, 5000, site=site)
+        verdict = late.payload
+        if site is None:
+            assert verdict.outcome != "at_site" and "site" not in verdict.details
+            continue
+        assert (verdict.event, verdict.outcome, verdict.light, verdict.message_id) == (
+            "resolved", outcome, light, "site_dispensed")
+        assert verdict.details["site"]["counter"] == "2"
+
+
+def test_a_late_alert_explained_by_the_site_stays_red_and_its_notice_says_where():
+    flow = F.Flow()
+    scan_to_record(flow, pack_code())
+    flow.recorded(9, None, 1)
+    only_verdict(flow.settled(None, None, 3001))
+    alert = ServiceAnswer(http_status=409, operation_code="NMVS_NC_PCK_22", state="Supplied", alert_id="X1",
+                          alert_code="A24")
+    assert kinds(flow.resolved(9, "dispense", "needs_attention", alert, 5000, site=SITE_WORD)) == [F.LATE]
+    (shown,) = flow.tick(18001)
+    notice = shown.payload
+    assert (notice.message_id, notice.light, notice.details["explained"]) == ("late_alert", "red", "site_dispensed")
+    assert notice.details["site"]["counter"] == "2" and notice.details["alert_id"] == "X1"

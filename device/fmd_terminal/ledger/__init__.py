@@ -10,13 +10,13 @@ the terminal works alone, as before.
 
 from __future__ import annotations
 
-import stat
 import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import SplitResult, parse_qs
 
 from fmd_core.site_ledger import EXPIRY_S
+from fmd_terminal.config_rules import ledger_keys, private_file
 from fmd_terminal.errors import ConfigError
 from fmd_terminal.urls import open_by_scheme
 
@@ -24,15 +24,14 @@ REQUIRED = ("site", "device", "ca", "cert", "key", "site_key")
 
 
 def read_site_key(path: str) -> bytes:
-    """The site's hashing key; refused when group or others can read it."""
-    file = Path(path)
+    """The site's hashing key; refused when group or others can read it (``config_rules.private_file``)."""
+    problem = private_file("ledger site_key", path)
+    if problem is not None:
+        raise problem
     try:
-        mode = file.stat().st_mode
-        text = file.read_text().strip()
+        text = Path(path).read_text().strip()
     except OSError as error:
         raise ConfigError(f"site ledger: cannot read the site key {path!r}: {error.strerror}") from None
-    if mode & (stat.S_IRWXG | stat.S_IRWXO):
-        raise ConfigError(f"site ledger: {path} is readable by group or others; run: chmod 600 {path}")
     try:
         return bytes.fromhex(text)
     except ValueError:
@@ -60,6 +59,8 @@ def _mqtts(parts: SplitResult, *, outbox: Any = None, **kwargs: Any) -> Site:
     if missing or not parts.hostname or not parts.port:
         raise ConfigError(f"ledger URL {parts.geturl()!r}: expected mqtts://HOST:PORT?"
                           f"{'&'.join(n + '=...' for n in REQUIRED)} (missing: {', '.join(missing) or 'host:port'})")
+    for problem in ledger_keys(parts.geturl()):  # the MQTT client key: owner-readable only
+        raise problem
     link = SiteLink(host=parts.hostname, port=parts.port, site=query["site"], device=query["device"],
                     ca=query["ca"], cert=query["cert"], key=query["key"])
     history = _history(outbox) if outbox is not None else None

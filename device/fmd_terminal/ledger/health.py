@@ -9,6 +9,9 @@ Published retained, QoS 1, on ``fmd/<site>/<device>/health``; the link's last wi
   scanner_calibration (calibrated, not_calibrated, unguarded), storage_headroom_bytes.
 
 "On change" means a change of anything but the clocks (uptime, ages), checked every ``check_s``.
+The expiries (POSIX seconds) are the credential health's end dates (``fmd_terminal.credential_health``:
+the client certificate's notAfter, the password and terms dates of the last account status), read
+again at most every ``CREDENTIALS_EVERY_S``.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ log = logging.getLogger(__name__)
 
 ALERT_RATE_TARGET = 0.0005  # France MVO's target: at most 0.05 % of scans end in an alert
 CHECK_S = 2.0
+CREDENTIALS_EVERY_S = 60.0
+EXPIRY_FIELDS = {"certificate": "cert_expiry", "password": "password_expiry", "terms": "terms_expiry"}
 _CLOCKS = ("uptime_s", "oldest_pending_age_s", "at")
 
 
@@ -46,6 +51,15 @@ def _quarter_start_ns(now_s: float) -> int:
 def _day_start_ns(now_s: float) -> int:
     t = time.localtime(now_s)
     return int(time.mktime((t.tm_year, t.tm_mon, t.tm_mday, 0, 0, 0, 0, 0, -1)) * 1e9)
+
+
+def expiries(dues: list[Any]) -> dict[str, int | None]:
+    """The health's expiry fields from ``credential_health.dues`` (None: not known on this terminal)."""
+    fields: dict[str, int | None] = dict.fromkeys(EXPIRY_FIELDS.values())
+    for due in dues:
+        if due.kind in EXPIRY_FIELDS:
+            fields[EXPIRY_FIELDS[due.kind]] = int(due.until)
+    return fields
 
 
 def outbox_counts(outbox: Any, now_s: float) -> dict[str, Any]:
@@ -78,6 +92,9 @@ class HealthReporter:
         self.link, self.outbox, self.ledger = link, outbox, ledger
         self.worker: Any = None
         self.scanner: Any = None
+        self.credentials: Any = None  # () -> [credential_health.Due]
+        self._expiries: dict[str, int | None] = expiries([])
+        self._expiries_read: float | None = None
         self.interval_s, self.check_s, self.wall = interval_s, check_s, wall
         self.started = wall()
         self.published: dict[str, Any] | None = None
@@ -86,9 +103,10 @@ class HealthReporter:
         self._thread: threading.Thread | None = None
         link.on_connect(self.publish_now)
 
-    def attach(self, *, worker: Any = None, scanner: Any = None) -> HealthReporter:
-        """The worker (link, queue) and scanner (calibration) once built; starts the reporting thread."""
-        self.worker, self.scanner = worker, scanner
+    def attach(self, *, worker: Any = None, scanner: Any = None, credentials: Any = None) -> HealthReporter:
+        """The worker (link, queue), scanner (calibration) and credential dates (``credentials()``: the
+        ``credential_health.dues``) once built; starts the reporting thread."""
+        self.worker, self.scanner, self.credentials = worker, scanner, credentials
         self._thread = threading.Thread(target=self._run, name="fmd-health", daemon=True)
         self._thread.start()
         return self
@@ -98,7 +116,7 @@ class HealthReporter:
         health: dict[str, Any] = {
             "v": VERSION, "state": "online", "site": self.link.site, "device": self.link.device,
             "counter": getattr(self.ledger, "counter", None), "version": _version(), "at": int(now),
-            "uptime_s": int(now - self.started), "cert_expiry": None, "password_expiry": None, "terms_expiry": None,
+            "uptime_s": int(now - self.started), **self._credential_expiries(now),
         }
         status: dict[str, Any] = {}
         try:
@@ -122,6 +140,12 @@ class HealthReporter:
         else:
             health["scanner_calibration"] = None
         return health
+
+    def _credential_expiries(self, now: float) -> dict[str, int | None]:
+        read = self._expiries_read
+        if self.credentials is not None and (read is None or not 0 <= now - read < CREDENTIALS_EVERY_S):
+            self._expiries, self._expiries_read = expiries(self.credentials()), now
+        return dict(self._expiries)
 
     def publish_now(self) -> None:
         """Publish the health at once (on connect, on change, every interval)."""

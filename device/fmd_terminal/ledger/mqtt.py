@@ -10,8 +10,10 @@ has the rules):
 - ``before_record(kind, pack)``: publish a claim and wait for the broker's echo (at most
   ``echo_timeout_s``, about one broker round trip when it is up); returns None (go ahead, alone when
   the broker is down or slow) or ``(reason, where)`` to yield to another counter;
-- ``recorded(op)`` / ``settled(...)``: publish the pack's ``recorded`` and ``final`` entries (retained,
-  message expiry 11 days);
+- ``site_yield(held)``: what the outbox needs to record a yielded op already cancelled (never sendable);
+- ``after_record(pack, op, held)``: publish the pack's ``recorded`` entry, or release the claim when
+  nothing is to be sent (a yield, a local refusal, a failed record);
+- ``settled(...)``: publish the pack's ``final`` entry (retained, message expiry 11 days);
 - ``explain(kind, pack)``: the site's own decommission that explains an NMVS_NC_PCK_22;
 - ``watch(worker, outbox)``: a worker that publishes every settlement it hands out.
 
@@ -164,6 +166,7 @@ class SiteLedger:
         self._entries: dict[str, tuple[dict, int]] = {}  # key -> (entry, received_ms)
         self._echoes: dict[str, list[dict]] = {}  # token -> live claims delivered before its echo
         self._before: dict[str, dict | None] = {}  # key -> the entry before this terminal's op
+        self._mine: dict[str, str] = {}  # key -> the token of this terminal's claim not yet answered
         self._closed = False
         link.subscribe(f"fmd/{self.site}/claim/+", self._claim)
         link.subscribe(f"fmd/{self.site}/ledger/+", self._entry)
@@ -196,7 +199,9 @@ class SiteLedger:
             return None
         token = uuid.uuid4().hex
         with self._cond:
-            self._echoes.pop(token, None)
+            self._mine[key] = token
+            if len(self._mine) > KEPT:
+                del self._mine[next(iter(self._mine))]
         claim = rules.claim(token, self.device, self.counter, kind, int(self.wall()))
         self.link.publish(rules.claim_topic(self.site, key), claim)
         end = time.monotonic() + self.echo_timeout_s
@@ -213,20 +218,35 @@ class SiteLedger:
         log.debug("site ledger: claim %s echoed after %s", token[:8], [c.get("device") for c in earlier])
         return rules.decide(kind, self.device, found[0] if found else None, earlier)
 
-    def yield_op(self, outbox: Any, op: Any, held: tuple[str, dict] | None) -> bool:
-        """After the outbox recorded ``op``: when ``held`` (the claim's answer) says another counter has
-        the pack, cancel the op here (True: nothing is sent); else publish it as recorded (False). An
-        op the worker already took is sent after all, as the outbox is the record."""
-        if held is not None:
-            where = held[1]
-            note = f"{held[0]}: counter {where.get('counter')} ({where.get('device')}) at {where.get('at')}"
-            if outbox.cancel_unsent(op.seq, held[0], note):
-                log.info("site ledger: op %s cancelled, %s", op.seq, note)
-                return True
-        self.recorded(op)
-        return False
+    def site_yield(self, held: tuple[str, dict] | None) -> tuple[str, str] | None:
+        """(reason, note) for ``OpRequest.site_yield`` when ``held`` (``before_record``'s answer) says
+        another counter has the pack: the outbox records the op cancelled, so nothing is ever sent."""
+        if held is None:
+            return None
+        where = held[1]
+        return held[0], f"{held[0]}: counter {where.get('counter')} ({where.get('device')}) at {where.get('at')}"
+
+    def after_record(self, pack: Any, op: Any, held: tuple[str, dict] | None) -> None:
+        """Once the outbox answered: an op it recorded to send is published as recorded (which ends this
+        terminal's claim); a yield, a local refusal or a failed record releases the claim at once, so
+        the other counters do not see the pack "in progress" for ``CLAIM_LIVE_MS``."""
+        if op is not None and held is None:
+            self.recorded(op)
+        else:
+            self.release(pack)
+
+    def release(self, pack: Any) -> None:
+        """Withdraw this terminal's live claim on ``pack``, if any (``fmd_core.site_ledger.release``)."""
+        key = self.key(pack)
+        with self._cond:
+            token = self._mine.pop(key, None)
+        if token is not None:
+            self.link.publish(rules.claim_topic(self.site, key), rules.release(token, self.device))
+            log.debug("site ledger: claim %s released", token[:8])
 
     def recorded(self, op: Any) -> None:
+        with self._cond:
+            self._mine.pop(self.key(op.pack), None)  # the entry answers the claim
         if op.kind in rules.CHANGES:
             self._publish_entry(rules.RECORDED, op.kind, op.pack, None, None, op.wall_ns)
 
@@ -241,10 +261,16 @@ class SiteLedger:
         self._publish_entry(rules.FINAL, kind, pack, outcome, code, None)
 
     def explain(self, kind: str, pack: Any) -> tuple[str, dict] | None:
-        """The site's decommission of this pack, as the ledger stood before this op (NMVS_NC_PCK_22)."""
+        """The site's decommission of this pack that explains an NMVS_NC_PCK_22: as the ledger stood
+        before this op was recorded, else as it stands now (an answer that came late, after the broker
+        came back, or for an op of an earlier run; this terminal's failed decommission never hides the
+        site's done one there: ``fmd_core.site_ledger.entry``)."""
+        key = self.key(pack)
         with self._cond:
-            before = self._before.get(self.key(pack))
-        return rules.explains_already_inactive(kind, self.device, before)
+            before = self._before.get(key)
+            found = self._entries.get(key)
+        return (rules.explains_already_inactive(kind, self.device, before)
+                or rules.explains_already_inactive(kind, self.device, found[0] if found else None))
 
     def close(self) -> None:
         self._closed = True
@@ -260,6 +286,9 @@ class SiteLedger:
             return
         key, now = rules.key_of_topic(topic), self.clock()
         with self._cond:
+            if rules.is_release(claim):
+                self._claims[key] = rules.without_released(self._claims.get(key, []), claim)
+                return
             if key not in self._claims and len(self._claims) >= KEPT:
                 self._claims = {k: v for k, v in self._claims.items()
                                 if v and now - v[-1][1] < rules.CLAIM_LIVE_MS}
@@ -281,7 +310,8 @@ class SiteLedger:
                 return
             entry = _decode(payload)
             if entry is not None:
-                self._entries[key] = (entry, self.clock())
+                found = self._entries.get(key)
+                self._entries[key] = (rules.merged(found[0] if found else None, entry), self.clock())
 
     # -- publishing and catching up ----------------------------------------------------------------
 

@@ -49,18 +49,23 @@ class StorageFullError(StorageError):
 
 class OpRequest:
     """What a scan asks for. ``origin`` is "live" or "deferred" (OFFLINE-QUEUE.md section 3); ``mode``
-    the terminal's mode at the scan (``fmd_core.modes``; None: not known), kept for the audit export."""
+    the terminal's mode at the scan (``fmd_core.modes``; None: not known), kept for the audit export.
 
-    __slots__ = ("kind", "pack", "raw_scan", "user_id", "origin", "mode")
+    ``site_yield``: (reason, note) when the site ledger already said another counter has the pack
+    (README, "Site ledger"): the op is recorded cancelled, in the same transaction, so the sync worker
+    can never send it."""
+
+    __slots__ = ("kind", "pack", "raw_scan", "user_id", "origin", "mode", "site_yield")
 
     def __init__(self, kind: str, pack: PackRef, raw_scan: str, user_id: str = "", origin: str = "live",
-                 mode: str | None = None) -> None:
+                 mode: str | None = None, site_yield: tuple[str, str] | None = None) -> None:
         self.kind = kind
         self.pack = pack
         self.raw_scan = raw_scan
         self.user_id = user_id
         self.origin = origin
         self.mode = mode
+        self.site_yield = site_yield
 
 
 class RecordedOp:

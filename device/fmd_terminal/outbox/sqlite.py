@@ -504,6 +504,8 @@ class SQLiteOutbox:
                  request.origin, now.wall_ns, now.boot_id, now.boottime_ns, quality,
                  now.wall_ns if exact else None, "exact" if exact else None, request.mode))
             seq = row[0]["seq"]
+            if request.site_yield is not None:
+                self._cancel_for_site(seq, op_id, pack.pack_key, now, *request.site_yield)
             self._refresh_view(pack.pack_key)
             self._note_clock(now)
             op = self._op_row(seq)
@@ -744,25 +746,19 @@ class SQLiteOutbox:
             self.storage.execute("UPDATE op SET origin = 'deferred' WHERE seq = ?", (seq,))
             return True
 
-    def cancel_unsent(self, seq: int, reason: str, note: str) -> bool:
-        """The site ledger's yield (README, "Site ledger"): another counter of the site has this pack, so
-        an op never sent is cancelled here, with ``reason`` and ``note`` (where and when) in its record.
-        False (nothing changed) when the op has left ``queued`` or was ever attempted: it is then sent."""
-        now = self.clock()
-        with self.transaction():
-            row = self._op_row(seq)
-            if row["state"] != op_states.QUEUED or row["attempts"]:
-                return False
-            attempt_id = self._attempt(seq, "person", now, client_trx_id=row["client_trx_id"],
-                                       user_id="site-ledger", reason=reason, note=note)
-            self.storage.execute("UPDATE attempt SET outcome = 'cancel', ended_bt_ns = ? WHERE id = ?",
-                                 (now.boottime_ns, attempt_id))
-            self.storage.execute(
-                "UPDATE op SET state = 'cancelled', resolved_by = 'site-ledger', resolved_at = ?, resolution = ?, "
-                "resolution_note = ? WHERE seq = ?", (now.wall_ns, "cancel:" + reason, note, seq))
-            self._apply_undo_guard(row["pack_key"], now)
-            self._refresh_view(row["pack_key"])
-        return True
+    def _cancel_for_site(self, seq: int, client_trx_id: str, pack_key: str, now: ClockReading,
+                         reason: str, note: str) -> None:
+        """The site ledger's yield (README, "Site ledger"), inside ``record``'s transaction: another
+        counter of the site has this pack, so the op is cancelled before any worker can see it queued,
+        with ``reason`` and ``note`` (where and when) in its record."""
+        attempt_id = self._attempt(seq, "person", now, client_trx_id=client_trx_id, user_id="site-ledger",
+                                   reason=reason, note=note)
+        self.storage.execute("UPDATE attempt SET outcome = 'cancel', ended_bt_ns = ? WHERE id = ?",
+                             (now.boottime_ns, attempt_id))
+        self.storage.execute(
+            "UPDATE op SET state = 'cancelled', resolved_by = 'site-ledger', resolved_at = ?, resolution = ?, "
+            "resolution_note = ? WHERE seq = ?", (now.wall_ns, "cancel:" + reason, note, seq))
+        self._apply_undo_guard(pack_key, now)
 
     # -- recovery endpoint (section 6.3) -----------------------------------------------------------
 

@@ -16,6 +16,10 @@ from fmd_core.site_ledger import (
     decide,
     entry,
     explains_already_inactive,
+    is_release,
+    merged,
+    release,
+    without_released,
 )
 
 
@@ -76,10 +80,24 @@ CASES = [
      "change_kind": "dispense", "change_device": "c1"},
     {"id": "merge-verify-keeps", "merge": [REC_2, [FINAL, "verify", "c1", "1", "done"]],
      "change_kind": "dispense", "change_device": "c2"},
+    # entries written while the broker was down: the last delivered does not hide a done decommission
+    {"id": "received-recorded-keeps-done", "received": [DONE_2, _e(RECORDED, "dispense", "c1", "1")],
+     "change_kind": "dispense", "change_device": "c2"},
+    {"id": "received-failed-keeps-done", "received": [DONE_2, _e(FINAL, "dispense", "c1", "1", "alert")],
+     "change_kind": "dispense", "change_device": "c2"},
+    {"id": "received-done-replaces", "received": [REC_2, _e(FINAL, "dispense", "c1", "1", "done")],
+     "change_kind": "dispense", "change_device": "c1"},
+    {"id": "received-undo-replaces", "received": [DONE_2, _e(FINAL, "undo_dispense", "c1", "1", "done")],
+     "change_kind": "undo_dispense", "change_device": "c1"},
+    {"id": "received-first", "received": [None, REC_2], "change_kind": "dispense", "change_device": "c2"},
     {"id": "claim-live", "live": [1000, 2000, None], "expect": True},
     {"id": "claim-answered", "live": [1000, 2000, 1500], "expect": False},
     {"id": "claim-answered-before", "live": [1000, 2000, 500], "expect": True},
     {"id": "claim-old", "live": [1000, 9000, None], "expect": False},
+    # a release withdraws its own claim (same token and device), nothing else
+    {"id": "release-drops-its-claim", "release": ["t2", "c2"], "claims": [CLAIM_1, CLAIM_2], "left": ["t1"]},
+    {"id": "release-of-another-device", "release": ["t2", "c9"], "claims": [CLAIM_2], "left": ["t2"]},
+    {"id": "release-of-another-token", "release": ["t3", "c2"], "claims": [CLAIM_2], "left": ["t2"]},
 ]
 
 
@@ -88,9 +106,20 @@ def _said(result):
 
 
 def check(case):
+    if "release" in case:
+        withdrawal = release(*case["release"])
+        if not is_release(withdrawal) or is_release(case["claims"][0]):
+            return "is_release: a release and a claim are told apart"
+        left = [c["token"] for c, _at in without_released([(c, 0) for c in case["claims"]], withdrawal)]
+        return None if left == case["left"] else "left: expected %r, got %r" % (case["left"], left)
     if "live" in case:
         got = claim_live(*case["live"])
         return None if got == case["expect"] else "claim_live: expected %r, got %r" % (case["expect"], got)
+    if "received" in case:
+        change = merged(*case["received"])["change"]
+        got = [change["kind"], change["device"]]
+        want = [case["change_kind"], case["change_device"]]
+        return None if got == want else "received: expected %r, got %r" % (want, got)
     if "merge" in case:
         previous, args = case["merge"]
         change = _e(args[0], args[1], args[2], args[3], args[4], previous)["change"]

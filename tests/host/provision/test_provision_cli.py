@@ -23,7 +23,8 @@ def test_help_lists_every_command():
     assert result.returncode == 0
     for name in COMMANDS:
         assert name in result.stdout
-    assert set(COMMANDS) == {"new-device", "bundle", "write-boot", "deploy", "sheet", "image-config", "site-broker"}
+    assert set(COMMANDS) == {"new-device", "bundle", "write-boot", "deploy", "sheet", "image-config", "site-broker",
+                             "central-broker"}
 
 
 def test_no_command_prints_help_and_exits_2():

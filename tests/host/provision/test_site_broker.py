@@ -137,10 +137,20 @@ def test_a_client_without_the_sites_certificate_is_refused(broker, tmp_path):
 
 
 def test_cli_writes_the_bridge_and_device_certificates(tmp_path, capsys):
-    out = tmp_path / "site"
-    assert provision_main(["site-broker", "--site", "pharmacyA", "--device", "a1", "--device", "a2",
-                           "--reader", "fleet", "--central", "127.0.0.1:8884", "--port", "18883",
-                           "--out", str(out)]) == 0
+    out, central = tmp_path / "site", tmp_path / "central"
+    site_args = ["site-broker", "--site", "pharmacyA", "--device", "a1", "--device", "a2", "--reader", "fleet",
+                 "--central", "127.0.0.1:8884", "--port", "18883", "--out", str(out)]
+    assert provision_main(site_args) == 3  # the bridge's certificate needs the central broker's CA
+    assert "--central-dir" in capsys.readouterr().err
+    assert provision_main(["central-broker", "--site", "pharmacyA", "--reader", "fleet", "--port", "8884",
+                           "--out", str(central)]) == 0
+    central_ca = (central / "ca.crt").read_bytes()
+    assert "user bridge-pharmacyA\ntopic write fmd/pharmacyA/+/health" in (central / "acl").read_text()
+    assert provision_main(site_args + ["--central-dir", str(central)]) == 0
+    assert (out / "central-ca.crt").read_bytes() == central_ca
+    # adding a site keeps the central CA, so the bridges' certificates stay valid
+    assert provision_main(["central-broker", "--site", "pharmacyA", "--site", "pharmacyB", "--out", str(central)]) == 0
+    assert (central / "ca.crt").read_bytes() == central_ca and "bridge-pharmacyB" in (central / "acl").read_text()
     conf = (out / "mosquitto.conf").read_text()
     assert "topic fmd/pharmacyA/+/health out 1" in conf
     assert "claim" not in conf.split("connection", 1)[1] and "ledger" not in conf.split("connection", 1)[1]

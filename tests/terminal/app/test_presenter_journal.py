@@ -120,6 +120,22 @@ def test_a_pack_dispensed_here_today_says_at_what_time_and_an_earlier_day_says_t
     assert line.startswith("on ") and "/" in line
 
 
+def test_a_late_alert_the_site_ledger_explains_says_which_counter_and_when():
+    """Issue 16: a late red NMVS_NC_PCK_22 for a pack dispensed at counter 2 says so on its notice."""
+    import time
+
+    at = int(time.time())
+    v = verdict(Outcome("alert", "red", "late_alert"), event="resolved", alert_code="A24",
+                details={"late": True, "alert_id": "AL-1", "explained": "site_dispensed",
+                         "site": {"device": "counter2", "counter": "2", "at": at}})
+    hhmm = time.strftime("%H:%M", time.localtime(at))
+    for lang, done, where in (("fr", "Déjà délivrée", "comptoir 2 à "), ("en", "Already dispensed", "counter 2 at "),
+                              ("de", "Bereits abgegeben", "Theke 2 um ")):
+        model = Presenter(Translator(lang)).verdict(v, queue=None)
+        assert model.light == "red" and model.lines[0].endswith("3400930012345")
+        assert model.lines[1:] == (done, where + hhmm), model.lines
+
+
 def test_a_pending_dispense_scanned_again_says_how_long_it_has_waited():
     """Issue 11, item 4: "en attente de réponse", with its age; never "dispensed"."""
     v = verdict(Outcome("pending", None, "pending"), details={"age_ns": 185 * 10**9})

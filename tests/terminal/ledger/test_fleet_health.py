@@ -72,3 +72,35 @@ def test_a_terminal_s_health_reaches_the_metrics_and_its_last_will_turns_it_red(
         client.loop_stop()
         with pytest.raises(OSError):
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
+
+
+def test_the_health_carries_the_credentials_expiry_and_the_fleet_turns_it_red(tmp_path, site, mtls_sim):
+    """The certificate's notAfter (the client certificate file), the password and terms dates (the last
+    account status of the enrolment directory) reach fmd-fleet; a password 3 days from its end is red."""
+    import datetime as dt
+    import json
+
+    from fmd_terminal.verification.transport import certificate_validity
+
+    now = time.time()
+    enrolment = tmp_path / "enrolment"
+    enrolment.mkdir()
+    password_at = int(now + 3 * 86400)
+    terms_at = int(now + 20 * 86400)
+    iso = lambda s: dt.datetime.fromtimestamp(s, dt.UTC).isoformat()  # noqa: E731
+    (enrolment / "account.json").write_text(json.dumps(
+        {"passwordExpiresAt": iso(password_at), "terms": {"deadline": iso(terms_at), "accepted": False}}))
+    fleet = Fleet()
+    ca, (cert, key) = site.ca, site.identity("fleet")
+    client = subscribe(fleet, site.host, site.port, ca, cert, key, client_id="fleet")
+    counter = Counter(tmp_path, mtls_sim, site, "counter1", "1", enrolment_dir=str(enrolment))
+    try:
+        assert _wait(lambda: "pharmacy1/counter1" in fleet.devices)
+        health = fleet.devices["pharmacy1/counter1"]
+        assert health["cert_expiry"] == int(certificate_validity(mtls_sim.client_files[0])[1])
+        assert (health["password_expiry"], health["terms_expiry"]) == (password_at, terms_at)
+        (level, reasons), = [(lvl, why) for key, lvl, why, _h in fleet.rows() if key == "pharmacy1/counter1"]
+        assert level == "red" and set(reasons) == {"expiring"}, reasons
+    finally:
+        counter.close()
+        client.loop_stop()

@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import json
 import threading
 import time
 from pathlib import Path
 
 import pytest
-from two_protocols import seed
+from two_protocols import pack_ref, seed
 
 from fmd_core.modes import MODE_CODES
 from fmd_terminal.app import build
@@ -57,7 +58,8 @@ class GateScanner:
 class Counter:
     """One real terminal app on its own thread: built from a Config like ``fmd-terminal run``."""
 
-    def __init__(self, tmp: Path, sim, broker, device: str, counter: str, outbox: str | None = None) -> None:
+    def __init__(self, tmp: Path, sim, broker, device: str, counter: str, outbox: str | None = None,
+                 sync: dict | None = None, enrolment_dir: str = "") -> None:
         cert, key = broker.identity(device)
         ledger = (f"mqtts://127.0.0.1:{broker.port}?site={SITE}&device={device}&counter={counter}"
                   f"&ca={broker.ca}&cert={cert}&key={key}&site_key={broker.directory / 'site-ledger.key'}"
@@ -68,7 +70,8 @@ class Counter:
                         service=sim.base_url, client_id="pharmacy-demo", client_secret="demo-secret",
                         client_cert=client_cert, client_key=client_key, ca_bundle=sim.pki.ca_bundle,
                         outbox=outbox or f"sqlite://{tmp / (device + '.db')}", ledger=ledger, lang="fr",
-                        duplicate_window_s=0.0, sync={"probe_gap_s": 0.01, "start_jitter_s": 600.0})  # backlog sends: not in these tests
+                        duplicate_window_s=0.0, enrolment_dir=enrolment_dir,
+                        sync={"probe_gap_s": 0.01, "start_jitter_s": 600.0, **(sync or {})})  # backlog sends: only when asked
         self.stack = contextlib.ExitStack()
         self.terminal = build(config, self.stack)
         self.terminal.scanner.close()
@@ -141,17 +144,29 @@ def test_two_counters_racing_on_one_pack_decommission_it_once(counters, mtls_sim
     assert op["attempts"] == 0
 
 
-def test_a_pack_dispensed_at_counter_1_is_amber_at_counter_2_and_a_verify_stays_allowed(counters, mtls_sim):
-    (pack,) = seed(mtls_sim, 1, next(_seeds))
+def wait_final(counter, pack_ref, timeout_s: float = 20.0) -> None:
+    """Until ``counter``'s view of the site ledger holds the pack's final entry."""
+    end = time.monotonic() + timeout_s
+    while time.monotonic() < end and (counter.ledger.entry(pack_ref) or {}).get("stage") != "final":
+        time.sleep(0.02)
+    assert (counter.ledger.entry(pack_ref) or {}).get("stage") == "final"
+
+
+def dispensed_at_counter_1(counters, sim):
+    """Two counters online; counter 1 dispensed a fresh pack and counter 2 holds its final entry."""
+    (pack,) = seed(sim, 1, next(_seeds))
     one, two = counters("counter1", "1"), counters("counter2", "2")
     one.wait_online()
     two.wait_online()
     one.scan(pack["raw"])
     assert one.verdicts(1)[0].outcome == "decommissioned"
-    key = two.ledger.key(one.outbox.recent(1)[0].pack)
-    end = time.monotonic() + 20
-    while time.monotonic() < end and (two.ledger.entry(one.outbox.recent(1)[0].pack) or {}).get("stage") != "final":
-        time.sleep(0.02)
+    wait_final(two, pack_ref(pack))
+    return pack, one, two
+
+
+def test_a_pack_dispensed_at_counter_1_is_amber_at_counter_2_and_a_verify_stays_allowed(counters, mtls_sim):
+    pack, one, two = dispensed_at_counter_1(counters, mtls_sim)
+    key = two.ledger.key(pack_ref(pack))
     two.scan(pack["raw"])
     verdict = two.verdicts(1)[0]
     assert (verdict.outcome, verdict.light, verdict.message_id) == ("at_site", "amber", "site_dispensed")
@@ -162,6 +177,13 @@ def test_a_pack_dispensed_at_counter_1_is_amber_at_counter_2_and_a_verify_stays_
     two.scan(MODE_CODES["verify"], pack["raw"])  # verify at another counter: allowed, sent, answered
     verdicts = two.verdicts(2)
     assert verdicts[1].outcome != "at_site" and verdicts[1].recorded
+
+
+def wait_offline(*made, timeout_s: float = 20.0) -> None:
+    end = time.monotonic() + timeout_s
+    while any(counter.ledger.online for counter in made) and time.monotonic() < end:
+        time.sleep(0.05)
+    assert not any(counter.ledger.online for counter in made)
 
 
 def test_broker_down_then_back(counters, mtls_sim, site):
@@ -215,3 +237,132 @@ def test_an_already_inactive_answer_for_a_pack_the_site_decommissioned_is_explai
     assert verdict.light == "red" and verdict.details["explained"] == "site_destroyed"
     lines = Presenter(Translator("en")).verdict(verdict).lines
     assert "Already destroyed" in lines and any(line.startswith("counter 1 at ") for line in lines), lines
+
+
+def test_the_backlog_never_sends_an_op_the_ledger_yielded_even_right_after_it_is_recorded(counters, mtls_sim):
+    """The sync worker's backlog is opened and made to run two full steps at the very moment the
+    outbox has committed counter 2's op, before the terminal goes on: an op recorded to be cancelled
+    afterwards would be sent then. It is recorded cancelled, never attempted, never sent."""
+    pack, _one, two = dispensed_at_counter_1(counters, mtls_sim)
+    sync = two.terminal.worker.worker  # the SyncWorker under the ledger's wrapper
+    steps, stepped = [0], threading.Condition()
+    real_step, real_record = sync.step, two.outbox.record
+
+    def counted_step():
+        try:
+            return real_step()
+        finally:
+            with stepped:
+                steps[0] += 1
+                stepped.notify_all()
+
+    def record_then_backlog(request):
+        result = real_record(request)
+        sync.backlog_not_before_ns = 0  # the backlog is open from now on
+        with stepped:
+            target = steps[0] + 2  # one whole step begins after this commit, whatever the worker was doing
+        with sync.cond:
+            sync._wakeups += 1
+            sync.cond.notify_all()
+        with stepped:
+            assert stepped.wait_for(lambda: steps[0] >= target, 30), "the sync worker did not step"
+        return result
+
+    sync.step = counted_step
+    two.outbox.record = record_then_backlog
+    two.scan(pack["raw"])
+    verdict = two.verdicts(1)[0]
+    assert (verdict.outcome, verdict.message_id) == ("at_site", "site_dispensed")
+    op = two.outbox.op(verdict.seq)
+    assert (op["state"], op["attempts"], op["resolution"]) == ("cancelled", 0, "cancel:site_dispensed")
+    history = mtls_sim.history(pack["scheme"], pack["productCode"], pack["serial"])["history"]
+    assert [h.get("requestedState") for h in history].count("Supplied") == 1  # counter 1's, nothing from 2
+
+
+class Releases:
+    """Counts the claim releases of each device that ``counter``'s ledger has processed (its claim
+    handler is wrapped: a release counted here has already been applied to its view of the site)."""
+
+    def __init__(self, counter) -> None:
+        self.seen: dict[str, int] = {}
+        self.cond = threading.Condition()
+        handlers = counter.ledger.link._handlers
+        for i, (topic_filter, handler) in enumerate(handlers):
+            if "/claim/" in topic_filter:
+                handlers[i] = (topic_filter, self._wrap(handler))
+
+    def _wrap(self, handler):
+        def handle(topic: str, payload: bytes) -> None:
+            handler(topic, payload)
+            message = json.loads(payload)
+            if message.get("released"):
+                with self.cond:
+                    self.seen[message["device"]] = self.seen.get(message["device"], 0) + 1
+                    self.cond.notify_all()
+        return handle
+
+    def wait(self, device: str, n: int, timeout_s: float = 20.0) -> None:
+        with self.cond:
+            assert self.cond.wait_for(lambda: self.seen.get(device, 0) >= n, timeout_s), \
+                f"{device}'s claim was never released"
+
+
+def test_a_claim_whose_op_is_refused_or_yielded_is_released_at_once(counters, mtls_sim):
+    """Counter 1's undo of a pack it never dispensed is refused by its outbox: its claim is released,
+    and counter 2 dispenses the pack at once (green), not "in progress at counter 1". Counter 1 then
+    scans it and yields (recorded cancelled): that claim is released too, so counter 2's undo of its
+    own dispense goes through at once (Art. 13), not "in progress at counter 1" for 8 s."""
+    (pack,) = seed(mtls_sim, 1, next(_seeds))
+    one, two = counters("counter1", "1"), counters("counter2", "2")
+    one.wait_online()
+    two.wait_online()
+    releases = Releases(two)
+    one.scan(MODE_CODES["undo"], pack["raw"])
+    refused = one.verdicts(1)[0]
+    assert (refused.outcome, refused.message_id) == ("refused", "no_dispense_here")
+    assert one.outbox.recent(1) == []  # nothing recorded: no entry will follow the claim
+    releases.wait("counter1", 1)
+    two.scan(pack["raw"])
+    assert two.verdicts(1)[0].outcome == "decommissioned"
+    wait_final(one, pack_ref(pack))
+    one.scan(MODE_CODES["dispense"], pack["raw"])
+    assert one.verdicts(2)[1].message_id == "site_dispensed"  # recorded cancelled, nothing sent
+    releases.wait("counter1", 2)
+    two.scan(MODE_CODES["undo"], pack["raw"])
+    undo = two.verdicts(2)[1]
+    assert (undo.outcome, undo.light) == ("undone", "green"), undo
+
+
+def test_a_late_already_inactive_answer_gets_the_sites_explanation(counters, mtls_sim, site, faults):
+    """Broker down: counter 1 dispenses a pack; counter 2, alone, records a dispense of it while the
+    service is out (amber, queued). The broker comes back with counter 1's dispense (counter 2's own
+    entry, written offline, does not hide it); the service too, and counter 2's backlog sends. The late
+    answer (NMVS_NC_PCK_23: both counters use the pharmacy's one account) is counter 1's dispense,
+    "already dispensed at counter 1 at HH:MM" in FR/EN/DE, as a live one would be; not "here"."""
+    (pack,) = seed(mtls_sim, 1, next(_seeds))
+    one = counters("counter1", "1")
+    two = counters("counter2", "2", sync={"start_jitter_s": 0.0, "backoff_base_s": 0.05, "breaker_open_s": 0.2})
+    one.wait_online()
+    two.wait_online()
+    site.stop()
+    wait_offline(one, two)
+    one.scan(pack["raw"])
+    assert one.verdicts(1)[0].outcome == "decommissioned"
+    faults({"outage": True, "retryAfterSeconds": 0})
+    two.scan(pack["raw"])
+    assert two.verdicts(1)[0].outcome == "recorded_offline"
+    site.start()
+    end = time.monotonic() + 40
+    while time.monotonic() < end and two.ledger.explain("dispense", pack_ref(pack)) is None:
+        time.sleep(0.05)
+    assert two.ledger.explain("dispense", pack_ref(pack))[1]["counter"] == "1"
+    faults({})
+    late = two.verdicts(2, 60)[1]
+    assert (late.event, late.service_code) == ("resolved", "NMVS_NC_PCK_23")
+    assert (late.outcome, late.light, late.message_id) == ("at_site", "amber", "site_dispensed")
+    assert len(dispenses(mtls_sim, pack)) == 1
+    hhmm = time.strftime("%H:%M", time.localtime(late.details["site"]["at"]))
+    for lang, headline in (("fr", f"Déjà délivrée au comptoir 1 à {hhmm}"),
+                           ("en", f"Already dispensed at counter 1 at {hhmm}"),
+                           ("de", f"Bereits an Theke 1 um {hhmm} abgegeben")):
+        assert Presenter(Translator(lang)).headline(late) == headline
