@@ -165,6 +165,7 @@ class SiteLedger:
         self._claims: dict[str, list[tuple[dict, int]]] = {}  # key -> claims in the broker's order
         self._entries: dict[str, tuple[dict, int]] = {}  # key -> (entry, received_ms)
         self._echoes: dict[str, list[dict]] = {}  # token -> live claims delivered before its echo
+        self._awaited: set[str] = set()  # tokens whose claimant still waits for the echo
         self._before: dict[str, dict | None] = {}  # key -> the entry before this terminal's op
         self._mine: dict[str, str] = {}  # key -> the token of this terminal's claim not yet answered
         self._closed = False
@@ -203,17 +204,21 @@ class SiteLedger:
             if len(self._mine) > KEPT:
                 del self._mine[next(iter(self._mine))]
         claim = rules.claim(token, self.device, self.counter, kind, int(self.wall()))
+        with self._cond:
+            self._awaited.add(token)
         self.link.publish(rules.claim_topic(self.site, key), claim)
         end = time.monotonic() + self.echo_timeout_s
         with self._cond:
             while token not in self._echoes:
                 left = end - time.monotonic()
                 if left <= 0:
+                    self._awaited.discard(token)  # an echo after this is not kept (it would never be read)
                     log.warning("site ledger: no echo of the claim within %.0f ms; going ahead alone",
                                 self.echo_timeout_s * 1000)
                     return None
                 self._cond.wait(left)
             earlier = self._echoes.pop(token)
+            self._awaited.discard(token)
             found = self._entries.get(key)
         log.debug("site ledger: claim %s echoed after %s", token[:8], [c.get("device") for c in earlier])
         return rules.decide(kind, self.device, found[0] if found else None, earlier)
@@ -294,7 +299,7 @@ class SiteLedger:
                                 if v and now - v[-1][1] < rules.CLAIM_LIVE_MS}
             claims = self._claims.setdefault(key, [])
             claims[:] = [(c, at) for c, at in claims if now - at < rules.CLAIM_LIVE_MS]
-            if claim.get("device") == self.device and claim.get("token"):
+            if claim.get("device") == self.device and claim.get("token") in self._awaited:
                 found = self._entries.get(key)
                 answered = {found[0].get("device"): found[1]} if found else {}
                 self._echoes[claim["token"]] = [
