@@ -137,6 +137,9 @@ def test_on_a_link_known_down_a_scan_is_amber_at_once_and_a_probe_went_out_for_i
         calls = len(service.calls)
         second, took = timed_send(worker, box, 2)
         assert second is None and took < 1.5, took  # 300 ms target; the old rule waited 3 s
+        end = time.monotonic() + 5.0  # on a loaded machine the probe may leave after the 300 ms wait ended
+        while len(service.calls) == calls and time.monotonic() < end:
+            time.sleep(0.01)
         assert [c[0] for c in service.calls[calls:]] == ["ping"]  # a read-only probe, never the dispense
         assert box.op(2)["state"] == "queued" and box.op(2)["origin"] == "deferred"
     finally:
