@@ -13,6 +13,8 @@ _FR = {
     "config_http": "configuration : {key} = {value} refusé : en http:// le secret et le jeton passeraient en clair "
                    "sur le réseau. Utiliser https:// (http:// seulement vers 127.0.0.1 ou ::1)",
     "config_unknown_key": "configuration {source} : clé inconnue {key}. Clés connues : {known}",
+    "config_gather": "configuration : sync.gather_count = {count} refusé : un envoi groupé porte au plus "
+                     "sync.batch_size = {size} boîtes. Mettre sync.gather_count à {size} ou moins",
     "allowed_seconds": "un nombre de secondes de {low} à {high}, sans guillemets",
     "allowed_number": "un nombre de {low} à {high}, sans guillemets",
     "allowed_url": "une URL {schemes}",
@@ -53,6 +55,8 @@ _EN = {
     "config_http": "configuration: {key} = {value} refused: over http:// the secret and the token would cross "
                    "the network in clear. Use https:// (http:// only to 127.0.0.1 or ::1)",
     "config_unknown_key": "configuration {source}: unknown key {key}. Known keys: {known}",
+    "config_gather": "configuration: sync.gather_count = {count} refused: a bulk carries at most "
+                     "sync.batch_size = {size} packs. Set sync.gather_count to {size} or less",
     "allowed_seconds": "a number of seconds from {low} to {high}, without quotes",
     "allowed_number": "a number from {low} to {high}, without quotes",
     "allowed_url": "a URL {schemes}",
@@ -90,6 +94,8 @@ _DE = {
     "config_http": "Konfiguration: {key} = {value} abgelehnt: über http:// gingen Geheimnis und Token im Klartext "
                    "über das Netz. https:// verwenden (http:// nur zu 127.0.0.1 oder ::1)",
     "config_unknown_key": "Konfiguration {source}: unbekannter Schlüssel {key}. Bekannte Schlüssel: {known}",
+    "config_gather": "Konfiguration: sync.gather_count = {count} abgelehnt: eine Sammelmeldung trägt höchstens "
+                     "sync.batch_size = {size} Packungen. sync.gather_count auf {size} oder weniger setzen",
     "allowed_seconds": "eine Zahl von Sekunden von {low} bis {high}, ohne Anführungszeichen",
     "allowed_number": "eine Zahl von {low} bis {high}, ohne Anführungszeichen",
     "allowed_url": "eine URL {schemes}",
