@@ -821,6 +821,12 @@ class SQLiteOutbox:
                 self._apply_outcome(seq, answer, klass, outcome, now)
                 self.storage.execute("UPDATE op SET bulk_id = NULL, results_ref = NULL, single_only = ? "
                                      "WHERE seq = ?", (int(seq in single_only), seq))
+                if seq in single_only:
+                    # NC_PC_01 answered this id and nothing took effect (no intermarket lookup in bulk): the
+                    # resend alone goes under a new id, or the service would refuse the reused one
+                    # (TE_TX_01) and the op would wait a quiet period to be verified; the old id stays
+                    # in ``attempt`` (issue 17)
+                    self.storage.execute("UPDATE op SET client_trx_id = ? WHERE seq = ?", (new_trx_id(), seq))
                 packs.add(row["pack_key"])
                 settled.append(Settlement(seq, row["kind"], outcome.state, answer, outcome.reconciled))
             for pack_key in packs:

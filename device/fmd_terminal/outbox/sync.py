@@ -73,7 +73,7 @@ class SyncSettings:
         # receiving op goes alone like the counter's), sent when that many wait, the oldest waited
         # gather_wait_s, or the scanning paused gather_quiet_s; results first asked gather_poll_s after.
         self.gather_count = 100
-        self.gather_wait_s = 10.0
+        self.gather_wait_s = 30.0
         self.gather_quiet_s = 1.5
         self.gather_poll_s = 0.5
         for name, value in overrides.items():
