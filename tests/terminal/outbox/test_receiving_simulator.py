@@ -12,7 +12,7 @@ verify and never decommissioned twice, and an outage in the middle loses nothing
 import itertools
 
 import pytest
-from two_protocols import mtls_simulator, open_client, pack_ref, seed
+from two_protocols import open_client, pack_ref, seed
 
 from fmd_core.service import PackRef
 from fmd_terminal.outbox import OpRequest
@@ -26,16 +26,10 @@ SETTINGS = dict(start_jitter_s=0, quiet_s=1, gather_count=100, gather_wait_s=60,
 _seeds = itertools.count(51700)
 
 
-@pytest.fixture(scope="module")
-def sim(tmp_path_factory):
-    with mtls_simulator(tmp_path_factory.mktemp("pki")) as running:
-        yield running
-
-
 @pytest.fixture
-def faults(sim):
-    yield sim.set_faults
-    sim.set_faults({})
+def sim(mtls_sim):
+    """The module's simulator (tests/terminal/conftest.py; ``faults`` resets its faults after a test)."""
+    return mtls_sim
 
 
 def dock(tmp_path, sim, protocol, **settings):
