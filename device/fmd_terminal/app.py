@@ -44,7 +44,7 @@ from fmd_terminal.config import Config
 from fmd_terminal.errors import StorageError
 from fmd_terminal.i18n import Translator
 from fmd_terminal.journal import Journal
-from fmd_terminal.outbox import OpRequest, RecordedOp
+from fmd_terminal.outbox import RECEIVING_MODES, OpRequest, RecordedOp
 from fmd_terminal.presenter import Presenter, quarter_lines
 from fmd_terminal.scanners import CALIBRATED, END, FAULT, MODE, SCAN, ScannerCheck
 
@@ -54,6 +54,7 @@ READ_TIMEOUT_S = 0.2
 LIVE_POLL_S = 0.005  # while a live scan waits for its answer, the scanner is looked at this often
 HANDOVER_MS = 500  # a next scan this soon after a live one was sent waits this long for that one's answer
 QUEUE_REFRESH_MS = 1000  # the idle screen's queue notice is re-read at most this often
+END_WAIT_S = 30.0  # at a script's end, how long this run's receiving ops may wait for their bulk's results
 
 
 def monotonic_ms() -> int:
@@ -128,6 +129,8 @@ class Terminal:
         self._held: Any = None  # an event read while it waits, replayed after its verdict (or ``_held_until``)
         self._held_until: int | None = None  # time.monotonic in ms when a held next scan ends the wait
         self._end_seen = False  # the scanner ended while a live scan was waiting
+        self._gathered: set[int] = set()  # receiving ops of this run handed to the worker's bulks (issue 17)
+        self._end_wait_until: float | None = None  # time.monotonic: the script ended, bulk results awaited until
         self._scanner_missing: str | None = None  # why the scanner is absent, while the idle screen says so
         self._scanner_read_ms: int | None = None
 
@@ -195,11 +198,27 @@ class Terminal:
             log.warning("scanner reported an unknown event %r", event)
             effects = []
         self.apply(effects)
-        if self._end_seen and self._live is None:
+        if self._end_seen and self._live is None and not self._bulk_awaited():
             self.ended = True
         self.collect_resolutions()
         self.refresh_idle(self.clock())
         self._watch_scanner(self.clock())
+
+    def _bulk_awaited(self) -> bool:
+        """At a script's end, this run's receiving ops still waiting for their bulk (issue 17) keep the loop
+        and the worker going, at most ``END_WAIT_S``, so a scripted delivery ends with its results shown."""
+        self._gathered = {seq for seq in self._gathered if self._op_state(seq) in ("queued", "in_flight")}
+        if not self._gathered:
+            return False
+        now = time.monotonic()
+        if self._end_wait_until is None:
+            self._end_wait_until = now + END_WAIT_S
+        if now >= self._end_wait_until:
+            log.warning("the script ended; %d receiving op(s) still wait for their bulk and stay queued",
+                        len(self._gathered))
+            return False
+        time.sleep(LIVE_POLL_S * 10)
+        return True
 
     def _read(self, timeout_s: float) -> Any:
         """The next scanner event; while a live scan waits, only a short look (none for a scripted
@@ -221,7 +240,10 @@ class Terminal:
         done, settlement = self.worker.live_result(ticket, give_up=give_up)
         if done:
             self._live = None
-            self.apply(self._settled(op, settlement))
+            gathered = getattr(ticket, "gathered", False)
+            if gathered:
+                self._gathered.add(op.seq)
+            self.apply(self._settled(op, settlement, gathered=gathered))
 
     def _scanner_check(self, check: ScannerCheck, text: str, now: int) -> list[Effect]:
         """The scan guard's word (issue 8): a calibration result, or a held scan (amber, never sent)."""
@@ -434,12 +456,15 @@ class Terminal:
         self._live_since_ms = time.monotonic_ns() // 1_000_000  # the scanners' clock (``received_ms``)
         self._live = (self.worker.submit_live(op, self.live_deadline_s), op)
 
-    def _settled(self, op: RecordedOp, settlement: Any) -> list[Effect]:
-        """The live scan's end: its settlement, or None when its wait ended without an answer."""
+    def _settled(self, op: RecordedOp, settlement: Any, gathered: bool = False) -> list[Effect]:
+        """The live scan's end: its settlement, or None when its wait ended without an answer.
+
+        ``gathered``: a receiving op waiting for its bulk (issue 17): "recorded, awaiting answer" at once,
+        not "recorded offline", although it is still queued."""
         now = self.clock()
         if settlement is None:
-            return self.flow.settled(None, None, now, offline=self._op_state(op.seq) == "queued",
-                                     paused=self._paused())
+            offline = not gathered and self._op_state(op.seq) == "queued"
+            return self.flow.settled(None, None, now, offline=offline, paused=self._paused())
         site = self.site.explain(op.kind, op.pack) if self.site is not None else None  # site ledger (issue 16)
         return self.flow.settled(settlement.state, settlement.answer, now,
                                  dispensed_here=self._dispensed_here(op.seq, op.pack.pack_key), site=site)
@@ -453,6 +478,11 @@ class Terminal:
                  verdict.service_code or "")
         queue = self._read_queue(self.clock())
         shown = self._on_screen
+        if isinstance(shown, Verdict) and shown.recorded and shown.seq == verdict.seq and shown.mode in RECEIVING_MODES:
+            # the pack on screen was "awaiting answer" (a receiving bulk, issue 17): its answer replaces it
+            self._draw(self.presenter.verdict(verdict, queue=queue), verdict.light)
+            self._on_screen = verdict
+            return
         if isinstance(shown, Verdict):
             model = self.presenter.verdict(shown, queue=queue)
         elif isinstance(shown, Notice):

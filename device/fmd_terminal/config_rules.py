@@ -29,7 +29,8 @@ SECONDS = {"duplicate_window_s": (0.0, 3600.0), "result_hold_s": (1.0, 3600.0), 
 TIMEOUTS = {"connect": (0.1, 300.0), "read": (0.1, 300.0), "total": (0.1, 600.0)}
 TEXT_KEYS = ("button", "events_jsonl", "client_id", "client_secret", "client_cert", "client_key", "ca_bundle")
 SECRET_KEYS = ("client_secret",)
-SYNC_WHOLE = ("bulk_threshold", "batch_size", "outstanding", "breaker_threshold")  # the rest are seconds or rates
+# the rest are seconds or rates; gather_count may be 0 (no receiving bulks, issue 17)
+SYNC_WHOLE = ("bulk_threshold", "batch_size", "outstanding", "breaker_threshold", "gather_count")
 
 
 def _schemes(key: str) -> tuple[str, ...]:
@@ -131,7 +132,22 @@ def _table(key: str, value: Any, rules: Mapping[str, tuple[float, float]],
 def _sync_rules() -> dict[str, tuple[float, float]]:
     from fmd_terminal.outbox.sync import SyncSettings
 
-    return {name: (1.0 if name in SYNC_WHOLE else 0.0, 86_400.0) for name in SyncSettings.__slots__}
+    return {name: (1.0 if name in SYNC_WHOLE and name != "gather_count" else 0.0, 86_400.0)
+            for name in SyncSettings.__slots__}
+
+
+def _gather(sync: Any) -> list[ConfigError]:
+    """A receiving bulk carries at most ``batch_size`` items, so ``gather_count`` may not exceed it
+    (issue 17; the defaults are 100 and 200)."""
+    from fmd_terminal.outbox.sync import SyncSettings
+
+    if not isinstance(sync, Mapping):
+        return []
+    defaults = SyncSettings()
+    count, size = sync.get("gather_count", defaults.gather_count), sync.get("batch_size", defaults.batch_size)
+    if all(isinstance(v, int) and not isinstance(v, bool) for v in (count, size)) and count > size:
+        return [ConfigError.text("config_gather", count=count, size=size)]
+    return []
 
 
 def problems(config: Any, keys: tuple[str, ...] | None = None) -> list[ConfigError]:
@@ -161,7 +177,8 @@ def problems(config: Any, keys: tuple[str, ...] | None = None) -> list[ConfigErr
     if asked("timeouts"):
         result += _table("service.timeouts", config.timeouts, TIMEOUTS)
     if asked("sync"):
-        result += _table("sync", config.sync, _sync_rules(), "allowed_number")
+        found_sync = _table("sync", config.sync, _sync_rules(), "allowed_number")
+        result += found_sync or _gather(config.sync)
     if asked("ledger") and isinstance(config.ledger, str) and config.ledger:
         result += ledger_keys(config.ledger)
     return result

@@ -15,6 +15,8 @@ _FR = {
     "config_key_open": "configuration : {key} : le fichier de clé {path} est lisible par le groupe ou les autres "
                        "(mode {mode}). Exécuter : chmod 600 {path}",
     "config_unknown_key": "configuration {source} : clé inconnue {key}. Clés connues : {known}",
+    "config_gather": "configuration : sync.gather_count = {count} refusé : un envoi groupé porte au plus "
+                     "sync.batch_size = {size} boîtes. Mettre sync.gather_count à {size} ou moins",
     "allowed_seconds": "un nombre de secondes de {low} à {high}, sans guillemets",
     "allowed_number": "un nombre de {low} à {high}, sans guillemets",
     "allowed_url": "une URL {schemes}",
@@ -57,6 +59,8 @@ _EN = {
     "config_key_open": "configuration: {key}: the key file {path} is readable by group or others (mode {mode}). "
                        "Run: chmod 600 {path}",
     "config_unknown_key": "configuration {source}: unknown key {key}. Known keys: {known}",
+    "config_gather": "configuration: sync.gather_count = {count} refused: a bulk carries at most "
+                     "sync.batch_size = {size} packs. Set sync.gather_count to {size} or less",
     "allowed_seconds": "a number of seconds from {low} to {high}, without quotes",
     "allowed_number": "a number from {low} to {high}, without quotes",
     "allowed_url": "a URL {schemes}",
@@ -96,6 +100,8 @@ _DE = {
     "config_key_open": "Konfiguration: {key}: die Schlüsseldatei {path} ist für Gruppe oder andere lesbar "
                        "(Modus {mode}). Ausführen: chmod 600 {path}",
     "config_unknown_key": "Konfiguration {source}: unbekannter Schlüssel {key}. Bekannte Schlüssel: {known}",
+    "config_gather": "Konfiguration: sync.gather_count = {count} abgelehnt: eine Sammelmeldung trägt höchstens "
+                     "sync.batch_size = {size} Packungen. sync.gather_count auf {size} oder weniger setzen",
     "allowed_seconds": "eine Zahl von Sekunden von {low} bis {high}, ohne Anführungszeichen",
     "allowed_number": "eine Zahl von {low} bis {high}, ohne Anführungszeichen",
     "allowed_url": "eine URL {schemes}",

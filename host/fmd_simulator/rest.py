@@ -315,6 +315,15 @@ class SimulatorApp:
         if faults.settings["certificateExpired"]:
             raise HTTPProblem(401, "NMVS_FE_PKI_01")
 
+    async def bulk_latency(self) -> None:
+        """The latency fault (section 8) on a bulk upload or a results request (G195/G196, G188): one
+        processing delay per request, as a single-pack request gets, so one ``latencyMs`` costs every
+        request the same (issue 17's benchmark compares one request per pack with bulks)."""
+        if self.faults.active:
+            delay = self.faults.latency_seconds()
+            if delay:
+                await asyncio.sleep(delay)
+
     def account_faults(self) -> None:
         if self.faults.settings["accountLocked"]:
             raise HTTPProblem(401, "NMVS_FE_AU_02")
@@ -442,6 +451,7 @@ class SimulatorApp:
         """``POST /product/packs`` (G125...) and ``POST /recovery/packs`` (G195): 202 with a results URI."""
         self.service_faults()
         client = self.authenticate(headers)
+        await self.bulk_latency()
         if headers.get(b"emvs-data-entry-mode") not in (b"manual", b"non-manual"):
             raise HTTPProblem(422, "NMVS_TE_JS_02", "header emvs-data-entry-mode must be manual or non-manual.")
         data = json_object(await read_body(receive, headers, LARGE_BODY), headers)
@@ -510,6 +520,7 @@ class SimulatorApp:
         """``GET <resultsUri>`` (G188/G196): 202 ``NMVS_FE_TX_02`` until done, then every item's answer."""
         self.service_faults()
         client = self.authenticate(headers)
+        await self.bulk_latency()
         job = self.store.bulk(bulk_id)
         if job is None or job[0] != client.client_id:
             raise HTTPProblem(404, "NMVS_TE_JS_01", f"no bulk request {bulk_id!r} of this client.")

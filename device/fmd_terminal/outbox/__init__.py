@@ -34,6 +34,19 @@ REQUESTED_STATE = {
     "destroy": "Destroyed",
 }
 
+# Receiving ops (issue 17): the modes whose scans are a delivery being received at the dock. Their
+# state changes are gathered and sent in mixed bulks (G195/G196) rather than one request per pack; see
+# ``fmd_terminal.outbox.sync`` and docs/outbox.md. A receiving session records its ops with ``mode`` set
+# to one of these (``OpRequest.mode``); verifications still go one by one, since G195 takes no verify.
+RECEIVING_MODES = ("receive",)
+
+
+def gathered(kind: str, mode: str | None, single_only: bool = False) -> bool:
+    """Whether an op waits to go in a receiving bulk: a state change recorded in a receiving mode,
+    that the bulk endpoint can take (not ``single_only``: an unknown product goes alone)."""
+    return mode in RECEIVING_MODES and REQUESTED_STATE.get(kind) is not None and not single_only
+
+
 # Local refusals (OFFLINE-QUEUE.md section 5.2): nothing is recorded or sent.
 ALREADY_DISPENSED_HERE = "already_dispensed_here"
 DISPENSE_PENDING = "dispense_pending"  # the earlier dispense has no answer yet: "awaiting answer", with its age
@@ -69,12 +82,12 @@ class OpRequest:
 
 
 class RecordedOp:
-    """A committed op, as the application needs to see it."""
+    """A committed op, as the application needs to see it (``mode``: the terminal's mode at the scan)."""
 
-    __slots__ = ("seq", "op_id", "kind", "pack", "client_trx_id", "ref_client_trx_id", "state", "wall_ns")
+    __slots__ = ("seq", "op_id", "kind", "pack", "client_trx_id", "ref_client_trx_id", "state", "wall_ns", "mode")
 
     def __init__(self, seq: int, op_id: str, kind: str, pack: PackRef, client_trx_id: str,
-                 ref_client_trx_id: str | None, state: str, wall_ns: int) -> None:
+                 ref_client_trx_id: str | None, state: str, wall_ns: int, mode: str | None = None) -> None:
         self.seq = seq
         self.op_id = op_id
         self.kind = kind
@@ -83,6 +96,7 @@ class RecordedOp:
         self.ref_client_trx_id = ref_client_trx_id
         self.state = state
         self.wall_ns = wall_ns
+        self.mode = mode
 
 
 class LocalRefusal:

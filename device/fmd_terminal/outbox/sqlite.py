@@ -30,6 +30,8 @@ from fmd_core.service import PackRef, ServiceAnswer
 from fmd_core.timekeeping import DAY_NS, Anchor, ClockReading, correct_time, wall_quality
 from fmd_terminal.errors import StorageError, TerminalError
 from fmd_terminal.outbox import (
+    RECEIVING_MODES,
+    REQUESTED_STATE,
     LocalRefusal,
     OpRequest,
     RecordedOp,
@@ -119,6 +121,12 @@ ADDED_COLUMNS = (("mode", "TEXT"),)
 _VIEW_COLUMNS = local_checks.PackView.__slots__
 
 
+# ``outbox.gathered`` in SQL: a state change recorded in a receiving mode, not single_only (issue 17).
+_GATHERED_SQL = ("(coalesce(op.mode, '') IN (" + ", ".join(f"'{mode}'" for mode in RECEIVING_MODES) + ") AND op.kind IN ("
+                 + ", ".join(f"'{kind}'" for kind, state in REQUESTED_STATE.items() if state is not None)
+                 + ") AND op.single_only = 0)")
+
+
 def new_trx_id() -> str:
     """A random UUIDv4 as 32 hex digits: within the service's 32-character limit (VERIFICATION-SERVICE.md s. 6)."""
     return uuid.uuid4().hex
@@ -158,7 +166,7 @@ def same_pack_data(pack: PackRef) -> tuple[str, ...]:
 
 def recorded_op(row: dict[str, Any]) -> RecordedOp:
     return RecordedOp(row["seq"], row["op_id"], row["kind"], pack_of(row), row["client_trx_id"],
-                      row.get("ref_client_trx_id"), row["state"], row["wall_ns"])
+                      row.get("ref_client_trx_id"), row["state"], row["wall_ns"], row.get("mode"))
 
 
 def answer_of(row: dict[str, Any]) -> ServiceAnswer | None:
@@ -548,12 +556,16 @@ class SQLiteOutbox:
         rows = self.ops("op.state IN ('queued', 'in_flight', 'uncertain')", order="op.seq LIMIT 1")
         return rows[0] if rows else None
 
-    def eligible(self, limit: int, for_bulk: bool = False) -> list[dict[str, Any]]:
+    def eligible(self, limit: int, for_bulk: bool = False, gathered: bool | None = None) -> list[dict[str, Any]]:
         """Queued ops that are their pack's head: every earlier op of the pack is final (P4, section 6.1).
 
         ``for_bulk``: only state-changing ops the recovery endpoint can take (not ``single_only``).
+        ``gathered``: True, only the receiving ops waiting for a bulk (``outbox.gathered``); False, none
+        of them (the single-pack path); None, both.
         """
         extra = "AND op.kind != 'verify' AND op.single_only = 0 " if for_bulk else ""
+        if gathered is not None:
+            extra += ("AND " if gathered else "AND NOT ") + _GATHERED_SQL + " "
         return self.ops(
             "op.state = 'queued' " + extra + "AND NOT EXISTS (SELECT 1 FROM op AS p WHERE p.pack_key = op.pack_key "
             f"AND p.seq < op.seq AND p.state NOT IN {_FINAL_SQL})", order=f"op.seq LIMIT {int(limit)}")
@@ -805,6 +817,12 @@ class SQLiteOutbox:
                 self._apply_outcome(seq, answer, klass, outcome, now)
                 self.storage.execute("UPDATE op SET bulk_id = NULL, results_ref = NULL, single_only = ? "
                                      "WHERE seq = ?", (int(seq in single_only), seq))
+                if seq in single_only:
+                    # NC_PC_01 answered this id and nothing took effect (no intermarket lookup in bulk): the
+                    # resend alone goes under a new id, or the service would refuse the reused one
+                    # (TE_TX_01) and the op would wait a quiet period to be verified; the old id stays
+                    # in ``attempt`` (issue 17)
+                    self.storage.execute("UPDATE op SET client_trx_id = ? WHERE seq = ?", (new_trx_id(), seq))
                 packs.add(row["pack_key"])
                 settled.append(Settlement(seq, row["kind"], outcome.state, answer, outcome.reconciled))
             for pack_key in packs:

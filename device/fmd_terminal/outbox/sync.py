@@ -9,6 +9,12 @@ Tests drive ``step()`` directly with a ``FakeClock``; the thread (``start()``) l
 waits on a condition that ``submit_live`` notifies, so a live scan never waits for a backoff timer.
 The scan path never blocks on the worker (issue 11): ``submit_live`` returns a ticket whose wait the
 link's state decides (OFFLINE-QUEUE.md 6.2), and ``live_result`` says when it is over.
+
+Receiving a delivery (issue 17): the state changes of a receiving mode (``outbox.gathered``) are not
+sent one request per pack. They are gathered and go in one mixed bulk (G195, results by G196) once
+``gather_count`` of them wait, the oldest has waited ``gather_wait_s`` or no new one came for
+``gather_quiet_s`` (``gather_due``). Their scan is shown amber at once ("recorded, awaiting answer")
+and its result reaches the screen as a late result. The counter's ops never wait for a bulk.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ from typing import Any
 from fmd_core import link, op_states
 from fmd_core.service import ServiceAnswer
 from fmd_core.timekeeping import SECOND_NS, ClockReading, elapsed_ns
-from fmd_terminal.outbox import REQUESTED_STATE, RecordedOp, Settlement
+from fmd_terminal.outbox import REQUESTED_STATE, RecordedOp, Settlement, gathered
 from fmd_terminal.outbox.sqlite import SQLiteOutbox, answer_of, iso_utc, new_trx_id, pack_of
 from fmd_terminal.verification import RecoveryItem
 
@@ -39,7 +45,7 @@ class SyncSettings:
     __slots__ = ("rate", "burst", "quiet_s", "bulk_threshold", "batch_size", "outstanding", "poll_first_s",
                  "poll_cap_s", "results_timeout_s", "start_jitter_s", "breaker_threshold", "breaker_open_s",
                  "breaker_open_cap_s", "probe_gap_s", "backoff_base_s", "anchor_every_s", "down_budget_s",
-                 "down_cap_s", "stalled_s")
+                 "down_cap_s", "stalled_s", "gather_count", "gather_wait_s", "gather_quiet_s", "gather_poll_s")
 
     def __init__(self, **overrides: Any) -> None:
         self.rate = 5.0
@@ -63,6 +69,13 @@ class SyncSettings:
         # a second after the service came back is then green (issue 11)
         self.down_cap_s = 1.35
         self.stalled_s = 1.0  # a request on the wire this long without answer: the link is black-holed
+        # Receiving bulks (issue 17, ``gather_due``): at most gather_count items (0: no gathering, each
+        # receiving op goes alone like the counter's), sent when that many wait, the oldest waited
+        # gather_wait_s, or the scanning paused gather_quiet_s; results first asked gather_poll_s after.
+        self.gather_count = 100
+        self.gather_wait_s = 30.0
+        self.gather_quiet_s = 1.5
+        self.gather_poll_s = 0.5
         for name, value in overrides.items():
             setattr(self, name, value)
 
@@ -79,28 +92,46 @@ def _ns(seconds: float) -> int:
     return int(seconds * SECOND_NS)
 
 
+def gather_due(count: int, oldest_age_ns: int | None, newest_age_ns: int | None,
+               settings: SyncSettings) -> float | None:
+    """Issue 17's gather policy: seconds until the receiving ops waiting (``count``, the oldest and the
+    newest of them ``*_age_ns`` old; None: recorded in an earlier boot) go in a bulk, 0 for now, None
+    when none waits. Due when ``gather_count`` wait (a full bulk), when the oldest has waited
+    ``gather_wait_s`` (an amber pack is never held longer than that for company), or when no receiving
+    scan came for ``gather_quiet_s`` (the scanning paused or the delivery is done: send what there is).
+    """
+    if count <= 0:
+        return None
+    if count >= settings.gather_count or oldest_age_ns is None or newest_age_ns is None:
+        return 0.0
+    left_ns = min(_ns(settings.gather_wait_s) - oldest_age_ns, _ns(settings.gather_quiet_s) - newest_age_ns)
+    return max(0.0, left_ns / SECOND_NS)
+
+
 def _opens_at_once(answer: ServiceAnswer) -> bool:
     """A refused connection or a name that did not resolve opens the breaker at once (section 6.2)."""
     return answer.transport_error in ("refused", "dns")
 
 
 class _Bulk:
-    __slots__ = ("bulk_id", "results_ref", "seqs", "submitted_bt_ns", "next_poll_bt_ns", "polls")
+    __slots__ = ("bulk_id", "results_ref", "seqs", "submitted_bt_ns", "next_poll_bt_ns", "polls", "first_poll_s")
 
-    def __init__(self, bulk_id: str, results_ref: str, seqs: list[int], submitted_bt_ns: int, next_poll_bt_ns: int):
+    def __init__(self, bulk_id: str, results_ref: str, seqs: list[int], submitted_bt_ns: int, next_poll_bt_ns: int,
+                 first_poll_s: float | None = None):
         self.bulk_id = bulk_id
         self.results_ref = results_ref
         self.seqs = seqs
         self.submitted_bt_ns = submitted_bt_ns
         self.next_poll_bt_ns = next_poll_bt_ns
         self.polls = 0
+        self.first_poll_s = first_poll_s  # None: the settings' poll_first_s; the base of the polls' backoff
 
 
 class LiveTicket:
     """A live scan waiting for its answer (``SyncWorker.submit_live``): ``deadline`` (time.monotonic)
     may move as the link's news comes; ``full_deadline`` is the scan's whole live deadline."""
 
-    __slots__ = ("seq", "kind", "started", "deadline", "full_deadline", "down")
+    __slots__ = ("seq", "kind", "started", "deadline", "full_deadline", "down", "gathered")
 
     def __init__(self, seq: int, kind: str, started: float, deadline: float) -> None:
         self.seq = seq
@@ -109,6 +140,7 @@ class LiveTicket:
         self.deadline = deadline
         self.full_deadline = deadline
         self.down = False
+        self.gathered = False  # a receiving op: it waits for a bulk, its answer comes as a late result
 
 
 class SyncWorker:
@@ -129,6 +161,7 @@ class SyncWorker:
         self.not_before_ns = 0
         now = self.clock()
         self.backlog_not_before_ns = now.boottime_ns + _ns(self.rng.uniform(0, s.start_jitter_s))
+        self.jitter_from_ns = now.boottime_ns  # ops recorded since are not backlog (``_scanned_since_start``)
         self.next_anchor_ns = 0
         self.last_work_ns = now.boottime_ns
         self.cond = threading.Condition()
@@ -172,9 +205,11 @@ class SyncWorker:
         start = time.monotonic()
         bt = self.clock().boottime_ns
         paused = self.outbox.read_meta("paused")
+        bulk = s.gather_count > 0 and gathered(op.kind, op.mode)
         with self.cond:
             ticket = LiveTicket(op.seq, op.kind, start, start + deadline_s)
-            if paused:  # nothing goes out until resumed (section 4.3): shown at once, with the pause's words
+            ticket.gathered = bulk
+            if paused or bulk:  # shown at once: with the pause's words; a receiving op goes in a bulk (issue 17)
                 ticket.deadline = start
             elif not self._stalled(ticket, start) and self.breaker.known_down(bt):
                 ticket.down = True
@@ -186,7 +221,8 @@ class SyncWorker:
                 if early.seq == op.seq:
                     self.live_results[op.seq] = self.resolutions.pop(index)
                     break
-            self.live.append(op.seq)
+            if not bulk:
+                self.live.append(op.seq)
             self._wakeups += 1
             self.cond.notify_all()
         return ticket
@@ -376,21 +412,41 @@ class SyncWorker:
             if gone is None or gone >= _ns(self.settings.quiet_s):
                 self._reconcile(row, now)
                 return 0.0
-        if bt < self.backlog_not_before_ns:
-            return self._next_due(now, (self.backlog_not_before_ns - bt) / SECOND_NS)
         s = self.settings
+        gather_in = None
+        if s.gather_count > 0 and len(self.bulks) < s.outstanding:
+            waiting = self.outbox.eligible(min(s.gather_count, s.batch_size), gathered=True)
+            gather_in = self._gather_in(waiting, now)
+            # the randomised start holds the backlog, not a delivery scanned since (section 6.2)
+            if gather_in == 0.0 and (bt >= self.backlog_not_before_ns or self._scanned_since_start(waiting[0], now)):
+                self._submit(waiting, now, s.gather_poll_s)
+                return 0.0
+        if bt < self.backlog_not_before_ns:
+            return self._next_due(now, min((self.backlog_not_before_ns - bt) / SECOND_NS,
+                                           IDLE_S if gather_in is None else gather_in))
         if len(self.bulks) < s.outstanding:
             batch = self.outbox.eligible(max(s.batch_size, s.bulk_threshold), for_bulk=True)
             if len(batch) >= s.bulk_threshold:
                 self._submit(batch[:s.batch_size], now)
                 return 0.0
-        eligible = self.outbox.eligible(1)
+        eligible = self.outbox.eligible(1, gathered=False if s.gather_count > 0 else None)
         if eligible:
             self._send(eligible[0], now)
             return 0.0
         if not self.bulks:
             self.outbox.maintain(now, bt - self.last_work_ns)
-        return self._next_due(now, IDLE_S)
+        return self._next_due(now, IDLE_S if gather_in is None else min(IDLE_S, gather_in))
+
+    def _scanned_since_start(self, row: dict[str, Any], now: ClockReading) -> bool:
+        """``row`` was recorded in this boot after the randomised start began (not backlog)."""
+        return row["boot_id"] == now.boot_id and row["boottime_ns"] >= self.jitter_from_ns
+
+    def _gather_in(self, waiting: list[dict[str, Any]], now: ClockReading) -> float | None:
+        """``gather_due`` for the receiving ops ``waiting`` (in ``seq`` order, so oldest first)."""
+        if not waiting:
+            return None
+        oldest, newest = (elapsed_ns(row["boot_id"], row["boottime_ns"], now) for row in (waiting[0], waiting[-1]))
+        return gather_due(len(waiting), oldest, newest, self.settings)
 
     @staticmethod
     def _until(bt: int, *moments: int | None) -> float:
@@ -482,6 +538,7 @@ class SyncWorker:
                 log.warning("service reachable again; breaker closed")
                 if open_for >= 60 * SECOND_NS:  # randomised start after an outage (section 6.2)
                     self.backlog_not_before_ns = after + _ns(self.rng.uniform(0, self.settings.start_jitter_s))
+                    self.jitter_from_ns = after
             self.not_before_ns = 0  # the probe showed the service back: the outage's backoff is over
             self._link_news(up=True)
             return 0.0
@@ -565,7 +622,9 @@ class SyncWorker:
 
     # -- recovery endpoint (section 6.3) -----------------------------------------------------------
 
-    def _submit(self, batch: list[dict[str, Any]], now: ClockReading) -> None:
+    def _submit(self, batch: list[dict[str, Any]], now: ClockReading, first_poll_s: float | None = None) -> None:
+        """A recovery upload of ``batch`` (one mixed bulk, G195); its results are first asked for
+        ``first_poll_s`` later (default ``poll_first_s``)."""
         batch = [r for r in batch if r["kind"] != "undo_dispense" or self.outbox.guard_undo(r["seq"])]  # 18
         bulk_id = new_trx_id()
         claimed = self.outbox.claim_bulk([r["seq"] for r in batch], bulk_id)
@@ -581,8 +640,9 @@ class SyncWorker:
         after = self.clock().boottime_ns
         if results_ref:
             self.outbox.store_results_ref(bulk_id, results_ref)
-            self.bulks[bulk_id] = _Bulk(bulk_id, results_ref, [r["seq"] for r in rows], after,
-                                        after + _ns(self.settings.poll_first_s))
+            first = self.settings.poll_first_s if first_poll_s is None else first_poll_s
+            self.bulks[bulk_id] = _Bulk(bulk_id, results_ref, [r["seq"] for r in rows], after, after + _ns(first),
+                                        first)
             self._link(op_states.SUCCESS, answer, now)
             return
         if klass in (op_states.NOT_SENT_CLASS, op_states.RETRY_LATER) or klass in op_states.PAUSES:
@@ -612,7 +672,8 @@ class SyncWorker:
                 for settled in self.outbox.bulk_unknown(bulk.bulk_id):
                     self._publish(settled)
                 return
-            gap = min(self.settings.poll_cap_s, self.settings.poll_first_s * (2 ** min(bulk.polls, 10)))
+            first = self.settings.poll_first_s if bulk.first_poll_s is None else bulk.first_poll_s
+            gap = min(self.settings.poll_cap_s, first * (2 ** min(bulk.polls, 10)))
             bulk.next_poll_bt_ns = after + _ns(gap)
             return
         self._link(op_states.SUCCESS, answer, now)

@@ -64,17 +64,25 @@ def offline_answer(call: ScriptedCall) -> Any:
 def success_answer(call: ScriptedCall) -> Any:
     """What a healthy service gives for an active pack: the requested state, ``NMVS_SUCCESS``."""
     if call.method == "submit_recovery":
-        return ServiceAnswer(http_status=202), f"/recovery/packs/scripted-{next(_bulk_ids)}"
-    if call.method == "fetch_results":
-        return ServiceAnswer(http_status=200), []
+        uri = f"/recovery/packs/scripted-{next(_bulk_ids)}"
+        _bulk_items[uri] = [(item.requested_state, item.client_trx_id) for item in call.items or ()]
+        return ServiceAnswer(http_status=202), uri
+    if call.method == "fetch_results":  # each item of that upload: its requested state, NMVS_SUCCESS
+        return ServiceAnswer(http_status=200), [_success(state, trx) for state, trx
+                                                 in _bulk_items.pop(call.results_uri or "", [])]
     if call.method == "ping":
         return ServiceAnswer(http_status=200)
-    state = call.state or "Active"
+    return _success(call.state, call.client_trx_id)
+
+
+def _success(state: str | None, client_trx_id: str | None) -> ServiceAnswer:
+    state = state or "Active"
     return ServiceAnswer(transport=ANSWERED, http_status=200, operation_code="NMVS_SUCCESS", state=state,
-                         reasons=() if state == "Active" else (state.upper(),), client_trx_id=call.client_trx_id)
+                         reasons=() if state == "Active" else (state.upper(),), client_trx_id=client_trx_id)
 
 
 _bulk_ids = itertools.count(1)
+_bulk_items: dict[str, list[tuple[str, str]]] = {}  # results URI -> (requested state, ClientTrxId) per item
 
 
 class ScriptedVerificationClient:

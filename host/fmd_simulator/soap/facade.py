@@ -179,8 +179,10 @@ class SOAPFacade:
                               lambda body: messages.return_code(body, "NMVS_SUCCESS",
                                                                 messages.description("NMVS_SUCCESS", header["language"])))
         elif operation == "G195":
+            await self.app.bulk_latency()
             await self._bulk_upload(request, header, client, send)
         elif operation == "G196":
+            await self.app.bulk_latency()
             await self._bulk_results(request, header, client, send)
         else:
             await self._single(operation, request, header, client, send)

@@ -78,6 +78,22 @@ def test_intermarket_adds_two_latency_samples():
     assert Faults({"intermarketLatencyMs": 15}).intermarket_seconds() == pytest.approx(0.015)
 
 
+def test_latency_is_added_to_bulk_uploads_and_their_results_too(own_sim):
+    """Issue 17: one latency fault costs every request the same, a bulk (G195) and its results (G196) too."""
+    import time
+
+    pharmacy, pack = Actor(own_sim), fresh_packs(own_sim, 1)[0]
+    item = {**{k: pack[k] for k in ("scheme", "productCode", "serial", "batch", "expiry")},
+            "requestedState": "Supplied", "clientTrxId": new_trx()}
+    own_sim.set_faults({"latencyMs": {"p50": 300, "p95": 300}})
+    started = time.perf_counter()
+    status, _, accepted = own_sim.request("POST", "/recovery/packs", {"items": [item]}, pharmacy.headers())
+    uploaded = time.perf_counter()
+    assert status == 202 and uploaded - started >= 0.29
+    status, _, _ = own_sim.request("GET", accepted["resultsUri"], headers=pharmacy.headers())
+    assert status in (200, 202) and time.perf_counter() - uploaded >= 0.29
+
+
 def test_password_expiry_notice_then_expired(own_sim):
     pharmacy, pack = Actor(own_sim), fresh_packs(own_sim, 1)[0]
     own_sim.set_faults({"passwordExpiresInDays": 5})

@@ -138,13 +138,19 @@ def test_missing_credentials_is_a_configuration_error(tmp_path, mtls_sim, protoc
 
 
 def test_hospital_receive_mode_decommissions_at_receipt(tmp_path, mtls_sim, protocol):
-    """Reg. 2016/161 Art. 25(2): a hospital pharmacy may decommission at goods receipt."""
+    """Reg. 2016/161 Art. 25(2): a hospital pharmacy may decommission at goods receipt. Issue 17: the scan
+    is amber "recorded, awaiting answer" at once, goes in a mixed bulk (G195) and becomes final when the
+    bulk's results (G196) come; the script's end waits for them."""
     pack = one_pack(mtls_sim)
     events, _ = run_terminal(tmp_path, mtls_sim, protocol, [{"raw": pack["raw"]}], "--mode", "receive", "--lang", "de",
                              env_extra={"FMD_CLIENT_ID": "hospital-demo", "FMD_CLIENT_SECRET": "hospital-secret"})
-    (scan,) = events
-    assert (scan["mode"], scan["outcome"], scan["light"], scan["message"]) == (
-        "receive", "decommissioned", "green", "Packung ausgebucht")
+    scan, resolved = events
+    assert (scan["mode"], scan["outcome"], scan["light"]) == ("receive", "pending", "amber")
+    assert (resolved["event"], resolved["seq"], resolved["outcome"], resolved["light"], resolved["message"]) == (
+        "resolved", scan["seq"], "decommissioned", "green", "Packung ausgebucht")
+    history = mtls_sim.history("GTIN", pack["productCode"], pack["serial"])
+    assert [(h["requestedState"], h["result"], h["bulkId"] is not None) for h in history["history"]] == [
+        ("Supplied", "NMVS_SUCCESS", True)]  # one decommission, in a bulk
     assert state_of(mtls_sim, pack) == "Supplied"
 
 
