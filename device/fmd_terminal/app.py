@@ -277,7 +277,7 @@ class Terminal:
             now = self.clock()
             row = self._op_row(settlement.seq)
             self.apply(self.flow.resolved(settlement.seq, settlement.kind, settlement.state, settlement.answer,
-                                          now, dispensed_here=self._dispensed_here(settlement.seq),
+                                          now, dispensed_here=self._dispensed_here(settlement.seq, (row or {}).get("pack_key")),
                                           pack=_pack_fields(row), site=self._site_word(settlement.kind, row)))
 
     def _op_row(self, seq: int) -> dict[str, Any] | None:

@@ -21,7 +21,12 @@ from fmd_terminal.presenter import Presenter
 from fmd_terminal.scanners import END, FAULT, MODE, SCAN, ScanEvent
 from fmd_terminal.scanners.script import ScriptedScanSource
 from fmd_terminal.screens.recording import RecordingScreen
-from fmd_terminal.verification.scripted import ScriptedVerificationClient, offline_answer, success_answer
+from fmd_terminal.verification.scripted import (
+    ScriptedCall,
+    ScriptedVerificationClient,
+    offline_answer,
+    success_answer,
+)
 
 GS = "\x1d"
 
@@ -233,6 +238,8 @@ def test_restart_lists_the_ops_recorded_before(tmp_path):
     from fmd_terminal.outbox.factory import open_outbox
 
     url = f"sqlite://{tmp_path / 'outbox.db'}"
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
     first = Rig(scans(pack_code()), ScriptedVerificationClient(default=offline_answer), tmp_path,
                 outbox=open_outbox(url), live_deadline_s=0.2)
     first.run()
@@ -433,3 +440,42 @@ def test_late_results_are_told_on_the_idle_screen_once_the_verdict_in_hand_has_h
     seqs = {e["seq"]: e["pack"]["serial"] for e in journal if e["event"] == "scan"}
     assert sorted((e["event"], seqs[e["seq"]], e["light"]) for e in journal[3:]) == [
         ("resolved", "L1", "green"), ("resolved", "L2", "red"), ("resolved", "L3", "green"), ("scan", "G1", "green")]
+
+
+def test_a_late_verify_after_a_restart_reads_supplied_as_dispensed_here_from_the_outbox(tmp_path):
+    """A late answer is judged like a live one: the outbox shows this terminal's dispense of the pack, so
+    a verify answered SUPPLIED after a restart (the flow's memory is new) is amber "already dispensed
+    here", not "inactive elsewhere"."""
+    import threading
+
+    from fmd_terminal.outbox.factory import open_outbox
+
+    url = f"sqlite://{tmp_path / 'outbox.db'}"
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    first = Rig(scans(pack_code("R1")), ScriptedVerificationClient(default=success_answer), tmp_path / "a",
+                outbox=open_outbox(url))
+    assert [(e["pack"]["serial"], e["light"]) for e in first.run()] == [("R1", "green")]
+
+    release = threading.Event()
+
+    def held_supplied(call):
+        if call.method == "verify":
+            release.wait(30)
+            return success_answer(ScriptedCall("verify", state="Supplied"))
+        return success_answer(call)
+
+    again = Rig(None, ScriptedVerificationClient(held_supplied), tmp_path / "b", mode="verify",
+                outbox=open_outbox(url), scanner=PacedScanner([(0.0, pack_code("R1"))], ends=False),
+                live_deadline_s=0.3)
+    terminal = again.terminal
+    terminal.start()
+    step_until(terminal, lambda: len(terminal.shown) >= 1)
+    assert terminal.shown[0].light == "amber"  # no answer within its wait
+    release.set()
+    step_until(terminal, lambda: len(terminal.shown) >= 2)
+    late = terminal.shown[1]
+    assert (late.event, late.pack["serial"], late.outcome, late.light) == (
+        "resolved", "R1", "already_done_here", "amber")
+    terminal.scanner.ends = True
+    again.run()
