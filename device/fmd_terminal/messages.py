@@ -26,6 +26,7 @@ _FR = {
     "config_console_pair": "configuration : console.certificate et console.key vont ensemble (le certificat propre du terminal et sa clé). Renseigner les deux, ou aucun",
     "config_console_tls": "configuration : console.listen = {value} est au-delà de la boucle locale : renseigner console.certificate et console.key (ceux du terminal) pour servir la console en HTTPS, ou écouter sur 127.0.0.1",
     "not_utf8": "{path} n'est pas en UTF-8 (octet {position}). L'enregistrer en UTF-8",
+    "config_unsaved": "configuration {path} non enregistrée ({why}) ; rien n'a changé. Vérifier que le terminal peut écrire ce fichier et son dossier",
     # storage (outbox)
     "storage_read_only": "{path} : le dossier {directory} n'est pas inscriptible ({why}). Le rendre inscriptible "
                          "pour l'utilisateur du terminal (chown, chmod ou partition remontée en écriture)",
@@ -70,6 +71,7 @@ _EN = {
     "config_console_pair": "configuration: console.certificate and console.key go together (the device's own certificate and its key). Set both, or neither",
     "config_console_tls": "configuration: console.listen = {value} is beyond loopback: set console.certificate and console.key (the device's own) so that the console is served over HTTPS, or listen on 127.0.0.1",
     "not_utf8": "{path} is not UTF-8 (byte {position}). Save it as UTF-8",
+    "config_unsaved": "configuration {path} not saved ({why}); nothing changed. Check that the terminal may write this file and its folder",
     "storage_read_only": "{path}: the directory {directory} is not writable ({why}). Make it writable for the "
                          "terminal's user (chown, chmod, or remount the partition read-write)",
     "storage_no_directory": "{path}: the directory {directory} does not exist. Create it for the terminal's "
@@ -111,6 +113,7 @@ _DE = {
     "config_console_pair": "Konfiguration: console.certificate und console.key gehören zusammen (das eigene Zertifikat des Terminals und sein Schlüssel). Beide angeben oder keinen",
     "config_console_tls": "Konfiguration: console.listen = {value} liegt außerhalb von Loopback: console.certificate und console.key (die des Terminals) angeben, damit die Konsole über HTTPS läuft, oder auf 127.0.0.1 lauschen",
     "not_utf8": "{path} ist nicht UTF-8 (Byte {position}). Als UTF-8 speichern",
+    "config_unsaved": "Konfiguration {path} nicht gespeichert ({why}); nichts geändert. Prüfen, ob das Terminal diese Datei und ihren Ordner schreiben darf",
     "storage_read_only": "{path}: das Verzeichnis {directory} ist nicht beschreibbar ({why}). Für den Benutzer des "
                          "Terminals beschreibbar machen (chown, chmod oder Partition schreibbar einhängen)",
     "storage_no_directory": "{path}: das Verzeichnis {directory} existiert nicht. Für den Benutzer des Terminals "
