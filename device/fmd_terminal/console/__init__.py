@@ -70,6 +70,28 @@ def settings_of(table: Mapping[str, Any]) -> ConsoleSettings | None:
                            float(table.get("session_minutes", 15)))
 
 
+def reachable_host(host: str) -> str:
+    """The host a person types (or a phone reads from the QR code) for a console listening on ``host``:
+    itself, except for the wildcard addresses (all interfaces), for which the address of the interface
+    of the default route is taken. A UDP socket's ``connect`` only chooses that route: nothing is sent.
+    Without a route, the machine's host name."""
+    import ipaddress
+    import socket
+
+    try:
+        if not ipaddress.ip_address(host).is_unspecified:
+            return host
+    except ValueError:  # a host name
+        return host
+    family, probe = (socket.AF_INET6, "2001:db8::1") if ":" in host else (socket.AF_INET, "192.0.2.1")
+    try:
+        with socket.socket(family, socket.SOCK_DGRAM) as udp:
+            udp.connect((probe, 9))
+            return str(udp.getsockname()[0])
+    except OSError:
+        return socket.gethostname()
+
+
 def _tls(settings: ConsoleSettings) -> ssl.SSLContext | None:
     if not settings.certificate:
         return None
@@ -114,7 +136,8 @@ def start(config: Any, terminal: Any, stack: contextlib.ExitStack) -> str | None
         thread.join(5)
 
     stack.callback(stop)
-    host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    host = reachable_host(settings.host)
+    host = f"[{host}]" if ":" in host else host
     address = f"{settings.scheme}://{host}:{server.server_address[1]}/"
     if not credentials.is_set():
         log.warning("console: no admin password yet; set it at %ssetup with the code in %s", address,

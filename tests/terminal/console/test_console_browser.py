@@ -270,3 +270,7 @@ def test_settings_are_saved_in_the_configuration_and_kept_across_a_restart(brows
     assert not browser.find_elements("id", "indicators-pending")  # now in use
     shoot(browser, "settings-after-restart")
     wait_for(lambda: german("ready") in terminal.screen.read_text(), "the German screen after the restart")
+    # the mode sheet's admin code: the console's address on the terminal's screen (text and QR code)
+    terminal.scan("]C0FMD-MODE-ADMIN")
+    wait_for(lambda: terminal.base + "/" in terminal.screen.read_text(), "the console's address on the screen")
+    assert "▀" in terminal.screen.read_text().split(terminal.base + "/")[-1]  # its QR code below it
