@@ -103,7 +103,8 @@ def _tls(settings: ConsoleSettings) -> ssl.SSLContext | None:
     try:
         context.load_cert_chain(settings.certificate, settings.key)
     except (OSError, ssl.SSLError) as error:
-        raise ConfigError(f"console: cannot load the certificate {settings.certificate!r}: {error}") from error
+        raise ConfigError.text("console_certificate", path=settings.certificate,
+                               why=getattr(error, "strerror", None) or str(error)) from error
     return context
 
 

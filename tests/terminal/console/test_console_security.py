@@ -152,3 +152,33 @@ def test_run_and_doctor_say_the_same_line_of_a_bad_console_table(lang, tmp_path,
           "--outbox", "memory://", "--screen", "console://", "--indicators", "none://"])
     doctor = [line for line in capsys.readouterr().out.splitlines() if "console.listen" in line]
     assert len(doctor) == 1 and doctor[0].startswith("FAIL") and doctor[0].endswith(expected), doctor
+
+
+def test_the_address_shown_for_a_console_on_all_interfaces_is_one_a_phone_can_reach():
+    """``FMD-MODE-ADMIN``'s QR code never says 0.0.0.0: the address of the default route's interface."""
+    import ipaddress
+
+    from fmd_terminal.console import reachable_host
+
+    assert reachable_host("127.0.0.1") == "127.0.0.1" and reachable_host("fmd-1.local") == "fmd-1.local"
+    assert reachable_host("192.168.1.20") == "192.168.1.20"
+    for wildcard in ("0.0.0.0", "::"):
+        shown = reachable_host(wildcard)
+        try:
+            assert not ipaddress.ip_address(shown).is_unspecified, shown
+        except ValueError:  # no route here: the host name
+            assert shown and shown not in ("0.0.0.0", "::")
+
+
+def test_a_certificate_that_cannot_be_loaded_is_said_in_the_persons_language(tmp_path):
+    from fmd_terminal.console import _tls
+
+    cert, key = tmp_path / "console-cert.pem", tmp_path / "console-key.pem"
+    cert.write_text("not a certificate\n")
+    key.write_text("not a key\n")
+    key.chmod(0o600)
+    settings = settings_of({"listen": "192.168.1.20:8470", "certificate": str(cert), "key": str(key)})
+    with pytest.raises(ConfigError) as refused:
+        _tls(settings)
+    assert refused.value.text_id == "console_certificate" and str(cert) in str(refused.value)
+    assert "impossible de charger le certificat" in refused.value.in_language("fr")
