@@ -225,7 +225,7 @@ def _draw_bar(draw: ImageDraw.ImageDraw, mode: str, badge: str, width: int) -> N
     draw.line((0, BAR_HEIGHT - 1, width - 1, BAR_HEIGHT - 1), fill=1)
 
 
-def _draw_qr(draw: ImageDraw.ImageDraw, model: ScreenModel, width: int, height: int) -> None:
+def _draw_qr(image: Image.Image, draw: ImageDraw.ImageDraw, model: ScreenModel, width: int, height: int) -> None:
     """The QR layout (see the module doc): the code left, the headline and lines wrapped on the right."""
     from fmd_terminal.screens.qr import matrix
 
@@ -235,12 +235,11 @@ def _draw_qr(draw: ImageDraw.ImageDraw, model: ScreenModel, width: int, height: 
     quiet = max(1, min(4, (height // scale - count) // 2))
     side = (count + 2 * quiet) * scale
     top = max(0, (height - side) // 2)
-    draw.rectangle((0, top, side - 1, top + side - 1), fill=1)
-    for y, row in enumerate(modules):
-        for x, dark in enumerate(row):
-            if dark:
-                left, upper = (x + quiet) * scale, top + (y + quiet) * scale
-                draw.rectangle((left, upper, left + scale - 1, upper + scale - 1), fill=0)
+    code = Image.new("L", (count + 2 * quiet, count + 2 * quiet), 255)  # one pixel per module, lit ground
+    modules_image = Image.new("L", (count, count))
+    modules_image.putdata([0 if dark else 255 for row in modules for dark in row])  # dark modules unlit
+    code.paste(modules_image, (quiet, quiet))
+    image.paste(code.convert("1").resize((side, side), Image.NEAREST), (0, top))
     small = _faces()[1]
     x0 = side + 3
     columns = small.columns(width - x0)
@@ -259,7 +258,7 @@ def render(model: ScreenModel, width: int = 128, height: int = 64) -> Image.Imag
     image = Image.new("1", (width, height), 0)
     draw = ImageDraw.Draw(image)
     if model.qr:
-        _draw_qr(draw, model, width, height)
+        _draw_qr(image, draw, model, width, height)
         return image
     mode = printable(model.mode)
     badge = printable(model.badge)
