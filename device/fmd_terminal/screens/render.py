@@ -239,7 +239,7 @@ def _draw_qr(image: Image.Image, draw: ImageDraw.ImageDraw, model: ScreenModel, 
     modules_image = Image.new("L", (count, count))
     modules_image.putdata([0 if dark else 255 for row in modules for dark in row])  # dark modules unlit
     code.paste(modules_image, (quiet, quiet))
-    image.paste(code.convert("1").resize((side, side), Image.NEAREST), (0, top))
+    image.paste(code.convert("1").resize((side, side), Image.Resampling.NEAREST), (0, top))
     small = _faces()[1]
     x0 = side + 3
     columns = small.columns(width - x0)
