@@ -357,14 +357,16 @@ class Handler(BaseHTTPRequestHandler):
         self._page(session, "nav.calibration", pages.calibration(info, session.lang))
 
     def settings(self, session: Session, query: dict[str, str], form: dict[str, str], note: str = "",
-                 refused: bool = False) -> None:
+                 refused: bool = False, shown: dict[str, str] | None = None) -> None:
+        """The settings page; ``shown``: values that override the terminal's (the form as the person sent
+        it, to correct; the mode just asked for, which the terminal takes at its loop's next turn)."""
         console = self.console
         values = {"mode": console.terminal.flow.mode, "lang": console.config.lang,
                   "scanner": console.config.scanner, "indicators": console.config.indicators}
-        running = {key: getattr(console.started, key) for key in ("scanner", "indicators")}
-        if refused:  # the form as the person sent it, to correct
-            values.update({key: form[key] for key in SETTINGS if key in form})
-        body = pages.message(note, refused) + pages.settings(session.lang, values, running,
+        pending = {key: getattr(console.started, key) for key in ("scanner", "indicators")
+                   if getattr(console.started, key) != getattr(console.config, key)}  # saved, not yet in use
+        values.update({key: value for key, value in (shown or {}).items() if key in SETTINGS})
+        body = pages.message(note, refused) + pages.settings(session.lang, values, pending,
                                                              console.config.source, session.csrf)
         self._page(session, "nav.settings", body, 400 if refused else 200)
 
@@ -385,7 +387,8 @@ class Handler(BaseHTTPRequestHandler):
                 config_file.save(console.config.source, changed)
         except TerminalError as error:
             console.audit.write(session.user, self._client, "refused_settings", why=str(error))
-            return self.settings(session, query, form, pages.escape(error.in_language(session.lang)), refused=True)
+            return self.settings(session, query, form, pages.escape(error.in_language(session.lang)), refused=True,
+                                 shown=form)
         console.config = checked
         if checked.mode != console.terminal.flow.mode:
             console.terminal.request_mode(checked.mode)
@@ -396,7 +399,7 @@ class Handler(BaseHTTPRequestHandler):
         if changed:
             log.info("console: %s saved %s in %s", session.user,
                      ", ".join(f"{key} = {value!r}" for key, value in changed.items()), checked.source)
-        self.settings(session, query, form, pages.t(session.lang, "settings_saved"))
+        self.settings(session, query, form, pages.t(session.lang, "settings_saved"), shown={"mode": checked.mode})
 
     def logs(self, session: Session, query: dict[str, str], form: dict[str, str]) -> None:
         body = pages.logs(self.console.audit.today(), self.console.day_log.today(), session.lang)

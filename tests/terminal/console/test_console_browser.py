@@ -237,6 +237,8 @@ def test_settings_are_saved_in_the_configuration_and_kept_across_a_restart(brows
 
     assert refused == problems(checked)[0].in_language("fr") and "nope://x" in refused
     assert "nope" not in terminal.config.read_text() and terminal.audit()[-1]["action"] == "refused_settings"
+    assert by_id(browser, "scanner").get_attribute("value") == "nope://x"  # kept in the form, to correct
+    assert not browser.find_elements("id", "scanner-pending")  # nothing saved: nothing pending
     shoot(browser, "settings-refused")
 
     browser.get(terminal.base + "/settings")
@@ -247,6 +249,7 @@ def test_settings_are_saved_in_the_configuration_and_kept_across_a_restart(brows
     by_id(browser, "save").click()
     assert by_id(browser, "message").text == "Einstellungen gespeichert."
     assert "recording://" in by_id(browser, "indicators-pending").text  # in use until the restart
+    assert by_id(browser, "mode").get_attribute("value") == "verify"  # the page shows what was saved
     shoot(browser, "settings-saved")
     saved = terminal.config.read_text()
     assert saved.startswith("# the console's browser tests") and 'lang = "de"' in saved
