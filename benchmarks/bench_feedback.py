@@ -9,6 +9,8 @@
 (c) ``show`` of an unchanged model (the main loop may call it every turn): no render, no traffic.
 (d) ``GPIOIndicators.signal`` on gpiozero's mock pins (the call returns while the pattern plays),
     beside its anchor: one ``LED.on()`` on the same mock factory.
+(e) The web console's address as a QR code (``FMD-MODE-ADMIN``, issue 15): render + show of that
+    screen, the QR code made anew by segno each frame (its cache cleared), beside (a) as the anchor.
 
 Usage: ``python benchmarks/bench_feedback.py [--frames 300]``.
 """
@@ -32,6 +34,7 @@ from PIL import ImageFont  # noqa: E402
 
 from fmd_core.screen import ScreenModel  # noqa: E402
 from fmd_terminal.indicators.gpio import GPIOIndicators  # noqa: E402
+from fmd_terminal.screens import qr  # noqa: E402
 from fmd_terminal.screens.oled import OLEDScreen  # noqa: E402
 
 MODELS = [
@@ -136,6 +139,19 @@ def main() -> None:
     print(line("ours: GPIOIndicators.signal", d_ours))
     print(line("anchor: one LED.on()/off()", d_anchor))
     print(f"    ratio (ours / anchor) p50 {percentile(d_ours, 50) / percentile(d_anchor, 50):.2f}")
+
+    screen = OLEDScreen(dummy(width=128, height=64, mode="1"), dim_after_s=None, blank_after_s=None)
+    urls = [f"https://192.168.1.{i % 250 + 2}:8470/" for i in range(frames)]
+
+    def address(i: int) -> None:
+        qr.matrix.cache_clear()
+        screen.show(ScreenModel(None, "Console", (urls[i],), "DÉLIVRER", "", qr=urls[i]))
+
+    e_ours = timed(address, frames)
+    print("(e) the console's address as a QR code: segno + render + show, luma dummy device")
+    print(line("ours: QR screen", e_ours))
+    print(line("anchor: (a) a verdict frame", a_ours))
+    print(f"    ratio (QR screen / verdict frame) p50 {percentile(e_ours, 50) / percentile(a_ours, 50):.2f}")
 
 
 if __name__ == "__main__":

@@ -14,6 +14,8 @@ feeds events and carries out the effects, in order:
                                            the screen is free, SCREEN idle saying how many came
   switch_mode(mode, now_ms)                SCREEN idle in the new mode
   scan of the report code                  SCREEN "quarter_report" (issue 14, item 6), idle after the hold
+  scan of the admin code                   SCREEN "console_address" (issue 15: the web console's address as
+                                           a QR code), idle after the hold or at the next scan; mode kept
   fault(text, now_ms)                      SCREEN neutral fault notice (scanner gone ...)
   calibrated(problems, now_ms)             SCREEN "Scanner OK" or "change scanner settings" notice
   held(raw, reason, problems, now_ms)      SHOW amber ``scanner_settings`` verdict: never sent (issue 8)
@@ -41,7 +43,7 @@ terminal's presenter (the core has no gettext).
 """
 
 from fmd_core import outcomes
-from fmd_core.modes import DEFAULT_MODE, MODES, OP_KIND, is_report_scan, mode_of_scan
+from fmd_core.modes import DEFAULT_MODE, MODES, OP_KIND, is_admin_scan, is_report_scan, mode_of_scan
 from fmd_core.service import PackRef
 
 # Effect kinds
@@ -66,6 +68,7 @@ NOTICE_IDS = (
     "scanner_ok",
     "scanner_adjust",
     "quarter_report",
+    "console_address",
 )
 
 # A scan longer than this is keystroke garbage: not even decoded (a Data Matrix holds < 2,400 chars).
@@ -331,6 +334,9 @@ class Flow:
         if is_report_scan(text):  # the quarter's figure, filled in by the shell from its outbox
             self._shown_at = now_ms
             return [Effect(SCREEN, Notice("quarter_report", self.mode))]
+        if is_admin_scan(text):  # the web console's address, filled in by the shell (off: how to turn it on)
+            self._shown_at = now_ms
+            return [Effect(SCREEN, Notice("console_address", self.mode))]
         self._counter += 1
         self._screen_taken()
         seq = self._counter

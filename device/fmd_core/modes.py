@@ -38,6 +38,10 @@ _MODE_BY_CODE = {text: mode for mode, text in MODE_CODES.items()}
 # decommissions the service accepted this quarter and the date of the last one); the mode stays.
 REPORT_CODE = "FMD-REPORT-QUARTER"
 
+# The mode sheet's code that shows the web console's address on the screen as a QR code (issue 15: an
+# installer or a pharmacist reaches the console with a phone, no address to type); the mode stays.
+ADMIN_CODE = "FMD-MODE-ADMIN"
+
 # The outbox operation kind (OFFLINE-QUEUE.md section 3) each mode requests.
 OP_KIND = {
     DISPENSE: "dispense",
@@ -66,6 +70,11 @@ def mode_of_scan(text):
 def is_report_scan(text):
     """True when a scanned text is the mode sheet's quarter report code (same rules as ``mode_of_scan``)."""
     return _strip_aim(text.strip()) == REPORT_CODE
+
+
+def is_admin_scan(text):
+    """True when a scanned text is the mode sheet's console address code (same rules as ``mode_of_scan``)."""
+    return _strip_aim(text.strip()) == ADMIN_CODE
 
 
 def is_mode(name):

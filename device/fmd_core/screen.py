@@ -19,17 +19,19 @@ class ScreenModel:
     mode:     the active mode's label ("DÉLIVRER", "VÉRIFIER" ...)
     badge:    short status text shown in a corner, e.g. the pending count "3 en attente", or ""
     busy:     True while waiting for the service ("CHECKING"), so a screen may animate
+    qr:       a text to draw as a QR code beside the lines (the web console's address, issue 15), or ""
     """
 
-    __slots__ = ("light", "headline", "lines", "mode", "badge", "busy")
+    __slots__ = ("light", "headline", "lines", "mode", "badge", "busy", "qr")
 
-    def __init__(self, light=None, headline="", lines=(), mode="", badge="", busy=False):
+    def __init__(self, light=None, headline="", lines=(), mode="", badge="", busy=False, qr=""):
         self.light = light
         self.headline = headline
         self.lines = tuple(lines)
         self.mode = mode
         self.badge = badge
         self.busy = busy
+        self.qr = qr
 
     def as_dict(self):
         return {
@@ -39,6 +41,7 @@ class ScreenModel:
             "mode": self.mode,
             "badge": self.badge,
             "busy": self.busy,
+            "qr": self.qr,
         }
 
     def __eq__(self, other):

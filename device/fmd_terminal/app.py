@@ -116,6 +116,7 @@ class Terminal:
         self._ops: dict[int, RecordedOp] = {}
         self._presses = 0
         self._asked_mode: str | None = None  # a mode the web console asked for (issue 15)
+        self._asked_lang: str | None = None  # a language the web console asked for (issue 15)
         self._lock = threading.Lock()
         self.ended = False
         self._queue: QueueNotice | None = None  # the queue notice last read
@@ -263,10 +264,24 @@ class Terminal:
         with self._lock:
             self._asked_mode = mode
 
+    def request_language(self, lang: str) -> None:
+        """Called from the web console's thread: the screen speaks ``lang`` from the loop's next turn."""
+        with self._lock:
+            self._asked_lang = lang
+
     def _button_turn(self) -> None:
         with self._lock:
             presses, self._presses = self._presses, 0
             asked, self._asked_mode = self._asked_mode, None
+            lang, self._asked_lang = self._asked_lang, None
+        if lang is not None and lang != self.presenter.t.lang:
+            self.presenter.t.switch(lang)
+            forget = getattr(self.presenter.health, "forget", None)
+            if forget is not None:
+                forget()  # the credential lines are read again, in the new language
+            if isinstance(self._on_screen, Notice) and asked is None:  # redrawn in the new language,
+                self._model = self.presenter.notice(self._on_screen, queue=self._read_queue(self.clock()))
+                self.screen.show(self._model)  # lights and sound unchanged (a verdict keeps its hold)
         if asked is not None:
             self.apply(self.flow.switch_mode(asked, self.clock()))
         for _ in range(presses):

@@ -7,7 +7,8 @@ The service URL must be ``https://`` (or ``nmvs-soap+https://``): plain ``http:/
 to a loopback address (127.0.0.0/8, ``::1``, ``localhost``), since the client secret and the bearer
 token would otherwise cross the network in clear. A key file the configuration names for the site
 ledger (its MQTT client key ``key``, the site's hashing key ``site_key``) must be readable by its owner
-only (``private_file``).
+only (``private_file``). The web console's ``[console]`` table (issue 15) is checked here too: its
+address, and HTTPS with the device's own certificate beyond loopback.
 """
 
 from __future__ import annotations
@@ -150,6 +151,48 @@ def _gather(sync: Any) -> list[ConfigError]:
     return []
 
 
+def split_listen(value: Any) -> tuple[str, int] | None:
+    """``"host:port"`` (an IPv6 host in brackets) as (host, port), or None when it is not one."""
+    if not isinstance(value, str):
+        return None
+    host, _, port = value.rpartition(":")
+    host = host.strip("[]")
+    if not host or not port.isdigit() or int(port) > 65535:
+        return None
+    return host, int(port)
+
+
+def console_problems(table: Any) -> list[ConfigError]:
+    """The ``[console]`` table's rules (issue 15): known keys, ``listen`` as host:port, texts for the
+    paths, a session of at most 8 h, certificate and key together, and both beyond loopback (plain
+    ``http://`` only on loopback). An empty table is no console."""
+    from fmd_terminal.console import KEYS, MAX_SESSION_S
+
+    if not isinstance(table, Mapping):
+        return [bad("console", table, Phrase("allowed_table", keys=", ".join(KEYS)))]
+    found = [bad(f"console.{name}", item, Phrase("allowed_keys", keys=", ".join(KEYS)))
+             for name, item in table.items() if name not in KEYS]
+    if not table:
+        return found
+    address = split_listen(table.get("listen", ""))
+    if address is None:
+        found.append(bad("console.listen", table.get("listen", ""), Phrase("allowed_listen")))
+    minutes = table.get("session_minutes", 15)
+    if not is_number(minutes) or not 0 < minutes * 60 <= MAX_SESSION_S:
+        found.append(bad("console.session_minutes", minutes, Phrase("allowed_minutes", high=f"{MAX_SESSION_S // 60}")))
+    for name in ("state_dir", "certificate", "key"):
+        if not isinstance(table.get(name, ""), str):
+            found.append(bad(f"console.{name}", table[name], Phrase("allowed_text")))
+    if found:
+        return found
+    if bool(table.get("certificate")) != bool(table.get("key")):
+        found.append(ConfigError.text("config_console_pair", key="console.certificate"))
+    elif address is not None and not is_loopback(address[0]) and not table.get("certificate"):
+        found.append(ConfigError.text("config_console_tls", key="console.listen",
+                                      value=shown("console.listen", table["listen"])))
+    return found
+
+
 def problems(config: Any, keys: tuple[str, ...] | None = None) -> list[ConfigError]:
     """Every rule ``config`` breaks among ``keys`` (all keys when None), in the order of the file."""
     wanted = set(keys) if keys is not None else None
@@ -181,6 +224,8 @@ def problems(config: Any, keys: tuple[str, ...] | None = None) -> list[ConfigErr
         result += found_sync or _gather(config.sync)
     if asked("ledger") and isinstance(config.ledger, str) and config.ledger:
         result += ledger_keys(config.ledger)
+    if asked("console"):
+        result += console_problems(config.console)
     return result
 
 

@@ -122,6 +122,10 @@ class IdleHealth:
         self._lines: list[str] = []
         self._read_at: float | None = None
 
+    def forget(self) -> None:
+        """Read the lines again on the next call (the language changed)."""
+        self._read_at = None
+
     def __call__(self) -> list[str]:
         now = self.now()
         if self._read_at is None or not 0 <= now - self._read_at < self.every_s:

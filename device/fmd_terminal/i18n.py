@@ -102,14 +102,19 @@ class Translator:
     """Message id (+ named fields) -> text in one language. A missing id falls back to French."""
 
     def __init__(self, lang: str = DEFAULT_LANGUAGE) -> None:
+        self.switch(lang)
+
+    def switch(self, lang: str) -> None:
+        """Speak ``lang`` from now on (the console's settings page, issue 15): everything holding this
+        translator (presenter, idle health, quarter lines) follows; one reference swap, thread-safe."""
         if lang not in LANGUAGES:
             raise ConfigError(f"unknown language {lang!r}: expected one of {', '.join(LANGUAGES)}")
-        self.lang = lang
         catalogue = gettext.translation(DOMAIN, localedir=str(LOCALE_DIR), languages=[lang])
         if lang != DEFAULT_LANGUAGE:
             catalogue.add_fallback(
                 gettext.translation(DOMAIN, localedir=str(LOCALE_DIR), languages=[DEFAULT_LANGUAGE]))
         self._gettext = catalogue.gettext
+        self.lang = lang
 
     def __call__(self, message_id: str, **fields: object) -> str:
         text = self._gettext(message_id)

@@ -25,7 +25,13 @@ _FR = {
     "allowed_table": "une table avec les clés {keys}",
     "allowed_keys": "l'une des clés {keys}",
     "allowed_whole": "un nombre entier de {low} ou plus",
+    "allowed_listen": "une adresse hôte:port entre guillemets, par ex. \"127.0.0.1:8470\"",
+    "allowed_minutes": "un nombre de minutes plus grand que 0 et jusqu'à {high}, sans guillemets",
+    "config_console_pair": "configuration : console.certificate et console.key vont ensemble (le certificat propre du terminal et sa clé). Renseigner les deux, ou aucun",
+    "console_certificate": "console : impossible de charger le certificat {path} ({why}). Vérifier console.certificate et console.key (le certificat du terminal et sa clé, en PEM)",
+    "config_console_tls": "configuration : console.listen = {value} est au-delà de la boucle locale : renseigner console.certificate et console.key (ceux du terminal) pour servir la console en HTTPS, ou écouter sur 127.0.0.1",
     "not_utf8": "{path} n'est pas en UTF-8 (octet {position}). L'enregistrer en UTF-8",
+    "config_unsaved": "configuration {path} non enregistrée ({why}) ; rien n'a changé. Vérifier que le terminal peut écrire ce fichier et son dossier",
     # storage (outbox)
     "storage_read_only": "{path} : le dossier {directory} n'est pas inscriptible ({why}). Le rendre inscriptible "
                          "pour l'utilisateur du terminal (chown, chmod ou partition remontée en écriture)",
@@ -69,7 +75,13 @@ _EN = {
     "allowed_table": "a table with the keys {keys}",
     "allowed_keys": "one of the keys {keys}",
     "allowed_whole": "a whole number of {low} or more",
+    "allowed_listen": "an address host:port in quotes, for example \"127.0.0.1:8470\"",
+    "allowed_minutes": "a number of minutes above 0 and up to {high}, without quotes",
+    "config_console_pair": "configuration: console.certificate and console.key go together (the device's own certificate and its key). Set both, or neither",
+    "console_certificate": "console: cannot load the certificate {path} ({why}). Check console.certificate and console.key (the device's certificate and its key, PEM)",
+    "config_console_tls": "configuration: console.listen = {value} is beyond loopback: set console.certificate and console.key (the device's own) so that the console is served over HTTPS, or listen on 127.0.0.1",
     "not_utf8": "{path} is not UTF-8 (byte {position}). Save it as UTF-8",
+    "config_unsaved": "configuration {path} not saved ({why}); nothing changed. Check that the terminal may write this file and its folder",
     "storage_read_only": "{path}: the directory {directory} is not writable ({why}). Make it writable for the "
                          "terminal's user (chown, chmod, or remount the partition read-write)",
     "storage_no_directory": "{path}: the directory {directory} does not exist. Create it for the terminal's "
@@ -110,7 +122,13 @@ _DE = {
     "allowed_table": "eine Tabelle mit den Schlüsseln {keys}",
     "allowed_keys": "einer der Schlüssel {keys}",
     "allowed_whole": "eine ganze Zahl ab {low}",
+    "allowed_listen": "eine Adresse Host:Port in Anführungszeichen, z. B. \"127.0.0.1:8470\"",
+    "allowed_minutes": "eine Zahl von Minuten über 0 und bis {high}, ohne Anführungszeichen",
+    "config_console_pair": "Konfiguration: console.certificate und console.key gehören zusammen (das eigene Zertifikat des Terminals und sein Schlüssel). Beide angeben oder keinen",
+    "console_certificate": "Konsole: Zertifikat {path} kann nicht geladen werden ({why}). console.certificate und console.key prüfen (Zertifikat des Terminals und sein Schlüssel, PEM)",
+    "config_console_tls": "Konfiguration: console.listen = {value} liegt außerhalb von Loopback: console.certificate und console.key (die des Terminals) angeben, damit die Konsole über HTTPS läuft, oder auf 127.0.0.1 lauschen",
     "not_utf8": "{path} ist nicht UTF-8 (Byte {position}). Als UTF-8 speichern",
+    "config_unsaved": "Konfiguration {path} nicht gespeichert ({why}); nichts geändert. Prüfen, ob das Terminal diese Datei und ihren Ordner schreiben darf",
     "storage_read_only": "{path}: das Verzeichnis {directory} ist nicht beschreibbar ({why}). Für den Benutzer des "
                          "Terminals beschreibbar machen (chown, chmod oder Partition schreibbar einhängen)",
     "storage_no_directory": "{path}: das Verzeichnis {directory} existiert nicht. Für den Benutzer des Terminals "

@@ -133,6 +133,9 @@ class Presenter:
     health: Callable[[], list[str]] = staticmethod(lambda: [])  # type: ignore[assignment]
     # The quarter's figure on request (``quarter_lines``; issue 14, item 6): set by ``app.build``.
     quarter: Callable[[], list[str]] = staticmethod(lambda: [])  # type: ignore[assignment]
+    # The web console's address, shown as a QR code on request (``FMD-MODE-ADMIN``, issue 15): set by
+    # ``fmd-terminal run`` once the console listens; "" while it is off.
+    console_address: str = ""
 
     def __init__(self, translate: Translator) -> None:
         self.t = translate
@@ -197,6 +200,8 @@ class Presenter:
         """A notice screen. The idle screen ("ready") also carries the queue: its lines, and the alarm's
         light (a storage fault replaces the headline: the terminal is not ready for scans)."""
         q = _queue(pending, paused, queue)
+        if notice.message_id == "console_address":
+            return self.console_screen(notice.mode, q)
         headline, light = self.t(notice.message_id), None
         lines = [_cut(notice.detail)] if notice.detail else []
         lines += [_cut(line) for line in self.restart_lines(notice.items)]
@@ -214,6 +219,15 @@ class Presenter:
             lines += [_cut(line) for line in self.health()][: max(0, _room_below(headline) - len(lines))]
         return ScreenModel(light=light, headline=headline, lines=lines, mode=self.mode_label(notice.mode),
                            badge=self.badge(queue=q), busy=notice.busy)
+
+    def console_screen(self, mode: str, queue: QueueNotice) -> ScreenModel:
+        """The web console's address as a QR code with the URL beside it (issue 15), or, while the console
+        is off, that it is off and how to turn it on. The URL is never cut: a person may type it."""
+        if not self.console_address:
+            return ScreenModel(headline=self.t("console_off"), lines=[self.t("line.console_off")],
+                               mode=self.mode_label(mode), badge=self.badge(queue=queue))
+        return ScreenModel(headline=self.t("console_address"), lines=[self.console_address],
+                           mode=self.mode_label(mode), badge=self.badge(queue=queue), qr=self.console_address)
 
     def received(self, n: int) -> str:
         """The idle screen's queue notice of late results (issue 11, item 5): "3 réponses reçues"; the

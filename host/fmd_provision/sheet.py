@@ -8,7 +8,8 @@
   zxing-cpp picks a rectangular DMRE size (e.g. 8x64) for short data unless told otherwise, and DMRE
   is neither in GS1's healthcare recommendation nor read by every scanner.
 - **Mode barcodes** are Code 128 symbols of ``fmd_core.modes.MODE_CODES`` (the terminal ignores the
-  ``]C0`` prefix the scanner sends).
+  ``]C0`` prefix the scanner sends), then the quarter's report code and the admin code (the web
+  console's address on the screen), which leave the mode as it is.
 - **Calibration codes** ``C1`` and ``C2`` of ``fmd_core.calibration`` (C1 a GS1 Data Matrix with every
   character of set 82 and a GS, C2 an ISO/IEC 15434 envelope with RS and EOT), printed with the
   scanner set-up: scanning them (``fmd-terminal calibrate``, or C1 on the terminal) tells the terminal
@@ -94,11 +95,14 @@ LABELS = {
 
 MODE_NAMES = {
     "fr": {"dispense": "Délivrer", "verify": "Vérifier", "undo": "Annuler", "destroy": "Détruire",
-           "receive": "Réception", "report": "Trimestre : désactivations"},
+           "receive": "Réception", "report": "Trimestre : désactivations",
+           "admin": "Adresse de la console web"},
     "en": {"dispense": "Dispense", "verify": "Verify", "undo": "Undo", "destroy": "Destroy",
-           "receive": "Receive", "report": "Quarter: decommissions"},
+           "receive": "Receive", "report": "Quarter: decommissions",
+           "admin": "Web console address"},
     "de": {"dispense": "Abgabe", "verify": "Prüfen", "undo": "Rückgängig", "destroy": "Vernichten",
-           "receive": "Wareneingang", "report": "Quartal: Ausbuchungen"},
+           "receive": "Wareneingang", "report": "Quartal: Ausbuchungen",
+           "admin": "Adresse der Web-Konsole"},
 }
 
 # SCANNERS-AND-HARDWARE.md section 3.1: (setting, value) per language.
@@ -236,10 +240,11 @@ def plan(packs: list[dict[str, str]], lang: str, modes: bool, calibration: bool 
         ]
         symbols.append(Symbol(pack_symbol(pack["raw"]), caption, "pack"))
     if modes:
-        from fmd_core.modes import MODE_CODES, REPORT_CODE
+        from fmd_core.modes import ADMIN_CODE, MODE_CODES, REPORT_CODE
 
-        # the mode codes, then the code showing the quarter's figure on the screen (issue 14, item 6)
-        for mode, text in (*MODE_CODES.items(), ("report", REPORT_CODE)):
+        # the mode codes, then the codes showing the quarter's figure (issue 14, item 6) and the web
+        # console's address as a QR code (issue 15) on the screen; neither changes the mode
+        for mode, text in (*MODE_CODES.items(), ("report", REPORT_CODE), ("admin", ADMIN_CODE)):
             symbols.append(Symbol(mode_symbol(text), [MODE_NAMES[lang][mode], text], "mode"))
     if calibration:
         from fmd_core.calibration import CODES

@@ -84,6 +84,20 @@ def test_mode_barcode_switches_mode_and_sends_nothing():
     assert scan_to_record(flow, pack_code()).kind == "undo_dispense"
 
 
+def test_admin_code_shows_the_console_address_for_the_hold_and_keeps_the_mode():
+    """Issue 15: ``FMD-MODE-ADMIN`` asks for the console's address (the shell draws it); the mode stays, the
+    idle screen comes back after the hold, and a scan before then is taken at once."""
+    flow = F.Flow(mode="verify", result_hold_ms=5000)
+    (effect,) = flow.scan("]C0FMD-MODE-ADMIN\r\n", 1000, TODAY)
+    assert (effect.kind, effect.payload.message_id, effect.payload.mode, flow.mode) == (
+        F.SCREEN, "console_address", "verify", "verify")
+    assert flow.tick(5999) == []
+    (idle,) = flow.tick(6000)
+    assert (idle.payload.message_id, idle.payload.mode) == ("ready", "verify")
+    flow.scan("FMD-MODE-ADMIN", 7000, TODAY)
+    assert scan_to_record(flow, pack_code(), 7001).kind == "verify"  # the next scan does not wait
+
+
 def test_switch_mode_event_and_unknown_mode():
     flow = F.Flow()
     assert flow.switch_mode("verify", 0)[0].payload.message_id == "mode_switched"

@@ -262,6 +262,8 @@ BAD_VALUES: dict[str, list[Any]] = {
     "client_key": [5], "ca_bundle": [5], "timeouts": [3, {"read": 0}, {"bogus": 1}, {"connect": "x"}],
     "sync": [3, {"rate": "x"}, {"batch_size": 1.5}, {"bogus": 1}, {"start_jitter_s": True}],
     "unknown": [1], "service.unknown": [1],
+    "console": [3, {"listen": "8470"}, {"listen": "0.0.0.0:8470"}, {"listen": "127.0.0.1:8470", "certificate": "c.pem"},
+                {"listen": "127.0.0.1:8470", "bogus": 1}, {"listen": "127.0.0.1:8470", "session_minutes": 0}],
 }
 
 
@@ -281,8 +283,8 @@ def config_text(key: str, value: Any) -> str:
         top["service"] = value
     elif key in SERVICE_KEYS or key == "service.unknown":
         service[key.split(".")[-1]] = value
-    elif key in ("timeouts", "sync") and isinstance(value, dict):
-        tables["service.timeouts" if key == "timeouts" else "sync"] = value
+    elif key in ("timeouts", "sync", "console") and isinstance(value, dict):
+        tables["service.timeouts" if key == "timeouts" else key] = value
     elif key == "timeouts":
         service["timeouts"] = value
     else:

@@ -50,5 +50,6 @@ def execute(args: argparse.Namespace) -> int:
         args.lang = settings.lang  # errors from here on are printed in the configured language (cli.main)
         refuse_live_service(settings.scanner, settings.service)
         terminal = app.build(settings, stack, notifier=notifier, scanner=scanner)
-        console.start(settings, terminal, stack)  # the web console, when [console] is configured (issue 15)
+        # the web console, when [console] is configured (issue 15); its address for FMD-MODE-ADMIN's QR code
+        terminal.presenter.console_address = console.start(settings, terminal, stack) or ""
         return terminal.run()

@@ -55,30 +55,41 @@ class ConsoleSettings:
 
 
 def settings_of(table: Mapping[str, Any]) -> ConsoleSettings | None:
-    """The ``[console]`` table checked, or None when there is none (the console is off)."""
+    """The ``[console]`` table checked by the configuration's one validation (``config_rules``), or
+    None when there is none (the console is off)."""
+    from fmd_terminal.config_rules import console_problems, split_listen
+
+    found = console_problems(table)
+    if found:
+        raise found[0]
     if not table:
         return None
-    if not isinstance(table, Mapping):
-        raise ConfigError(f"console: {table!r} is not a table: write [console] with listen = \"127.0.0.1:8470\"")
-    unknown = set(table) - set(KEYS)
-    if unknown:
-        raise ConfigError(f"console: unknown key {sorted(unknown)[0]!r}; known: {', '.join(KEYS)}")
-    listen = str(table.get("listen", ""))
-    host, _, port = listen.rpartition(":")
-    host = host.strip("[]")
-    if not host or not port.isdigit() or int(port) > 65535:
-        raise ConfigError(f"console: listen {listen!r} is not host:port, for example \"127.0.0.1:8470\"")
-    minutes = table.get("session_minutes", 15)
-    if not isinstance(minutes, int | float) or not 0 < minutes * 60 <= MAX_SESSION_S:
-        raise ConfigError(f"console: session_minutes {minutes!r} must be more than 0 and at most 480")
-    settings = ConsoleSettings(host, int(port), Path(table.get("state_dir", DEFAULT_STATE_DIR)),
-                               str(table.get("certificate", "")), str(table.get("key", "")), float(minutes))
-    if bool(settings.certificate) != bool(settings.key):
-        raise ConfigError("console: certificate and key go together (the device's own certificate and its key)")
-    if not settings.loopback and not settings.certificate:
-        raise ConfigError(f"console: {host} is beyond loopback: set certificate and key (the device's own) "
-                          "so that the console is served over HTTPS, or listen on 127.0.0.1")
-    return settings
+    host, port = split_listen(table["listen"]) or ("", 0)
+    return ConsoleSettings(host, port, Path(table.get("state_dir", DEFAULT_STATE_DIR)),
+                           table.get("certificate", ""), table.get("key", ""),
+                           float(table.get("session_minutes", 15)))
+
+
+def reachable_host(host: str) -> str:
+    """The host a person types (or a phone reads from the QR code) for a console listening on ``host``:
+    itself, except for the wildcard addresses (all interfaces), for which the address of the interface
+    of the default route is taken. A UDP socket's ``connect`` only chooses that route: nothing is sent.
+    Without a route, the machine's host name."""
+    import ipaddress
+    import socket
+
+    try:
+        if not ipaddress.ip_address(host).is_unspecified:
+            return host
+    except ValueError:  # a host name
+        return host
+    family, probe = (socket.AF_INET6, "2001:db8::1") if ":" in host else (socket.AF_INET, "192.0.2.1")
+    try:
+        with socket.socket(family, socket.SOCK_DGRAM) as udp:
+            udp.connect((probe, 9))
+            return str(udp.getsockname()[0])
+    except OSError:
+        return socket.gethostname()
 
 
 def _tls(settings: ConsoleSettings) -> ssl.SSLContext | None:
@@ -92,7 +103,8 @@ def _tls(settings: ConsoleSettings) -> ssl.SSLContext | None:
     try:
         context.load_cert_chain(settings.certificate, settings.key)
     except (OSError, ssl.SSLError) as error:
-        raise ConfigError(f"console: cannot load the certificate {settings.certificate!r}: {error}") from error
+        raise ConfigError.text("console_certificate", path=settings.certificate,
+                               why=getattr(error, "strerror", None) or str(error)) from error
     return context
 
 
@@ -125,7 +137,8 @@ def start(config: Any, terminal: Any, stack: contextlib.ExitStack) -> str | None
         thread.join(5)
 
     stack.callback(stop)
-    host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    host = reachable_host(settings.host)
+    host = f"[{host}]" if ":" in host else host
     address = f"{settings.scheme}://{host}:{server.server_address[1]}/"
     if not credentials.is_set():
         log.warning("console: no admin password yet; set it at %ssetup with the code in %s", address,

@@ -36,6 +36,7 @@ COOKIE = "fmd_console"
 PRE_COOKIE = "fmd_console_login"  # the login and setup forms' CSRF token (double submit)
 LIVE_PERIOD_S = 0.25
 MAX_BODY = 16 * 1024
+SETTINGS = ("mode", "lang", "scanner", "indicators")  # the configuration keys the settings page saves
 HEADERS = {
     "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
                                "img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
@@ -65,7 +66,8 @@ class Console:
 
     def __init__(self, terminal: Any, config: Any, credentials: Credentials, sessions: Sessions,
                  audit: Audit, day_log: DayLog, secure: bool) -> None:
-        self.terminal, self.config = terminal, config
+        self.terminal, self.config = terminal, config  # ``config``: as saved by the settings page
+        self.started = config  # as the terminal started: its scanner and indicators until a restart
         self.credentials, self.sessions, self.audit, self.day_log = credentials, sessions, audit, day_log
         self.limiter = LoginLimiter()
         self.secure = secure
@@ -355,24 +357,49 @@ class Handler(BaseHTTPRequestHandler):
         self._page(session, "nav.calibration", pages.calibration(info, session.lang))
 
     def settings(self, session: Session, query: dict[str, str], form: dict[str, str], note: str = "",
-                 refused: bool = False) -> None:
-        body = pages.message(note, refused) + pages.settings(session.lang, self.console.terminal.flow.mode,
-                                                             session.csrf)
+                 refused: bool = False, shown: dict[str, str] | None = None) -> None:
+        """The settings page; ``shown``: values that override the terminal's (the form as the person sent
+        it, to correct; the mode just asked for, which the terminal takes at its loop's next turn)."""
+        console = self.console
+        values = {"mode": console.terminal.flow.mode, "lang": console.config.lang,
+                  "scanner": console.config.scanner, "indicators": console.config.indicators}
+        pending = {key: getattr(console.started, key) for key in ("scanner", "indicators")
+                   if getattr(console.started, key) != getattr(console.config, key)}  # saved, not yet in use
+        values.update({key: value for key, value in (shown or {}).items() if key in SETTINGS})
+        body = pages.message(note, refused) + pages.settings(session.lang, values, pending,
+                                                             console.config.source, session.csrf)
         self._page(session, "nav.settings", body, 400 if refused else 200)
 
     def save_settings(self, session: Session, query: dict[str, str], form: dict[str, str]) -> None:
-        """Mode and language, validated as the configuration file is (``Config.validate``)."""
+        """Mode, language, scanner and indicators, validated as the configuration file is
+        (``Config.validate``: one validation, the same message) and saved into it (``config_file.save``:
+        atomic, comments and other keys kept), so they survive a restart. Mode and language apply at
+        once (the language is the terminal's: screen and console); scanner and indicators at the next
+        start (their adapters are open in the scan path). Who and what is in the audit trail."""
+        from fmd_terminal import config_file
+
         console = self.console
+        asked = {key: form.get(key, "").strip() for key in SETTINGS}
         try:
-            checked = replace(console.config, mode=form.get("mode", ""), lang=form.get("lang", "")).validate()
+            checked = replace(console.config, **asked).validate()
+            changed = {key: value for key, value in asked.items() if value != getattr(console.config, key)}
+            if changed:
+                config_file.save(console.config.source, changed)
         except TerminalError as error:
             console.audit.write(session.user, self._client, "refused_settings", why=str(error))
-            return self.settings(session, query, form, pages.escape(str(error)), refused=True)
+            return self.settings(session, query, form, pages.escape(error.in_language(session.lang)), refused=True,
+                                 shown=form)
+        console.config = checked
         if checked.mode != console.terminal.flow.mode:
             console.terminal.request_mode(checked.mode)
+        if "lang" in changed:
+            console.terminal.request_language(checked.lang)
         session.lang = checked.lang
-        console.audit.write(session.user, self._client, "settings", mode=checked.mode, lang=checked.lang)
-        self.settings(session, query, form, pages.t(session.lang, "settings_saved"))
+        console.audit.write(session.user, self._client, "settings", **changed)
+        if changed:
+            log.info("console: %s saved %s in %s", session.user,
+                     ", ".join(f"{key} = {value!r}" for key, value in changed.items()), checked.source)
+        self.settings(session, query, form, pages.t(session.lang, "settings_saved"), shown={"mode": checked.mode})
 
     def logs(self, session: Session, query: dict[str, str], form: dict[str, str]) -> None:
         body = pages.logs(self.console.audit.today(), self.console.day_log.today(), session.lang)

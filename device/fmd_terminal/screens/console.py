@@ -9,7 +9,8 @@ off; ``console://stderr`` writes to standard error. Like the OLED it draws only 
     | [GREEN] Boîte authentique                    |
     |   PC 03400933112345                          |
 
-is what the block looks like (without the frame when there is no mode and no badge).
+is what the block looks like (without the frame when there is no mode and no badge). A model with
+a QR code (the web console's address) has the code printed in half blocks below its block.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from urllib.parse import SplitResult, parse_qsl
 
 from fmd_core.screen import ScreenModel
 from fmd_terminal.errors import ConfigError
+from fmd_terminal.screens.qr import matrix, text_rows
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +53,8 @@ def format_block(model: ScreenModel, *, color: bool = False, width: int = WIDTH)
     bottom = "+" + "-" * (width - 2) + "+"
     if color:
         top, bottom = f"{_DIM}{top}{_RESET}", f"{_DIM}{bottom}{_RESET}"
-    return "\n".join([top, *body, bottom])
+    code = text_rows(matrix(model.qr)) if model.qr else []  # the console's address (issue 15), below the block
+    return "\n".join([top, *body, bottom, *code])
 
 
 def _is_tty(stream: TextIO) -> bool:

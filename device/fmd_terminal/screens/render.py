@@ -18,6 +18,12 @@ Layout, top to bottom:
   only into rows the headline left free. Detail lines always keep their row: the alert code and
   alert id that Art. 36 and the NMVO follow-up need are never pushed off by a long headline.
 
+A model with a ``qr`` text (the web console's address, issue 15) is laid out otherwise: the QR code
+on the left, at 2 pixels per module when it fits the height (1 else), its modules unlit on a lit
+square with a quiet zone of up to 4 modules (a phone reads dark modules on a light ground); on the
+right, in 6x12, the headline and then each detail line wrapped whole (the URL is never cut: a person
+may type it). The mode bar is left out: 64 pixels are the code's height.
+
 Characters outside the fonts (ISO 8859-1) fall back to an ASCII look-alike ("–" to "-", "œ" to
 "oe", "ő" to "o") or "?"; nothing in a model can make ``render`` raise.
 """
@@ -219,10 +225,41 @@ def _draw_bar(draw: ImageDraw.ImageDraw, mode: str, badge: str, width: int) -> N
     draw.line((0, BAR_HEIGHT - 1, width - 1, BAR_HEIGHT - 1), fill=1)
 
 
+def _draw_qr(image: Image.Image, draw: ImageDraw.ImageDraw, model: ScreenModel, width: int, height: int) -> None:
+    """The QR layout (see the module doc): the code left, the headline and lines wrapped on the right."""
+    from fmd_terminal.screens.qr import matrix
+
+    modules = matrix(model.qr)
+    count = len(modules)
+    scale = 2 if (count + 2) * 2 <= height else 1
+    quiet = max(1, min(4, (height // scale - count) // 2))
+    side = (count + 2 * quiet) * scale
+    top = max(0, (height - side) // 2)
+    code = Image.new("L", (count + 2 * quiet, count + 2 * quiet), 255)  # one pixel per module, lit ground
+    modules_image = Image.new("L", (count, count))
+    modules_image.putdata([0 if dark else 255 for row in modules for dark in row])  # dark modules unlit
+    code.paste(modules_image, (quiet, quiet))
+    image.paste(code.convert("1").resize((side, side), Image.Resampling.NEAREST), (0, top))
+    small = _faces()[1]
+    x0 = side + 3
+    columns = small.columns(width - x0)
+    rows = _wrapped(small, printable(model.headline), columns, 1) if model.headline else []
+    for line in model.lines:
+        rows += [_Row(small, part) for part in wrap(printable(line), columns)]
+    rows = rows[: height // small.cell_height]
+    y = max(0, (height - len(rows) * small.cell_height) // 2)
+    for row in rows:
+        _draw_row(draw, row, x0, y, 1)
+        y += small.cell_height
+
+
 def render(model: ScreenModel, width: int = 128, height: int = 64) -> Image.Image:
     """Draw ``model`` into a new mode "1" image of ``width`` x ``height`` pixels."""
     image = Image.new("1", (width, height), 0)
     draw = ImageDraw.Draw(image)
+    if model.qr:
+        _draw_qr(image, draw, model, width, height)
+        return image
     mode = printable(model.mode)
     badge = printable(model.badge)
     top = 0

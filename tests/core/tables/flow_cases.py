@@ -71,6 +71,10 @@ CASES = [
      "events": [["scan", "]C0FMD-MODE-UNDO"], ["scan", PACK], ["recorded", 9],
                 ["settled", "done", {"http_status": 200, "operation_code": "NMVS_SUCCESS", "state": "Active"}]],
      "expect": ["undone", "green", "undone"]},
+    # issue 15: the admin code shows the console's address; the mode stays and the next scan goes on at once
+    {"id": "admin_code_keeps_the_mode", "mode": "dispense",
+     "events": [["scan", "]C0FMD-MODE-ADMIN\r\n"], ["scan", PACK], ["recorded", 9], ["settled", "done", OK_SUPPLIED]],
+     "expect": ["decommissioned", "green", "dispensed"]},
     {"id": "storage_failed", "mode": "dispense", "events": [["scan", PACK], ["record_failed"]],
      "expect": ["not_recorded", "red", "not_recorded"]},
     # no answer because the queue is paused (OFFLINE-QUEUE.md 4.3): the pause names the screen

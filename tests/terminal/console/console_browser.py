@@ -35,22 +35,31 @@ class RunningTerminal:
         self.state_dir = tmp_path / "console"
         self.outbox = tmp_path / "outbox.db"
         tls_lines = f'certificate = "{tls[0]}"\nkey = "{tls[1]}"\n' if tls else ""
-        config = tmp_path / "terminal.toml"
-        config.write_text(
+        self.config = tmp_path / "terminal.toml"
+        self.config.write_text(
+            "# the console's browser tests (the settings page keeps this comment)\n"
+            'lang = "fr"\n'
             f"{service_config(sim, 'rest')}"
             "[sync]\nstart_jitter_s = 0\nprobe_gap_s = 0.01\nbreaker_open_s = 0.2\nbreaker_open_cap_s = 0.5\n"
             "backoff_base_s = 0.1\nquiet_s = 0\n"
             f'[console]\nlisten = "127.0.0.1:{self.port}"\nstate_dir = "{self.state_dir}"\n'
             f"session_minutes = {session_minutes}\n{tls_lines}", encoding="utf-8")
-        env = {k: v for k, v in os.environ.items() if not k.startswith("FMD_")}
-        env.update({"FMD_CLIENT_ID": "pharmacy-demo", "FMD_CLIENT_SECRET": "demo-secret"})
-        self.log = (tmp_path / "terminal.log").open("w")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "fmd_terminal", "-v", "run", "--config", str(config), "--scanner", "stdin://",
-             "--screen", "recording://?render=0", "--indicators", "recording://", "--outbox",
-             f"sqlite://{self.outbox}", "--lang", "fr"],
-            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self.log, text=True, env=env)
         self.base = f"{'https' if tls else 'http'}://127.0.0.1:{self.port}"
+        self.screen = tmp_path / "screen.txt"  # the console screen's blocks, as the terminal draws them
+        self.start()
+
+    def start(self) -> None:
+        """``fmd-terminal run --config`` (language and mode from the file, as a deployed terminal runs)."""
+        tmp_path = self.dir
+        env = {k: v for k, v in os.environ.items() if not k.startswith("FMD_")}
+        env.update({"FMD_CLIENT_ID": "pharmacy-demo", "FMD_CLIENT_SECRET": "demo-secret", "PYTHONUNBUFFERED": "1"})
+        self.log = (tmp_path / "terminal.log").open("a")
+        self.screen_out = self.screen.open("a")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "fmd_terminal", "-v", "run", "--config", str(self.config), "--scanner", "stdin://",
+             "--screen", "console://?color=0", "--indicators", "recording://", "--outbox",
+             f"sqlite://{self.outbox}"],
+            stdin=subprocess.PIPE, stdout=self.screen_out, stderr=self.log, text=True, env=env)
         deadline = time.monotonic() + 30
         while not (self.state_dir / "setup-code").exists() and not (self.state_dir / "admin-password").exists():
             assert self.proc.poll() is None, (tmp_path / "terminal.log").read_text()
@@ -61,8 +70,14 @@ class RunningTerminal:
                 socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
                 break
             except OSError:
+                assert self.proc.poll() is None, (tmp_path / "terminal.log").read_text()
                 assert time.monotonic() < deadline, "the console does not listen"
                 time.sleep(0.05)
+
+    def restart(self) -> None:
+        """Stop the terminal (its input ends) and start it again from its configuration file."""
+        self.stop()
+        self.start()
 
     def scan(self, raw: str) -> None:
         self.proc.stdin.write(raw + "\n")  # a pipe: the group separator travels as it is
@@ -78,6 +93,7 @@ class RunningTerminal:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
+        self.screen_out.close()
         self.log.close()
 
 

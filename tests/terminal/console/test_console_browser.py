@@ -214,3 +214,66 @@ def test_the_console_refuses(browser, tmp_path, mtls_sim, pki):
     finally:
         this.stop()
         other.stop()
+
+
+def test_settings_are_saved_in_the_configuration_and_kept_across_a_restart(browser, terminal):
+    """Mode and language chosen on the settings page: at once on the terminal's screen, saved in its
+    configuration file (comments kept), and still there after the terminal restarts from that file.
+    A scanner URL the configuration check refuses is refused with that check's own message."""
+    from fmd_terminal import config
+    from fmd_terminal.i18n import Translator
+
+    first_use_and_login(browser, terminal, "Marie")
+    browser.get(terminal.base + "/settings")
+    assert by_id(browser, "scanner").get_attribute("value") == "stdin://"
+
+    # a scanner URL no adapter serves: the same line as the configuration check, in the page's language
+    by_id(browser, "scanner").clear()
+    by_id(browser, "scanner").send_keys("nope://x")
+    by_id(browser, "save").click()
+    refused = browser.find_element("css selector", ".refused").text
+    checked = config.load(str(terminal.config), overrides={"scanner": "nope://x"})
+    from fmd_terminal.config_rules import problems
+
+    assert refused == problems(checked)[0].in_language("fr") and "nope://x" in refused
+    assert "nope" not in terminal.config.read_text() and terminal.audit()[-1]["action"] == "refused_settings"
+    assert by_id(browser, "scanner").get_attribute("value") == "nope://x"  # kept in the form, to correct
+    assert not browser.find_elements("id", "scanner-pending")  # nothing saved: nothing pending
+    shoot(browser, "settings-refused")
+
+    browser.get(terminal.base + "/settings")
+    choose(browser, "mode", "verify")
+    choose(browser, "lang", "de")
+    by_id(browser, "indicators").clear()
+    by_id(browser, "indicators").send_keys("none://")
+    by_id(browser, "save").click()
+    assert by_id(browser, "message").text == "Einstellungen gespeichert."
+    assert "recording://" in by_id(browser, "indicators-pending").text  # in use until the restart
+    assert by_id(browser, "mode").get_attribute("value") == "verify"  # the page shows what was saved
+    shoot(browser, "settings-saved")
+    saved = terminal.config.read_text()
+    assert saved.startswith("# the console's browser tests") and 'lang = "de"' in saved
+    assert 'mode = "verify"' in saved and 'indicators = "none://"' in saved and "[console]" in saved
+    entry = terminal.audit()[-1]
+    assert (entry["user"], entry["action"], entry["mode"], entry["lang"]) == ("Marie", "settings", "verify", "de")
+    german = Translator("de")
+    wait_for(lambda: german("mode_switched") in terminal.screen.read_text(), "the terminal's screen in German")
+    assert german("mode.verify") in terminal.screen.read_text().splitlines()[-3]  # in verify mode
+
+    terminal.restart()
+    assert config.load(str(terminal.config)).validate().indicators == "none://"
+    browser.delete_all_cookies()
+    browser.get(terminal.base + "/")
+    assert browser.find_element("css selector", "html").get_attribute("lang") == "de"  # the console's default
+    login(browser, "Marie")
+    wait_for(lambda: by_id(browser, "mode").text == "verify", "the terminal in verify mode after the restart")
+    assert browser.find_element("css selector", "h1").text == "Status"
+    browser.get(terminal.base + "/settings")
+    assert by_id(browser, "lang").get_attribute("value") == "de" and by_id(browser, "mode").get_attribute("value") == "verify"
+    assert not browser.find_elements("id", "indicators-pending")  # now in use
+    shoot(browser, "settings-after-restart")
+    wait_for(lambda: german("ready") in terminal.screen.read_text(), "the German screen after the restart")
+    # the mode sheet's admin code: the console's address on the terminal's screen (text and QR code)
+    terminal.scan("]C0FMD-MODE-ADMIN")
+    wait_for(lambda: terminal.base + "/" in terminal.screen.read_text(), "the console's address on the screen")
+    assert "▀" in terminal.screen.read_text().split(terminal.base + "/")[-1]  # its QR code below it
