@@ -10,6 +10,7 @@ from typing import Any
 from fmd_core.modes import MODES
 from fmd_core.op_states import CANCEL_REASONS
 from fmd_terminal.console.texts import text
+from fmd_terminal.credential_health import KINDS
 from fmd_terminal.i18n import LANGUAGES
 
 NAV = ("status", "attention", "history", "export", "calibration", "settings", "logs")
@@ -20,17 +21,18 @@ CSS = """body{font-family:sans-serif;margin:0;color:#111;background:#f6f6f4}
 header{background:#124;color:#fff;padding:.5em 1em;display:flex;gap:1em;flex-wrap:wrap;align-items:center}
 header a{color:#fff}main{padding:1em;max-width:60em}dt{font-weight:bold;margin-top:.6em}
 table{border-collapse:collapse}td,th{border:1px solid #bbb;padding:.2em .5em;text-align:left}
-.amber{background:#fc6}.red{background:#e44;color:#fff}.message{padding:.5em;background:#def;margin:.5em 0}
+.green{background:#9d9}.amber{background:#fc6}.red{background:#e44;color:#fff}.message{padding:.5em;background:#def;margin:.5em 0}
 .refused{padding:.5em;background:#fdd;margin:.5em 0}form.inline{display:inline}
 label{display:block;margin-top:.5em}"""
 
 # The live status page (server-sent events): each message is the status as JSON; elements with
-# data-field show one field, the alert list is rebuilt. Text only (textContent): nothing is parsed as HTML.
+# data-field show one field (and its light, for those the view gives a level), the alert list is
+# rebuilt. Text only (textContent): nothing is parsed as HTML.
 SCRIPT = """(function(){
 var source=new EventSource('/events');
 source.onmessage=function(m){var s=JSON.parse(m.data);
 document.querySelectorAll('[data-field]').forEach(function(e){var v=s.view[e.dataset.field];
-if(v!==undefined){e.textContent=v;}});
+if(v!==undefined){e.textContent=v;}var l=s.view.levels[e.dataset.field];if(l!==undefined){e.className=l;}});
 var list=document.getElementById('alerts');if(list){list.textContent='';
 s.view.alert_lines.forEach(function(line){var li=document.createElement('li');li.textContent=line;
 li.className='red';list.appendChild(li);});}
@@ -86,6 +88,23 @@ def _languages(lang: str, path: str) -> str:
     return "<p>" + " · ".join(f'<a href="{path}?lang={code}">{code.upper()}</a>' for code in LANGUAGES) + "</p>"
 
 
+FIXES = {"certificate": "fix_cert_renew", "password": "fix_password", "terms": "fix_terms"}
+
+
+def health_line(item: dict[str, Any], lang: str) -> str:
+    """One credential's state and, unless it is fine, what to do (the fixes ``doctor`` gives)."""
+    from fmd_terminal.outbox.texts import Texts
+
+    state, kind = item["state"], item["kind"]
+    if state == "none":
+        return Texts(lang)("d_no_cert")
+    if state == "ok":
+        return text("health.ok_until", lang, until=item["until"][:10]) if item["until"] else text("health.ok", lang)
+    said = text("health." + state, lang, days=item["days"], until=item["until"][:10])
+    fix = text("health.fix_unknown", lang) if state == "unknown" and kind != "certificate" else Texts(lang)(FIXES[kind])
+    return said + " — " + text("todo", lang, fix=fix)
+
+
 def status_view(status: dict[str, Any], lang: str) -> dict[str, Any]:
     """The status's words in ``lang``: field -> text, as the page shows them and the live stream sends them."""
     age = status["oldest_age_s"]
@@ -100,6 +119,8 @@ def status_view(status: dict[str, Any], lang: str) -> dict[str, Any]:
         "storage": text("storage_value", lang, free=status["free_mb"], total=status["total_mb"])
         + "".join(" — " + alarm for alarm in status["storage_alarms"].values()),
         "mode": status["mode"], "version": status["version"], "alarm": status["alarm"] or "",
+        **{"health_" + item["kind"]: health_line(item, lang) for item in status["credentials"]},
+        "levels": {"health_" + item["kind"]: item["level"] for item in status["credentials"]},
         "alert_lines": [text("alert_line", lang, seq=a["seq"], kind=a["kind"], product_code=a["product_code"],
                              serial=a["serial"], code=a["alert_code"] or a["return_code"], state=a["state"])
                         for a in status["alerts"]],
@@ -112,6 +133,9 @@ def status(view: dict[str, Any], lang: str, level: str | None) -> str:
                                       ("attention_count", "attention"), ("last_decommission", "last_decommission"),
                                       ("scanner", "scanner"), ("storage", "storage"), ("mode", "mode"),
                                       ("version", "version")))
+    rows += "".join(f'<dt>{t(lang, "health." + kind)}</dt><dd data-field="health_{kind}" id="health_{kind}" '
+                    f'class="{escape(view["levels"]["health_" + kind])}">{escape(view["health_" + kind])}</dd>'
+                    for kind in KINDS)
     alerts = "".join(f'<li class="red">{escape(line)}</li>' for line in view["alert_lines"])
     return (f'<p class="{escape(level or "")}" data-field="alarm" id="alarm">{escape(view["alarm"])}</p>'
             f"<dl>{rows}</dl><h2>{t(lang, 'alerts')}</h2><ul id=\"alerts\">{alerts}</ul>"

@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 COOKIE = "fmd_console"
 PRE_COOKIE = "fmd_console_login"  # the login and setup forms' CSRF token (double submit)
 LIVE_PERIOD_S = 0.25
+HEALTH_PERIOD_S = 2.0  # the certificate and account files are read again at most this often
 MAX_BODY = 16 * 1024
 HEADERS = {
     "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
@@ -72,6 +73,7 @@ class Console:
         self.stopping = threading.Event()
         self._status: tuple[float, dict[str, Any]] | None = None
         self._status_lock = threading.Lock()
+        self._credentials: tuple[float, list[dict[str, Any]]] | None = None
 
     def status(self) -> dict[str, Any]:
         """The terminal's status, read at most once per ``LIVE_PERIOD_S`` for every page and live
@@ -79,7 +81,9 @@ class Console:
         with self._status_lock:
             now = time.monotonic()
             if self._status is None or now - self._status[0] >= LIVE_PERIOD_S:
-                self._status = (now, views.status(self.terminal))
+                if self._credentials is None or now - self._credentials[0] >= HEALTH_PERIOD_S:
+                    self._credentials = (now, views.credentials(self.config))
+                self._status = (now, {**views.status(self.terminal), "credentials": self._credentials[1]})
             return self._status[1]
 
 
