@@ -204,12 +204,20 @@ def settings(lang: str, mode: str, csrf: str) -> str:
             f'<button id="save">{t(lang, "save")}</button></form>')
 
 
-def logs(audit: list[dict[str, Any]], records: list[str], lang: str) -> str:
+def audit_lines(audit: list[dict[str, Any]]) -> list[str]:
+    return [" ".join(f"{k}={v}" for k, v in entry.items()) for entry in audit]
+
+
+def logs(audit: list[dict[str, Any]], records: list[str], lang: str, level: str) -> str:
     def listing(lines: list[str], ident: str) -> str:
         if not lines:
-            return f"<p>{t(lang, 'empty')}</p>"
+            return f'<p id="{ident}">{t(lang, "empty")}</p>'
         return f'<ul id="{ident}">' + "".join(f"<li>{escape(line)}</li>" for line in lines) + "</ul>"
 
-    audit_lines = [" ".join(f"{k}={v}" for k, v in entry.items()) for entry in audit]
-    return (f"<h2>{t(lang, 'logs_audit')}</h2>{listing(audit_lines, 'audit')}"
-            f"<h2>{t(lang, 'logs_terminal')}</h2>{listing(records, 'records')}")
+    levels = "".join(f'<option value="{name}"{" selected" if name == level else ""}>{name}</option>'
+                     for name in ("DEBUG", "INFO", "WARNING", "ERROR"))
+    choose = (f'<form method="get" action="/logs"><label>{t(lang, "logs_level")}<select name="level" id="level">'
+              f'{levels}</select></label><button id="filter">{t(lang, "logs_filter")}</button> '
+              f'<a id="download" href="/logs.txt?level={escape(level)}">{t(lang, "logs_download")}</a></form>')
+    return (f"<h2>{t(lang, 'logs_audit')}</h2>{listing(audit_lines(audit), 'audit')}"
+            f"<h2>{t(lang, 'logs_terminal')}</h2>{choose}{listing(records, 'records')}")

@@ -6,7 +6,7 @@ do), and a Pi Zero 2 W has 512 MB; the standard library's server adds no depende
 
 Routes: ``/`` status, ``/events`` (server-sent events: the status as JSON when it changes, checked
 every ``LIVE_PERIOD_S``), ``/attention``, ``/history``, ``/export`` (+ ``/export.csv``,
-``/export.jsonl``, ``/backup.db``), ``/calibration``, ``/settings``, ``/logs``; ``/login``, ``/setup``
+``/export.jsonl``, ``/backup.db``), ``/calibration``, ``/settings``, ``/logs`` (+ ``/logs.txt``); ``/login``, ``/setup``
 (first use), ``/logout``. Security headers on every answer: a strict Content-Security-Policy (the
 console's own script and stylesheet only), no framing, no caching of pages.
 """
@@ -16,6 +16,7 @@ from __future__ import annotations
 import collections
 import json
 import logging
+import re
 import secrets
 import threading
 import time
@@ -46,19 +47,60 @@ HEADERS = {
 
 
 class DayLog(logging.Handler):
-    """The terminal's log records of today (the last ``size``), for the logs page."""
+    """Today's log records at every level, whatever level the terminal writes to its journal: the logs
+    page's "logs of the day" (issue 15). Bounded: the last ``size`` records of each level, so a flood of
+    DEBUG lines never pushes the day's errors out. A record is kept as text, with every secret masked
+    (``redact``) before it is stored: no page or download can show one."""
 
-    def __init__(self, size: int = 500) -> None:
-        super().__init__(logging.INFO)
-        self.records: collections.deque[tuple[str, str]] = collections.deque(maxlen=size)
+    LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")  # CRITICAL is kept with ERROR
+
+    def __init__(self, size: int = 1000, secrets: tuple[str, ...] = ()) -> None:
+        super().__init__(logging.DEBUG)
+        self.rings: dict[str, collections.deque[tuple[float, str]]] = {
+            level: collections.deque(maxlen=size) for level in self.LEVELS}
+        self.secrets: set[str] = set()
+        self.add_secrets(*secrets)
+
+    def add_secrets(self, *values: str) -> None:
+        """Values masked wherever they appear (the service's secret, a key's PIN); short ones are not
+        secrets worth the name (and masking "1" would mangle every line)."""
+        self.secrets |= {value for value in values if value and len(value) >= 6}
+
+    def redact(self, line: str) -> str:
+        for value in self.secrets:
+            line = line.replace(value, MASK)
+        for pattern in REDACTIONS:
+            line = pattern.sub(r"\1" + MASK, line)
+        return line
 
     def emit(self, record: logging.LogRecord) -> None:
+        try:
+            text = record.getMessage()
+            if record.exc_info and record.exc_info[1] is not None:
+                text += f" ({type(record.exc_info[1]).__name__}: {record.exc_info[1]})"
+        except Exception:  # noqa: BLE001 (a record that cannot be formatted must not break the caller)
+            text = str(record.msg)
         stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(record.created))
-        self.records.append((stamp, f"{stamp} {record.levelname} {record.name}: {record.getMessage()}"))
+        level = self.LEVELS[min(max(record.levelno // 10 - 1, 0), 3)]
+        self.rings[level].append((record.created, f"{stamp} {level} {record.name}: {self.redact(text)}"))
 
-    def today(self) -> list[str]:
-        day = time.strftime("%Y-%m-%d")
-        return [line for stamp, line in self.records if stamp.startswith(day)]
+    def today(self, level: str = "DEBUG") -> list[str]:
+        """Today's lines at ``level`` or above, oldest first."""
+        shown = self.LEVELS[self.LEVELS.index(level):] if level in self.LEVELS else self.LEVELS
+        assert self.lock is not None  # made by logging.Handler's constructor
+        with self.lock:  # the rings are appended to by every thread that logs
+            kept = [entry for name in shown for entry in self.rings[name]]
+        midnight = time.mktime(time.localtime()[:3] + (0, 0, 0, 0, 0, -1))
+        return [line for created, line in sorted(kept) if created >= midnight]
+
+
+MASK = "•••"
+# What a log line must never show, whatever wrote it: what follows the first group is masked
+REDACTIONS = (
+    re.compile(r"(FMD-ENROL/1\s+)\S+(?:\s+\S+\s+\S+)?", re.IGNORECASE),  # a one-time enrolment code
+    re.compile(r"(\bBearer\s+)[\w.~+/=-]+", re.IGNORECASE),
+    re.compile(r"((?:secret|password|passwd|token|pin)[\"']?\s*[=:]\s*[\"']?)[^\s\"',;&]+", re.IGNORECASE),
+)
 
 
 class Console:
@@ -379,8 +421,25 @@ class Handler(BaseHTTPRequestHandler):
         self.settings(session, query, form, pages.t(session.lang, "settings_saved"))
 
     def logs(self, session: Session, query: dict[str, str], form: dict[str, str]) -> None:
-        body = pages.logs(self.console.audit.today(), self.console.day_log.today(), session.lang)
+        """The day's console actions and the terminal's messages at ``?level=`` and above (every level
+        by default, whatever level the journal keeps)."""
+        level = _log_level(query)
+        body = pages.logs(self.console.audit.today(), self.console.day_log.today(level), session.lang, level)
         self._page(session, "nav.logs", body)
+
+    def logs_text(self, session: Session, query: dict[str, str], form: dict[str, str]) -> None:
+        """The day's logs as a text file: the console's actions, then the terminal's messages."""
+        level = _log_level(query)
+        audit = pages.audit_lines(self.console.audit.today())
+        body = "\n".join(["# " + pages.text("logs_audit", session.lang), *audit, "",
+                          "# " + pages.text("logs_terminal", session.lang), *self.console.day_log.today(level), ""])
+        self._download(session, "logs.txt", body.encode("utf-8"), "text/plain; charset=utf-8")
+
+
+def _log_level(query: dict[str, str]) -> str:
+    """The logs' level asked by ``?level=`` (and those above it); every level by default."""
+    asked = query.get("level", "")
+    return asked if asked in DayLog.LEVELS else DayLog.LEVELS[0]
 
 
 ROUTES = {
@@ -390,7 +449,8 @@ ROUTES = {
     ("GET", "/export.csv"): Handler.export_csv, ("GET", "/export.jsonl"): Handler.export_jsonl,
     ("GET", "/backup.db"): Handler.backup, ("GET", "/calibration"): Handler.calibration,
     ("GET", "/settings"): Handler.settings, ("POST", "/settings"): Handler.save_settings,
-    ("GET", "/logs"): Handler.logs, ("POST", "/logout"): Handler.logout,
+    ("GET", "/logs"): Handler.logs, ("GET", "/logs.txt"): Handler.logs_text,
+    ("POST", "/logout"): Handler.logout,
 }
 
 

@@ -153,6 +153,10 @@ TEXTS: dict[str, tuple[str, str, str]] = {
     "logs_audit": ("Actions dans la console aujourd'hui", "Console actions today", "Aktionen in der Konsole heute"),
     "logs_terminal": ("Messages du terminal aujourd'hui", "Terminal messages today", "Terminalmeldungen heute"),
     "empty": ("Rien aujourd'hui.", "Nothing today.", "Heute nichts."),
+    "logs_level": ("Niveau (et au-dessus)", "Level (and above)", "Stufe (und höher)"),
+    "logs_filter": ("Filtrer", "Filter", "Filtern"),
+    "logs_download": ("Télécharger le journal du jour (texte)", "Download today's log (text)",
+                      "Protokoll von heute herunterladen (Text)"),
 }
 
 

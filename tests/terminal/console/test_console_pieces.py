@@ -1,12 +1,14 @@
 """The installer pages' pieces on their own (issue 15): credential states and their words in three
-languages."""
+languages, the logs of the day (every level, bounded per level, secrets masked)."""
 
+import logging
 import time
 from types import SimpleNamespace
 
 import pytest
 
 from fmd_terminal.console.pages import health_line
+from fmd_terminal.console.server import MASK, DayLog
 from fmd_terminal.credential_health import DAY_S, LEVELS, states
 
 NOW = 1_800_000_000.0
@@ -56,3 +58,36 @@ def test_a_credential_line_says_the_state_and_what_to_do_in_three_languages(lang
     assert unknown in health_line({"kind": "terms", "state": "unknown", "days": None, "until": ""}, lang)
     assert "fmd-terminal account password" in health_line(
         {"kind": "password", "state": "due", "days": 3, "until": "2027-01-01 00:00:00"}, lang)
+
+
+def _record(level, message, created=None, *args):
+    record = logging.LogRecord("fmd_terminal.test", level, __file__, 1, message, args, None)
+    if created is not None:
+        record.created = created
+    return record
+
+
+def test_the_day_log_keeps_every_level_bounded_per_level_and_only_today():
+    day_log = DayLog(size=5)
+    day_log.handle(_record(logging.ERROR, "the outbox is full"))
+    day_log.handle(_record(logging.INFO, "yesterday", time.time() - 2 * DAY_S))
+    for n in range(50):  # a flood of DEBUG lines
+        day_log.handle(_record(logging.DEBUG, "probe %s", None, n))
+    every = day_log.today()
+    assert len(every) == 6 and "ERROR fmd_terminal.test: the outbox is full" in every[0]
+    assert [line.rsplit(" ", 1)[1] for line in every[1:]] == ["45", "46", "47", "48", "49"]
+    assert day_log.today("WARNING") == every[:1] and day_log.today("INFO") == every[:1]
+
+
+def test_the_day_log_masks_secrets_before_keeping_a_line():
+    day_log = DayLog(secrets=("demo-secret-42", "", "1"))
+    day_log.add_secrets("new-enrolled-secret")
+    for message in ("login with demo-secret-42 refused", "new-enrolled-secret in a message",
+                    "scan FMD-ENROL/1 K7QH2M9XRA 9f2c0e https://127.0.0.1:8443 tried",
+                    "Authorization: Bearer eyJhbGciOi.abc-def", 'client_secret = "s3cret" pin=123456 token: abc'):
+        day_log.handle(_record(logging.DEBUG, message))
+    text = "\n".join(day_log.today())
+    for secret in ("demo-secret-42", "new-enrolled-secret", "K7QH2M9XRA", "9f2c0e", "eyJhbGciOi", "s3cret",
+                   "123456", "abc"):
+        assert secret not in text
+    assert text.count(MASK) == 7 and "login with ••• refused" in text and "pin=•••" in text
