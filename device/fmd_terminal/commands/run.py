@@ -43,12 +43,16 @@ def execute(args: argparse.Namespace) -> int:
     settings = config.load(args.config, overrides=overrides_of(args))
     notifier = ServiceNotifier()
     with contextlib.ExitStack() as stack:
-        scanner = None
+        scanner = web = None
         if needs_enrolment(settings):  # no credentials yet: "Scannez le code d'inscription" (issue 14)
-            settings, scanner = enrol_by_scan(settings, stack)
+            web = console.start(settings, None, stack)  # its enrolment page takes the code too (issue 15)
+            settings, scanner = enrol_by_scan(settings, stack, desk=web.desk if web is not None else None)
         settings = settings.validate()
         args.lang = settings.lang  # errors from here on are printed in the configured language (cli.main)
         refuse_live_service(settings.scanner, settings.service)
         terminal = app.build(settings, stack, notifier=notifier, scanner=scanner)
-        console.start(settings, terminal, stack)  # the web console, when [console] is configured (issue 15)
+        if web is not None:
+            web.attach(settings, terminal)
+        else:
+            console.start(settings, terminal, stack)  # the web console, when [console] is configured (issue 15)
         return terminal.run()

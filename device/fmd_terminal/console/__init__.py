@@ -111,8 +111,10 @@ def _keep_every_level(day_log: logging.Handler, stack: contextlib.ExitStack) -> 
     stack.callback(package.removeHandler, day_log)
 
 
-def start(config: Any, terminal: Any, stack: contextlib.ExitStack) -> str | None:
-    """Start the console ``config.console`` describes beside ``terminal``; its address, or None when off."""
+def start(config: Any, terminal: Any, stack: contextlib.ExitStack) -> Any:
+    """Start the console ``config.console`` describes beside ``terminal``; the ``server.Console`` (its
+    ``address``), or None when off. ``terminal`` None: the terminal waits for its enrolment, and the
+    console serves its enrolment page until ``Console.attach`` gives it the terminal."""
     settings = settings_of(getattr(config, "console", None) or {})
     if settings is None:
         return None
@@ -145,4 +147,5 @@ def start(config: Any, terminal: Any, stack: contextlib.ExitStack) -> str | None
         log.warning("console: no admin password yet; set it at %ssetup with the code in %s", address,
                     credentials.setup_file)
     log.info("console at %s", address)
-    return address
+    console.address = address
+    return console

@@ -13,9 +13,9 @@ from fmd_terminal.console.texts import text
 from fmd_terminal.credential_health import KINDS
 from fmd_terminal.i18n import LANGUAGES
 
-NAV = ("status", "attention", "history", "export", "calibration", "settings", "logs")
+NAV = ("status", "attention", "history", "export", "calibration", "settings", "enrol", "logs")
 PATHS = {"status": "/", "attention": "/attention", "history": "/history", "export": "/export",
-         "calibration": "/calibration", "settings": "/settings", "logs": "/logs"}
+         "calibration": "/calibration", "settings": "/settings", "enrol": "/enrol", "logs": "/logs"}
 
 CSS = """body{font-family:sans-serif;margin:0;color:#111;background:#f6f6f4}
 header{background:#124;color:#fff;padding:.5em 1em;display:flex;gap:1em;flex-wrap:wrap;align-items:center}
@@ -44,7 +44,7 @@ def t(lang: str, key: str, **fields: object) -> str:
 
 
 def page(lang: str, title_key: str, body: str, *, user: str | None = None, csrf: str = "",
-         script: bool = False) -> str:
+         script: bool = False, refresh_s: int | None = None) -> str:
     nav = ""
     if user is not None:
         links = " ".join(f'<a href="{PATHS[name]}">{t(lang, "nav." + name)}</a>' for name in NAV)
@@ -54,6 +54,7 @@ def page(lang: str, title_key: str, body: str, *, user: str | None = None, csrf:
     js = '<script src="/console.js"></script>' if script else ""
     return (f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+            + (f'<meta http-equiv="refresh" content="{int(refresh_s)}">' if refresh_s else "") +
             f'<title>{t(lang, title_key)} · {t(lang, "title")}</title><link rel="stylesheet" href="/console.css">'
             f'</head><body><header><strong>{t(lang, "title")}</strong>{nav}</header>'
             f'<main><h1>{t(lang, title_key)}</h1>{body}</main>{js}</body></html>')
@@ -202,6 +203,42 @@ def settings(lang: str, mode: str, csrf: str) -> str:
             f'<p><small>{t(lang, "settings_mode_help")}</small></p>'
             f'<label>{t(lang, "language")}<select name="lang" id="lang">{langs}</select></label>'
             f'<button id="save">{t(lang, "save")}</button></form>')
+
+
+def enrolment(lang: str, csrf: str, *, waiting: bool, job: Any, service: str) -> str:
+    """The enrolment page: the latest attempt (its steps, then its result), and the code's form while
+    the terminal waits for its enrolment, or the service a running terminal uses."""
+    from fmd_terminal.enrolment import STEPS
+    from fmd_terminal.enrolment_screen import refusal_line
+
+    out = ""
+    if job is not None:
+        last = job.steps[-1] if job.steps else None
+        # the step started last is running (amber), or where a refusal stopped the attempt (red)
+        ending = {"waiting": ("amber", "enrol_current"), "working": ("amber", "enrol_current"),
+                  "refused": ("red", "enrol_failed"), "enrolled": ("green", "enrol_done")}[job.state]
+
+        def shown(step: str) -> tuple[str, str]:
+            return ending if step == last else ("green", "enrol_done") if step in job.steps else ("", "enrol_later")
+
+        items = "".join(f'<li id="step-{step}" class="{shown(step)[0]}">{t(lang, "enrol_step." + step)} — '
+                        f"{t(lang, shown(step)[1])}</li>" for step in STEPS)
+        if job.state == "enrolled":
+            result = message(t(lang, "enrol_enrolled", name=job.enrolled.pharmacy_name, finess=job.enrolled.finess,
+                                route=job.enrolled.route))
+        elif job.state == "refused":
+            said = refusal_line(job.refused, lang) if job.refused is not None else text("enrol_superseded", lang)
+            result = message(escape(said), refused=True)
+        else:
+            result = f'<p id="enrol-state">{t(lang, "enrol_working" if job.steps else "enrol_handed")}</p>'
+        out += f'<h2>{t(lang, "enrol_attempt", user=job.user)}</h2><ol id="steps">{items}</ol>' + result.replace(
+            'id="message"', 'id="enrol-result"')
+    if waiting:
+        return out + (f'<p>{t(lang, "enrol_help")}</p><form method="post" action="/enrol">{csrf_field(csrf)}'
+                      f'<label>{t(lang, "enrol_code")}<input name="code" id="code" autocomplete="off" '
+                      f'spellcheck="false" size="70" required></label>'
+                      f'<button id="enrol">{t(lang, "enrol_submit")}</button></form>')
+    return out + f'<p id="enrol-running">{t(lang, "enrol_running", service=service or "—")}</p>'
 
 
 def audit_lines(audit: list[dict[str, Any]]) -> list[str]:

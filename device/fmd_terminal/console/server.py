@@ -6,8 +6,9 @@ do), and a Pi Zero 2 W has 512 MB; the standard library's server adds no depende
 
 Routes: ``/`` status, ``/events`` (server-sent events: the status as JSON when it changes, checked
 every ``LIVE_PERIOD_S``), ``/attention``, ``/history``, ``/export`` (+ ``/export.csv``,
-``/export.jsonl``, ``/backup.db``), ``/calibration``, ``/settings``, ``/logs`` (+ ``/logs.txt``); ``/login``, ``/setup``
-(first use), ``/logout``. Security headers on every answer: a strict Content-Security-Policy (the
+``/export.jsonl``, ``/backup.db``), ``/calibration``, ``/settings``, ``/enrol`` (the terminal's
+enrolment: ``console.enrolling``), ``/logs`` (+ ``/logs.txt``); ``/login``, ``/setup`` (first use),
+``/logout``. While the terminal waits for its enrolment, only ``/enrol`` and ``/logs`` are served. Security headers on every answer: a strict Content-Security-Policy (the
 console's own script and stylesheet only), no framing, no caching of pages.
 """
 
@@ -27,6 +28,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from fmd_terminal.console import pages, views
+from fmd_terminal.console.enrolling import Desk, Job
 from fmd_terminal.console.security import MIN_PASSWORD, Audit, Credentials, LoginLimiter, Session, Sessions
 from fmd_terminal.errors import TerminalError
 from fmd_terminal.i18n import LANGUAGES
@@ -112,10 +114,34 @@ class Console:
         self.credentials, self.sessions, self.audit, self.day_log = credentials, sessions, audit, day_log
         self.limiter = LoginLimiter()
         self.secure = secure
+        self.address = ""
         self.stopping = threading.Event()
         self._status: tuple[float, dict[str, Any]] | None = None
         self._status_lock = threading.Lock()
         self._credentials: tuple[float, list[dict[str, Any]]] | None = None
+        # while the terminal waits for its enrolment (``terminal`` None): the enrolment page's desk
+        self.desk: Desk | None = Desk() if terminal is None else None
+
+    def attach(self, config: Any, terminal: Any) -> None:
+        """The terminal, built once enrolled: every page serves it from now on."""
+        self.day_log.add_secrets(config.client_secret, config.client_key_pin)
+        self.config, self.terminal = config, terminal
+        if self.desk is not None:
+            self.desk.open = False
+            unused = self.desk.take()  # typed while a scan enrolled the terminal: never tried
+            if unused is not None:
+                unused.finished(None, None)
+
+    def enrol_done(self, job: Job) -> None:
+        """An attempt from the console ended (in the enrolment screen's thread): who, when, what."""
+        if job.enrolled is not None:
+            assert self.desk is not None
+            self.desk.open = False
+            self.audit.write(job.user, job.client, "enrolled", pharmacy=job.enrolled.pharmacy_name,
+                             finess=job.enrolled.finess, route=job.enrolled.route)
+        else:
+            self.audit.write(job.user, job.client, "refused_enrol",
+                             reason=job.refused.reason if job.refused is not None else "superseded")
 
     def status(self) -> dict[str, Any]:
         """The terminal's status, read at most once per ``LIVE_PERIOD_S`` for every page and live
@@ -229,6 +255,9 @@ class Handler(BaseHTTPRequestHandler):
                     self.console.audit.write(session.user, self._client, "refused_csrf", path=path)
                     return self._html(pages.page(session.lang, "nav.status", pages.message(
                         pages.t(session.lang, "csrf"), refused=True), user=session.user, csrf=session.csrf), 403)
+            if self.console.terminal is None and path not in WITHOUT_TERMINAL:
+                # waiting for its enrolment: nothing else to show yet
+                return self._send(204, b"") if path == "/events" else self._redirect("/enrol")
             route = ROUTES.get((method, path))
             if route is None:
                 return self._html(pages.page(session.lang, "not_found", ""), 404)
@@ -420,6 +449,33 @@ class Handler(BaseHTTPRequestHandler):
         console.audit.write(session.user, self._client, "settings", mode=checked.mode, lang=checked.lang)
         self.settings(session, query, form, pages.t(session.lang, "settings_saved"))
 
+    def enrol_page(self, session: Session, query: dict[str, str], form: dict[str, str], note: str = "",
+                   status: int = 200) -> None:
+        """The enrolment: the code's form while the terminal waits for it, the attempt's steps (the page
+        reloads itself every second meanwhile), its result; or the service a running terminal uses."""
+        console = self.console
+        desk = console.desk
+        job = desk.job if desk is not None else None
+        body = pages.message(note, bool(note)) + pages.enrolment(
+            session.lang, session.csrf, waiting=desk is not None and desk.open, job=job,
+            service=console.config.service if console.terminal is not None else "")
+        self._html(pages.page(session.lang, "nav.enrol", body, user=session.user, csrf=session.csrf,
+                              refresh_s=1 if job is not None and job.running else None), status)
+
+    def enrol_submit(self, session: Session, query: dict[str, str], form: dict[str, str]) -> None:
+        """Hand the typed code to the enrolment screen (``console.enrolling``); the code is never
+        recorded, only who asked and when."""
+        console = self.console
+        desk = console.desk
+        code = form.get("code", "").strip()
+        job = desk.submit(code, session.user, self._client, console.enrol_done) if desk and code else None
+        if job is None:
+            why = "enrol_empty" if not code else "enrol_busy" if desk is not None and desk.open else "enrol_not_waiting"
+            console.audit.write(session.user, self._client, "refused_enrol", reason=why)
+            return self.enrol_page(session, query, form, pages.t(session.lang, why), 409 if code else 400)
+        console.audit.write(session.user, self._client, "enrol_submitted")
+        self._redirect("/enrol")
+
     def logs(self, session: Session, query: dict[str, str], form: dict[str, str]) -> None:
         """The day's console actions and the terminal's messages at ``?level=`` and above (every level
         by default, whatever level the journal keeps)."""
@@ -449,9 +505,13 @@ ROUTES = {
     ("GET", "/export.csv"): Handler.export_csv, ("GET", "/export.jsonl"): Handler.export_jsonl,
     ("GET", "/backup.db"): Handler.backup, ("GET", "/calibration"): Handler.calibration,
     ("GET", "/settings"): Handler.settings, ("POST", "/settings"): Handler.save_settings,
+    ("GET", "/enrol"): Handler.enrol_page, ("POST", "/enrol"): Handler.enrol_submit,
     ("GET", "/logs"): Handler.logs, ("GET", "/logs.txt"): Handler.logs_text,
     ("POST", "/logout"): Handler.logout,
 }
+
+# what the console serves while the terminal waits for its enrolment
+WITHOUT_TERMINAL = ("/enrol", "/logs", "/logs.txt", "/logout")
 
 
 class ConsoleServer(ThreadingHTTPServer):

@@ -31,9 +31,10 @@ class RunningTerminal:
     """``fmd-terminal run`` reading scans from its standard input, with the console on loopback."""
 
     def __init__(self, tmp_path: Path, sim, *, session_minutes: float = 15, tls: tuple[str, str] | None = None,
-                 cert: tuple[str, str] | None = None, enrolment_dir: str = ""):
+                 cert: tuple[str, str] | None = None, enrolment_dir: str = "", enrolled: bool = True):
         """``cert``: the terminal's client certificate and key (default: the simulator's, a year);
-        ``enrolment_dir``: where enrolment writes (and the account's dates are read)."""
+        ``enrolment_dir``: where enrolment writes (and the account's dates are read); ``enrolled=False``:
+        no service and no login yet, the terminal starts on its enrolment screen."""
         self.dir = tmp_path
         self.port = free_port()
         self.state_dir = tmp_path / "console"
@@ -42,13 +43,14 @@ class RunningTerminal:
         config = tmp_path / "terminal.toml"
         top = f'enrolment_dir = "{enrolment_dir}"\n' if enrolment_dir else ""
         config.write_text(
-            top + service_config(sim, "rest", cert) +
+            top + (service_config(sim, "rest", cert) if enrolled else "") +
             "[sync]\nstart_jitter_s = 0\nprobe_gap_s = 0.01\nbreaker_open_s = 0.2\nbreaker_open_cap_s = 0.5\n"
             "backoff_base_s = 0.1\nquiet_s = 0\n"
             f'[console]\nlisten = "127.0.0.1:{self.port}"\nstate_dir = "{self.state_dir}"\n'
             f"session_minutes = {session_minutes}\n{tls_lines}", encoding="utf-8")
         env = {k: v for k, v in os.environ.items() if not k.startswith("FMD_")}
-        env.update({"FMD_CLIENT_ID": "pharmacy-demo", "FMD_CLIENT_SECRET": SECRET})
+        if enrolled:
+            env.update({"FMD_CLIENT_ID": "pharmacy-demo", "FMD_CLIENT_SECRET": SECRET})
         self.log = (tmp_path / "terminal.log").open("w")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "fmd_terminal", "-v", "run", "--config", str(config), "--scanner", "stdin://",

@@ -4,6 +4,9 @@ of a real ``fmd-terminal run`` and the real simulator.
 - Status: the certificate, password and terms health, each with its days and what to do, in the light the
   idle screen and ``doctor`` give it (amber within 30 days, red once past, green otherwise), following the
   terminal live when an account date changes.
+- Enrolment: a terminal with no credentials waits on its enrolment screen; the installer types the code
+  of the subscription page in the console, follows the steps and sees the result; a mistyped code and a
+  used one are refused with the screen's one line; the code itself is in no page, log or audit line.
 - Logs of the day: a DEBUG line of today while the terminal logs at INFO, filtered by level in the page,
   downloaded as text, with secrets masked.
 """
@@ -12,10 +15,17 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sys
 from pathlib import Path
 
+import pytest
 import requests
 from console_browser import SECRET, RunningTerminal, by_id, choose, first_use_and_login, shoot, wait_for
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "enrolment"))  # the subscription site of the tests
+from enrol_site import LETTERS, subscription_site  # noqa: E402
+
+from fmd_terminal.enrolment import FILES, enrol  # noqa: E402
 
 
 def _iso(when: dt.datetime) -> str:
@@ -53,6 +63,79 @@ def test_the_status_page_shows_credential_health_and_follows_it_live(browser, tm
                  "the renewed password on the status page, without reload")
         assert "valable jusqu'au" in by_id(browser, "health_password").text
         assert by_id(browser, "health_certificate").get_attribute("class") == "amber"
+    finally:
+        terminal.stop()
+
+
+@pytest.fixture(scope="module")
+def site(mtls_sim):
+    with subscription_site(mtls_sim) as running:
+        yield running
+
+
+def _code(site, letter) -> str:
+    page = site.subscribe(letter)
+    assert page.status_code == 200, page.text
+    return site.code_of(page.text)
+
+
+def _type_code(browser, code: str) -> None:
+    by_id(browser, "code").send_keys(code)
+    by_id(browser, "enrol").click()
+
+
+def test_an_installer_enrols_the_terminal_from_the_console(browser, tmp_path, mtls_sim, site):
+    used = _code(site, LETTERS[5])
+    enrol(used, str(tmp_path / "elsewhere"))  # this code enrolled another terminal: used up
+    code = _code(site, LETTERS[6])
+    token = code.split()[1]
+    terminal = RunningTerminal(tmp_path, mtls_sim, enrolment_dir="enrolled", enrolled=False)
+    try:
+        first_use_and_login(browser, terminal, "Hugo (installateur)")
+        assert browser.current_url.endswith("/enrol")  # nothing else to show before the enrolment
+        shoot(browser, "enrol")
+
+        mistyped = code.replace(token, token[:-1] + ("A" if token[-1] != "A" else "B"))
+        _type_code(browser, mistyped)  # the check letter refuses it: nothing is sent
+        result = wait_for(lambda: browser.find_elements("id", "enrol-result"), "the refusal")[0]
+        assert result.text == "Code mal lu : Scannez-le à nouveau"
+        assert "refused" in result.get_attribute("class")
+
+        _type_code(browser, used)
+        wait_for(lambda: by_id(browser, "enrol-result").text == "Code déjà utilisé : Demandez un nouveau code",
+                 "the service's refusal of a used code")
+        steps = [li.get_attribute("class") for li in browser.find_elements("css selector", "#steps li")]
+        assert steps == ["green", "green", "red", "", ""]  # the service refused the request
+        shoot(browser, "enrol-refused")
+        assert not (tmp_path / "enrolled" / FILES["service"]).exists()  # nothing half-written
+
+        _type_code(browser, code)
+        wait_for(lambda: "Inscrit : " in by_id(browser, "enrol-result").text, "the enrolment's result")
+        result = by_id(browser, "enrol-result").text
+        assert LETTERS[6].name in result and LETTERS[6].finess in result
+        assert [li.get_attribute("class") for li in browser.find_elements("css selector", "#steps li")] == ["green"] * 5
+        shoot(browser, "enrol-done")
+        assert (tmp_path / "enrolled" / FILES["service"]).exists()
+
+        # the terminal now runs on its new credentials: the status page serves it
+        browser.get(terminal.base + "/")
+        wait_for(lambda: by_id(browser, "link").text == "en ligne", "the enrolled terminal online")
+        assert by_id(browser, "health_certificate").get_attribute("class") == "green"  # two years
+        browser.get(terminal.base + "/enrol")
+        assert "inscrit et en service" in by_id(browser, "enrol-running").text
+
+        audit = terminal.audit()
+        enrolment = [(e["action"], e.get("reason")) for e in audit if "enrol" in e["action"]]
+        assert enrolment == [("enrol_submitted", None), ("refused_enrol", "garbled"), ("enrol_submitted", None),
+                             ("refused_enrol", "used"), ("enrol_submitted", None), ("enrolled", None)]
+        assert all(e["user"] == "Hugo (installateur)" and e["time"] for e in audit if "enrol" in e["action"])
+
+        # the one-time code and the new secret are in no page, log or audit line
+        browser.get(terminal.base + "/logs")
+        shown = browser.page_source
+        secret = (tmp_path / "enrolled" / FILES["secrets"]).read_text().split('client_secret = "')[1].split('"')[0]
+        for text in (shown, (terminal.state_dir / "audit.jsonl").read_text(), (tmp_path / "terminal.log").read_text()):
+            assert token not in text and token[:-1] not in text and secret not in text
     finally:
         terminal.stop()
 

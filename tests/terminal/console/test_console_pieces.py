@@ -1,5 +1,5 @@
 """The installer pages' pieces on their own (issue 15): credential states and their words in three
-languages, the logs of the day (every level, bounded per level, secrets masked)."""
+languages, the logs of the day (every level, bounded per level, secrets masked), the enrolment desk."""
 
 import logging
 import time
@@ -7,6 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from fmd_terminal.console.enrolling import Desk
 from fmd_terminal.console.pages import health_line
 from fmd_terminal.console.server import MASK, DayLog
 from fmd_terminal.credential_health import DAY_S, LEVELS, states
@@ -91,3 +92,19 @@ def test_the_day_log_masks_secrets_before_keeping_a_line():
                    "123456", "abc"):
         assert secret not in text
     assert text.count(MASK) == 7 and "login with ••• refused" in text and "pin=•••" in text
+
+
+def test_the_desk_takes_one_code_at_a_time_and_forgets_it_once_tried():
+    desk, done = Desk(), []
+    assert desk.take() is None
+    job = desk.submit("FMD-ENROL/1 CODE", "Hugo", "127.0.0.1", done.append)
+    assert desk.submit("another", "Hugo", "127.0.0.1", done.append) is None  # one at a time
+    assert desk.take() is job and desk.take() is None
+    job.progress("code")
+    assert job.running and job.steps == ["code"]
+    job.finished(None, SimpleNamespace(reason="garbled"))
+    assert done == [job] and job.state == "refused" and job.code == ""
+    assert desk.submit("FMD-ENROL/1 NEXT", "Hugo", "127.0.0.1", done.append) is not None
+    desk.open = False  # enrolled
+    desk.take()
+    assert desk.submit("FMD-ENROL/1 LATE", "Hugo", "127.0.0.1", done.append) is None
