@@ -102,7 +102,10 @@ def health_line(item: dict[str, Any], lang: str) -> str:
     if state == "ok":
         return text("health.ok_until", lang, until=item["until"][:10]) if item["until"] else text("health.ok", lang)
     said = text("health." + state, lang, days=item["days"], until=item["until"][:10])
-    fix = text("health.fix_unknown", lang) if state == "unknown" and kind != "certificate" else Texts(lang)(FIXES[kind])
+    if state == "unknown" and kind != "certificate":
+        fix = text("health.fix_unknown" if item.get("tracked", True) else "health.fix_untracked", lang)
+    else:
+        fix = Texts(lang)(FIXES[kind])
     return said + " — " + text("todo", lang, fix=fix)
 
 

@@ -91,6 +91,12 @@ TEXTS: dict[str, tuple[str, str, str]] = {
     "health.fix_unknown": ("demander les dates au service : fmd-terminal account status",
                            "ask the service for the dates: fmd-terminal account status",
                            "die Daten beim Dienst abfragen: fmd-terminal account status"),
+    "health.fix_untracked": ("dates non suivies : renseigner enrolment_dir dans la configuration, puis "
+                             "fmd-terminal account status",
+                             "dates not followed: set enrolment_dir in the configuration, then fmd-terminal "
+                             "account status",
+                             "Daten nicht verfolgt: enrolment_dir in der Konfiguration setzen, dann fmd-terminal "
+                             "account status"),
     "todo": ("à faire : {fix}", "to do: {fix}", "zu tun: {fix}"),
     "mode": ("Mode", "Mode", "Modus"),
     "version": ("Version", "Version", "Version"),

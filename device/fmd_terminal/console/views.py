@@ -59,8 +59,10 @@ def credentials(config: Any, now: float | None = None) -> list[dict[str, Any]]:
     from fmd_terminal.credential_health import LEVELS, states
 
     now = time.time() if now is None else now
+    directory = enrolment_path(config)  # where the account's dates are kept (``fmd-terminal account``)
     return [{"kind": kind, "state": state, "days": days, "until": _iso(int(until * 1e9)) if until is not None else "",
-             "level": LEVELS[state]} for kind, state, days, until in states(config, enrolment_path(config), now)]
+             "level": LEVELS[state], "tracked": directory is not None}
+            for kind, state, days, until in states(config, directory, now)]
 
 
 def day_bounds_ns(day: str) -> tuple[int, int]:

@@ -56,7 +56,11 @@ def test_a_credential_line_says_the_state_and_what_to_do_in_three_languages(lang
                        lang).startswith(due)
     assert health_line({"kind": "password", "state": "expired", "days": -1, "until": "2027-01-01 00:00:00"},
                        lang).startswith(expired)
-    assert unknown in health_line({"kind": "terms", "state": "unknown", "days": None, "until": ""}, lang)
+    assert unknown in health_line({"kind": "terms", "state": "unknown", "days": None, "until": "", "tracked": True},
+                                  lang)
+    untracked = health_line({"kind": "password", "state": "unknown", "days": None, "until": "", "tracked": False},
+                            lang)
+    assert "enrolment_dir" in untracked and unknown not in untracked  # `account` needs the directory
     assert "fmd-terminal account password" in health_line(
         {"kind": "password", "state": "due", "days": 3, "until": "2027-01-01 00:00:00"}, lang)
 
