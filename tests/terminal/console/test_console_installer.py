@@ -79,6 +79,16 @@ def _code(site, letter) -> str:
     return site.code_of(page.text)
 
 
+def _result(browser) -> str:
+    """The attempt's result on the enrolment page, "" while it runs (the page reloads itself meanwhile)."""
+    from selenium.common.exceptions import StaleElementReferenceException
+
+    try:
+        return " ".join(e.text for e in browser.find_elements("id", "enrol-result"))
+    except StaleElementReferenceException:  # reloaded between the lookup and the read
+        return ""
+
+
 def _type_code(browser, code: str) -> None:
     by_id(browser, "code").send_keys(code)
     by_id(browser, "enrol").click()
@@ -97,12 +107,11 @@ def test_an_installer_enrols_the_terminal_from_the_console(browser, tmp_path, mt
 
         mistyped = code.replace(token, token[:-1] + ("A" if token[-1] != "A" else "B"))
         _type_code(browser, mistyped)  # the check letter refuses it: nothing is sent
-        result = wait_for(lambda: browser.find_elements("id", "enrol-result"), "the refusal")[0]
-        assert result.text == "Code mal lu : Scannez-le à nouveau"
-        assert "refused" in result.get_attribute("class")
+        assert wait_for(lambda: _result(browser), "the refusal") == "Code mal lu : Scannez-le à nouveau"
+        assert "refused" in by_id(browser, "enrol-result").get_attribute("class")
 
         _type_code(browser, used)
-        wait_for(lambda: by_id(browser, "enrol-result").text == "Code déjà utilisé : Demandez un nouveau code",
+        wait_for(lambda: _result(browser) == "Code déjà utilisé : Demandez un nouveau code",
                  "the service's refusal of a used code")
         steps = [li.get_attribute("class") for li in browser.find_elements("css selector", "#steps li")]
         assert steps == ["green", "green", "red", "", ""]  # the service refused the request
@@ -110,8 +119,7 @@ def test_an_installer_enrols_the_terminal_from_the_console(browser, tmp_path, mt
         assert not (tmp_path / "enrolled" / FILES["service"]).exists()  # nothing half-written
 
         _type_code(browser, code)
-        wait_for(lambda: "Inscrit : " in by_id(browser, "enrol-result").text, "the enrolment's result")
-        result = by_id(browser, "enrol-result").text
+        result = wait_for(lambda: "Inscrit : " in _result(browser) and _result(browser), "the enrolment's result")
         assert LETTERS[6].name in result and LETTERS[6].finess in result
         assert [li.get_attribute("class") for li in browser.find_elements("css selector", "#steps li")] == ["green"] * 5
         shoot(browser, "enrol-done")
