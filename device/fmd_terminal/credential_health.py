@@ -98,6 +98,33 @@ def notices(items: list[Due], now: float) -> list[tuple[Due, int, int]]:
     return sorted(((d, s, left) for d, s, left in shown if s is not None), key=lambda x: x[0].until)
 
 
+KINDS = ("certificate", "password", "terms")
+# a state's light, as the idle screen and ``doctor`` rank it: due within 30 days is a notice (amber,
+# doctor WARN), past is a stop (red, doctor FAIL); a date not known is amber (unsure, never green)
+LEVELS = {"ok": "green", "due": "amber", "expired": "red", "unknown": "amber", "none": ""}
+
+
+def states(config: Any, directory: Path | None, now: float) -> list[tuple[str, str, int | None, float | None]]:
+    """Every credential's state, for the console's status page: (kind, state, days left, end date) in
+    ``KINDS`` order. ``state``: ``ok`` (not due within 30 days, or terms accepted), ``due`` (within 30
+    days: the idle screen says it), ``expired``, ``unknown`` (no date: an unreadable certificate, or no
+    account status yet) or ``none`` (no client certificate configured)."""
+    found = {due.kind: due for due in dues(config, directory)}
+    terms_known = isinstance(read_state(directory).get("terms"), dict)  # accepted, or nothing to accept by a date
+    out: list[tuple[str, str, int | None, float | None]] = []
+    for kind in KINDS:
+        due = found.get(kind)
+        if due is None:
+            state = ("none" if kind == "certificate" and not config.client_cert
+                     else "ok" if kind == "terms" and terms_known else "unknown")
+            out.append((kind, state, None, None))
+            continue
+        step = due.step(now)
+        state = "ok" if step is None else "expired" if step == 0 else "due"
+        out.append((kind, state, due.days_left(now), due.until))
+    return out
+
+
 def idle_lines(config: Any, directory: Path | None, translate: Any, now: float) -> list[str]:
     """The idle screen's lines for what is due (``health.<kind>`` with the days left, or expired)."""
     lines = []

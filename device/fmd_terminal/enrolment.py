@@ -180,9 +180,15 @@ def _toml_string(value: str) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+STEPS = ("code", "ca", "request", "check", "save")  # what ``progress`` is told, each as it starts
+
+
 def enrol(raw: str, directory: str, *, wall_clock: Callable[[], float] = time.time,
-          check: Callable[[dict[str, Any]], Any] | None = None) -> Enrolled:
-    """Enrol from the code ``raw`` into ``directory`` (module docstring); raises ``EnrolmentFailed``."""
+          check: Callable[[dict[str, Any]], Any] | None = None,
+          progress: Callable[[str], None] = lambda step: None) -> Enrolled:
+    """Enrol from the code ``raw`` into ``directory`` (module docstring); raises ``EnrolmentFailed``.
+    ``progress`` is called with each of ``STEPS`` as it starts (the console shows them)."""
+    progress("code")
     code = EnrolmentCode.parse(raw)
     now = wall_clock()
     if now < EARLIEST_CLOCK:
@@ -190,9 +196,11 @@ def enrol(raw: str, directory: str, *, wall_clock: Callable[[], float] = time.ti
                                        "or set the date, then scan again")
     target = Path(directory)
     target.mkdir(parents=True, exist_ok=True, mode=0o700)
+    progress("ca")
     ca_pem = fetch_pinned_ca(code)
     staging = Path(tempfile.mkdtemp(prefix=".enrolling-", dir=target))
     try:
+        progress("request")
         key_pem, csr_pem = make_key_and_csr()
         _write(staging / FILES["key"], key_pem, 0o600)
         _write(staging / FILES["ca"], ca_pem, 0o644)
@@ -215,7 +223,9 @@ def enrol(raw: str, directory: str, *, wall_clock: Callable[[], float] = time.ti
         settings = {"url": service_url, "client_id": answer["clientId"], "client_secret": answer["clientSecret"],
                     "client_cert": str(staging / FILES["cert"]), "client_key": str(staging / FILES["key"]),
                     "ca_bundle": str(staging / FILES["ca"])}
+        progress("check")
         (check or check_credentials)(settings)
+        progress("save")
         service = (f"# Written by fmd-terminal enrol for {answer['pharmacyName']} ({answer.get('finess', '')}), "
                    f"route {answer.get('route', 'direct')}\n[service]\nurl = {_toml_string(service_url)}\n"
                    + "".join(f"{key} = {_toml_string(str(target.resolve() / FILES[name]))}\n" for key, name in

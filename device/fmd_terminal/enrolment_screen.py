@@ -44,6 +44,7 @@ class EnrolmentScreen:
         self.t = translate
         self.wall_clock = wall_clock
         self.shown: list[ScreenModel] = []
+        self.refused: EnrolmentFailed | None = None  # the last attempt's refusal
 
     def show(self, model: ScreenModel) -> None:
         self.shown.append(model)
@@ -52,10 +53,20 @@ class EnrolmentScreen:
     def prompt(self) -> ScreenModel:
         return ScreenModel(headline=self.t("enrol.prompt"), lines=[self.t("enrol.prompt_line")])
 
-    def run(self, should_stop: Callable[[], bool] = lambda: False) -> Enrolled | None:
-        """Until a scan enrols the terminal (its ``Enrolled``) or the scanner ends (None)."""
+    def run(self, should_stop: Callable[[], bool] = lambda: False, desk: Any = None) -> Enrolled | None:
+        """Until a scan enrols the terminal (its ``Enrolled``) or the scanner ends (None).
+
+        ``desk``: the web console's enrolment (``console.enrolling.Desk``): a code an installer typed
+        there is tried here, between two scans, exactly as a scanned one (same steps, same screen)."""
         self.show(self.prompt())
         while not should_stop():
+            typed = desk.take() if desk is not None else None
+            if typed is not None:
+                done = self.attempt(typed.code, progress=typed.progress)
+                typed.finished(done, self.refused)
+                if done is not None:
+                    return done
+                continue
             event = self.scanner.read(0.5)
             if event is None:
                 continue
@@ -72,12 +83,15 @@ class EnrolmentScreen:
                 return done
         return None
 
-    def attempt(self, raw: str) -> Enrolled | None:
+    def attempt(self, raw: str, progress: Callable[[str], None] = lambda step: None) -> Enrolled | None:
+        """Try ``raw`` (a scan, or a code typed in the console); a refusal is kept in ``refused``."""
         self.show(ScreenModel(headline=self.t("enrol.working"), busy=True))
+        self.refused = None
         try:
-            enrolled = enrol(raw, self.directory, wall_clock=self.wall_clock)
+            enrolled = enrol(raw, self.directory, wall_clock=self.wall_clock, progress=progress)
         except EnrolmentFailed as refused:
             log.info("enrolment refused: %s", refused.reason)
+            self.refused = refused
             self.show(ScreenModel(light="amber", headline=self.t("enrol.refused." + refused.reason),
                                   lines=[self.t("enrol.fix." + refused.reason)]))
             return None
@@ -86,8 +100,16 @@ class EnrolmentScreen:
         return enrolled
 
 
-def enrol_by_scan(config: Config, stack: contextlib.ExitStack, **options: Any) -> tuple[Config, Any]:
-    """Run the enrolment screen; return the completed configuration and the scanner, still open."""
+def refusal_line(refused: EnrolmentFailed, lang: str) -> str:
+    """The refusal in one line, in ``lang``: the screen's headline and its fix (the CLI and the console)."""
+    screen = Translator(lang)
+    return f"{screen('enrol.refused.' + refused.reason)} : {screen('enrol.fix.' + refused.reason)}"
+
+
+def enrol_by_scan(config: Config, stack: contextlib.ExitStack, desk: Any = None,
+                  **options: Any) -> tuple[Config, Any]:
+    """Run the enrolment screen; return the completed configuration and the scanner, still open.
+    ``desk``: the web console's enrolment, when the console is on (``EnrolmentScreen.run``)."""
     from fmd_terminal.scanners.factory import open_scanner
     from fmd_terminal.screens.factory import open_screen_or_fallback
 
@@ -97,7 +119,7 @@ def enrol_by_scan(config: Config, stack: contextlib.ExitStack, **options: Any) -
     try:
         scanner = open_scanner(config.scanner)
         stack.callback(scanner.close)
-        enrolled = EnrolmentScreen(str(directory), scanner, screen, Translator(config.lang), **options).run()
+        enrolled = EnrolmentScreen(str(directory), scanner, screen, Translator(config.lang), **options).run(desk=desk)
     finally:
         screen.close()
     if enrolled is None:

@@ -43,7 +43,6 @@ def execute(args: argparse.Namespace) -> int:
     from fmd_terminal import config as terminal_config
     from fmd_terminal.enrolment import enrol
     from fmd_terminal.errors import ConfigError
-    from fmd_terminal.i18n import Translator
 
     texts = texts_of(args)
     settings = terminal_config.load(args.config, overrides={"enrolment_dir": args.dir})
@@ -52,13 +51,12 @@ def execute(args: argparse.Namespace) -> int:
     if not text or directory is None:
         raise ConfigError(texts("enrol_needs"))
     from fmd_terminal.enrolment import EnrolmentFailed
+    from fmd_terminal.enrolment_screen import refusal_line
 
     try:
         enrolled = enrol(text, str(directory))
     except EnrolmentFailed as refused:
-        screen = Translator(texts.lang)
-        raise ConfigError(f"{screen('enrol.refused.' + refused.reason)} : {screen('enrol.fix.' + refused.reason)}"
-                          f" ({refused.detail})") from refused
+        raise ConfigError(f"{refusal_line(refused, texts.lang)} ({refused.detail})") from refused
     print(texts("enrolled", name=enrolled.pharmacy_name, finess=enrolled.finess, route=enrolled.route,
                 directory=enrolled.directory))
     return 0

@@ -43,13 +43,18 @@ def execute(args: argparse.Namespace) -> int:
     settings = config.load(args.config, overrides=overrides_of(args))
     notifier = ServiceNotifier()
     with contextlib.ExitStack() as stack:
-        scanner = None
+        scanner = web = None
         if needs_enrolment(settings):  # no credentials yet: "Scannez le code d'inscription" (issue 14)
-            settings, scanner = enrol_by_scan(settings, stack)
+            web = console.start(settings, None, stack)  # its enrolment page takes the code too (issue 15)
+            settings, scanner = enrol_by_scan(settings, stack, desk=web.desk if web is not None else None)
         settings = settings.validate()
         args.lang = settings.lang  # errors from here on are printed in the configured language (cli.main)
         refuse_live_service(settings.scanner, settings.service)
         terminal = app.build(settings, stack, notifier=notifier, scanner=scanner)
-        # the web console, when [console] is configured (issue 15); its address for FMD-MODE-ADMIN's QR code
-        terminal.presenter.console_address = console.start(settings, terminal, stack) or ""
+        if web is not None:
+            web.attach(settings, terminal)
+        else:
+            web = console.start(settings, terminal, stack)  # the web console, when [console] is configured (issue 15)
+        # its address for FMD-MODE-ADMIN's QR code (empty: the screen says the console is off)
+        terminal.presenter.console_address = web.address if web is not None else ""
         return terminal.run()

@@ -108,8 +108,25 @@ def _tls(settings: ConsoleSettings) -> ssl.SSLContext | None:
     return context
 
 
-def start(config: Any, terminal: Any, stack: contextlib.ExitStack) -> str | None:
-    """Start the console ``config.console`` describes beside ``terminal``; its address, or None when off."""
+def _keep_every_level(day_log: logging.Handler, stack: contextlib.ExitStack) -> None:
+    """Give ``day_log`` the terminal's records at every level (the logs of the day) while the journal
+    (the root logger's handlers) keeps the level ``-v`` chose: that level moves from the root logger
+    onto its handlers, and the terminal's logger passes DEBUG on. Undone when the console stops."""
+    root, package = logging.getLogger(), logging.getLogger("fmd_terminal")
+    for handler in root.handlers:
+        if handler.level == logging.NOTSET:
+            handler.setLevel(root.getEffectiveLevel())
+            stack.callback(handler.setLevel, logging.NOTSET)
+    stack.callback(package.setLevel, package.level)
+    package.setLevel(logging.DEBUG)
+    package.addHandler(day_log)
+    stack.callback(package.removeHandler, day_log)
+
+
+def start(config: Any, terminal: Any, stack: contextlib.ExitStack) -> Any:
+    """Start the console ``config.console`` describes beside ``terminal``; the ``server.Console`` (its
+    ``address``), or None when off. ``terminal`` None: the terminal waits for its enrolment, and the
+    console serves its enrolment page until ``Console.attach`` gives it the terminal."""
     settings = settings_of(getattr(config, "console", None) or {})
     if settings is None:
         return None
@@ -118,9 +135,8 @@ def start(config: Any, terminal: Any, stack: contextlib.ExitStack) -> str | None
 
     context = _tls(settings)
     credentials = Credentials(settings.state_dir)
-    day_log = DayLog()
-    logging.getLogger("fmd_terminal").addHandler(day_log)
-    stack.callback(logging.getLogger("fmd_terminal").removeHandler, day_log)
+    day_log = DayLog(secrets=(config.client_secret, config.client_key_pin))
+    _keep_every_level(day_log, stack)
     console = Console(terminal, config, credentials, Sessions(settings.session_minutes * 60, MAX_SESSION_S),
                       Audit(settings.state_dir / "audit.jsonl"), day_log, secure=context is not None)
     try:
@@ -144,4 +160,5 @@ def start(config: Any, terminal: Any, stack: contextlib.ExitStack) -> str | None
         log.warning("console: no admin password yet; set it at %ssetup with the code in %s", address,
                     credentials.setup_file)
     log.info("console at %s", address)
-    return address
+    console.address = address
+    return console

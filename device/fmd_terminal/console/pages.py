@@ -10,27 +10,29 @@ from typing import Any
 from fmd_core.modes import MODES
 from fmd_core.op_states import CANCEL_REASONS
 from fmd_terminal.console.texts import text
+from fmd_terminal.credential_health import KINDS
 from fmd_terminal.i18n import LANGUAGES
 
-NAV = ("status", "attention", "history", "export", "calibration", "settings", "logs")
+NAV = ("status", "attention", "history", "export", "calibration", "settings", "enrol", "logs")
 PATHS = {"status": "/", "attention": "/attention", "history": "/history", "export": "/export",
-         "calibration": "/calibration", "settings": "/settings", "logs": "/logs"}
+         "calibration": "/calibration", "settings": "/settings", "enrol": "/enrol", "logs": "/logs"}
 
 CSS = """body{font-family:sans-serif;margin:0;color:#111;background:#f6f6f4}
 header{background:#124;color:#fff;padding:.5em 1em;display:flex;gap:1em;flex-wrap:wrap;align-items:center}
 header a{color:#fff}main{padding:1em;max-width:60em}dt{font-weight:bold;margin-top:.6em}
 table{border-collapse:collapse}td,th{border:1px solid #bbb;padding:.2em .5em;text-align:left}
-.amber{background:#fc6}.red{background:#e44;color:#fff}.message{padding:.5em;background:#def;margin:.5em 0}
+.green{background:#9d9}.amber{background:#fc6}.red{background:#e44;color:#fff}.message{padding:.5em;background:#def;margin:.5em 0}
 .refused{padding:.5em;background:#fdd;margin:.5em 0}form.inline{display:inline}
 label{display:block;margin-top:.5em}"""
 
 # The live status page (server-sent events): each message is the status as JSON; elements with
-# data-field show one field, the alert list is rebuilt. Text only (textContent): nothing is parsed as HTML.
+# data-field show one field (and its light, for those the view gives a level), the alert list is
+# rebuilt. Text only (textContent): nothing is parsed as HTML.
 SCRIPT = """(function(){
 var source=new EventSource('/events');
 source.onmessage=function(m){var s=JSON.parse(m.data);
 document.querySelectorAll('[data-field]').forEach(function(e){var v=s.view[e.dataset.field];
-if(v!==undefined){e.textContent=v;}});
+if(v!==undefined){e.textContent=v;}var l=s.view.levels[e.dataset.field];if(l!==undefined){e.className=l;}});
 var list=document.getElementById('alerts');if(list){list.textContent='';
 s.view.alert_lines.forEach(function(line){var li=document.createElement('li');li.textContent=line;
 li.className='red';list.appendChild(li);});}
@@ -42,7 +44,7 @@ def t(lang: str, key: str, **fields: object) -> str:
 
 
 def page(lang: str, title_key: str, body: str, *, user: str | None = None, csrf: str = "",
-         script: bool = False) -> str:
+         script: bool = False, refresh_s: int | None = None) -> str:
     nav = ""
     if user is not None:
         links = " ".join(f'<a href="{PATHS[name]}">{t(lang, "nav." + name)}</a>' for name in NAV)
@@ -52,6 +54,7 @@ def page(lang: str, title_key: str, body: str, *, user: str | None = None, csrf:
     js = '<script src="/console.js"></script>' if script else ""
     return (f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+            + (f'<meta http-equiv="refresh" content="{int(refresh_s)}">' if refresh_s else "") +
             f'<title>{t(lang, title_key)} · {t(lang, "title")}</title><link rel="stylesheet" href="/console.css">'
             f'</head><body><header><strong>{t(lang, "title")}</strong>{nav}</header>'
             f'<main><h1>{t(lang, title_key)}</h1>{body}</main>{js}</body></html>')
@@ -86,6 +89,26 @@ def _languages(lang: str, path: str) -> str:
     return "<p>" + " · ".join(f'<a href="{path}?lang={code}">{code.upper()}</a>' for code in LANGUAGES) + "</p>"
 
 
+FIXES = {"certificate": "fix_cert_renew", "password": "fix_password", "terms": "fix_terms"}
+
+
+def health_line(item: dict[str, Any], lang: str) -> str:
+    """One credential's state and, unless it is fine, what to do (the fixes ``doctor`` gives)."""
+    from fmd_terminal.outbox.texts import Texts
+
+    state, kind = item["state"], item["kind"]
+    if state == "none":
+        return Texts(lang)("d_no_cert")
+    if state == "ok":
+        return text("health.ok_until", lang, until=item["until"][:10]) if item["until"] else text("health.ok", lang)
+    said = text("health." + state, lang, days=item["days"], until=item["until"][:10])
+    if state == "unknown" and kind != "certificate":
+        fix = text("health.fix_unknown" if item.get("tracked", True) else "health.fix_untracked", lang)
+    else:
+        fix = Texts(lang)(FIXES[kind])
+    return said + " — " + text("todo", lang, fix=fix)
+
+
 def status_view(status: dict[str, Any], lang: str) -> dict[str, Any]:
     """The status's words in ``lang``: field -> text, as the page shows them and the live stream sends them."""
     age = status["oldest_age_s"]
@@ -100,6 +123,8 @@ def status_view(status: dict[str, Any], lang: str) -> dict[str, Any]:
         "storage": text("storage_value", lang, free=status["free_mb"], total=status["total_mb"])
         + "".join(" — " + alarm for alarm in status["storage_alarms"].values()),
         "mode": status["mode"], "version": status["version"], "alarm": status["alarm"] or "",
+        **{"health_" + item["kind"]: health_line(item, lang) for item in status["credentials"]},
+        "levels": {"health_" + item["kind"]: item["level"] for item in status["credentials"]},
         "alert_lines": [text("alert_line", lang, seq=a["seq"], kind=a["kind"], product_code=a["product_code"],
                              serial=a["serial"], code=a["alert_code"] or a["return_code"], state=a["state"])
                         for a in status["alerts"]],
@@ -112,6 +137,9 @@ def status(view: dict[str, Any], lang: str, level: str | None) -> str:
                                       ("attention_count", "attention"), ("last_decommission", "last_decommission"),
                                       ("scanner", "scanner"), ("storage", "storage"), ("mode", "mode"),
                                       ("version", "version")))
+    rows += "".join(f'<dt>{t(lang, "health." + kind)}</dt><dd data-field="health_{kind}" id="health_{kind}" '
+                    f'class="{escape(view["levels"]["health_" + kind])}">{escape(view["health_" + kind])}</dd>'
+                    for kind in KINDS)
     alerts = "".join(f'<li class="red">{escape(line)}</li>' for line in view["alert_lines"])
     return (f'<p class="{escape(level or "")}" data-field="alarm" id="alarm">{escape(view["alarm"])}</p>'
             f"<dl>{rows}</dl><h2>{t(lang, 'alerts')}</h2><ul id=\"alerts\">{alerts}</ul>"
@@ -194,12 +222,56 @@ def settings(lang: str, values: dict[str, str], pending: dict[str, str], path: s
             f'<button id="save">{t(lang, "save")}</button></form>')
 
 
-def logs(audit: list[dict[str, Any]], records: list[str], lang: str) -> str:
+def enrolment(lang: str, csrf: str, *, waiting: bool, job: Any, service: str) -> str:
+    """The enrolment page: the latest attempt (its steps, then its result), and the code's form while
+    the terminal waits for its enrolment, or the service a running terminal uses."""
+    from fmd_terminal.enrolment import STEPS
+    from fmd_terminal.enrolment_screen import refusal_line
+
+    out = ""
+    if job is not None:
+        last = job.steps[-1] if job.steps else None
+        # the step started last is running (amber), or where a refusal stopped the attempt (red)
+        ending = {"waiting": ("amber", "enrol_current"), "working": ("amber", "enrol_current"),
+                  "refused": ("red", "enrol_failed"), "enrolled": ("green", "enrol_done")}[job.state]
+
+        def shown(step: str) -> tuple[str, str]:
+            return ending if step == last else ("green", "enrol_done") if step in job.steps else ("", "enrol_later")
+
+        items = "".join(f'<li id="step-{step}" class="{shown(step)[0]}">{t(lang, "enrol_step." + step)} — '
+                        f"{t(lang, shown(step)[1])}</li>" for step in STEPS)
+        if job.state == "enrolled":
+            result = message(t(lang, "enrol_enrolled", name=job.enrolled.pharmacy_name, finess=job.enrolled.finess,
+                                route=job.enrolled.route))
+        elif job.state == "refused":
+            said = refusal_line(job.refused, lang) if job.refused is not None else text("enrol_superseded", lang)
+            result = message(escape(said), refused=True)
+        else:
+            result = f'<p id="enrol-state">{t(lang, "enrol_working" if job.steps else "enrol_handed")}</p>'
+        out += f'<h2>{t(lang, "enrol_attempt", user=job.user)}</h2><ol id="steps">{items}</ol>' + result.replace(
+            'id="message"', 'id="enrol-result"')
+    if waiting:
+        return out + (f'<p>{t(lang, "enrol_help")}</p><form method="post" action="/enrol">{csrf_field(csrf)}'
+                      f'<label>{t(lang, "enrol_code")}<input name="code" id="code" autocomplete="off" '
+                      f'spellcheck="false" size="70" required></label>'
+                      f'<button id="enrol">{t(lang, "enrol_submit")}</button></form>')
+    return out + f'<p id="enrol-running">{t(lang, "enrol_running", service=service or "—")}</p>'
+
+
+def audit_lines(audit: list[dict[str, Any]]) -> list[str]:
+    return [" ".join(f"{k}={v}" for k, v in entry.items()) for entry in audit]
+
+
+def logs(audit: list[dict[str, Any]], records: list[str], lang: str, level: str) -> str:
     def listing(lines: list[str], ident: str) -> str:
         if not lines:
-            return f"<p>{t(lang, 'empty')}</p>"
+            return f'<p id="{ident}">{t(lang, "empty")}</p>'
         return f'<ul id="{ident}">' + "".join(f"<li>{escape(line)}</li>" for line in lines) + "</ul>"
 
-    audit_lines = [" ".join(f"{k}={v}" for k, v in entry.items()) for entry in audit]
-    return (f"<h2>{t(lang, 'logs_audit')}</h2>{listing(audit_lines, 'audit')}"
-            f"<h2>{t(lang, 'logs_terminal')}</h2>{listing(records, 'records')}")
+    levels = "".join(f'<option value="{name}"{" selected" if name == level else ""}>{name}</option>'
+                     for name in ("DEBUG", "INFO", "WARNING", "ERROR"))
+    choose = (f'<form method="get" action="/logs"><label>{t(lang, "logs_level")}<select name="level" id="level">'
+              f'{levels}</select></label><button id="filter">{t(lang, "logs_filter")}</button> '
+              f'<a id="download" href="/logs.txt?level={escape(level)}">{t(lang, "logs_download")}</a></form>')
+    return (f"<h2>{t(lang, 'logs_audit')}</h2>{listing(audit_lines(audit), 'audit')}"
+            f"<h2>{t(lang, 'logs_terminal')}</h2>{choose}{listing(records, 'records')}")

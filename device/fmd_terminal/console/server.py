@@ -6,8 +6,9 @@ do), and a Pi Zero 2 W has 512 MB; the standard library's server adds no depende
 
 Routes: ``/`` status, ``/events`` (server-sent events: the status as JSON when it changes, checked
 every ``LIVE_PERIOD_S``), ``/attention``, ``/history``, ``/export`` (+ ``/export.csv``,
-``/export.jsonl``, ``/backup.db``), ``/calibration``, ``/settings``, ``/logs``; ``/login``, ``/setup``
-(first use), ``/logout``. Security headers on every answer: a strict Content-Security-Policy (the
+``/export.jsonl``, ``/backup.db``), ``/calibration``, ``/settings``, ``/enrol`` (the terminal's
+enrolment: ``console.enrolling``), ``/logs`` (+ ``/logs.txt``); ``/login``, ``/setup`` (first use),
+``/logout``. While the terminal waits for its enrolment, only ``/enrol`` and ``/logs`` are served. Security headers on every answer: a strict Content-Security-Policy (the
 console's own script and stylesheet only), no framing, no caching of pages.
 """
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 import collections
 import json
 import logging
+import re
 import secrets
 import threading
 import time
@@ -26,6 +28,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from fmd_terminal.console import pages, views
+from fmd_terminal.console.enrolling import Desk, Job
 from fmd_terminal.console.security import MIN_PASSWORD, Audit, Credentials, LoginLimiter, Session, Sessions
 from fmd_terminal.errors import TerminalError
 from fmd_terminal.i18n import LANGUAGES
@@ -35,6 +38,7 @@ log = logging.getLogger(__name__)
 COOKIE = "fmd_console"
 PRE_COOKIE = "fmd_console_login"  # the login and setup forms' CSRF token (double submit)
 LIVE_PERIOD_S = 0.25
+HEALTH_PERIOD_S = 2.0  # the certificate and account files are read again at most this often
 MAX_BODY = 16 * 1024
 SETTINGS = ("mode", "lang", "scanner", "indicators")  # the configuration keys the settings page saves
 HEADERS = {
@@ -46,19 +50,60 @@ HEADERS = {
 
 
 class DayLog(logging.Handler):
-    """The terminal's log records of today (the last ``size``), for the logs page."""
+    """Today's log records at every level, whatever level the terminal writes to its journal: the logs
+    page's "logs of the day" (issue 15). Bounded: the last ``size`` records of each level, so a flood of
+    DEBUG lines never pushes the day's errors out. A record is kept as text, with every secret masked
+    (``redact``) before it is stored: no page or download can show one."""
 
-    def __init__(self, size: int = 500) -> None:
-        super().__init__(logging.INFO)
-        self.records: collections.deque[tuple[str, str]] = collections.deque(maxlen=size)
+    LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")  # CRITICAL is kept with ERROR
+
+    def __init__(self, size: int = 1000, secrets: tuple[str, ...] = ()) -> None:
+        super().__init__(logging.DEBUG)
+        self.rings: dict[str, collections.deque[tuple[float, str]]] = {
+            level: collections.deque(maxlen=size) for level in self.LEVELS}
+        self.secrets: set[str] = set()
+        self.add_secrets(*secrets)
+
+    def add_secrets(self, *values: str) -> None:
+        """Values masked wherever they appear (the service's secret, a key's PIN); short ones are not
+        secrets worth the name (and masking "1" would mangle every line)."""
+        self.secrets |= {value for value in values if value and len(value) >= 6}
+
+    def redact(self, line: str) -> str:
+        for value in self.secrets:
+            line = line.replace(value, MASK)
+        for pattern in REDACTIONS:
+            line = pattern.sub(r"\1" + MASK, line)
+        return line
 
     def emit(self, record: logging.LogRecord) -> None:
+        try:
+            text = record.getMessage()
+            if record.exc_info and record.exc_info[1] is not None:
+                text += f" ({type(record.exc_info[1]).__name__}: {record.exc_info[1]})"
+        except Exception:  # noqa: BLE001 (a record that cannot be formatted must not break the caller)
+            text = str(record.msg)
         stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(record.created))
-        self.records.append((stamp, f"{stamp} {record.levelname} {record.name}: {record.getMessage()}"))
+        level = self.LEVELS[min(max(record.levelno // 10 - 1, 0), 3)]
+        self.rings[level].append((record.created, f"{stamp} {level} {record.name}: {self.redact(text)}"))
 
-    def today(self) -> list[str]:
-        day = time.strftime("%Y-%m-%d")
-        return [line for stamp, line in self.records if stamp.startswith(day)]
+    def today(self, level: str = "DEBUG") -> list[str]:
+        """Today's lines at ``level`` or above, oldest first."""
+        shown = self.LEVELS[self.LEVELS.index(level):] if level in self.LEVELS else self.LEVELS
+        assert self.lock is not None  # made by logging.Handler's constructor
+        with self.lock:  # the rings are appended to by every thread that logs
+            kept = [entry for name in shown for entry in self.rings[name]]
+        midnight = time.mktime(time.localtime()[:3] + (0, 0, 0, 0, 0, -1))
+        return [line for created, line in sorted(kept) if created >= midnight]
+
+
+MASK = "•••"
+# What a log line must never show, whatever wrote it: what follows the first group is masked
+REDACTIONS = (
+    re.compile(r"(FMD-ENROL/1\s+)\S+(?:\s+\S+\s+\S+)?", re.IGNORECASE),  # a one-time enrolment code
+    re.compile(r"(\bBearer\s+)[\w.~+/=-]+", re.IGNORECASE),
+    re.compile(r"((?:secret|password|passwd|token|pin)[\"']?\s*[=:]\s*[\"']?)[^\s\"',;&]+", re.IGNORECASE),
+)
 
 
 class Console:
@@ -71,9 +116,34 @@ class Console:
         self.credentials, self.sessions, self.audit, self.day_log = credentials, sessions, audit, day_log
         self.limiter = LoginLimiter()
         self.secure = secure
+        self.address = ""
         self.stopping = threading.Event()
         self._status: tuple[float, dict[str, Any]] | None = None
         self._status_lock = threading.Lock()
+        self._credentials: tuple[float, list[dict[str, Any]]] | None = None
+        # while the terminal waits for its enrolment (``terminal`` None): the enrolment page's desk
+        self.desk: Desk | None = Desk() if terminal is None else None
+
+    def attach(self, config: Any, terminal: Any) -> None:
+        """The terminal, built once enrolled: every page serves it from now on."""
+        self.day_log.add_secrets(config.client_secret, config.client_key_pin)
+        self.config, self.terminal = config, terminal
+        if self.desk is not None:
+            self.desk.open = False
+            unused = self.desk.take()  # typed while a scan enrolled the terminal: never tried
+            if unused is not None:
+                unused.finished(None, None)
+
+    def enrol_done(self, job: Job) -> None:
+        """An attempt from the console ended (in the enrolment screen's thread): who, when, what."""
+        if job.enrolled is not None:
+            assert self.desk is not None
+            self.desk.open = False
+            self.audit.write(job.user, job.client, "enrolled", pharmacy=job.enrolled.pharmacy_name,
+                             finess=job.enrolled.finess, route=job.enrolled.route)
+        else:
+            self.audit.write(job.user, job.client, "refused_enrol",
+                             reason=job.refused.reason if job.refused is not None else "superseded")
 
     def status(self) -> dict[str, Any]:
         """The terminal's status, read at most once per ``LIVE_PERIOD_S`` for every page and live
@@ -81,7 +151,9 @@ class Console:
         with self._status_lock:
             now = time.monotonic()
             if self._status is None or now - self._status[0] >= LIVE_PERIOD_S:
-                self._status = (now, views.status(self.terminal))
+                if self._credentials is None or now - self._credentials[0] >= HEALTH_PERIOD_S:
+                    self._credentials = (now, views.credentials(self.config))
+                self._status = (now, {**views.status(self.terminal), "credentials": self._credentials[1]})
             return self._status[1]
 
 
@@ -185,6 +257,9 @@ class Handler(BaseHTTPRequestHandler):
                     self.console.audit.write(session.user, self._client, "refused_csrf", path=path)
                     return self._html(pages.page(session.lang, "nav.status", pages.message(
                         pages.t(session.lang, "csrf"), refused=True), user=session.user, csrf=session.csrf), 403)
+            if self.console.terminal is None and path not in WITHOUT_TERMINAL:
+                # waiting for its enrolment: nothing else to show yet
+                return self._send(204, b"") if path == "/events" else self._redirect("/enrol")
             route = ROUTES.get((method, path))
             if route is None:
                 return self._html(pages.page(session.lang, "not_found", ""), 404)
@@ -401,9 +476,53 @@ class Handler(BaseHTTPRequestHandler):
                      ", ".join(f"{key} = {value!r}" for key, value in changed.items()), checked.source)
         self.settings(session, query, form, pages.t(session.lang, "settings_saved"), shown={"mode": checked.mode})
 
+    def enrol_page(self, session: Session, query: dict[str, str], form: dict[str, str], note: str = "",
+                   status: int = 200) -> None:
+        """The enrolment: the code's form while the terminal waits for it, the attempt's steps (the page
+        reloads itself every second meanwhile), its result; or the service a running terminal uses."""
+        console = self.console
+        desk = console.desk
+        job = desk.job if desk is not None else None
+        body = pages.message(note, bool(note)) + pages.enrolment(
+            session.lang, session.csrf, waiting=desk is not None and desk.open, job=job,
+            service=console.config.service if console.terminal is not None else "")
+        self._html(pages.page(session.lang, "nav.enrol", body, user=session.user, csrf=session.csrf,
+                              refresh_s=1 if job is not None and job.running else None), status)
+
+    def enrol_submit(self, session: Session, query: dict[str, str], form: dict[str, str]) -> None:
+        """Hand the typed code to the enrolment screen (``console.enrolling``); the code is never
+        recorded, only who asked and when."""
+        console = self.console
+        desk = console.desk
+        code = form.get("code", "").strip()
+        job = desk.submit(code, session.user, self._client, console.enrol_done) if desk and code else None
+        if job is None:
+            why = "enrol_empty" if not code else "enrol_busy" if desk is not None and desk.open else "enrol_not_waiting"
+            console.audit.write(session.user, self._client, "refused_enrol", reason=why)
+            return self.enrol_page(session, query, form, pages.t(session.lang, why), 409 if code else 400)
+        console.audit.write(session.user, self._client, "enrol_submitted")
+        self._redirect("/enrol")
+
     def logs(self, session: Session, query: dict[str, str], form: dict[str, str]) -> None:
-        body = pages.logs(self.console.audit.today(), self.console.day_log.today(), session.lang)
+        """The day's console actions and the terminal's messages at ``?level=`` and above (every level
+        by default, whatever level the journal keeps)."""
+        level = _log_level(query)
+        body = pages.logs(self.console.audit.today(), self.console.day_log.today(level), session.lang, level)
         self._page(session, "nav.logs", body)
+
+    def logs_text(self, session: Session, query: dict[str, str], form: dict[str, str]) -> None:
+        """The day's logs as a text file: the console's actions, then the terminal's messages."""
+        level = _log_level(query)
+        audit = pages.audit_lines(self.console.audit.today())
+        body = "\n".join(["# " + pages.text("logs_audit", session.lang), *audit, "",
+                          "# " + pages.text("logs_terminal", session.lang), *self.console.day_log.today(level), ""])
+        self._download(session, "logs.txt", body.encode("utf-8"), "text/plain; charset=utf-8")
+
+
+def _log_level(query: dict[str, str]) -> str:
+    """The logs' level asked by ``?level=`` (and those above it); every level by default."""
+    asked = query.get("level", "")
+    return asked if asked in DayLog.LEVELS else DayLog.LEVELS[0]
 
 
 ROUTES = {
@@ -413,8 +532,13 @@ ROUTES = {
     ("GET", "/export.csv"): Handler.export_csv, ("GET", "/export.jsonl"): Handler.export_jsonl,
     ("GET", "/backup.db"): Handler.backup, ("GET", "/calibration"): Handler.calibration,
     ("GET", "/settings"): Handler.settings, ("POST", "/settings"): Handler.save_settings,
-    ("GET", "/logs"): Handler.logs, ("POST", "/logout"): Handler.logout,
+    ("GET", "/enrol"): Handler.enrol_page, ("POST", "/enrol"): Handler.enrol_submit,
+    ("GET", "/logs"): Handler.logs, ("GET", "/logs.txt"): Handler.logs_text,
+    ("POST", "/logout"): Handler.logout,
 }
+
+# what the console serves while the terminal waits for its enrolment
+WITHOUT_TERMINAL = ("/enrol", "/logs", "/logs.txt", "/logout")
 
 
 class ConsoleServer(ThreadingHTTPServer):

@@ -52,6 +52,19 @@ def status(terminal: Any) -> dict[str, Any]:
     }
 
 
+def credentials(config: Any, now: float | None = None) -> list[dict[str, Any]]:
+    """Certificate, password and terms health (``credential_health.states``, as the idle screen and
+    ``doctor`` compute it), with the light each shows: a plain JSON-able list."""
+    from fmd_terminal.config import enrolment_path
+    from fmd_terminal.credential_health import LEVELS, states
+
+    now = time.time() if now is None else now
+    directory = enrolment_path(config)  # where the account's dates are kept (``fmd-terminal account``)
+    return [{"kind": kind, "state": state, "days": days, "until": _iso(int(until * 1e9)) if until is not None else "",
+             "level": LEVELS[state], "tracked": directory is not None}
+            for kind, state, days, until in states(config, directory, now)]
+
+
 def day_bounds_ns(day: str) -> tuple[int, int]:
     """The local day ``YYYY-MM-DD`` as [start, end) in ns since the epoch; ``ValueError`` if not a date."""
     start = datetime.datetime.strptime(day, "%Y-%m-%d").astimezone()

@@ -18,6 +18,7 @@ from two_protocols import service_config
 ROOT = Path(__file__).resolve().parents[3]
 SCREENSHOTS = ROOT / "build" / "console-screenshots"
 PASSWORD = "pharmacie-du-port"
+SECRET = "demo-secret"  # the simulator's demo account's
 
 
 def free_port() -> int:
@@ -29,17 +30,22 @@ def free_port() -> int:
 class RunningTerminal:
     """``fmd-terminal run`` reading scans from its standard input, with the console on loopback."""
 
-    def __init__(self, tmp_path: Path, sim, *, session_minutes: float = 15, tls: tuple[str, str] | None = None):
+    def __init__(self, tmp_path: Path, sim, *, session_minutes: float = 15, tls: tuple[str, str] | None = None,
+                 cert: tuple[str, str] | None = None, enrolment_dir: str = "", enrolled: bool = True):
+        """``cert``: the terminal's client certificate and key (default: the simulator's, a year);
+        ``enrolment_dir``: where enrolment writes (and the account's dates are read); ``enrolled=False``:
+        no service and no login yet, the terminal starts on its enrolment screen."""
         self.dir = tmp_path
         self.port = free_port()
         self.state_dir = tmp_path / "console"
         self.outbox = tmp_path / "outbox.db"
         tls_lines = f'certificate = "{tls[0]}"\nkey = "{tls[1]}"\n' if tls else ""
         self.config = tmp_path / "terminal.toml"
+        self.enrolled = enrolled
+        top = f'enrolment_dir = "{enrolment_dir}"\n' if enrolment_dir else ""
         self.config.write_text(
             "# the console's browser tests (the settings page keeps this comment)\n"
-            'lang = "fr"\n'
-            f"{service_config(sim, 'rest')}"
+            'lang = "fr"\n' + top + (service_config(sim, "rest", cert) if enrolled else "") +
             "[sync]\nstart_jitter_s = 0\nprobe_gap_s = 0.01\nbreaker_open_s = 0.2\nbreaker_open_cap_s = 0.5\n"
             "backoff_base_s = 0.1\nquiet_s = 0\n"
             f'[console]\nlisten = "127.0.0.1:{self.port}"\nstate_dir = "{self.state_dir}"\n'
@@ -52,7 +58,9 @@ class RunningTerminal:
         """``fmd-terminal run --config`` (language and mode from the file, as a deployed terminal runs)."""
         tmp_path = self.dir
         env = {k: v for k, v in os.environ.items() if not k.startswith("FMD_")}
-        env.update({"FMD_CLIENT_ID": "pharmacy-demo", "FMD_CLIENT_SECRET": "demo-secret", "PYTHONUNBUFFERED": "1"})
+        env["PYTHONUNBUFFERED"] = "1"
+        if self.enrolled:
+            env.update({"FMD_CLIENT_ID": "pharmacy-demo", "FMD_CLIENT_SECRET": SECRET})
         self.log = (tmp_path / "terminal.log").open("a")
         self.screen_out = self.screen.open("a")
         self.proc = subprocess.Popen(
@@ -100,3 +108,46 @@ class RunningTerminal:
 def shoot(driver, name: str) -> None:
     """A screenshot of the page, a review artefact."""
     driver.save_screenshot(str(SCREENSHOTS / f"{name}.png"))
+
+
+WAIT_S = 30  # generous: the machine is shared
+
+
+def wait_for(predicate, what: str, timeout: float = WAIT_S):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"waited {timeout} s for {what}")
+
+
+def by_id(driver, ident):
+    from selenium.webdriver.common.by import By
+
+    return driver.find_element(By.ID, ident)
+
+
+def choose(driver, ident, value):
+    """Pick an option of a <select> by its value (typing into it depends on the typing speed)."""
+    from selenium.webdriver.support.select import Select
+
+    Select(by_id(driver, ident)).select_by_value(value)
+
+
+def first_use_and_login(driver, terminal: RunningTerminal, user: str) -> None:
+    driver.get(terminal.base + "/")
+    assert "/setup" in driver.current_url  # no default password: the console asks for one
+    by_id(driver, "code").send_keys((terminal.state_dir / "setup-code").read_text().strip())
+    by_id(driver, "password").send_keys(PASSWORD)
+    by_id(driver, "save").click()
+    login(driver, user)
+    wait_for(lambda: "/login" not in driver.current_url, "the page after logging in")
+
+
+def login(driver, user: str, password: str = PASSWORD) -> None:
+    assert "/login" in driver.current_url, driver.current_url
+    by_id(driver, "user").send_keys(user)
+    by_id(driver, "password").send_keys(password)
+    by_id(driver, "login").click()

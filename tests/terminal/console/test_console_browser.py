@@ -19,55 +19,12 @@ import time
 
 import pytest
 import requests
-from console_browser import PASSWORD, RunningTerminal, shoot
+from console_browser import RunningTerminal, by_id, choose, first_use_and_login, login, shoot, wait_for
 from two_protocols import seed
 
 from fmd_terminal.commands.export import FrenchSpreadsheet
 
 _seeds = itertools.count(47000)
-WAIT_S = 30  # generous: the machine is shared
-
-
-def wait_for(predicate, what: str, timeout: float = WAIT_S):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"waited {timeout} s for {what}")
-
-
-def by_id(driver, ident):
-    from selenium.webdriver.common.by import By
-
-    return driver.find_element(By.ID, ident)
-
-
-def choose(driver, ident, value):
-    """Pick an option of a <select> by its value (typing into it depends on the typing speed)."""
-    from selenium.webdriver.support.select import Select
-
-    Select(by_id(driver, ident)).select_by_value(value)
-
-
-def first_use_and_login(driver, terminal: RunningTerminal, user: str) -> None:
-    driver.get(terminal.base + "/")
-    assert "/setup" in driver.current_url  # no default password: the console asks for one
-    by_id(driver, "code").send_keys((terminal.state_dir / "setup-code").read_text().strip())
-    by_id(driver, "password").send_keys(PASSWORD)
-    by_id(driver, "save").click()
-    login(driver, user)
-    wait_for(lambda: "/login" not in driver.current_url, "the page after logging in")
-
-
-def login(driver, user: str, password: str = PASSWORD) -> None:
-    assert "/login" in driver.current_url, driver.current_url
-    by_id(driver, "user").send_keys(user)
-    by_id(driver, "password").send_keys(password)
-    by_id(driver, "login").click()
-
-
 @pytest.fixture
 def terminal(tmp_path, mtls_sim):
     running = RunningTerminal(tmp_path, mtls_sim)

@@ -131,7 +131,7 @@ def test_a_taken_address_leaves_the_terminal_running_without_its_console(tmp_pat
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        config = SimpleNamespace(lang="fr", outbox="memory://",
+        config = SimpleNamespace(lang="fr", outbox="memory://", client_secret="", client_key_pin="",
                                  console={"listen": f"127.0.0.1:{port}", "state_dir": str(tmp_path / "c")})
         assert console.start(config, terminal=None, stack=stack) is None
     assert f"cannot listen on 127.0.0.1:{port}" in caplog.text
