@@ -679,11 +679,17 @@ class SQLiteOutbox:
                     (iso_utc(estimate), estimate, answer.operation_code, seq))
             elif state == op_states.NEEDS_ATTENTION:
                 self._store_answer(seq, answer, klass, now)
-            elif state == op_states.QUEUED and outcome.new_trx_id:
-                log.warning("op %s: earlier attempt processed without effect; resending under a new id (#13)", seq)
-                self.storage.execute(
-                    "UPDATE op SET client_trx_id = ?, renewals = renewals + 1, duplicate_seen = 0 WHERE seq = ?",
-                    (new_trx_id(), seq))
+            elif state == op_states.QUEUED:
+                # #12, #13: the verify succeeded and shows the state before the op; its success is no
+                # error of the op, which the service has not applied and is sent again
+                self.storage.execute("UPDATE op SET last_error_class = ?, last_error_detail = ? WHERE seq = ?",
+                                     (op_states.NOT_APPLIED, answer.state, seq))
+                if outcome.new_trx_id:
+                    log.warning("op %s: earlier attempt processed without effect; resending under a new id (#13)",
+                                seq)
+                    self.storage.execute(
+                        "UPDATE op SET client_trx_id = ?, renewals = renewals + 1, duplicate_seen = 0 WHERE seq = ?",
+                        (new_trx_id(), seq))
             else:
                 self._note_error(seq, answer, klass)
             if state != op_states.UNCERTAIN:
