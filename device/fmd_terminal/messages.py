@@ -130,8 +130,10 @@ _DE = {
 def _merged() -> dict[str, dict[str, str]]:
     from fmd_terminal.doctor_texts import DOCTOR
     from fmd_terminal.setup_texts import SETUP
+    from fmd_terminal.upkeep_texts import UPKEEP
 
-    return {lang: {**table, **DOCTOR[lang], **SETUP[lang]} for lang, table in (("fr", _FR), ("en", _EN), ("de", _DE))}
+    return {lang: {**table, **DOCTOR[lang], **SETUP[lang], **UPKEEP[lang]}
+            for lang, table in (("fr", _FR), ("en", _EN), ("de", _DE))}
 
 
 MESSAGES = _merged()

@@ -1,6 +1,7 @@
-"""What an installer meets setting a terminal up comes out in the person's language (``setup_texts``): a
-configuration file that is not TOML or whose secrets others can read, a bad scanner, screen or indicators
-URL, a service URL without credentials. One line, the problem and the fix; no English left in it."""
+"""What an installer meets setting a terminal up or keeping it up comes out in the person's language
+(``setup_texts``, ``upkeep_texts``): a configuration file that is not TOML or whose secrets others can read,
+a bad scanner, screen or indicators URL, a service URL without credentials, a backup to a directory that
+does not exist, a malformed quarter, an update without a bundle. One line, the problem and the fix."""
 
 from __future__ import annotations
 
@@ -17,6 +18,11 @@ EXPECTED = {
                               "Ausführen: chmod 600"},
     "scanner": {"fr": "URL du lecteur 'serial://x?gap_ms=0' : gap_ms doit être supérieur à 0, pas '0'",
                 "de": "Scanner-URL 'serial://x?gap_ms=0': gap_ms muss größer als 0 sein, nicht '0'"},
+    "backup_directory": {"fr": "/nonexistent/b.db : le dossier n'existe pas. Le créer, ou choisir un autre --to",
+                         "de": "/nonexistent/b.db: das Verzeichnis existiert nicht. Anlegen oder ein anderes --to "
+                               "wählen"},
+    "quarter": {"fr": "--quarter '2026Q9' refusé. Attendu un trimestre tel que 2026Q4",
+                "de": "--quarter '2026Q9' abgelehnt. Erwartet ein Quartal wie 2026Q4"},
     "credentials": {"fr": "l'URL du service 'https://nmvs.example' demande des identifiants : renseigner "
                           "FMD_CLIENT_ID + FMD_CLIENT_SECRET",
                     "de": "die Dienst-URL 'https://nmvs.example' braucht Zugangsdaten: FMD_CLIENT_ID + "
@@ -41,6 +47,13 @@ def argv_for(case, tmp_path):
         secrets.chmod(0o644)
         (tmp_path / "t.toml").write_text(f'[service]\nsecrets_file = "{secrets}"\n', encoding="utf-8")
         return ["sync", "--config", str(tmp_path / "t.toml")]
+    if case == "backup_directory":
+        from fmd_terminal.outbox.sqlite import open_sqlite_outbox
+
+        open_sqlite_outbox(str(tmp_path / "o.db"), reserve_bytes=0).close()
+        return ["backup", "--outbox", f"sqlite://{tmp_path / 'o.db'}", "--to", "/nonexistent/b.db"]
+    if case == "quarter":
+        return ["report", "--quarter", "2026Q9", "--outbox", "memory://"]
     if case == "scanner":
         return ["calibrate", "--scanner", "serial://x?gap_ms=0"]
     return ["sync", "--service", "https://nmvs.example", "--outbox", "memory://"]
@@ -49,9 +62,20 @@ def argv_for(case, tmp_path):
 @pytest.mark.parametrize("lang", ["fr", "de"])
 @pytest.mark.parametrize("case", sorted(EXPECTED))
 def test_a_setup_problem_is_one_line_in_the_persons_language(case, lang, tmp_path, capsys, no_credentials):
-    assert cli.main([*argv_for(case, tmp_path), "--lang", lang]) == 3
+    assert cli.main([*argv_for(case, tmp_path), "--lang", lang]) == (4 if case == "backup_directory" else 3)
     lines = [line for line in capsys.readouterr().err.splitlines() if line.startswith("fmd-terminal: ")]
     assert len(lines) == 1 and EXPECTED[case][lang] in lines[0], lines
+
+
+@pytest.mark.parametrize(("lang", "line"), [
+    ("fr", "fmd-terminal: update demande un fichier de version (fmd-terminal-VERSION.tar) ou --rollback"),
+    ("de", "fmd-terminal: update braucht eine Versionsdatei (fmd-terminal-VERSION.tar) oder --rollback"),
+])
+def test_update_without_a_bundle_speaks_fmd_lang(lang, line, capsys, monkeypatch):
+    """``update`` has no --lang: FMD_LANG, else French."""
+    monkeypatch.setenv("FMD_LANG", lang)
+    assert cli.main(["update"]) == 3
+    assert capsys.readouterr().err == line + "\n"
 
 
 @pytest.mark.parametrize(("lang", "screen", "pins"), [

@@ -253,7 +253,7 @@ class SQLiteOutbox:
                 self.set_meta("terminal_id", new_trx_id())
                 self.storage.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             elif int(version) != SCHEMA_VERSION:
-                raise StorageError(f"{self.where}: schema version {version}, this software knows {SCHEMA_VERSION}")
+                raise StorageError.text("outbox_newer", path=self.where, version=version, known=SCHEMA_VERSION)
             self._add_columns()
             self.storage.execute("INSERT OR IGNORE INTO boot (boot_id) VALUES (?)", (now.boot_id,))
             mark = self.meta("restored_from_backup") or ""
