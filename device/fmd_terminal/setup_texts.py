@@ -32,6 +32,8 @@ _FR = {
     "pin_factory_start": "les broches GPIO ({name}) ne démarrent pas ici : {why}. Sur un Pi installer python3-lgpio ; "
                          "hors Pi utiliser pin_factory=mock",
     "pin_factory_missing": "la bibliothèque de broches GPIO {name} n'est pas installée. make venv (extra device)",
+    "gpio_chip_missing": "{board} : aucune puce GPIO nommée {label} (trouvées : {found}) ; il manque au noyau son "
+                         "contrôleur de broches. Mettre Raspberry Pi OS à jour",
     "pins_unusable": "les broches GPIO {pins} sont inutilisables : {why}. Vérifier les numéros BCM et le groupe gpio",
     "indicators_flag": "URL des voyants {url} : {key}={value} doit valoir 0 ou 1",
     "indicators_pin": "URL des voyants {url} : {key}={value} n'est pas un numéro de broche BCM (0 à 53)",
@@ -104,6 +106,8 @@ _EN = {
     "pin_factory_start": "the GPIO pin factory {name} cannot start here: {why}. On a Pi install python3-lgpio; off "
                          "a Pi use pin_factory=mock",
     "pin_factory_missing": "the GPIO pin library {name} is not installed. make venv (device extra)",
+    "gpio_chip_missing": "{board}: no GPIO chip labelled {label} (found: {found}); the kernel's pin controller "
+                         "is missing. Update Raspberry Pi OS",
     "pins_unusable": "the GPIO pins {pins} cannot be used: {why}. Check the BCM numbers and the gpio group",
     "indicators_flag": "indicators URL {url}: {key}={value} must be 0 or 1",
     "indicators_pin": "indicators URL {url}: {key}={value} is not a BCM pin number (0 to 53)",
@@ -173,6 +177,8 @@ _DE = {
     "pin_factory_start": "die GPIO-Pins ({name}) starten hier nicht: {why}. Auf einem Pi python3-lgpio installieren; "
                          "sonst pin_factory=mock verwenden",
     "pin_factory_missing": "die GPIO-Bibliothek {name} ist nicht installiert. make venv (Extra device)",
+    "gpio_chip_missing": "{board}: kein GPIO-Chip mit dem Namen {label} (gefunden: {found}); dem Kernel fehlt "
+                         "sein Pin-Controller. Raspberry Pi OS aktualisieren",
     "pins_unusable": "die GPIO-Pins {pins} sind nicht nutzbar: {why}. BCM-Nummern und die Gruppe gpio prüfen",
     "indicators_flag": "Anzeigen-URL {url}: {key}={value} muss 0 oder 1 sein",
     "indicators_pin": "Anzeigen-URL {url}: {key}={value} ist keine BCM-Pinnummer (0 bis 53)",
