@@ -2,8 +2,9 @@
 
 Ours: the p95 of ``GET /ping`` (one every 10 ms on one kept-alive connection) while a hostile client
 runs in a thread of this process: 6,500-attribute SOAP requests on the single-pack and bulk endpoints,
-50 slowloris connections, a header without end (64 MiB) on connection after connection, and valid
-20,000-item mixed bulks. Anchor, measured in the same run against the same server: the same probe
+50 slowloris connections, a header without end (64 MiB) on connection after connection, valid
+20,000-item REST bulks (their JSON parsed in the worker process, their items decoded and answered in
+slices between other requests) and valid 20,000-item SOAP mixed bulks. Anchor, measured in the same run against the same server: the same probe
 with nobody else connected. The target is 50 ms beside every hostile client.
 
 The simulator runs in its own process (``fmd-simulator serve``). Each case runs against mutual TLS
@@ -31,7 +32,7 @@ from fmd_simulator.soap.testing import running_soap_simulator  # noqa: E402
 from fmd_simulator.testing import running_simulator  # noqa: E402
 
 CASES = [("crowded SOAP", "tls"), ("slow clients", "tls"), ("slow clients", "plain"), ("huge header", "tls"),
-         ("huge header", "plain"), ("20,000-item bulk", "tls")]  # last: its bulks are still processed after it
+         ("huge header", "plain"), ("20,000-item REST bulk", "plain"), ("20,000-item bulk", "tls")]
 TARGET_MS = 50.0
 
 
@@ -71,12 +72,11 @@ def main() -> int:
             print(f"{label:28} {beside:8.2f} {anchor:11.2f} {beside / anchor:7.2f}  "
                   f"{'met' if beside <= TARGET_MS else 'MISSED'}", flush=True)
             report[label] = {"p95_ms": round(beside, 2), "anchor_p95_ms": round(anchor, 2)}
-        # The bulks' items are still being processed on the event loop once their client stopped: the parsed
-        # items are unpickled in one piece (0.13 s) and their JSON encoded and decoded whole (0.1-0.4 s a
-        # step for 20,000 items), a known limit shown here.
-        after = hostile.ping_p95_beside(None, "127.0.0.1", tls.port, tls._ssl, args.pings) * 1000
-        print(f"{'right after the bulks':28} {after:8.2f} {'':11} {'':7}  {'met' if after <= TARGET_MS else 'MISSED'}")
-        report["right after the bulks"] = {"p95_ms": round(after, 2)}
+            if "bulk" in name:  # the bulks their client left are still being processed
+                after = hostile.ping_p95_beside(None, "127.0.0.1", sim.port, sim._ssl, args.pings) * 1000
+                print(f"{'  right after them':28} {after:8.2f} {anchor:11.2f} {after / anchor:7.2f}  "
+                      f"{'met' if after <= TARGET_MS else 'MISSED'}", flush=True)
+                report[f"right after the {label}"] = {"p95_ms": round(after, 2), "anchor_p95_ms": round(anchor, 2)}
     print(json.dumps({"bench": "simulator_hostile", **report}))
     return 0
 

@@ -34,6 +34,10 @@ PAUSE_CLOCK = "pause_clock"
 PAUSE_SOFTWARE = "pause_software"
 PAUSES = (PAUSE_AUTH, PAUSE_CERT, PAUSE_CLOCK, PAUSE_SOFTWARE)
 LINK_FAILURES = (NOT_SENT_CLASS, RETRY_LATER, UNKNOWN)  # feed backoff and the breaker (section 6.2)
+# Not an answer class: what a reconciling verify that shows the state before the op (#12, #13) leaves as
+# the op's last error. The service answered with success, but it has not applied the op, which is sent
+# again; the verify's own answer stays in its attempt row.
+NOT_APPLIED = "not_applied"
 
 # Codes whose meaning the classifier needs (VERIFICATION-SERVICE.md section 5)
 _RETRY_CODES = ("FI_SE_CLI_01", "TI_AU_01")

@@ -39,8 +39,13 @@ def _client(config: Any, soap: bool = False) -> Any:
     if isinstance(client, HTTPVerificationClient) or (soap and isinstance(client, SOAPVerificationClient)):
         return client
     client.close()
-    raise ConfigError("this account upkeep needs the REST service (https://...); over SOAP only the password "
-                      "change (G445) is available")
+    raise ConfigError.text("account_needs_rest")
+
+
+def _answer_of(answer: Any) -> str:
+    """The service's answer in its own words: HTTP status or transport error, return code, description."""
+    return f"{answer.http_status or answer.transport_error} {answer.operation_code or ''} " \
+           f"{answer.description or answer.detail or ''}".strip()
 
 
 def _call(config: Any, method: str, path: str, body: Any = None) -> dict[str, Any]:
@@ -50,8 +55,7 @@ def _call(config: Any, method: str, path: str, body: Any = None) -> dict[str, An
     finally:
         client.close()
     if answer.http_status != 200 or parsed is None:
-        raise ServiceError(f"{path}: {answer.http_status or answer.transport_error} "
-                           f"{answer.operation_code or ''} {answer.description or answer.detail or ''}".strip())
+        raise ServiceError.text("account_answer", what=path, answer=_answer_of(answer))
     return parsed
 
 
@@ -79,8 +83,7 @@ def renew_password(config: Any, directory: Path) -> dict[str, Any]:
         finally:
             client.close()
         if answer.operation_code != "NMVS_SUCCESS":
-            raise ServiceError(f"G445: {answer.http_status or answer.transport_error} {answer.operation_code or ''} "
-                               f"{answer.description or answer.detail or ''}".strip())
+            raise ServiceError.text("account_answer", what="G445", answer=_answer_of(answer))
         now = time.time()
         status = dict(read_state(directory), passwordChangedAt=_iso(now), passwordExpiresAt=_iso(now + 90 * DAY_S))
     else:

@@ -7,7 +7,7 @@ Each command lives in ``fmd_terminal.commands.<module>`` and exposes ``add_argum
 Exit codes (documented in the README):
   0  success
   1  the command ran but its goal was not reached (e.g. ``sync --until-drained`` timed out)
-  2  usage error (argparse)
+  2  usage error (argparse; one line in the person's language, ``fmd_terminal.usage``)
   3  configuration or device error
   4  storage error (the outbox cannot be opened or written)
   5  verification service error
@@ -21,8 +21,9 @@ import importlib
 import logging
 import sys
 
-from fmd_terminal import __version__
+from fmd_terminal import __version__, usage
 from fmd_terminal.errors import ServiceError, StorageError, TerminalError
+from fmd_terminal.usage import Parser
 
 PROG = "fmd-terminal"
 
@@ -53,14 +54,15 @@ def _command_modules() -> dict[str, object]:
     return {name: importlib.import_module(module) for name, (module, _help) in COMMANDS.items()}
 
 
-def build_parser() -> tuple[argparse.ArgumentParser, dict[str, object]]:
-    parser = argparse.ArgumentParser(prog=PROG, description="FMD scan terminal")
+def build_parser(lang: str = "fr") -> tuple[argparse.ArgumentParser, dict[str, object]]:
+    """The parser, whose usage errors are one line in ``lang`` (``usage.Parser``)."""
+    parser = Parser(prog=PROG, description="FMD scan terminal", lang=lang)
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv: debug)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     modules = _command_modules()
     for name, module in modules.items():
-        command_parser = sub.add_parser(name, help=COMMANDS[name][1], description=COMMANDS[name][1])
+        command_parser = sub.add_parser(name, help=COMMANDS[name][1], description=COMMANDS[name][1], lang=lang)
         module.add_arguments(command_parser)  # type: ignore[attr-defined]
     return parser, modules
 
@@ -77,11 +79,14 @@ def configure_logging(verbosity: int) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser, modules = build_parser()
-    args = parser.parse_args(argv)
-    if not args.command:
-        parser.print_help()
-        return 2
+    argv = sys.argv[1:] if argv is None else argv
+    lang = usage.language_of(argv)
+    with usage.speaking(lang):  # argparse's usage errors and help headings in the person's language
+        parser, modules = build_parser(lang)
+        args = parser.parse_args(argv)
+        if not args.command:
+            parser.print_help()
+            return 2
     configure_logging(args.verbose)
     try:
         return int(modules[args.command].execute(args) or 0)  # type: ignore[attr-defined]

@@ -63,9 +63,7 @@ def check_private(path: Path) -> None:
     """Refuse a file holding a secret that group or others can read."""
     mode = path.stat().st_mode
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
-        raise ConfigError(
-            f"{path} holds the service secret but is readable by group or others "
-            f"(mode {stat.S_IMODE(mode):04o}); run: chmod 600 {path}")
+        raise ConfigError.text("config_secret_readable", path=path, mode=f"{stat.S_IMODE(mode):04o}")
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -73,11 +71,11 @@ def _read_toml(path: Path) -> dict[str, Any]:
         with path.open("rb") as handle:
             return tomllib.load(handle)
     except OSError as error:
-        raise ConfigError(f"cannot read configuration {str(path)!r}: {error.strerror}") from error
+        raise ConfigError.text("config_unreadable", path=repr(str(path)), why=error.strerror) from error
     except UnicodeDecodeError as error:
         raise ConfigError.text("not_utf8", path=str(path), position=error.start + 1) from error
     except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"configuration {str(path)!r} is not valid TOML: {error}") from error
+        raise ConfigError.text("config_not_toml", path=repr(str(path)), why=error) from error
 
 
 _TOP_KEYS = {f.name for f in fields(Config)} - {"service", "sync", "console", "client_id", "client_secret", "client_cert",
@@ -140,7 +138,7 @@ def load(path: str | None = None, *, environ: Mapping[str, str] | None = None,
         try:
             config = replace(config, source=str(file_path), **_from_mapping(_read_toml(file_path), file_path))
         except TypeError as error:
-            raise ConfigError(f"{file_path}: {error}") from error
+            raise ConfigError.text("config_shape", path=file_path, why=error) from error
     if env.get("FMD_CLIENT_ID"):
         config = replace(config, client_id=env["FMD_CLIENT_ID"])
     if env.get("FMD_CLIENT_SECRET"):

@@ -46,6 +46,7 @@ _FR = {
                         "support de données",
     "storage_refusing": "STOCKAGE EN DÉFAUT : {why} ; les scans sont refusés, noter les boîtes à la main",
     # commands and input
+    "usage_error": "{problem}. Les options : {prog} --help",
     "unknown_scheme": "URL {port} {url} inconnue. Attendu : {known}",
     "journal_unwritable": "impossible d'ouvrir le journal d'événements {path} : {why}. Vérifier --events-jsonl",
     "script_unreadable": "impossible de lire le script du lecteur {path} : {why}. Vérifier script://CHEMIN",
@@ -93,6 +94,7 @@ _EN = {
                           "configuration's outbox key",
     "storage_unusable": "{path}: the outbox cannot be opened ({why}). Free some space or check the storage medium",
     "storage_refusing": "STORAGE FAULT: {why}; scans are refused, record packs by hand",
+    "usage_error": "{problem}. The options: {prog} --help",
     "unknown_scheme": "unknown {port} URL {url}. Expected one of {known}",
     "journal_unwritable": "cannot open the events journal {path}: {why}. Check --events-jsonl",
     "script_unreadable": "the scanner script {path} cannot be read: {why}. Check script://PATH",
@@ -142,6 +144,7 @@ _DE = {
     "storage_unusable": "{path}: die Warteschlange kann nicht geöffnet werden ({why}). Platz freigeben oder den "
                         "Datenträger prüfen",
     "storage_refusing": "SPEICHERFEHLER: {why}; Scans werden abgelehnt, Packungen von Hand notieren",
+    "usage_error": "{problem}. Die Optionen: {prog} --help",
     "unknown_scheme": "unbekannte {port}-URL {url}. Erwartet: {known}",
     "journal_unwritable": "das Ereignisprotokoll {path} kann nicht geöffnet werden: {why}. --events-jsonl prüfen",
     "script_unreadable": "das Scanner-Skript {path} kann nicht gelesen werden: {why}. script://PFAD prüfen",
@@ -156,8 +159,11 @@ _DE = {
 
 def _merged() -> dict[str, dict[str, str]]:
     from fmd_terminal.doctor_texts import DOCTOR
+    from fmd_terminal.setup_texts import SETUP
+    from fmd_terminal.upkeep_texts import UPKEEP
 
-    return {lang: {**table, **DOCTOR[lang]} for lang, table in (("fr", _FR), ("en", _EN), ("de", _DE))}
+    return {lang: {**table, **DOCTOR[lang], **SETUP[lang], **UPKEEP[lang]}
+            for lang, table in (("fr", _FR), ("en", _EN), ("de", _DE))}
 
 
 MESSAGES = _merged()

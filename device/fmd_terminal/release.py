@@ -39,7 +39,7 @@ _VERSION = re.compile(r"[0-9]+(\.[0-9]+)*")
 def parse_version(text: str) -> tuple[int, ...]:
     """``"1.10.0"`` -> ``(1, 10, 0)``; trailing zeros do not count (``1.0 == 1.0.0``)."""
     if not isinstance(text, str) or not _VERSION.fullmatch(text):
-        raise UpdateError(f"release version {text!r} is not a dotted number such as 1.4.0")
+        raise UpdateError.text("bundle_version", version=repr(text))
     parts = [int(part) for part in text.split(".")]
     while len(parts) > 1 and parts[-1] == 0:
         parts.pop()
@@ -73,9 +73,9 @@ def load_public_key(pem: bytes) -> Any:
     try:
         key = serialization.load_pem_public_key(pem)
     except ValueError:
-        raise UpdateError("the release public key is not a PEM public key") from None
+        raise UpdateError.text("release_key") from None
     if not isinstance(key, Ed25519PublicKey):
-        raise UpdateError("the release public key is not an Ed25519 key")
+        raise UpdateError.text("release_key")
     return key
 
 
@@ -87,20 +87,19 @@ def verified_manifest(manifest: bytes, signature: bytes, public_key_pem: bytes) 
     try:
         key.verify(signature, manifest)
     except InvalidSignature:
-        raise UpdateError(
-            "the bundle's signature does not verify: it was changed after signing, or signed with another key"
-        ) from None
+        raise UpdateError.text("bundle_signature") from None
     try:
         document = json.loads(manifest)
     except ValueError:
-        raise UpdateError("the bundle's manifest is not JSON") from None
+        raise UpdateError.text("bundle_manifest", why="JSON") from None
     if not isinstance(document, dict) or document.get("format") != FORMAT:
-        raise UpdateError(f"the bundle's manifest is not format {FORMAT}: update fmd-terminal first")
+        raise UpdateError.text("bundle_format", format=repr(document.get("format") if isinstance(document, dict)
+                                                            else None))
     files = document.get("files")
     if not isinstance(files, dict) or REQUIREMENTS not in files:
-        raise UpdateError(f"the bundle's manifest lists no {REQUIREMENTS}")
+        raise UpdateError.text("bundle_lacks", name=REQUIREMENTS)
     for name, entry in files.items():
         if not _MEMBER.fullmatch(name) or not isinstance(entry, dict) or not isinstance(entry.get("sha256"), str):
-            raise UpdateError(f"the bundle's manifest names {name!r}, which a bundle cannot hold")
+            raise UpdateError.text("bundle_manifest", why=repr(name))
     parse_version(document.get("version", ""))
     return document

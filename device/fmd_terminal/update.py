@@ -123,13 +123,13 @@ def read_bundle(path: Path, public_key_pem: bytes) -> tuple[dict, dict[str, tarf
     try:
         archive = tarfile.open(path, mode="r:")
     except (OSError, tarfile.TarError) as error:
-        raise UpdateError(f"{str(path)!r} is not a release bundle: {error}") from None
+        raise UpdateError.text("bundle_not", path=repr(str(path)), why=error) from None
     members = {member.name: member for member in archive.getmembers()}
 
     def small_file(name: str) -> bytes:
         member = members.get(name)
         if member is None or not member.isfile() or member.size > 1024 * 1024:
-            raise UpdateError(f"{str(path)!r} is not a release bundle: {name} is missing")
+            raise UpdateError.text("bundle_member_missing", path=repr(str(path)), name=name)
         handle = archive.extractfile(member)
         assert handle is not None
         return handle.read()
@@ -145,13 +145,13 @@ def unpack(archive: tarfile.TarFile, members: dict[str, tarfile.TarInfo], manife
     listed = manifest["files"]
     extra = sorted(set(members) - set(listed) - {release.MANIFEST, release.SIGNATURE})
     if extra:
-        raise UpdateError(f"the bundle holds files its signed manifest does not name: {', '.join(extra)}")
+        raise UpdateError.text("bundle_extra", names=", ".join(extra))
     shutil.rmtree(staging, ignore_errors=True)
     (staging / release.WHEELS).mkdir(parents=True)
     for name, entry in sorted(listed.items()):
         member = members.get(name)
         if member is None or not member.isfile() or member.size > MAX_MEMBER_BYTES:
-            raise UpdateError(f"the bundle lacks {name}, which its signed manifest names")
+            raise UpdateError.text("bundle_lacks", name=name)
         digest = hashlib.sha256()
         source = archive.extractfile(member)
         assert source is not None
@@ -160,31 +160,33 @@ def unpack(archive: tarfile.TarFile, members: dict[str, tarfile.TarInfo], manife
                 digest.update(chunk)
                 target.write(chunk)
         if digest.hexdigest() != entry["sha256"]:
-            raise UpdateError(f"{name} in the bundle is not the file that was signed (SHA-256 differs)")
+            raise UpdateError.text("bundle_digest", name=name)
 
 
 def check_version(layout: Layout, version: str) -> None:
     """Refuse a version not above the running one and the floor (anti-rollback)."""
     new = release.parse_version(version)
-    for what, known in (("running", layout.linked_version(layout.current)), ("floor", layout.floor_version())):
+    for text_id, known in (("update_downgrade", layout.linked_version(layout.current)),
+                           ("update_below_floor", layout.floor_version())):
         if known is None:
             continue
         if new < release.parse_version(known):
-            raise UpdateError(f"version {version} is older than the {what} version {known}: a downgrade is refused")
-        if new == release.parse_version(known) and what == "running":
-            raise UpdateError(f"version {version} is already running: nothing to do")
+            raise UpdateError.text(text_id, version=version, known=known)
+        if new == release.parse_version(known) and text_id == "update_downgrade":
+            raise UpdateError.text("update_same", version=version)
 
 
 def _run(command: list[str], what: str, timeout: float) -> None:
     try:
         result = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
-        raise UpdateError(f"{what} did not finish within {timeout:.0f} s") from None
+        raise UpdateError.text("update_step_slow", step=what, seconds=f"{timeout:.0f}") from None
     except OSError as error:
-        raise UpdateError(f"{what} cannot start: {error}") from None
+        raise UpdateError.text("update_step_start", step=what, why=error) from None
     if result.returncode != 0:
         lines = [line for line in (result.stdout + result.stderr).splitlines() if line.strip()]
-        raise UpdateError(f"{what} failed (exit {result.returncode}): {' | '.join(lines[-3:]) or 'no output'}")
+        raise UpdateError.text("update_step_failed", step=what, code=result.returncode,
+                               output=" | ".join(lines[-3:]) or "-")
 
 
 def _pip(python: str) -> list[str]:
@@ -233,7 +235,7 @@ def apply_update(
         shutil.rmtree(target, ignore_errors=True)
         _step("venv")
         _run([python, "-m", "venv", "--without-pip", "--system-site-packages", str(target)],
-             "making the environment", INSTALL_TIMEOUT_S)
+             "python -m venv", INSTALL_TIMEOUT_S)  # ``what``: the step as a command, the same in every language
         _step("install")
         _run([*_pip(python), "--python", str(target / "bin" / "python"), "install", "--quiet", "--no-index",
               "--no-cache-dir", "--find-links", str(layout.staging / release.WHEELS), "--require-hashes",
@@ -241,7 +243,7 @@ def apply_update(
         if (layout.staging / release.SBOM).is_file():  # the SBOM stays beside the environment it describes
             shutil.copyfile(layout.staging / release.SBOM, target / release.SBOM)
         _step("doctor")
-        _run([str(target / "bin" / doctor[0]), *doctor[1:]], f"{doctor[0]} {' '.join(doctor[1:2])} of {version}",
+        _run([str(target / "bin" / doctor[0]), *doctor[1:]], f"{doctor[0]} {' '.join(doctor[1:2])} ({version})",
              DOCTOR_TIMEOUT_S)
         _write_durably(target / COMPLETE, (version + "\n").encode("ascii"))
     except BaseException:
@@ -270,7 +272,7 @@ def rollback(prefix: Path) -> str:
     old = layout.linked_version(layout.previous)
     current = layout.linked_version(layout.current)
     if old is None or not (layout.releases / old / COMPLETE).exists():
-        raise UpdateError("there is no previous release to fall back to")
+        raise UpdateError.text("update_no_previous")
     point_link(layout.current, f"releases/{old}")
     if current is not None:
         point_link(layout.previous, f"releases/{current}")

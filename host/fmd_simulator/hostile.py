@@ -9,6 +9,8 @@ Each hostile client is a function ``(host, port, ssl_context, stop)`` run in its
 - ``slow_clients``: 50 connections that send their request head one byte every 100 ms (slowloris);
 - ``huge_header``: connections that send a header without end (up to 64 MiB each);
 - ``large_bulk``: valid 20,000-item mixed bulks (about 8 MB each), back to back.
+- ``large_rest_bulk``: valid 20,000-item REST bulks (``POST /product/packs``, about 3.5 MB of JSON each),
+  back to back, each followed by its results once ready.
 
 ``ping_latencies`` measures another client's ``GET /ping`` over one kept-alive connection at a fixed
 pace. Loopback only: every connection goes to ``host``, which the callers set to 127.0.0.1.
@@ -17,6 +19,7 @@ pace. Loopback only: every connection goes to ``host``, which the callers set to
 from __future__ import annotations
 
 import http.client
+import json
 import socket
 import ssl
 import threading
@@ -104,6 +107,39 @@ def large_bulk(host: str, port: int, context: ssl.SSLContext | None, stop: threa
     conn.close()
 
 
+def rest_bulk_body(items: int = 20000) -> bytes:
+    """A valid REST bulk dispensing ``items`` packs the simulator does not know (each answered with an alert)."""
+    return json.dumps({"requestedState": "Supplied", "items": [
+        {"scheme": "GTIN", "productCode": "03400930000000", "serial": f"LOAD{i:08d}", "batch": "LOAD1",
+         "expiry": "2030-12-31", "clientTrxId": uuid.uuid4().hex} for i in range(items)]}).encode()
+
+
+def _token(conn: http.client.HTTPConnection) -> str:
+    conn.request("POST", "/identity/connect/token", "grant_type=client_credentials&client_id=pharmacy-demo"
+                 "&client_secret=demo-secret", {"Content-Type": "application/x-www-form-urlencoded"})
+    response = conn.getresponse()
+    return json.loads(response.read())["access_token"]
+
+
+def large_rest_bulk(host: str, port: int, context: ssl.SSLContext | None, stop: threading.Event) -> None:
+    data = rest_bulk_body()
+    conn = _connection(host, port, context)
+    headers = {"Authorization": "Bearer " + _token(conn), "Content-Type": "application/json",
+               "emvs-data-entry-mode": "non-manual"}
+    while not stop.is_set():
+        conn.request("POST", "/product/packs", data, headers)
+        response = conn.getresponse()
+        uri = json.loads(response.read())["resultsUri"]
+        while not stop.is_set():  # its results, once ready (decoding them here is the client's own time)
+            conn.request("GET", uri, headers=headers)
+            response = conn.getresponse()
+            response.read()
+            if response.status != 202:
+                break
+            stop.wait(0.2)
+    conn.close()
+
+
 def slow_clients(host: str, port: int, context: ssl.SSLContext | None, stop: threading.Event,
                  connections: int = 50) -> None:
     head = b"GET /ping HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + b"s" * 4000
@@ -141,7 +177,8 @@ def huge_header(host: str, port: int, context: ssl.SSLContext | None, stop: thre
 
 
 HOSTILE: dict[str, Hostile] = {"crowded SOAP": crowded_soap, "slow clients": slow_clients,
-                               "huge header": huge_header, "20,000-item bulk": large_bulk}
+                               "huge header": huge_header, "20,000-item bulk": large_bulk,
+                               "20,000-item REST bulk": large_rest_bulk}
 
 
 def ping_latencies(host: str, port: int, context: ssl.SSLContext | None, count: int = 300,

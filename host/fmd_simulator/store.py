@@ -66,6 +66,10 @@ PACK_COLUMNS = (
 )
 
 
+def _json_text(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value)
+
+
 class Store:
     """The simulator's database (a file path, or ``":memory:"``)."""
 
@@ -288,13 +292,20 @@ class Store:
 
     # -- bulk ---------------------------------------------------------------------------------
     def add_bulk(self, bulk_id: str, client_id: str, kind: str, request: Any, at: float) -> None:
+        """Store a bulk's ``request``: a JSON text as it is, anything else encoded."""
         self.db.execute(
             "INSERT INTO bulk_jobs (bulk_id, client_id, kind, request, status, created_at) VALUES (?,?,?,?,?,?)",
-            (bulk_id, client_id, kind, json.dumps(request), "pending", at))
+            (bulk_id, client_id, kind, _json_text(request), "pending", at))
 
-    def finish_bulk(self, bulk_id: str, results: list[dict[str, Any]]) -> None:
+    def finish_bulk(self, bulk_id: str, results: Any) -> None:
+        """Store a bulk's ``results``: a JSON text as it is, a list encoded."""
         self.db.execute("UPDATE bulk_jobs SET status='done', results=?, request='null' WHERE bulk_id=?",
-                        (json.dumps(results), bulk_id))
+                        (_json_text(results), bulk_id))
+
+    def bulk_results(self, bulk_id: str) -> tuple[str, str, str | None] | None:
+        """(client_id, status, the results' JSON text) or None: the results are not decoded."""
+        return self.db.execute("SELECT client_id, status, results FROM bulk_jobs WHERE bulk_id=?",
+                               (bulk_id,)).fetchone()
 
     def bulk(self, bulk_id: str) -> tuple | None:
         """(client_id, kind, status, request, results) or None."""

@@ -54,17 +54,12 @@ def outbox_path(url: str, texts: Texts) -> str:
 
 
 def _restore(args: argparse.Namespace, path: str, texts: Texts) -> None:
-    """Restore, first refusing in the person's language what ``restore_outbox`` would refuse anyway."""
-    import os
-
-    from fmd_terminal.outbox.backup import BackupError, restore_outbox, terminal_has_open
+    """Restore; what ``restore_outbox`` refuses (an outbox already there, a terminal that has it open)
+    carries its text id, printed in the person's language."""
+    from fmd_terminal.outbox.backup import restore_outbox
 
     if args.prune_days is not None:
         raise ConfigError(texts("restore_and_prune"))
-    if not args.force and any(os.path.exists(path + suffix) for suffix in ("", "-wal", "-shm")):
-        raise BackupError(texts("restore_exists", path=path))
-    if terminal_has_open(path):
-        raise BackupError(texts("restore_open", path=path))
     info = restore_outbox(args.restore, path, force=args.force)
     print(json.dumps({"restored": info}, sort_keys=True))
     print(texts("restored", ops=info["ops"], path=path, replaced=info["replaced"] or texts("none")), file=sys.stderr)

@@ -35,7 +35,7 @@ def _code_text(args: argparse.Namespace) -> str | None:
             with open(args.file, encoding="utf-8") as handle:
                 return handle.read()
         except OSError as error:
-            raise ConfigError(f"{args.file}: {error.strerror}") from error
+            raise ConfigError.text("file_unreadable", path=args.file, why=error.strerror) from error
     return args.code
 
 

@@ -43,7 +43,7 @@ def quarter_bounds(text: str, now: float | None = None) -> tuple[str, int, int]:
     else:
         match = _QUARTER.match(text.strip())
         if match is None:
-            raise ConfigError(f"--quarter {text!r}: expected a quarter such as 2026Q4")
+            raise ConfigError.text("bad_quarter", value=repr(text))
         year, number = int(match.group(1)), int(match.group(2))
     start = dt.datetime(year, 3 * number - 2, 1).astimezone()
     end = dt.datetime(year + (number == 4), 1 if number == 4 else 3 * number + 1, 1).astimezone()

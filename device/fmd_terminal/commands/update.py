@@ -38,7 +38,7 @@ def _restart() -> None:
 
     result = subprocess.run(["systemctl", "restart", SERVICE], capture_output=True, text=True)
     if result.returncode != 0:
-        raise UpdateError(f"switched, but systemctl restart {SERVICE} failed: {result.stderr.strip()}")
+        raise UpdateError.text("update_restart", service=SERVICE, why=result.stderr.strip())
 
 
 def execute(args: argparse.Namespace) -> int:
@@ -50,14 +50,11 @@ def execute(args: argparse.Namespace) -> int:
         print(f"fmd-terminal: back on version {version}")
     else:
         if args.bundle is None:
-            raise ConfigError("update needs a bundle file (fmd-terminal-VERSION.tar) or --rollback")
+            raise ConfigError.text("update_needs")
         try:
             key = args.key.read_bytes()
         except OSError as error:
-            raise ConfigError(
-                f"release key {str(args.key)!r} cannot be read ({error.strerror}): install.sh copies it "
-                "from the device bundle's release.pub"
-            ) from None
+            raise ConfigError.text("update_key_unreadable", path=repr(str(args.key)), why=error.strerror) from None
         version = update.apply_update(
             args.bundle, prefix=args.prefix, public_key_pem=key, python=args.python,
             doctor=["fmd-terminal", "doctor", "--config", str(args.config)],

@@ -116,7 +116,4 @@ def find_board(root: Path = Path("/")) -> Board | None:
         if chip_label == label:
             return Board(model=model or soc, soc=soc, chip=number, label=label)
     found = ", ".join(f"gpiochip{n} {lbl or '(no label)'}" for n, lbl in chips.items()) or "none"
-    raise DeviceError(
-        f"{model or soc}: no GPIO chip labelled {label} (found: {found}); "
-        "the kernel's pin controller is missing: update Raspberry Pi OS"
-    )
+    raise DeviceError.text("gpio_chip_missing", board=model or soc, label=label, found=found)

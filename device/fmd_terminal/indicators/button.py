@@ -43,7 +43,7 @@ class ModeButton:
                 pin, pull_up=pull_up, bounce_time=bounce_ms / 1000.0 or None, pin_factory=pin_factory
             )
         except gpio_errors() as exc:
-            raise DeviceError(f"mode button on GPIO {pin} cannot be used: {exc}") from exc
+            raise DeviceError.text("button_unusable", pin=pin, why=exc) from exc
         self.button.when_pressed = self._pressed
 
     def _pressed(self) -> None:
@@ -58,7 +58,7 @@ def open_mode_button(url: str, on_press: Callable[[], None]) -> ModeButton:
     """Open the button a ``gpio://?pin=N&pull_up=1&bounce_ms=50&pin_factory=NAME`` URL describes."""
     parts: SplitResult = urlsplit(url)
     if parts.scheme.lower() != "gpio":
-        raise ConfigError(f"mode button URL {url!r}: expected gpio://?pin=<BCM number>")
+        raise ConfigError.text("button_url", url=repr(url))
     pin, pull_up, bounce_ms = DEFAULT_PIN, True, 50
     factory_name = os.environ.get("GPIOZERO_PIN_FACTORY", "lgpio").lower()
     for key, text in parse_qsl(parts.query, keep_blank_values=True):
@@ -72,12 +72,9 @@ def open_mode_button(url: str, on_press: Callable[[], None]) -> ModeButton:
         elif key == "pin_factory":
             factory_name = text.lower()
         else:
-            raise ConfigError(
-                f"mode button URL {url!r}: bad option {key}={text!r} "
-                "(expected pin=<0-53>, pull_up=0|1, bounce_ms=<ms>, pin_factory=<name>)"
-            )
+            raise ConfigError.text("button_option", url=repr(url), key=key, value=repr(text))
     if not 0 <= pin <= 53:
-        raise ConfigError(f"mode button URL {url!r}: pin={pin} is not a BCM GPIO number (0-53)")
+        raise ConfigError.text("button_pin", url=repr(url), pin=pin)
     return ModeButton(
         pin, on_press, pull_up=pull_up, bounce_ms=bounce_ms, pin_factory=load_pin_factory(factory_name)
     )

@@ -64,7 +64,7 @@ def load_pin_factory(name: str, root: Path = Path("/")) -> Any:
     from importlib.metadata import entry_points
 
     if name not in FACTORY_NAMES:
-        raise ConfigError(f"unknown pin_factory {name!r}: expected one of {', '.join(FACTORY_NAMES)}")
+        raise ConfigError.text("pin_factory_unknown", name=repr(name), known=", ".join(FACTORY_NAMES))
     for entry in entry_points(group="gpiozero_pin_factories"):
         if entry.name == name:
             try:
@@ -76,11 +76,8 @@ def load_pin_factory(name: str, root: Path = Path("/")) -> Any:
                 log.info("%s: header GPIO on gpiochip%d (%s)", board.model, board.chip, board.label)
                 return entry.load()(chip=board.chip)
             except gpio_errors() as exc:
-                raise DeviceError(
-                    f"GPIO pin factory {name!r} cannot start here: {exc} "
-                    "(on a Pi install python3-lgpio; off a Pi use pin_factory=mock)"
-                ) from exc
-    raise DeviceError(f"GPIO pin factory {name!r} is not installed (gpiozero's entry point is missing)")
+                raise DeviceError.text("pin_factory_start", name=repr(name), why=exc) from exc
+    raise DeviceError.text("pin_factory_missing", name=repr(name))
 
 
 def _wait_on_event(stop: threading.Event, seconds: float) -> bool:
@@ -125,7 +122,7 @@ class GPIOIndicators:
                     )
         except self._errors as exc:
             self._close_outputs()
-            raise DeviceError(f"GPIO pins {pins} cannot be used: {exc}") from exc
+            raise DeviceError.text("pins_unusable", pins=pins, why=exc) from exc
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._player: threading.Thread | None = None
@@ -213,7 +210,7 @@ class GPIOIndicators:
 
 def _flag(url: str, key: str, text: str) -> bool:
     if text not in ("0", "1", "true", "false", "yes", "no"):
-        raise ConfigError(f"indicators URL {url!r}: {key}={text!r} must be 0 or 1")
+        raise ConfigError.text("indicators_flag", url=repr(url), key=key, value=repr(text))
     return text in ("1", "true", "yes")
 
 
@@ -221,7 +218,7 @@ def _pin(url: str, key: str, text: str) -> int | None:
     if key == "buzzer" and text.lower() in ("", "none"):
         return None
     if not text.isdigit() or not 0 <= int(text) <= 53:
-        raise ConfigError(f"indicators URL {url!r}: {key}={text!r} is not a BCM GPIO number (0-53)")
+        raise ConfigError.text("indicators_pin", url=repr(url), key=key, value=repr(text))
     return int(text)
 
 
@@ -245,10 +242,10 @@ def parse_gpio_url(parts: SplitResult) -> dict[str, Any]:
             options[key] = text.lower()
         else:
             known = ", ".join([*pins, "active_high", "buzzer_active_high", "tonal", "pin_factory"])
-            raise ConfigError(f"indicators URL {url!r}: unknown option {key!r}; expected one of {known}")
+            raise ConfigError.text("indicators_option", url=repr(url), key=repr(key), known=known)
     used = [pin for pin in pins.values() if pin is not None]
     if len(set(used)) != len(used):
-        raise ConfigError(f"indicators URL {url!r}: two outputs share a pin ({pins})")
+        raise ConfigError.text("indicators_shared", url=repr(url), pins=pins)
     return options
 
 

@@ -70,7 +70,7 @@ def watermark_of(path: str) -> dict[str, Any]:
     finally:
         storage.close()
     if check != "ok":
-        raise BackupError(f"{path}: the backup fails quick_check ({check!r})")
+        raise BackupError.text("backup_check", path=path, why=repr(check))
     held, listed = upkeep.backup_watermark(top["top"], open_seqs)
     return {"ops": top["n"], "max_seq": top["top"] or 0, "held_upto_seq": held, "open_seqs": listed}
 
@@ -85,9 +85,9 @@ def backup_outbox(outbox: SQLiteOutbox, to: str) -> dict[str, Any]:
     """
     target = os.path.abspath(to)
     if not os.path.isdir(os.path.dirname(target)):
-        raise BackupError(f"{to}: the directory does not exist")
+        raise BackupError.text("backup_no_directory", path=to)
     if os.path.abspath(outbox.where) == target:
-        raise BackupError(f"{to}: is the outbox itself")
+        raise BackupError.text("backup_is_outbox", path=to)
     now = outbox.clock()
     temporary = _temporary(target)
     try:
@@ -102,7 +102,7 @@ def backup_outbox(outbox: SQLiteOutbox, to: str) -> dict[str, Any]:
             os.unlink(temporary)  # our own incomplete file, never the outbox
         if isinstance(error, BackupError):
             raise
-        raise BackupError(f"backup of {outbox.where} to {to} failed: {error}") from error
+        raise BackupError.text("backup_failed", outbox=outbox.where, path=to, why=error) from error
     info.update(wall_ns=now.wall_ns, time=iso_utc(now.wall_ns), to=target, bytes=os.path.getsize(target))
     outbox.write_meta("last_backup", json.dumps(info, sort_keys=True))
     log.info("backup of %s to %s: %d ops, held final up to seq %d", outbox.where, target, info["ops"],
@@ -174,9 +174,9 @@ def restore_outbox(backup: str, path: str, *, force: bool = False, now_wall_ns: 
     info = watermark_of(backup)
     existing = [path + suffix for suffix in ("", "-wal", "-shm") if os.path.exists(path + suffix)]
     if existing and not force:
-        raise BackupError(f"{path}: an outbox exists; --force replaces it (it is kept aside, not deleted)")
+        raise BackupError.text("restore_exists", path=path)
     if terminal_has_open(path):
-        raise BackupError(f"{path}: a terminal has the outbox open; stop it before restoring")
+        raise BackupError.text("restore_open", path=path)
     when = now_wall_ns if now_wall_ns is not None else time.time_ns()
     last_seq = _last_seq(path) if existing else 0
     temporary = _temporary(path)
@@ -199,7 +199,7 @@ def restore_outbox(backup: str, path: str, *, force: bool = False, now_wall_ns: 
             source.close()
         _sync_file(temporary)
         if terminal_has_open(path):
-            raise BackupError(f"{path}: a terminal opened the outbox during the restore; nothing replaced")
+            raise BackupError.text("restore_raced", path=path)
         aside = f"{path}.replaced-{when // 1_000_000_000}"
         n = 1
         while any(os.path.exists(aside + suffix) for suffix in ("", "-wal", "-shm")):

@@ -20,7 +20,7 @@ def _sqlite(parts: SplitResult, **kwargs: Any) -> Any:
 
     path = unquote(parts.netloc + parts.path)
     if not path:
-        raise ConfigError(f"outbox URL {parts.geturl()!r} names no file: expected sqlite:///path/outbox.db")
+        raise ConfigError.text("outbox_no_file", url=repr(parts.geturl()))
     return open_sqlite_outbox(path, **kwargs)
 
 

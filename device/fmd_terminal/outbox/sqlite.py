@@ -261,7 +261,7 @@ class SQLiteOutbox:
                 self.set_meta("terminal_id", new_trx_id())
                 self.storage.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             elif int(version) != SCHEMA_VERSION:
-                raise StorageError(f"{self.where}: schema version {version}, this software knows {SCHEMA_VERSION}")
+                raise StorageError.text("outbox_newer", path=self.where, version=version, known=SCHEMA_VERSION)
             self._add_columns()
             self.storage.execute("INSERT OR IGNORE INTO boot (boot_id) VALUES (?)", (now.boot_id,))
             mark = self.meta("restored_from_backup") or ""
@@ -693,11 +693,17 @@ class SQLiteOutbox:
                     (iso_utc(estimate), estimate, answer.operation_code, seq))
             elif state == op_states.NEEDS_ATTENTION:
                 self._store_answer(seq, answer, klass, now)
-            elif state == op_states.QUEUED and outcome.new_trx_id:
-                log.warning("op %s: earlier attempt processed without effect; resending under a new id (#13)", seq)
-                self.storage.execute(
-                    "UPDATE op SET client_trx_id = ?, renewals = renewals + 1, duplicate_seen = 0 WHERE seq = ?",
-                    (new_trx_id(), seq))
+            elif state == op_states.QUEUED:
+                # #12, #13: the verify succeeded and shows the state before the op; its success is no
+                # error of the op, which the service has not applied and is sent again
+                self.storage.execute("UPDATE op SET last_error_class = ?, last_error_detail = ? WHERE seq = ?",
+                                     (op_states.NOT_APPLIED, answer.state, seq))
+                if outcome.new_trx_id:
+                    log.warning("op %s: earlier attempt processed without effect; resending under a new id (#13)",
+                                seq)
+                    self.storage.execute(
+                        "UPDATE op SET client_trx_id = ?, renewals = renewals + 1, duplicate_seen = 0 WHERE seq = ?",
+                        (new_trx_id(), seq))
             else:
                 self._note_error(seq, answer, klass)
             if state != op_states.UNCERTAIN:

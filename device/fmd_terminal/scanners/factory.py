@@ -42,46 +42,40 @@ def _parameters(parts: SplitResult, allowed: tuple[str, ...]) -> dict[str, Any]:
     allowed = allowed + GUARD_PARAMETERS
     for key, values in parse_qs(parts.query, keep_blank_values=True).items():
         if key not in allowed:
-            raise ConfigError(
-                f"scanner URL {url!r}: unknown parameter {key!r}; expected one of {', '.join(allowed)}"
-            )
+            raise ConfigError.text("scanner_parameter", url=repr(url), key=repr(key), known=", ".join(allowed))
         value = values[-1]
         if key in INTEGER_PARAMETERS:
             try:
                 found[key] = int(value)
             except ValueError:
-                raise ConfigError(
-                    f"scanner URL {url!r}: {key} must be a whole number, got {value!r}"
-                ) from None
+                raise ConfigError.text("scanner_whole", url=repr(url), key=key, value=repr(value)) from None
             if found[key] < 0 or (found[key] == 0 and key not in ("escapes", "require_calibration")):
-                raise ConfigError(f"scanner URL {url!r}: {key} must be positive, got {value!r}")
+                raise ConfigError.text("scanner_positive", url=repr(url), key=key, value=repr(value))
         elif key in NUMBER_PARAMETERS:
             try:
                 found[key] = float(value)
             except ValueError:
                 found[key] = -1.0
             if not 0 <= found[key] < float("inf"):
-                raise ConfigError(f"scanner URL {url!r}: {key} must be a number from 0 up, got {value!r}")
+                raise ConfigError.text("scanner_number", url=repr(url), key=key, value=repr(value))
         else:
             found[key] = value
     if found.get("lang", "fr") not in ("fr", "en", "de"):
-        raise ConfigError(f"scanner URL {url!r}: lang must be fr, en or de, got {found['lang']!r}")
+        raise ConfigError.text("scanner_lang", url=repr(url), value=repr(found["lang"]))
     if "timeout_ms" in found:
         found["gap_ms"] = found.pop("timeout_ms")
     if "layout" in found:
         try:
             get_layout(found["layout"])
         except KeyboardError as error:
-            raise ConfigError(f"scanner URL {url!r}: {error}") from None
+            raise ConfigError.text("scanner_layout", url=repr(url), why=error) from None
     return found
 
 
 def _device_name(parts: SplitResult, kind: str) -> str:
     name = parts.netloc + parts.path
     if not name:
-        raise ConfigError(
-            f"scanner URL {parts.geturl()!r} names no {kind}: expected {parts.scheme}://<by-id name or /dev path>"
-        )
+        raise ConfigError.text("scanner_no_device", url=repr(parts.geturl()), kind=kind, scheme=parts.scheme)
     return name
 
 

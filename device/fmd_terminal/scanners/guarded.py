@@ -50,11 +50,11 @@ def load_profile(path: str) -> ScannerProfile | None:
     except FileNotFoundError:
         return None
     except (OSError, ValueError) as error:
-        raise StorageError(f"scanner profile {path!r} cannot be read: {error}") from error
+        raise StorageError.text("profile_unreadable", path=repr(path), why=error) from error
     try:
         return ScannerProfile.from_dict(data)
     except (KeyError, TypeError) as error:
-        raise StorageError(f"scanner profile {path!r} is not a profile: missing {error}") from None
+        raise StorageError.text("profile_bad", path=repr(path), missing=error) from None
 
 
 def save_profile(profile: ScannerProfile, path: str) -> None:
@@ -66,9 +66,7 @@ def save_profile(profile: ScannerProfile, path: str) -> None:
         temporary.write_text(json.dumps(profile.as_dict(), indent=2, sort_keys=True) + "\n", encoding="utf-8")
         os.replace(temporary, target)
     except OSError as error:
-        raise StorageError(
-            f"scanner profile {path!r} cannot be written: {error.strerror or error}"
-        ) from error
+        raise StorageError.text("profile_unwritable", path=repr(path), why=error.strerror or error) from error
 
 
 def combine(stored: ScannerProfile | None, code: str, found: ScannerProfile) -> ScannerProfile:

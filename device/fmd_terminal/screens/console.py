@@ -95,14 +95,12 @@ def open_console(parts: SplitResult, *, stream: TextIO | None = None) -> Console
     """``console://`` (stdout), ``console://stderr``, ``console://?color=0|1``."""
     target = parts.netloc.lower()
     if target not in ("", "stdout", "stderr"):
-        raise ConfigError(
-            f"screen URL {parts.geturl()!r}: expected console://, console://stdout or console://stderr"
-        )
+        raise ConfigError.text("console_screen_url", url=repr(parts.geturl()))
     if stream is None:
         stream = sys.stderr if target == "stderr" else sys.stdout
     color = None
     for key, value in parse_qsl(parts.query, keep_blank_values=True):
         if key != "color" or value not in ("0", "1"):
-            raise ConfigError(f"screen URL {parts.geturl()!r}: the only option is color=0 or color=1")
+            raise ConfigError.text("console_screen_color", url=repr(parts.geturl()))
         color = value == "1"
     return ConsoleScreen(stream, color=color)

@@ -179,7 +179,7 @@ def _number(url: str, key: str, text: str, kind: Callable[[str], Any], low: floa
     except ValueError:
         value = None
     if value is None or not low <= value <= high:
-        raise ConfigError(f"screen URL {url!r}: {key}={text!r} is not a number from {low} to {high}")
+        raise ConfigError.text("screen_number", url=repr(url), key=key, value=repr(text), low=low, high=high)
     return value
 
 
@@ -188,12 +188,10 @@ def parse_oled_url(parts: SplitResult) -> dict[str, Any]:
     url = parts.geturl()
     bus = parts.netloc.lower() or "i2c"
     if bus != "i2c":
-        raise ConfigError(
-            f"screen URL {url!r}: only the I2C bus is supported (i2c/<port>/<address>), not {bus!r}"
-        )
+        raise ConfigError.text("screen_bus", url=repr(url), bus=repr(bus))
     segments = [s for s in parts.path.split("/") if s]
     if len(segments) > 2:
-        raise ConfigError(f"screen URL {url!r}: expected i2c/<port>/<address>, e.g. i2c/1/0x3c")
+        raise ConfigError.text("screen_path", url=repr(url))
     port = _number(url, "port", segments[0], int, 0, 255) if segments else 1
     address = (
         _number(url, "address", segments[1], lambda s: int(s, 0), 0x03, 0x77) if len(segments) > 1 else 0x3C
@@ -201,9 +199,7 @@ def parse_oled_url(parts: SplitResult) -> dict[str, Any]:
     options: dict[str, Any] = {"port": port, "address": address}
     for key, text in parse_qsl(parts.query, keep_blank_values=True):
         if key not in _QUERY_KEYS:
-            raise ConfigError(
-                f"screen URL {url!r}: unknown option {key!r}; expected one of {', '.join(_QUERY_KEYS)}"
-            )
+            raise ConfigError.text("screen_option", url=repr(url), key=repr(key), known=", ".join(_QUERY_KEYS))
         if key in ("dim_after", "blank_after"):
             options[key] = _number(url, key, text, float, 0, 86400) or None
         else:
@@ -225,26 +221,23 @@ def _open(
 
     options = parse_oled_url(parts)
     url = parts.geturl()
-    where = f"I2C bus {options['port']} at {options['address']:#04x}"
+    where = f"i2c/{options['port']}/{options['address']:#04x}"  # the URL's words: the same in every language
     if serial_interface is None:
         from luma.core.interface.serial import i2c
 
         try:
             serial_interface = i2c(port=options["port"], address=options["address"])
         except _device_errors() as exc:
-            raise DeviceError(
-                f"screen {url!r}: no {controller.upper()} on {where}: {exc} "
-                "(enable I2C, add the user to the i2c group, check the wiring and the address, 0x3c or 0x3d)"
-            ) from exc
+            raise DeviceError.text("screen_absent", url=repr(url), controller=controller.upper(), where=where,
+                                   why=exc) from exc
     kwargs: dict[str, Any] = {"width": 128, "height": 64, "rotate": options.get("rotate", 0)}
     if controller == "sh1106" and "offset" in options:
         kwargs["page_address_offset"] = options["offset"]
     try:
         device = getattr(luma.oled.device, controller)(serial_interface, **kwargs)
     except _device_errors() as exc:
-        raise DeviceError(
-            f"screen {url!r}: the {controller.upper()} on {where} does not answer: {exc}"
-        ) from exc
+        raise DeviceError.text("screen_silent", url=repr(url), controller=controller.upper(), where=where,
+                               why=exc) from exc
     return OLEDScreen(
         device,
         name=url,

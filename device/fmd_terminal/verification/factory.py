@@ -32,7 +32,7 @@ def _require_credentials(url: SplitResult, client_id: str | None, client_secret:
     missing = [name for name, value in (("FMD_CLIENT_ID", client_id), ("FMD_CLIENT_SECRET", client_secret))
                if not value]
     if missing:
-        raise ConfigError(f"service URL {url.geturl()!r} needs credentials: set {' and '.join(missing)}")
+        raise ConfigError.text("service_credentials", url=repr(url.geturl()), missing=" + ".join(missing))
     return str(client_id), str(client_secret)
 
 
@@ -47,8 +47,7 @@ def _open_soap(url: SplitResult, *, client_id: str | None = None, client_secret:
     """``nmvs-soap+https://host[:port]/path[?user=USER_ID]``: mutual TLS is required by the blueprint."""
     client_id, client_secret = _require_credentials(url, client_id, client_secret)
     if not client_cert:
-        raise ConfigError(f"service URL {url.geturl()!r} needs mutual TLS: set [service] client_cert "
-                          "(and client_key) to the certificate the national system issued")
+        raise ConfigError.text("service_mtls", url=repr(url.geturl()))
     users = parse_qs(url.query).get("user")
     user = users[0] if users else None
     return SOAPVerificationClient(f"https://{url.netloc}{url.path}", login_id=client_id, password=client_secret,

@@ -52,17 +52,16 @@ class Pkcs11Uri:
 
     def __init__(self, text: str) -> None:
         if not is_pkcs11_uri(text):
-            raise ConfigError(f"client key {text!r}: a PKCS#11 URI starts with 'pkcs11:' (RFC 7512)")
+            raise ConfigError.text("pkcs11_scheme", key=repr(text))
         self.text = text
         body = text[len(SCHEME):]
         path, _, query = body.partition("?")
         self.path = _attributes(path, ";", text)
         self.query = _attributes(query, "&", text)
         if "module-path" not in self.query:
-            raise ConfigError(f"client key {self.redacted()!r}: name the token's PKCS#11 module, e.g. "
-                              "?module-path=/usr/lib/softhsm/libsofthsm2.so (RFC 7512 s. 2.4)")
+            raise ConfigError.text("pkcs11_module", key=repr(self.redacted()))  # RFC 7512 s. 2.4
         if not ({"object", "id"} & set(self.path)):
-            raise ConfigError(f"client key {self.redacted()!r}: name the key with object=LABEL or id=%01")
+            raise ConfigError.text("pkcs11_object", key=repr(self.redacted()))
 
     @property
     def module_path(self) -> str:
@@ -84,7 +83,7 @@ def _attributes(part: str, separator: str, text: str) -> dict[str, str]:
     for item in filter(None, part.split(separator)):
         name, equals, value = item.partition("=")
         if not equals or not name:
-            raise ConfigError(f"client key URI: {item!r} is not name=value (RFC 7512)")
+            raise ConfigError.text("pkcs11_item", item=repr(item))
         found[name.lower()] = unquote(value)
     return found
 
@@ -102,11 +101,10 @@ def read_pin(uri: Pkcs11Uri, pin: str | None) -> str:
             with open(source, encoding="utf-8") as handle:
                 return handle.read().strip()
         except OSError as error:
-            raise ConfigError(f"PIN file {source!r} cannot be read: {error.strerror}") from error
+            raise ConfigError.text("pin_file_unreadable", path=repr(source), why=error.strerror) from error
     if sys.stdin is not None and sys.stdin.isatty():
         return getpass.getpass(f"PIN of {uri.path.get('token', 'the token')}: ")
-    raise ConfigError(f"client key {uri.redacted()!r} needs the token's PIN: put client_key_pin in the "
-                      "secrets file (mode 600)")
+    raise ConfigError.text("pin_needed", key=repr(uri.redacted()))
 
 
 class _OpenSSL:
@@ -180,22 +178,21 @@ class TokenKey:
         self.uri = uri
         lib = self._lib = _OpenSSL()
         if not os.path.exists(uri.module_path):
-            raise ConfigError(f"client key {uri.redacted()!r}: PKCS#11 module {uri.module_path!r} not found")
+            raise ConfigError.text("pkcs11_module_absent", key=repr(uri.redacted()), module=repr(uri.module_path))
         engine = lib.crypto.ENGINE_by_id(b"pkcs11")
         if not engine:
             lib.errors()
-            raise ConfigError(f"PKCS#11 keys need the OpenSSL engine for PKCS#11: apt-get install {ENGINE_PACKAGE}")
+            raise ConfigError.text("pkcs11_engine", package=ENGINE_PACKAGE)
         for command, value in ((b"MODULE_PATH", uri.module_path), (b"PIN", pin)):
             if lib.crypto.ENGINE_ctrl_cmd_string(engine, command, value.encode(), 0) != 1:
                 raise ConfigError(f"PKCS#11 engine refused {command.decode()}: {lib.errors()}")
         if lib.crypto.ENGINE_init(engine) != 1:
-            raise ConfigError(f"PKCS#11 module {uri.module_path!r} did not start: {lib.errors()}")
+            raise ConfigError.text("pkcs11_start", module=repr(uri.module_path), why=lib.errors())
         self._engine = engine
         self._pkey = lib.crypto.ENGINE_load_private_key(engine, uri.key_uri().encode(), None, None)
         if not self._pkey:
             detail = lib.errors()
-            raise ConfigError(f"client key {uri.redacted()!r}: no such key in the token, or the PIN was refused "
-                              f"(check client_key_pin in the secrets file): {detail}")
+            raise ConfigError.text("pkcs11_no_key", key=repr(uri.redacted()), why=detail)
         log.info("client key loaded from token %s", uri.path.get("token", "?"))
 
     def check(self, cert_path: str) -> None:
@@ -207,10 +204,9 @@ class TokenKey:
         lib = self._lib
         pointer = lib.ssl_ctx(context)
         if lib.ssl.SSL_CTX_use_certificate_chain_file(pointer, os.fsencode(cert_path)) != 1:
-            raise ConfigError(f"client certificate {cert_path!r} cannot be read: {lib.errors()}")
+            raise ConfigError.text("pkcs11_cert", path=repr(cert_path), why=lib.errors())
         if lib.ssl.SSL_CTX_use_PrivateKey(pointer, self._pkey) != 1 or lib.ssl.SSL_CTX_check_private_key(pointer) != 1:
-            raise ConfigError(f"client certificate {cert_path!r} does not belong to the key "
-                              f"{self.uri.redacted()!r}: {lib.errors()}")
+            raise ConfigError.text("pkcs11_pair", path=repr(cert_path), key=repr(self.uri.redacted()), why=lib.errors())
 
 
 _TOKENS: dict[tuple[str, str], TokenKey] = {}

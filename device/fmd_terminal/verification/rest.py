@@ -126,7 +126,7 @@ class HTTPVerificationClient:
     ) -> None:
         parts = urlsplit(base_url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ConfigError(f"service URL {base_url!r}: expected http://host[:port][/path] or https://...")
+            raise ConfigError.text("service_url", url=repr(base_url), expected="https://host[:port][/path]")
         if language not in _LANGUAGES:
             raise ConfigError(f"language {language!r}: expected one of {sorted(_LANGUAGES)}")
         self.base_url = base_url.rstrip("/")

@@ -111,7 +111,7 @@ class SOAPVerificationClient:
     ) -> None:
         parts = urlsplit(endpoint)
         if parts.scheme != "https" or not parts.netloc:
-            raise ConfigError(f"SOAP endpoint {endpoint!r}: expected https://host[:port]/path")
+            raise ConfigError.text("service_url", url=repr(endpoint), expected="nmvs-soap+https://host[:port]/path")
         if language not in _LANGUAGES:
             raise ConfigError(f"language {language!r}: expected one of {list(_LANGUAGES)}")
         self.endpoint = endpoint.rstrip("/")

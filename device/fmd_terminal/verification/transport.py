@@ -109,7 +109,7 @@ class Timeouts:
     def __init__(self, connect: float = 5.0, read: float = 20.0, total: float = 30.0) -> None:
         for name, value in (("connect", connect), ("read", read), ("total", total)):
             if not value > 0:
-                raise ConfigError(f"timeout {name}={value!r}: expected a positive number of seconds")
+                raise ConfigError.text("timeout_bad", name=name, value=repr(value))
         self.connect = float(connect)
         self.read = float(read)
         self.total = float(total)
@@ -123,7 +123,7 @@ class Timeouts:
             return value
         unknown = set(value) - set(cls.__slots__)
         if unknown:
-            raise ConfigError(f"unknown timeout keys {sorted(unknown)!r}: expected connect, read, total")
+            raise ConfigError.text("timeout_keys", keys=", ".join(sorted(unknown)))
         return cls(**value)
 
     def __repr__(self) -> str:
@@ -237,9 +237,10 @@ def classify_failure(exc: BaseException, *, body_started: bool = False) -> Servi
     return answer(NO_ANSWER, "reset")
 
 
-def _check_readable(kind: str, path: str | None) -> None:
+def _check_readable(key: str, path: str | None) -> None:
+    """``key``: the configuration key that names the file (the same word in every language)."""
     if path is not None and not os.access(path, os.R_OK):
-        raise ConfigError(f"{kind} file {path!r} cannot be read")
+        raise ConfigError.text("tls_file_unreadable", kind=key, path=repr(path))
 
 
 class HTTPTransport:
@@ -261,15 +262,15 @@ class HTTPTransport:
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
     ) -> None:
-        _check_readable("CA bundle", ca_bundle)
-        _check_readable("client certificate", client_cert)
+        _check_readable("ca_bundle", ca_bundle)
+        _check_readable("client_cert", client_cert)
         if client_key is not None and client_cert is None:
-            raise ConfigError(f"client key {client_key!r} given without a client certificate")
+            raise ConfigError.text("key_without_cert", key=repr(client_key))
         # A key in a token (``pkcs11:`` URI): logged into now, installed into each connection's context.
         token: TokenKey | None = None
         if is_pkcs11_uri(client_key):
             token, client_key = token_key(str(client_key), client_key_pin), None
-        _check_readable("client key", client_key)
+        _check_readable("client_key", client_key)
         self.timeouts = Timeouts.coerce(timeouts)
         self.max_body_bytes = max_body_bytes
         self._clock = clock

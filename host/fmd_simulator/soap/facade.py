@@ -33,20 +33,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import multiprocessing
 import os
 import secrets
-from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from fmd_simulator.engine import PackRequest, iso
+from fmd_simulator.off_loop import in_worker
 from fmd_simulator.rest import (
     LARGE_BODY,
     MAX_BULK_ITEMS,
     SMALL_BODY,
     Dropped,
     HTTPProblem,
+    Posted,
     Receive,
     Scope,
     Send,
@@ -75,30 +75,14 @@ _ENDPOINTS = {
     "MixedBulkServices": ({"G195Request", "G196Request"}, LARGE_BODY, Limits(max_tags=40 * MAX_BULK_ITEMS + 400)),
     "SupportServices": ({"PingRequest"}, SMALL_BODY, _SMALL_LIMITS),
 }
-_pool: ProcessPoolExecutor | None = None
-
-
-def _parser_pool() -> ProcessPoolExecutor:
-    """One worker process, started on the first large request, that parses and validates large bodies.
-
-    A thread would still hold the interpreter lock for the seconds a 20,000-item bulk takes to validate
-    (xmlschema is pure Python), and every other client's request would wait for it.
-    """
-    global _pool
-    if _pool is None:
-        _pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
-    return _pool
-
-
 async def read_off_loop(body: bytes, limits: Limits) -> messages.Request:
-    """``messages.read_request`` away from the event loop: a thread for small bodies, a process for large ones."""
-    global _pool
+    """``messages.read_request`` away from the event loop: a thread for small bodies, the worker process
+    (``off_loop``) for large ones (xmlschema is pure Python: a thread would hold the interpreter lock)."""
     if len(body) <= SMALL_BODY:
         return await asyncio.to_thread(messages.read_request, body, limits)
     try:
-        return await asyncio.get_running_loop().run_in_executor(_parser_pool(), messages.read_request, body, limits)
+        return await in_worker(messages.read_request, body, limits)
     except BrokenProcessPool as exc:  # the worker died (killed, out of memory): a new one for the next request
-        _pool = None
         raise HTTPProblem(503, "NMVS_ERROR", "the request could not be parsed; send it again.") from exc
 
 
@@ -213,10 +197,10 @@ class SOAPFacade:
                  for item in request.items or []]
         bulk_id = os.urandom(16).hex()
         now = self.engine.clock.now()
+        head = {"requestedState": None, "language": header["language"]}
         with self.app.store.transaction():
-            self.app.store.add_bulk(bulk_id, client.client_id, "recovery",
-                                    {"requestedState": None, "items": items, "language": header["language"]}, now)
-        self.app.start_bulk(bulk_id)
+            self.app.store.add_bulk(bulk_id, client.client_id, "recovery", {**head, "items": items}, now)
+        self.app.start_bulk(bulk_id, Posted(client.client_id, "recovery", head, items, encoded=False))
 
         def fill(body: Any) -> None:
             messages.add(body, "BulkTrxId", bulk_id)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import socket
 import sqlite3
+import threading
 import time
 
 import pytest
@@ -84,6 +85,32 @@ def test_deeply_nested_json_is_a_malformed_message(hostile_sim, depth, method, p
     body = b'{"items": ' + b"[" * depth + b"]" * depth + b"}"
     status, _, answer = hostile_sim.request(method, path, body=body, headers=headers)
     assert (status, answer["operationCode"]) == (400, "NMVS_TE_JS_01"), answer
+
+
+def test_a_ping_is_answered_while_a_large_bulk_body_is_parsed(hostile_sim):
+    """A large bulk body is parsed in the worker process (``off_loop``), not on the event loop: /ping keeps
+    being answered meanwhile. The body (12 MiB, 100,000 items of 60 numbers) takes about a second to parse
+    and is then refused for its requestedState, so the time is the parse's alone; parsed on the loop, one
+    ping waited for all of it."""
+    item = b"[" + b",".join([b"1"] * 60) + b"]"
+    body = b'{"requestedState": "Nope", "items": [' + b",".join([item] * 100_000) + b"]}"
+    headers = {**JSON, "Authorization": "Bearer " + hostile_sim.token(), "emvs-data-entry-mode": "non-manual"}
+    answer: list = []
+    post = threading.Thread(target=lambda: answer.append(
+        hostile_sim.request("POST", "/product/packs", body=body, headers=headers)))
+    started = time.perf_counter()
+    post.start()
+    pings = []
+    while post.is_alive():
+        sent = time.perf_counter()
+        assert hostile_sim.request("GET", "/ping")[0] == 200
+        pings.append(time.perf_counter() - sent)
+        time.sleep(0.01)
+    took = time.perf_counter() - started
+    post.join()
+    status, _, refusal = answer[0]
+    assert (status, refusal["operationCode"]) == (400, "NMVS_TE_JS_02"), refusal
+    assert len(pings) >= 3 and max(pings) < took / 2, (max(pings), took, len(pings))
 
 
 def test_a_websocket_upgrade_is_refused_with_a_client_error(hostile_sim):

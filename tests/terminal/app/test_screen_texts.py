@@ -133,8 +133,12 @@ def screen_texts(lang):
 
     texts = dict(i18n.parse_po(i18n.po_path(lang).read_text(encoding="utf-8")))
     texts.pop("", None)  # the header
+    from fmd_terminal.usage import ARGPARSE
+
+    usage = {"fr": {k: v[0] for k, v in ARGPARSE.items()}, "en": {k: k for k in ARGPARSE},
+             "de": {k: v[1] for k, v in ARGPARSE.items()}}  # argparse's texts (fmd-terminal's usage errors)
     for name, catalogue in (("calibration", MESSAGES), ("calibrate", LABELS), ("demo", TEXTS),
-                            ("outbox", _TABLES), ("words", _WORDS), ("procedures", PROCEDURES)):
+                            ("outbox", _TABLES), ("words", _WORDS), ("procedures", PROCEDURES), ("usage", usage)):
         texts.update({f"{name}.{key}": text for key, text in catalogue[lang].items()})
     return texts
 

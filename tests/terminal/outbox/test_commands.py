@@ -7,7 +7,7 @@ import json
 
 import pytest
 from outbox_fakes import pack
-from two_protocols import seed, service_config
+from two_protocols import open_client, seed, service_config
 
 from fmd_core.service import PackRef
 from fmd_terminal.cli import main
@@ -80,6 +80,60 @@ def test_sync_timeout_reports_what_is_pending(tmp_path, creds, capsys, mtls_sim,
     assert code == 1
     err = capsys.readouterr().err
     assert "2 operation(s) still pending" in err and "seq 1 dispense queued" in err
+
+
+def damage_pack_view(path):
+    """Overwrite the head of ``pack_view``'s root page: ``quick_check`` fails, every ``op`` row stays readable."""
+    import sqlite3
+
+    con = sqlite3.connect(path)
+    (root,) = con.execute("SELECT rootpage FROM sqlite_master WHERE name = 'pack_view'").fetchone()
+    con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    con.close()
+    with open(path, "r+b") as f:
+        f.seek(4096 * (root - 1))
+        f.write(b"\xff" * 64)
+
+
+def test_sync_after_a_salvage_says_why_an_op_is_queued_and_sends_each_once(tmp_path, creds, capsys, mtls_sim,
+                                                                           protocol):
+    """After a salvage every op is uncertain (#10); a reconciling verify that shows the pack still active
+    (#12) leaves the op queued for a resend: its success is not the op's last error (issue: "queued ... last
+    error: success"), and the resend decommissions each pack exactly once, every op kept."""
+    from fmd_core.op_states import NOT_APPLIED
+    from fmd_terminal.outbox.sync import SyncSettings, SyncWorker
+
+    db = tmp_path / "o.db"
+    packs = seed(mtls_sim, 3, 44000 + (protocol == "soap"))
+    seqs = fill(db, packs)
+    damage_pack_view(str(db))
+    box = open_sqlite_outbox(str(db), reserve_bytes=0)
+    assert box.read_meta("alarm_storage").startswith("red:")  # salvaged
+    assert [(r["seq"], r["state"]) for r in box.ops()] == [(s, "uncertain") for s in seqs]
+    worker = SyncWorker(box, open_client(mtls_sim, protocol), settings=SyncSettings.unpaced())
+    for _ in range(10):  # one reconciling verify
+        if box.op(seqs[0])["state"] != "uncertain":
+            break
+        worker.step()
+    row = box.op(seqs[0])
+    assert (row["state"], row["last_error_class"]) == ("queued", NOT_APPLIED)
+    box.close()
+    config = sync_config(tmp_path, mtls_sim, protocol)
+    for lang, words in (("fr", "dernière erreur : vérifiée : pas encore reçue par le service, elle sera renvoyée"),
+                        ("de", "geprüft: beim Dienst noch nicht angekommen, wird erneut gesendet")):
+        assert main(["sync", "--until-drained", "--timeout", "0", "--config", config, "--outbox", f"sqlite://{db}",
+                     "--lang", lang]) == 1
+        err = capsys.readouterr().err
+        line = next(line for line in err.splitlines() if line.strip().startswith(("opération 1 ", "Vorgang 1 ")))
+        assert words in line and "succès" not in line and "Erfolg" not in line, line
+    assert main(["sync", "--until-drained", "--timeout", "60", "--config", config, "--outbox", f"sqlite://{db}"]) == 0
+    box = open_sqlite_outbox(str(db), reserve_bytes=0)
+    assert [(r["seq"], r["state"]) for r in box.ops()] == [(s, "done") for s in seqs]  # every op kept
+    box.close()
+    for p in packs:
+        history = mtls_sim.history(p["scheme"], p["productCode"], p["serial"])["history"]
+        # the reconciling verify (G110), then the dispense sent once (G120)
+        assert [(h["operation"], h["result"]) for h in history] == [("G110", "NMVS_SUCCESS"), ("G120", "NMVS_SUCCESS")]
 
 
 def needs_attention(path):

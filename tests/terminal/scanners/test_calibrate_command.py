@@ -70,7 +70,7 @@ def test_profile_file_errors_are_storage_errors(tmp_path):
     with pytest.raises(StorageError, match="cannot be read"):
         load_profile(str(broken))
     broken.write_text("{}")
-    with pytest.raises(StorageError, match="not a profile"):
+    with pytest.raises(StorageError, match="not a scanner profile"):
         load_profile(str(broken))
     good = ScannerProfile("keyboard", "fr", True, "normal", {"GS": "ctrl"}, "CR")
     (tmp_path / "good.json").write_text(json.dumps(good.as_dict()))

@@ -130,7 +130,7 @@ def test_a_verdict_is_dimmed_but_never_blanked(recording_serial, clock):
 
 
 def test_missing_oled_is_a_device_error_naming_the_url():
-    with pytest.raises(DeviceError, match=r"ssd1306://i2c/250/0x3c.*I2C bus 250 at 0x3c"):
+    with pytest.raises(DeviceError, match=r"ssd1306://i2c/250/0x3c.*on i2c/250/0x3c"):
         open_screen("ssd1306://i2c/250/0x3c")
 
 

@@ -51,6 +51,6 @@ def test_a_missing_oled_falls_back_to_the_console_and_says_why(caplog):
     with caplog.at_level("WARNING", logger="fmd_terminal.screens.factory"):
         screen = open_screen_or_fallback("ssd1306://i2c/250/0x3c", tick_every_s=None)
     assert isinstance(screen, ConsoleScreen)
-    assert "I2C bus 250" in caplog.text and "using console://" in caplog.text
+    assert "on i2c/250/0x3c" in caplog.text and "using console://" in caplog.text
     with pytest.raises(ConfigError):  # a typo is not a missing device
         open_screen_or_fallback("ssd1306://spi/0/0")

@@ -78,7 +78,8 @@ def test_wrong_pin_is_refused_in_a_fresh_process(mtls_sim, token, tmp_path):
                     + f'secrets_file = "{secrets}"\n')
     done = subprocess.run([sys.executable, "-m", "fmd_terminal", "doctor", "--config", str(toml)],
                           capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
-    assert "PIN was refused" in done.stdout + done.stderr, done.stdout + done.stderr
+    # doctor speaks French by default (the message's text id): "code PIN refusé", then the fix
+    assert "code PIN refusé" in done.stdout and "client_key_pin" in done.stdout, done.stdout + done.stderr
     assert "0000-0000" not in done.stdout + done.stderr and "Traceback" not in done.stderr
 
 

@@ -260,9 +260,9 @@ def test_a_reset_during_the_handshake_is_not_a_certificate_problem():
 
 
 def test_unreadable_certificate_files_are_configuration_errors(tmp_path):
-    with pytest.raises(ConfigError, match="client certificate"):
+    with pytest.raises(ConfigError, match="client_cert file"):
         client_for("https://127.0.0.1:1", client_cert=str(tmp_path / "missing.pem"))
-    with pytest.raises(ConfigError, match="CA bundle"):
+    with pytest.raises(ConfigError, match="ca_bundle file"):
         client_for("https://127.0.0.1:1", ca_bundle=str(tmp_path / "missing-ca.pem"))
 
 

@@ -74,7 +74,7 @@ def test_scripted_urls():
 
 
 def test_rest_urls_need_credentials():
-    with pytest.raises(ConfigError, match="FMD_CLIENT_ID and FMD_CLIENT_SECRET"):
+    with pytest.raises(ConfigError, match="FMD_CLIENT_ID [+] FMD_CLIENT_SECRET"):
         open_service("https://nmvs.example")
     with pytest.raises(ConfigError, match="set FMD_CLIENT_SECRET$"):
         open_service("https://nmvs.example", client_id="pharmacy-1")
