@@ -46,6 +46,20 @@ _FR = {
                        "séparateur GS, par ex. --substitutes '|' '^'",
     "drain_tried": "essayé {attempts} fois en {timeout} s vers {service} ; dernière réponse : "
                    "{last}. Vérifier le réseau et le service, puis relancer",
+    # delivery note (receiving, issue 17)
+    "note_unreadable": "{path} : bon de livraison illisible ({why}). Vérifier le chemin du fichier",
+    "note_too_big": "{path} : bon de livraison de plus de {high} Mo. Le découper en plusieurs fichiers",
+    "note_empty": "{path} : le bon de livraison n'a aucune ligne de produit. Exporter la feuille avec ses lignes",
+    "note_no_header": "{path} ligne {line} : colonnes non reconnues ({found}). La première ligne doit nommer au "
+                      "moins code produit ; désignation ; quantité",
+    "note_empty_cell": "{path} ligne {line} : {column} est vide. Le remplir ou supprimer la ligne",
+    "note_bad_code": "{path} ligne {line} : code produit {value} refusé ; attendu un CIP13 ou GTIN-14 (13 ou 14 "
+                     "chiffres, clé de contrôle juste). Corriger le code",
+    "note_code_number": "{path} ligne {line} : code produit {value} écrit comme un nombre par le tableur. "
+                        "Mettre la colonne au format texte et exporter à nouveau",
+    "note_bad_quantity": "{path} ligne {line} : quantité {value} refusée ; attendu un nombre entier de 1 à {high}. "
+                         "Corriger la quantité",
+    "note_bad_date": "{path} ligne {line} : péremption {value} refusée ; écrire JJ/MM/AAAA, MM/AAAA ou AAAA-MM-JJ",
 }
 
 _EN = {
@@ -83,6 +97,20 @@ _EN = {
                        "separator, e.g. --substitutes '|' '^'",
     "drain_tried": "tried {attempts} time(s) in {timeout} s to reach {service}; last answer: {last}. "
                    "Check the network and the service, then run again",
+    # delivery note (receiving, issue 17)
+    "note_unreadable": "{path}: delivery note unreadable ({why}). Check the file's path",
+    "note_too_big": "{path}: delivery note larger than {high} MB. Split it into several files",
+    "note_empty": "{path}: the delivery note has no product line. Export the sheet with its lines",
+    "note_no_header": "{path} line {line}: columns not recognised ({found}). The first line must name at least "
+                      "product code, designation, quantity",
+    "note_empty_cell": "{path} line {line}: {column} is empty. Fill it in or delete the line",
+    "note_bad_code": "{path} line {line}: product code {value} refused; expected a CIP13 or GTIN-14 (13 or 14 "
+                     "digits, right check digit). Correct the code",
+    "note_code_number": "{path} line {line}: product code {value} was written as a number by the spreadsheet. "
+                        "Format the column as text and export again",
+    "note_bad_quantity": "{path} line {line}: quantity {value} refused; expected a whole number from 1 to {high}. "
+                         "Correct the quantity",
+    "note_bad_date": "{path} line {line}: expiry {value} refused; write DD/MM/YYYY, MM/YYYY or YYYY-MM-DD",
 }
 
 _DE = {
@@ -122,6 +150,20 @@ _DE = {
                        "Trennzeichen GS angeben, z. B. --substitutes '|' '^'",
     "drain_tried": "{attempts} Versuch(e) in {timeout} s, {service} zu erreichen; letzte Antwort: "
                    "{last}. Netz und Dienst prüfen, dann erneut starten",
+    # delivery note (receiving, issue 17)
+    "note_unreadable": "{path}: Lieferschein nicht lesbar ({why}). Pfad der Datei prüfen",
+    "note_too_big": "{path}: Lieferschein größer als {high} MB. In mehrere Dateien aufteilen",
+    "note_empty": "{path}: der Lieferschein hat keine Produktzeile. Das Blatt mit seinen Zeilen exportieren",
+    "note_no_header": "{path} Zeile {line}: Spalten nicht erkannt ({found}). Die erste Zeile muss mindestens "
+                      "Produktcode, Bezeichnung, Menge nennen",
+    "note_empty_cell": "{path} Zeile {line}: {column} ist leer. Ausfüllen oder die Zeile löschen",
+    "note_bad_code": "{path} Zeile {line}: Produktcode {value} abgelehnt; erwartet CIP13 oder GTIN-14 (13 oder 14 "
+                     "Ziffern, richtige Prüfziffer). Code korrigieren",
+    "note_code_number": "{path} Zeile {line}: Produktcode {value} wurde von der Tabellenkalkulation als Zahl "
+                        "geschrieben. Spalte als Text formatieren und erneut exportieren",
+    "note_bad_quantity": "{path} Zeile {line}: Menge {value} abgelehnt; erwartet eine ganze Zahl von 1 bis {high}. "
+                         "Menge korrigieren",
+    "note_bad_date": "{path} Zeile {line}: Verfall {value} abgelehnt; TT/MM/JJJJ, MM/JJJJ oder JJJJ-MM-TT schreiben",
 }
 
 def _merged() -> dict[str, dict[str, str]]:
