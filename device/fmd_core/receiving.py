@@ -63,9 +63,10 @@ def day_number(iso):
 class NoteEntry:
     """One line of the note as the checks need it. Treated as immutable."""
 
-    __slots__ = ("product_code", "quantity", "batch", "expiry")
+    __slots__ = ("product_code", "quantity", "batch", "expiry", "label")
 
-    def __init__(self, product_code, quantity, batch=None, expiry=None):
+    def __init__(self, product_code, quantity, batch=None, expiry=None, label=""):
+        self.label = label  # the note's designation, for the screen ("Doliprane 1000 : 38/40")
         self.product_code = gtin14(product_code)
         self.quantity = quantity
         self.batch = batch
@@ -78,11 +79,13 @@ class NoteEntry:
 class Check:
     """A pack against the note: ``line`` (index in the note, None for an unexpected product),
     ``problems`` (a tuple of the constants above), ``counted`` packs now on that line of ``quantity``,
-    ``decommission`` (whether a site that decommissions on receipt may decommission this one)."""
+    ``decommission`` (whether a site that decommissions on receipt may decommission this one), ``label``
+    (the line's designation, "" for an unexpected product)."""
 
-    __slots__ = ("line", "problems", "counted", "quantity", "decommission")
+    __slots__ = ("line", "problems", "counted", "quantity", "decommission", "label")
 
-    def __init__(self, line, problems, counted, quantity, decommission):
+    def __init__(self, line, problems, counted, quantity, decommission, label=""):
+        self.label = label
         self.line = line
         self.problems = tuple(problems)
         self.counted = counted
@@ -116,7 +119,7 @@ class Receipt:
         earlier = self._seen.get(pack_key)
         if earlier is not None:
             counted = self.counted[earlier.line] if earlier.line is not None else 0
-            return Check(earlier.line, (ALREADY_SCANNED,), counted, earlier.quantity, False)
+            return Check(earlier.line, (ALREADY_SCANNED,), counted, earlier.quantity, False, earlier.label)
         code = gtin14(product_code)
         candidates = [i for i, e in enumerate(self.entries) if e.product_code == code]
         problems = []
@@ -136,8 +139,9 @@ class Receipt:
             problems.append(SHORT_EXPIRY)
         if line is not None and QUANTITY_EXCEEDED not in problems:
             self.counted[line] += 1
-        quantity = self.entries[line].quantity if line is not None else 0
-        result = Check(line, problems, self.counted[line] if line is not None else 0, quantity, not problems)
+        entry = self.entries[line] if line is not None else NoteEntry("", 0)
+        result = Check(line, problems, self.counted[line] if line is not None else 0, entry.quantity,
+                       not problems, entry.label)
         self._seen[pack_key] = result
         return result
 
