@@ -498,6 +498,7 @@ class Flow:
         details = _answer_details(answer, kind)
         if scan is not None and scan.receiving is not None:  # as ``_finish``: the note's check goes with it
             details["receiving"] = scan.receiving
+            details["service_light"] = outcome.light
             if scan.receiving.problems and outcome.light == outcomes.GREEN:
                 outcome = outcomes.Outcome(outcome.code, outcomes.AMBER, outcome.message_id)
         verdict = Verdict("resolved", seq, mode, raw, pack, None, outcome, *_codes(answer), details=details,
@@ -587,6 +588,7 @@ class Flow:
             merged["receiving"] = scan.receiving
             if scan.kind == "verify" and op_kind(scan.mode, self.role) != "verify":
                 merged["verify_only"] = True  # a pack a pui_dock did not decommission: it can go back
+            merged["service_light"] = outcome.light  # the service's own word, for the session's tally
             if scan.receiving.problems and outcome.light == outcomes.GREEN:
                 outcome = outcomes.Outcome(outcome.code, outcomes.AMBER, outcome.message_id)
         verdict = Verdict(

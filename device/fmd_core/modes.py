@@ -47,6 +47,13 @@ ROLE_MODES = {
     PUI_DOCK: (RECEIVE, VERIFY, UNDO, DESTROY),
 }
 
+# A delivery note's barcode (issue 17): ``FMD-NOTE-`` and the note's reference (what the note file's
+# reference column, or its file name, says); scanning it starts a receiving session on that note. The
+# close code ends the session and shows its tally. Printed by the pharmacy (a label on the note, or the
+# mode sheet) or configured as a scanner prefix before a wholesaler's own note number.
+NOTE_PREFIX = "FMD-NOTE-"
+CLOSE_CODE = "FMD-RECEIVE-END"
+
 # The mode sheet's code that asks for the quarter's figure on the screen (issue 14, item 6: the count of
 # decommissions the service accepted this quarter and the date of the last one); the mode stays.
 REPORT_CODE = "FMD-REPORT-QUARTER"
@@ -91,6 +98,19 @@ def mode_of_scan(text):
 def is_report_scan(text):
     """True when a scanned text is the mode sheet's quarter report code (same rules as ``mode_of_scan``)."""
     return _strip_aim(text.strip()) == REPORT_CODE
+
+
+def note_reference_of_scan(text):
+    """The delivery note reference a scanned text names (``FMD-NOTE-<reference>``), else None."""
+    code = _strip_aim(text.strip())
+    if code.startswith(NOTE_PREFIX) and len(code) > len(NOTE_PREFIX):
+        return code[len(NOTE_PREFIX):]
+    return None
+
+
+def is_close_scan(text):
+    """True when a scanned text is the receiving session's close code."""
+    return _strip_aim(text.strip()) == CLOSE_CODE
 
 
 def is_mode(name):

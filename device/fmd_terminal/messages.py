@@ -21,6 +21,7 @@ _FR = {
     "allowed_table": "une table avec les clés {keys}",
     "allowed_keys": "l'une des clés {keys}",
     "allowed_whole": "un nombre entier de {low} ou plus",
+    "allowed_days": "un nombre entier de jours de 0 (jamais) à {high}, sans guillemets",
     "not_utf8": "{path} n'est pas en UTF-8 (octet {position}). L'enregistrer en UTF-8",
     # storage (outbox)
     "storage_read_only": "{path} : le dossier {directory} n'est pas inscriptible ({why}). Le rendre inscriptible "
@@ -60,6 +61,8 @@ _FR = {
     "note_bad_quantity": "{path} ligne {line} : quantité {value} refusée ; attendu un nombre entier de 1 à {high}. "
                          "Corriger la quantité",
     "note_bad_date": "{path} ligne {line} : péremption {value} refusée ; écrire JJ/MM/AAAA, MM/AAAA ou AAAA-MM-JJ",
+    "note_not_found": "bon de livraison {reference} introuvable dans {directory}. Y déposer le fichier {reference}.csv, ou vérifier notes_dir",
+    "receipt_unwritable": "{path} : impossible d'écrire le bilan de réception ({why}). Vérifier receipts_dir ou --out",
 }
 
 _EN = {
@@ -75,6 +78,7 @@ _EN = {
     "allowed_table": "a table with the keys {keys}",
     "allowed_keys": "one of the keys {keys}",
     "allowed_whole": "a whole number of {low} or more",
+    "allowed_days": "a whole number of days from 0 (never) to {high}, without quotes",
     "not_utf8": "{path} is not UTF-8 (byte {position}). Save it as UTF-8",
     "storage_read_only": "{path}: the directory {directory} is not writable ({why}). Make it writable for the "
                          "terminal's user (chown, chmod, or remount the partition read-write)",
@@ -111,6 +115,8 @@ _EN = {
     "note_bad_quantity": "{path} line {line}: quantity {value} refused; expected a whole number from 1 to {high}. "
                          "Correct the quantity",
     "note_bad_date": "{path} line {line}: expiry {value} refused; write DD/MM/YYYY, MM/YYYY or YYYY-MM-DD",
+    "note_not_found": "delivery note {reference} not found in {directory}. Place the file {reference}.csv there, or check notes_dir",
+    "receipt_unwritable": "{path}: cannot write the receipt summary ({why}). Check receipts_dir or --out",
 }
 
 _DE = {
@@ -126,6 +132,7 @@ _DE = {
     "allowed_table": "eine Tabelle mit den Schlüsseln {keys}",
     "allowed_keys": "einer der Schlüssel {keys}",
     "allowed_whole": "eine ganze Zahl ab {low}",
+    "allowed_days": "eine ganze Zahl von Tagen von 0 (nie) bis {high}, ohne Anführungszeichen",
     "not_utf8": "{path} ist nicht UTF-8 (Byte {position}). Als UTF-8 speichern",
     "storage_read_only": "{path}: das Verzeichnis {directory} ist nicht beschreibbar ({why}). Für den Benutzer des "
                          "Terminals beschreibbar machen (chown, chmod oder Partition schreibbar einhängen)",
@@ -164,6 +171,8 @@ _DE = {
     "note_bad_quantity": "{path} Zeile {line}: Menge {value} abgelehnt; erwartet eine ganze Zahl von 1 bis {high}. "
                          "Menge korrigieren",
     "note_bad_date": "{path} Zeile {line}: Verfall {value} abgelehnt; TT/MM/JJJJ, MM/JJJJ oder JJJJ-MM-TT schreiben",
+    "note_not_found": "Lieferschein {reference} in {directory} nicht gefunden. Die Datei {reference}.csv dort ablegen oder notes_dir prüfen",
+    "receipt_unwritable": "{path}: Eingangsbericht nicht schreibbar ({why}). receipts_dir oder --out prüfen",
 }
 
 def _merged() -> dict[str, dict[str, str]]:

@@ -84,10 +84,17 @@ def spreadsheet_record(record: dict, row: dict) -> dict:
         if name in TIME_COLUMNS:
             ns = row[TIME_COLUMNS[name]]
             value = None if ns is None else time.strftime("%d/%m/%Y %H:%M:%S", time.localtime(ns / 1e9))
-        elif isinstance(value, str) and _NOT_TEXT.search(value):
-            value = '="' + value.replace('"', '""') + '"'
+        else:
+            value = spreadsheet_text(value)
         out[name] = value
     return out
+
+
+def spreadsheet_text(value: object) -> object:
+    """A code a spreadsheet would read as a number, a date or a formula, as the text formula ``="..."``."""
+    if isinstance(value, str) and _NOT_TEXT.search(value):
+        return '="' + value.replace('"', '""') + '"'
+    return value
 
 
 def write_csv(handle, rows: list[dict], *, excel: bool = False) -> None:
