@@ -83,6 +83,16 @@ def answered(verdict: Any) -> bool:
     return not verdict.recorded or verdict.service_code is not None or verdict.light == "red"
 
 
+def alert_of(verdict: Any) -> str | None:
+    """The code the tally lists for a red verdict: the alert code, else the service's refusal code
+    (a recalled batch ``NMVS_FE_LOT_01``, an unknown pack ...), else None."""
+    if verdict.alert_code:
+        return verdict.alert_code
+    if verdict.light == "red" and verdict.service_code and verdict.service_code != "NMVS_SUCCESS":
+        return verdict.service_code
+    return None
+
+
 class ReceivingSession:
     """A delivery being received against ``note``. ``outbox``: where the session is kept (None: nowhere,
     e.g. a test of the tally); ``role``: the device's, for the record."""
@@ -128,7 +138,7 @@ class ReceivingSession:
         known.state = state
         known.seq = seq if seq is not None else known.seq
         known.service_code = verdict.service_code or known.service_code
-        known.alert_code = verdict.alert_code or known.alert_code
+        known.alert_code = alert_of(verdict) or known.alert_code
         if self.outbox is not None and self.id is not None:
             receipts.note_pack(self.outbox, self.id, key, seq=known.seq, line=known.line,
                                product_code=known.product_code, problems=known.problems, state=known.state,
