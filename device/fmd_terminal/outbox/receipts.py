@@ -45,6 +45,8 @@ def close_receipt(box: Any, receipt_id: int, closed_ns: int, summary: dict) -> N
 def receipts(box: Any) -> list[dict[str, Any]]:
     """Every session, oldest first, with its note and summary decoded (summary None while open)."""
     with box.reading() as db:
+        if not db.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'receipt'"):
+            return []  # an outbox no session was ever received in, attached read-only by a command
         rows = db.execute("SELECT * FROM receipt ORDER BY id")
     out = []
     for row in rows:

@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from fmd_terminal.errors import StorageError
 from fmd_terminal.receiving.note import DeliveryNote, NoteError, load_note
 from fmd_terminal.receiving.session import Summary
 
@@ -62,9 +61,4 @@ class Desk:
             return []
         from fmd_terminal.receiving.report import write_files
 
-        try:
-            self.receipts_dir.mkdir(parents=True, exist_ok=True)
-        except OSError as error:
-            raise StorageError.text("receipt_unwritable", path=str(self.receipts_dir),
-                                    why=error.strerror or str(error)) from error
         return write_files(summary, self.receipts_dir, self.lang)

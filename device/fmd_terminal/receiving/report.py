@@ -134,7 +134,11 @@ def write_pdf(summary: Summary, path: Path, lang: str = "fr") -> Path:
 
 
 def write_files(summary: Summary, directory: Path, lang: str = "fr") -> list[Path]:
-    """``<reference>-<closing time>.csv`` and ``.pdf`` in ``directory``; returns their paths."""
+    """``<reference>-<closing time>.csv`` and ``.pdf`` in ``directory`` (made if missing); their paths."""
+    try:
+        Path(directory).mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ConfigError.text("receipt_unwritable", path=str(directory), why=error.strerror or str(error)) from error
     stem = "".join(c if c.isalnum() or c in "-_" else "_" for c in summary.reference) or "reception"
     stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime((summary.closed_ns or time.time_ns()) / 1e9))
     base = Path(directory) / f"{stem}-{stamp}"

@@ -85,3 +85,21 @@ def test_the_note_barcode_and_the_close_code_from_the_scanner(tmp_path):
     # BL77 (from --note) was closed by the note barcode of BL-42 with nothing received, BL-42 by the close code
     assert [t.split(";")[6] for t in tallies] == ["0", "1"]
     assert "Verified" not in out  # a reception verifies: "verified only" is a pui_dock's word
+
+
+def test_export_lists_the_sessions_and_writes_their_files(tmp_path):
+    done = receive(tmp_path, NOTE, [{"raw": pack("S1")}])
+    assert done.returncode == 0, done.stderr
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FMD_")}
+    listed = subprocess.run([sys.executable, "-m", "fmd_terminal", "export", "--outbox",
+                             f"sqlite://{tmp_path / 'outbox.db'}", "--receipts", "--receipts-dir",
+                             str(tmp_path / "again"), "--lang", "en"],
+                            capture_output=True, text=True, timeout=60, env=env)
+    assert listed.returncode == 0, listed.stderr
+    header, row = listed.stdout.strip().splitlines()
+    assert header.startswith("id;reference;source;role;started;closed;ordered;accepted")
+    fields = dict(zip(header.split(";"), row.split(";"), strict=True))
+    assert (fields["reference"], fields["role"], fields["ordered"], fields["accepted"], fields["missing"]) == (
+        "BL77", "pui_dock", "2", "1", "1")
+    assert "1 receipt(s) listed, 2 file(s) written" in listed.stderr
+    assert sorted(p.suffix for p in (tmp_path / "again").iterdir()) == [".csv", ".pdf"]
