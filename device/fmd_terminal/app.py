@@ -185,10 +185,10 @@ class Terminal:
             effects = []  # "checking" stays until the answer or the end of the wait
         elif event is None:
             effects = self.flow.tick(now)
+        elif event.kind == SCAN and self._receiving_scan(event.text):
+            effects = []  # a delivery note's barcode or the close code: handled, its screen drawn
         elif event.kind == SCAN:
-            effects = self._receiving_scan(event.text)
-            if effects is None:
-                effects = self.flow.scan(event.text, now, self.today())
+            effects = self.flow.scan(event.text, now, self.today())
         elif event.kind == MODE:
             effects = self.flow.switch_mode(event.text, now)
         elif event.kind == FAULT and event.check is not None:
@@ -338,14 +338,14 @@ class Terminal:
             self.collect_resolutions()
         return self.session.pending() if self.session is not None else 0
 
-    def _receiving_scan(self, text: str) -> list[Effect] | None:
-        """A delivery note's barcode or the close code (issue 17), handled here; else None (a pack ...)."""
+    def _receiving_scan(self, text: str) -> bool:
+        """A delivery note's barcode or the close code (issue 17), handled here: True; else False."""
         if is_close_scan(text):
             self.close_receiving()
-            return []
+            return True
         reference = note_reference_of_scan(text)
         if reference is None:
-            return None
+            return False
         from fmd_terminal.receiving.desk import Desk, NoteNotFound
         from fmd_terminal.receiving.note import NoteError
 
@@ -363,9 +363,9 @@ class Terminal:
                 reference, t("line.receive_bad_note", line=error.fields.get("line") or "-")], self.flow.mode), "fault")
         else:
             self.start_receiving(note)
-            return []
+            return True
         self._idle = None
-        return []
+        return True
 
     def _to_session(self, verdict: Verdict) -> None:
         if self.session is None or "receiving" not in verdict.details:
