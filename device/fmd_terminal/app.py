@@ -291,9 +291,12 @@ class Terminal:
             return None
         if self.session is not None:
             self.close_receiving()
-        desk = self.desk
-        self.session = ReceivingSession(note, short_expiry_days=desk.short_expiry_days if desk else 0,
-                                        role=self.flow.role, outbox=self.outbox)
+        short = self.desk.short_expiry_days if self.desk else 0
+        try:
+            self.session = ReceivingSession(note, short_expiry_days=short, role=self.flow.role, outbox=self.outbox)
+        except StorageError as error:  # the ops are still recorded one by one; only the session's copy is lost
+            log.error("receiving session not kept in the outbox: %s", error)
+            self.session = ReceivingSession(note, short_expiry_days=short, role=self.flow.role)
         self.flow.receipt = self.session.receipt
         self.flow.switch_mode(RECEIVE, self.clock())
         log.info("receiving %s from %s: %d lines", note.reference, note.source, len(note.lines))

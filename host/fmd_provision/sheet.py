@@ -94,11 +94,14 @@ LABELS = {
 
 MODE_NAMES = {
     "fr": {"dispense": "Délivrer", "verify": "Vérifier", "undo": "Annuler", "destroy": "Détruire",
-           "receive": "Réception", "report": "Trimestre : désactivations"},
+           "receive": "Réception", "report": "Trimestre : désactivations",
+           "close": "Clore la réception"},
     "en": {"dispense": "Dispense", "verify": "Verify", "undo": "Undo", "destroy": "Destroy",
-           "receive": "Receive", "report": "Quarter: decommissions"},
+           "receive": "Receive", "report": "Quarter: decommissions",
+           "close": "Close the receipt"},
     "de": {"dispense": "Abgabe", "verify": "Prüfen", "undo": "Rückgängig", "destroy": "Vernichten",
-           "receive": "Wareneingang", "report": "Quartal: Ausbuchungen"},
+           "receive": "Wareneingang", "report": "Quartal: Ausbuchungen",
+           "close": "Wareneingang abschließen"},
 }
 
 # SCANNERS-AND-HARDWARE.md section 3.1: (setting, value) per language.
@@ -236,10 +239,11 @@ def plan(packs: list[dict[str, str]], lang: str, modes: bool, calibration: bool 
         ]
         symbols.append(Symbol(pack_symbol(pack["raw"]), caption, "pack"))
     if modes:
-        from fmd_core.modes import MODE_CODES, REPORT_CODE
+        from fmd_core.modes import CLOSE_CODE, MODE_CODES, REPORT_CODE
 
-        # the mode codes, then the code showing the quarter's figure on the screen (issue 14, item 6)
-        for mode, text in (*MODE_CODES.items(), ("report", REPORT_CODE)):
+        # the mode codes, then the code showing the quarter's figure on the screen (issue 14, item 6),
+        # then the code closing a receiving session (issue 17)
+        for mode, text in (*MODE_CODES.items(), ("report", REPORT_CODE), ("close", CLOSE_CODE)):
             symbols.append(Symbol(mode_symbol(text), [MODE_NAMES[lang][mode], text], "mode"))
     if calibration:
         from fmd_core.calibration import CODES
