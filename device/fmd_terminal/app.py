@@ -298,6 +298,7 @@ class Terminal:
             log.error("receiving session not kept in the outbox: %s", error)
             self.session = ReceivingSession(note, short_expiry_days=short, role=self.flow.role)
         self.flow.receipt = self.session.receipt
+        self.presenter.session = self._session_lines  # type: ignore[method-assign]
         self.flow.switch_mode(RECEIVE, self.clock())
         log.info("receiving %s from %s: %d lines", note.reference, note.source, len(note.lines))
         t = self.presenter.t
@@ -315,6 +316,7 @@ class Terminal:
         if session is None:
             return None
         self.flow.receipt = None
+        self.presenter.session = lambda: []  # type: ignore[method-assign]
         summary = session.close()
         files: list[Any] = []
         try:
@@ -331,6 +333,15 @@ class Terminal:
             light="red" if totals["alerts"] else None, queue=self._read_queue(self.clock())), None)
         self._idle = None
         return summary
+
+    def _session_lines(self) -> list[str]:
+        """The idle screen's word during a session: the note and the packs scanned on it of those ordered."""
+        receipt = self.session.receipt if self.session is not None else None
+        if receipt is None:
+            return []
+        counted, ordered = sum(receipt.counted), sum(entry.quantity for entry in receipt.entries)
+        return [self.presenter.t("line.receive_progress", name=self.session.note.reference, counted=counted,
+                                 quantity=ordered)]
 
     def settle_receiving(self, wait_s: float, poll_s: float = 0.05) -> int:
         """Turn the loop without reading scans until every pack of the session has its answer, or

@@ -133,6 +133,8 @@ class Presenter:
     health: Callable[[], list[str]] = staticmethod(lambda: [])  # type: ignore[assignment]
     # The quarter's figure on request (``quarter_lines``; issue 14, item 6): set by ``app.build``.
     quarter: Callable[[], list[str]] = staticmethod(lambda: [])  # type: ignore[assignment]
+    # The receiving session's progress on the idle screen (issue 17): set while a session is open.
+    session: Callable[[], list[str]] = staticmethod(lambda: [])  # type: ignore[assignment]
 
     def __init__(self, translate: Translator) -> None:
         self.t = translate
@@ -248,6 +250,7 @@ class Presenter:
                 headline = self.t("storage_fault")
             if notice.received:
                 lines.append(_cut(self.received(notice.received)))
+            lines += [_cut(line) for line in self.session()][: max(0, _room_below(headline) - len(lines))]
             lines += self.queue_lines(q)[: max(0, _room_below(headline) - len(lines))]
             lines += [_cut(line) for line in self.health()][: max(0, _room_below(headline) - len(lines))]
         return ScreenModel(light=light, headline=headline, lines=lines, mode=self.mode_label(notice.mode),

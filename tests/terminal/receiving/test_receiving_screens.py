@@ -49,3 +49,30 @@ def test_a_red_answer_keeps_its_headline_and_an_unexpected_product_names_its_cod
 def test_a_mode_outside_the_role_says_which_role_and_where_to_change_it(lang, lines):
     model = Presenter(Translator(lang)).notice(Notice("mode_not_in_role", "receive", items=("reception", "dispense")))
     assert list(model.lines) == lines
+
+
+def test_the_idle_screen_shows_the_note_and_its_progress_while_a_session_is_open(tmp_path):
+    import contextlib
+
+    from fmd_core.flow import SCREEN, Effect
+    from fmd_terminal import app
+    from fmd_terminal.config import Config
+    from fmd_terminal.receiving.note import DeliveryNote, NoteLine
+
+    script = tmp_path / "scans.jsonl"
+    script.write_text('{"raw": "]d2010340093001234517270630101\\u001d21S1"}\n', encoding="utf-8")
+    settings = Config(scanner=f"script://{script}", screen="recording://?render=0", service="scripted://success",
+                      role="pui_dock")
+    note = DeliveryNote("BL77", (NoteLine("3400930012345", "Doliprane", 40), NoteLine("3400936000001", "Spasfon", 2)),
+                        "test")
+    with contextlib.ExitStack() as stack:
+        terminal = app.build(settings, stack)
+        terminal.start_receiving(note)
+        terminal.run()
+        terminal.apply([Effect(SCREEN, Notice("ready", "receive"))])
+        during = terminal.screen.last
+        terminal.close_receiving()
+        terminal.apply([Effect(SCREEN, Notice("ready", "receive"))])
+        after = terminal.screen.last
+    assert "BL77 : 1/42" in during.lines
+    assert not any("BL77" in line for line in after.lines)
