@@ -43,7 +43,16 @@ terminal's presenter (the core has no gettext).
 """
 
 from fmd_core import outcomes
-from fmd_core.modes import DEFAULT_MODE, MODES, OP_KIND, is_admin_scan, is_report_scan, mode_of_scan
+from fmd_core.modes import (
+    DEFAULT_MODE,
+    MODES,
+    RECEIVE,
+    is_admin_scan,
+    is_report_scan,
+    mode_of_scan,
+    modes_of,
+    op_kind,
+)
 from fmd_core.service import PackRef
 
 # Effect kinds
@@ -69,6 +78,7 @@ NOTICE_IDS = (
     "scanner_adjust",
     "quarter_report",
     "console_address",
+    "mode_not_in_role",
 )
 
 # A scan longer than this is keystroke garbage: not even decoded (a Data Matrix holds < 2,400 chars).
@@ -91,7 +101,7 @@ class Effect:
 
 class RecordRequest:
     """Ask the outbox to check and record an op (kind as in OFFLINE-QUEUE.md section 3); ``mode`` is
-    the terminal's mode at the scan (a receive-mode scan is a dispense op: ``fmd_core.modes.OP_KIND``)."""
+    the terminal's mode at the scan (a receive-mode scan is a dispense op, or a verify at a reception: ``fmd_core.modes.op_kind``)."""
 
     __slots__ = ("kind", "pack", "raw", "mode")
 
@@ -199,9 +209,10 @@ class Verdict:
 class _Scan:
     """The scan being handled, between RECORD and its SHOW."""
 
-    __slots__ = ("seq", "mode", "kind", "raw", "pack", "ref", "expired")
+    __slots__ = ("seq", "mode", "kind", "raw", "pack", "ref", "expired", "receiving")
 
-    def __init__(self, seq, mode, kind, raw, pack, ref, expired):
+    def __init__(self, seq, mode, kind, raw, pack, ref, expired, receiving=None):
+        self.receiving = receiving  # the delivery note's Check (fmd_core.receiving), in a receiving session
         self.seq = seq
         self.mode = mode
         self.kind = kind
@@ -232,7 +243,13 @@ def pack_ref_of(result, entry_mode="non-manual"):
 
 
 class Flow:
-    """The terminal's state between events. One scan at a time (the scanner is read in one loop)."""
+    """The terminal's state between events. One scan at a time (the scanner is read in one loop).
+
+    ``role`` (``fmd_core.modes.ROLES``, issue 17) limits the modes: a mode barcode, the button or the
+    console never takes the device out of them (notice ``mode_not_in_role``); a start mode outside them
+    gives way to the role's first. ``receipt``: the receiving session's tally (``fmd_core.receiving``),
+    set while a delivery is received: each receive-mode scan is checked against the note (issue 17).
+    """
 
     def __init__(
         self,
@@ -241,10 +258,14 @@ class Flow:
         substitutes=None,
         duplicate_window_ms=10000,
         result_hold_ms=15000,
+        role=None,
     ):
         if mode not in MODES:
             raise ValueError("unknown mode %r: expected one of %s" % (mode, ", ".join(MODES)))
-        self.mode = mode
+        self.role = role
+        self.modes = modes_of(role)
+        self.mode = mode if mode in self.modes else self.modes[0]
+        self.receipt = None
         self._decode = decode or _default_decode()
         self._substitutes = substitutes
         self.duplicate_window_ms = duplicate_window_ms
@@ -279,14 +300,20 @@ class Flow:
                     SCREEN, Notice("unknown_mode", self.mode, detail=str(mode)[:_RAW_SHOWN], signal="fault")
                 )
             ]
+        if mode not in self.modes:  # the role's word (issue 17): the mode stays, the screen says why
+            self._shown_at = now_ms
+            self._screen_taken()
+            return [Effect(SCREEN, Notice("mode_not_in_role", self.mode, signal="fault", items=(self.role, mode)))]
         self.mode = mode
         self._shown_at = None
         self._screen_taken()
         return [Effect(SCREEN, Notice("mode_switched", mode, signal="mode_changed"))]
 
     def next_mode(self, now_ms):
-        """The mode button: the next mode in ``MODES`` order, round."""
-        return self.switch_mode(MODES[(MODES.index(self.mode) + 1) % len(MODES)], now_ms)
+        """The mode button: the role's next mode (``MODES`` order without a role), round."""
+        modes = self.modes
+        following = modes[(modes.index(self.mode) + 1) % len(modes)] if self.mode in modes else modes[0]
+        return self.switch_mode(following, now_ms)
 
     def fault(self, text, now_ms):
         self._shown_at = now_ms
@@ -357,7 +384,16 @@ class Flow:
             return self._show(Verdict("scan", seq, self.mode, text, pack, None, outcome), now_ms)
         self._failures = 0
         ref = pack_ref_of(result)
-        kind = OP_KIND[self.mode]
+        kind = op_kind(self.mode, self.role)
+        check = None
+        if self.receipt is not None and self.mode == RECEIVE:  # the delivery note's word first (issue 17)
+            check = self.receipt.check(ref.product_code, ref.pack_key, result.batch, result.expiry, today)
+            if not check.sent:  # scanned earlier in this session: not counted, nothing sent again
+                outcome = outcomes.Outcome("already_scanned", outcomes.AMBER, "receive_already_scanned")
+                return self._show(Verdict("scan", seq, self.mode, text, pack, None, outcome,
+                                          details={"receiving": check}), now_ms)
+            if not check.decommission:
+                kind = "verify"  # an unexpected, extra or different pack can still go back: verify only
         earlier = self._recent.get((self.mode, ref.pack_key))
         if earlier is not None and now_ms - earlier[1] < self.duplicate_window_ms:
             if not (kind == "dispense" and _dispensed_or_pending(earlier[0])):
@@ -365,7 +401,7 @@ class Flow:
             # a pack dispensed here moments ago, or awaiting the answer: the outbox's check says which,
             # with the time it was done or how long it has waited (one rule, inside the window too)
         expired = outcomes.expired_on(result.expiry, today)
-        scan = _Scan(seq, self.mode, kind, text, pack, ref, expired)
+        scan = _Scan(seq, self.mode, kind, text, pack, ref, expired, check)
         if expired and kind != "verify":
             return self._finish(scan, outcomes.Outcome("expired", None, "expired_by_date"), now_ms)
         self._current = scan
@@ -475,6 +511,11 @@ class Flow:
         outcome, explained = _site_explained(outcome, answer, site)
         details = _answer_details(answer, kind)
         details.update(explained or {})
+        if scan is not None and scan.receiving is not None:  # as ``_finish``: the note's check goes with it
+            details["receiving"] = scan.receiving
+            details["service_light"] = outcome.light
+            if scan.receiving.problems and outcome.light == outcomes.GREEN:
+                outcome = outcomes.Outcome(outcome.code, outcomes.AMBER, outcome.message_id)
         verdict = Verdict("resolved", seq, mode, raw, pack, None, outcome, *_codes(answer), details=details,
                           recorded=True)
         if scan is not None:
@@ -558,6 +599,13 @@ class Flow:
         merged = _answer_details(answer, scan.kind)
         if details:
             merged.update(details)
+        if scan.receiving is not None:  # the note's check goes with the verdict; a difference is never green
+            merged["receiving"] = scan.receiving
+            if scan.kind == "verify" and op_kind(scan.mode, self.role) != "verify":
+                merged["verify_only"] = True  # a pack a pui_dock did not decommission: it can go back
+            merged["service_light"] = outcome.light  # the service's own word, for the session's tally
+            if scan.receiving.problems and outcome.light == outcomes.GREEN:
+                outcome = outcomes.Outcome(outcome.code, outcomes.AMBER, outcome.message_id)
         verdict = Verdict(
             "scan",
             scan.seq,

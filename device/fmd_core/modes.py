@@ -34,6 +34,26 @@ MODE_CODES = {
 
 _MODE_BY_CODE = {text: mode for mode, text in MODE_CODES.items()}
 
+# The device's role (issue 17): what a site lets this terminal do. A mode barcode or the mode button
+# never takes the device out of its role's modes. No role (the default) keeps every mode, and receive
+# decommissions as it always did.
+COUNTER = "counter"  # a pharmacy counter: dispense (Art. 25(1)), and the counter's other operations
+RECEPTION = "reception"  # a community pharmacy's reception: verify only (decommission later, at the counter)
+PUI_DOCK = "pui_dock"  # a hospital pharmacy's dock: verify and decommission on receipt (Art. 25(2))
+ROLES = (COUNTER, RECEPTION, PUI_DOCK)
+ROLE_MODES = {
+    COUNTER: (DISPENSE, VERIFY, UNDO, DESTROY),
+    RECEPTION: (RECEIVE, VERIFY),
+    PUI_DOCK: (RECEIVE, VERIFY, UNDO, DESTROY),
+}
+
+# A delivery note's barcode (issue 17): ``FMD-NOTE-`` and the note's reference (what the note file's
+# reference column, or its file name, says); scanning it starts a receiving session on that note. The
+# close code ends the session and shows its tally. Printed by the pharmacy (a label on the note, or the
+# mode sheet) or configured as a scanner prefix before a wholesaler's own note number.
+NOTE_PREFIX = "FMD-NOTE-"
+CLOSE_CODE = "FMD-RECEIVE-END"
+
 # The mode sheet's code that asks for the quarter's figure on the screen (issue 14, item 6: the count of
 # decommissions the service accepted this quarter and the date of the last one); the mode stays.
 REPORT_CODE = "FMD-REPORT-QUARTER"
@@ -50,6 +70,18 @@ OP_KIND = {
     DESTROY: "destroy",
     RECEIVE: "dispense",
 }
+
+
+def modes_of(role):
+    """The modes a device of ``role`` may be in, in button order (every mode without a role)."""
+    return ROLE_MODES.get(role or "", MODES)
+
+
+def op_kind(mode, role=None):
+    """The outbox op kind a scan in ``mode`` requests: at a reception, receive only verifies."""
+    if mode == RECEIVE and role == RECEPTION:
+        return VERIFY
+    return OP_KIND[mode]
 
 
 def _strip_aim(text):
@@ -75,6 +107,19 @@ def is_report_scan(text):
 def is_admin_scan(text):
     """True when a scanned text is the mode sheet's console address code (same rules as ``mode_of_scan``)."""
     return _strip_aim(text.strip()) == ADMIN_CODE
+
+
+def note_reference_of_scan(text):
+    """The delivery note reference a scanned text names (``FMD-NOTE-<reference>``), else None."""
+    code = _strip_aim(text.strip())
+    if code.startswith(NOTE_PREFIX) and len(code) > len(NOTE_PREFIX):
+        return code[len(NOTE_PREFIX):]
+    return None
+
+
+def is_close_scan(text):
+    """True when a scanned text is the receiving session's close code."""
+    return _strip_aim(text.strip()) == CLOSE_CODE
 
 
 def is_mode(name):

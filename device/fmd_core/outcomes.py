@@ -166,7 +166,8 @@ _SCANNER_HOLD = {
 # Every message id this module can give (the terminal's catalogues must hold each one).
 MESSAGE_IDS = tuple(sorted(set(LIGHT) | set(_SUCCESS_MESSAGE.values()) | set(m for _c, m in _REFUSAL.values()) | {
     "scan_data_matrix", "unreadable_repeated", "undo_refused", "not_permitted", "service_refused",
-    "duplicate_scan", "recorded_awaiting", "expired_by_date", "waiting_for_time", "late_alert"}
+    "duplicate_scan", "recorded_awaiting", "expired_by_date", "waiting_for_time", "late_alert",
+    "receive_already_scanned"}
     | set(_SCANNER_HOLD.values())))
 
 

@@ -26,6 +26,13 @@ journaled and refresh the badge of whatever is on screen without replacing it; a
 its own red notice (``ALERT``) once the screen is free, and then the idle screen says how many came
 ("3 réponses reçues": the queue notice, ``Notice.received``), never before the verdict in hand has had
 its hold time.
+
+Receiving a delivery (issue 17; ``fmd_terminal.receiving``): ``start_receiving(note)`` (the ``receive``
+command, a scanned ``FMD-NOTE-<reference>`` found in the notes folder, or ``request_receiving`` from
+another thread such as a USB watcher) puts the note's tally on the flow and switches to receive mode;
+every verdict, shown or late, goes to the session; ``close_receiving()`` (the close code
+``FMD-RECEIVE-END``, ``request_close``, or the end of the ``receive`` command) shows the tally and keeps
+it in the outbox and as files.
 """
 
 from __future__ import annotations
@@ -39,9 +46,10 @@ from collections.abc import Callable
 from typing import Any
 
 from fmd_core.flow import ALERT, LATE, RECORD, SCREEN, SEND, SHOW, Effect, Flow, Notice, Verdict
+from fmd_core.modes import RECEIVE, is_close_scan, note_reference_of_scan
 from fmd_core.outcomes import STORAGE_FAULT, QueueNotice, alarm_rise, queue_notice
 from fmd_terminal.config import Config
-from fmd_terminal.errors import StorageError
+from fmd_terminal.errors import StorageError, TerminalError
 from fmd_terminal.i18n import Translator
 from fmd_terminal.journal import Journal
 from fmd_terminal.outbox import RECEIVING_MODES, OpRequest, RecordedOp
@@ -98,7 +106,7 @@ class Terminal:
 
     def __init__(self, *, flow: Flow, scanner: Any, screen: Any, indicators: Any, outbox: Any, worker: Any,
                  presenter: Presenter, journal: Journal, notifier: Any = None, live_deadline_s: float = 3.0, clock: Callable[[], int] = monotonic_ms,
-                 today: Callable[[], str | None] = trusted_today, site: Any = None) -> None:
+                 today: Callable[[], str | None] = trusted_today, site: Any = None, desk: Any = None) -> None:
         self.flow = flow
         self.scanner = scanner
         self.screen = screen
@@ -112,6 +120,11 @@ class Terminal:
         self.clock = clock
         self.today = today
         self.site = site  # the site ledger's hook (fmd_terminal.ledger.mqtt.SiteLedger) or None
+        self.desk = desk  # the receiving settings (fmd_terminal.receiving.desk.Desk) or None: defaults
+        self.session: Any = None  # the receiving session (fmd_terminal.receiving.session) or None
+        self.summaries: list[tuple[Any, list[Any]]] = []  # (Summary, files written) per session closed
+        self._asked_note: Any = None  # a note another thread asked to receive (request_receiving)
+        self._asked_close = False
         self.shown: list[Verdict] = []  # every verdict shown, in order (tests, the demo)
         self._ops: dict[int, RecordedOp] = {}
         self._presses = 0
@@ -183,6 +196,8 @@ class Terminal:
             effects = []  # "checking" stays until the answer or the end of the wait
         elif event is None:
             effects = self.flow.tick(now)
+        elif event.kind == SCAN and self._receiving_scan(event.text):
+            effects = []  # a delivery note's barcode or the close code: handled, its screen drawn
         elif event.kind == SCAN:
             effects = self.flow.scan(event.text, now, self.today())
         elif event.kind == MODE:
@@ -269,11 +284,24 @@ class Terminal:
         with self._lock:
             self._asked_lang = lang
 
+    def request_receiving(self, note: Any) -> None:
+        """Called from another thread (a USB watcher, the web console): receive ``note`` (a
+        ``DeliveryNote``) at the loop's next turn."""
+        with self._lock:
+            self._asked_note = note
+
+    def request_close(self) -> None:
+        """Called from another thread: close the receiving session at the loop's next turn."""
+        with self._lock:
+            self._asked_close = True
+
     def _button_turn(self) -> None:
         with self._lock:
             presses, self._presses = self._presses, 0
             asked, self._asked_mode = self._asked_mode, None
             lang, self._asked_lang = self._asked_lang, None
+            note, self._asked_note = self._asked_note, None
+            close, self._asked_close = self._asked_close, False
         if lang is not None and lang != self.presenter.t.lang:
             self.presenter.t.switch(lang)
             forget = getattr(self.presenter.health, "forget", None)
@@ -282,10 +310,128 @@ class Terminal:
             if isinstance(self._on_screen, Notice) and asked is None:  # redrawn in the new language,
                 self._model = self.presenter.notice(self._on_screen, queue=self._read_queue(self.clock()))
                 self.screen.show(self._model)  # lights and sound unchanged (a verdict keeps its hold)
+        if close:
+            self.close_receiving()
+        if note is not None:
+            self.start_receiving(note)
         if asked is not None:
             self.apply(self.flow.switch_mode(asked, self.clock()))
         for _ in range(presses):
             self.apply(self.flow.next_mode(self.clock()))
+
+    # -- receiving a delivery (issue 17) ---------------------------------------------------------------
+
+    def start_receiving(self, note: Any) -> Any:
+        """Receive ``note``: a session whose tally the flow checks each receive scan against, in receive
+        mode; an open session is closed first. None, with the screen saying so, where the role has no
+        receive mode."""
+        from fmd_terminal.receiving.session import ReceivingSession
+
+        if RECEIVE not in self.flow.modes:
+            self._draw(self.presenter.receiving(self.presenter.t("receive_not_in_role"), [
+                self.presenter.t("line.role", role=self.presenter.t("role." + str(self.flow.role))),
+                self.presenter.t("line.role_fix")], self.flow.mode), "fault")
+            self._idle = None
+            return None
+        if self.session is not None:
+            self.close_receiving()
+        short = self.desk.short_expiry_days if self.desk else 0
+        try:
+            self.session = ReceivingSession(note, short_expiry_days=short, role=self.flow.role, outbox=self.outbox)
+        except StorageError as error:  # the ops are still recorded one by one; only the session's copy is lost
+            log.error("receiving session not kept in the outbox: %s", error)
+            self.session = ReceivingSession(note, short_expiry_days=short, role=self.flow.role)
+        self.flow.receipt = self.session.receipt
+        self.presenter.session = self._session_lines  # type: ignore[method-assign]
+        self.flow.switch_mode(RECEIVE, self.clock())
+        log.info("receiving %s from %s: %d lines", note.reference, note.source, len(note.lines))
+        t = self.presenter.t
+        self._draw(self.presenter.receiving(t("receive_started", reference=note.reference), [
+            t("line.receive_lines", lines=len(note.lines)),
+            t("line.receive_packs", packs=sum(line.quantity for line in note.lines))], RECEIVE,
+            queue=self._read_queue(self.clock())), "mode_changed")
+        self._idle = None
+        return self.session
+
+    def close_receiving(self) -> Any:
+        """Close the session: its tally on screen, in the outbox and as files (``desk.receipts_dir``);
+        returns the ``Summary`` (None when no session was open)."""
+        session, self.session = self.session, None
+        if session is None:
+            return None
+        self.flow.receipt = None
+        self.presenter.session = lambda: []  # type: ignore[method-assign]
+        summary = session.close()
+        files: list[Any] = []
+        try:
+            files = self.desk.write(summary) if self.desk is not None else []
+        except TerminalError as error:  # the tally stays in the outbox: export writes the files later
+            log.error("receipt summary not written: %s", error)
+        self.summaries.append((summary, files))
+        log.info("receipt %s closed: %s; files %s", summary.reference, summary.totals, [str(f) for f in files])
+        totals, t = summary.totals, self.presenter.t
+        self._draw(self.presenter.receiving(t("receive_closed"), [
+            t("line.receive_received", n=totals["accepted"], ordered=totals["ordered"]),
+            t("line.receive_missing", n=totals["missing"], extra=totals["extra"]),
+            t("line.receive_refused", n=totals["refused"], alerts=totals["alerts"])], self.flow.mode,
+            light="red" if totals["alerts"] else None, queue=self._read_queue(self.clock())), None)
+        self._idle = None
+        return summary
+
+    def _session_lines(self) -> list[str]:
+        """The idle screen's word during a session: the note and the packs scanned on it of those ordered."""
+        receipt = self.session.receipt if self.session is not None else None
+        if receipt is None:
+            return []
+        counted, ordered = sum(receipt.counted), sum(entry.quantity for entry in receipt.entries)
+        return [self.presenter.t("line.receive_progress", name=self.session.note.reference, counted=counted,
+                                 quantity=ordered)]
+
+    def settle_receiving(self, wait_s: float, poll_s: float = 0.05) -> int:
+        """Turn the loop without reading scans until every pack of the session has its answer, or
+        ``wait_s`` passed; returns the packs still pending (the outbox keeps sending them)."""
+        deadline = time.monotonic() + wait_s
+        while self.session is not None and self.session.pending() and time.monotonic() < deadline:
+            time.sleep(poll_s)  # the worker sends on its own thread; its results are collected here
+            self.collect_resolutions()
+        return self.session.pending() if self.session is not None else 0
+
+    def _receiving_scan(self, text: str) -> bool:
+        """A delivery note's barcode or the close code (issue 17), handled here: True; else False."""
+        if is_close_scan(text):
+            self.close_receiving()
+            return True
+        reference = note_reference_of_scan(text)
+        if reference is None:
+            return False
+        from fmd_terminal.receiving.desk import Desk, NoteNotFound
+        from fmd_terminal.receiving.note import NoteError
+
+        t = self.presenter.t
+        try:
+            note = (self.desk or Desk()).find_note(reference)
+        except NoteNotFound as error:
+            log.warning("%s", error)
+            self._draw(self.presenter.receiving(t("receive_no_note"), [
+                reference, t("line.receive_place_note", reference=reference)], self.flow.mode), "fault")
+        except NoteError as error:
+            for problem in error.problems:
+                log.warning("%s", problem)
+            self._draw(self.presenter.receiving(t("receive_bad_note"), [
+                reference, t("line.receive_bad_note", line=error.fields.get("line") or "-")], self.flow.mode), "fault")
+        else:
+            self.start_receiving(note)
+            return True
+        self._idle = None
+        return True
+
+    def _to_session(self, verdict: Verdict) -> None:
+        if self.session is None or "receiving" not in verdict.details:
+            return
+        try:
+            self.session.on_verdict(verdict)
+        except StorageError as error:  # the op itself is in the outbox; only the session's copy is late
+            log.error("receiving session: pack not noted: %s", error)
 
     def collect_resolutions(self) -> None:
         for settlement in self.worker.take_resolutions():
@@ -489,6 +635,7 @@ class Terminal:
         (the pending count, the ops to resolve), and no light or sound of its own."""
         self.journal.write(verdict, self.presenter.headline(verdict))
         self.shown.append(verdict)
+        self._to_session(verdict)
         log.info("late result seq=%s %s %s %s", verdict.seq, _short(verdict.pack), verdict.outcome,
                  verdict.service_code or "")
         queue = self._read_queue(self.clock())
@@ -557,6 +704,7 @@ class Terminal:
         self._draw_verdict(verdict)
         self.journal.write(verdict, headline)
         self.shown.append(verdict)
+        self._to_session(verdict)
         log.info("%s seq=%s %s %s %s %s", verdict.event, verdict.seq, verdict.mode, _short(verdict.pack),
                  verdict.outcome, verdict.service_code or "")
         self.notifier.status(f"{verdict.outcome} ({verdict.light}); {self._pending()} pending")
@@ -638,12 +786,14 @@ def build(config: Config, stack: contextlib.ExitStack, *, notifier: Any = None,
     if scanner is None:
         scanner = open_scanner(config.scanner)
         stack.callback(scanner.close)
+    from fmd_terminal.receiving.desk import Desk
+
     flow = Flow(mode=config.mode, duplicate_window_ms=int(config.duplicate_window_s * 1000),
-                result_hold_ms=int(config.result_hold_s * 1000))
+                result_hold_ms=int(config.result_hold_s * 1000), role=config.role or None)
     terminal = Terminal(flow=flow, scanner=scanner, screen=screen, indicators=indicators, outbox=outbox,
                         worker=worker, presenter=presenter, journal=journal, notifier=notifier,
                         live_deadline_s=config.live_deadline_s, clock=clock,
-                        site=site.ledger if site is not None else None)
+                        site=site.ledger if site is not None else None, desk=Desk.of(config))
     if site is not None:
         from fmd_terminal.config import enrolment_path
         from fmd_terminal.credential_health import dues

@@ -30,6 +30,7 @@ PROG = "fmd-terminal"
 # name -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("fmd_terminal.commands.run", "run the terminal: read scans, show verdicts"),
+    "receive": ("fmd_terminal.commands.receive", "receive a delivery against its note (CSV), then its summary"),
     "decode": ("fmd_terminal.commands.decode", "decode pack codes: JSON lines in, JSON lines out"),
     "doctor": ("fmd_terminal.commands.doctor", "check scanner, screen, pins, service, clock and storage"),
     "sync": ("fmd_terminal.commands.sync", "run the sync worker alone (drain the outbox)"),

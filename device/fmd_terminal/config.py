@@ -34,6 +34,10 @@ class Config:
     service: str = ""
     outbox: str = "memory://"
     mode: str = DEFAULT_MODE
+    role: str = ""  # counter | reception | pui_dock (issue 17); "" keeps every mode
+    short_expiry_days: int = 0  # receiving: a pack expiring sooner is flagged (0: never)
+    notes_dir: str = ""  # receiving: where a scanned delivery note's file is looked up
+    receipts_dir: str = ""  # receiving: where the summary's CSV and PDF are written at closing
     lang: str = DEFAULT_LANGUAGE
     events_jsonl: str = ""
     ledger: str = ""  # the site ledger and health, e.g. "mqtts://127.0.0.1:8883?site=...&device=..." (README)

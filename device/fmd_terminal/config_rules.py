@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from fmd_core.modes import MODES
+from fmd_core.modes import MODES, ROLES
 from fmd_terminal.errors import ConfigError
 from fmd_terminal.i18n import LANGUAGES
 from fmd_terminal.outbox.texts import Phrase
@@ -28,7 +28,8 @@ from fmd_terminal.urls import is_loopback
 # key -> (lowest, highest) seconds
 SECONDS = {"duplicate_window_s": (0.0, 3600.0), "result_hold_s": (1.0, 3600.0), "live_deadline_s": (0.1, 60.0)}
 TIMEOUTS = {"connect": (0.1, 300.0), "read": (0.1, 300.0), "total": (0.1, 600.0)}
-TEXT_KEYS = ("button", "events_jsonl", "client_id", "client_secret", "client_cert", "client_key", "ca_bundle")
+MAX_SHORT_EXPIRY_DAYS = 3650
+TEXT_KEYS = ("button", "events_jsonl", "notes_dir", "receipts_dir", "client_id", "client_secret", "client_cert", "client_key", "ca_bundle")
 SECRET_KEYS = ("client_secret",)
 # the rest are seconds or rates; gather_count may be 0 (no receiving bulks, issue 17)
 SYNC_WHOLE = ("bulk_threshold", "batch_size", "outstanding", "breaker_threshold", "gather_count")
@@ -208,6 +209,12 @@ def problems(config: Any, keys: tuple[str, ...] | None = None) -> list[ConfigErr
         found.append(ConfigError.text("no_service") if config.service == "" else _url("service", config.service))
     if asked("mode") and config.mode not in MODES:
         found.append(bad("mode", config.mode, Phrase("allowed_choice", choices=", ".join(MODES))))
+    if asked("role") and config.role not in ("", *ROLES):  # issue 17
+        found.append(bad("role", config.role, Phrase("allowed_choice", choices=", ".join(ROLES))))
+    if asked("short_expiry_days") and (not isinstance(config.short_expiry_days, int) or isinstance(
+            config.short_expiry_days, bool) or not 0 <= config.short_expiry_days <= MAX_SHORT_EXPIRY_DAYS):
+        found.append(bad("short_expiry_days", config.short_expiry_days,
+                         Phrase("allowed_days", high=MAX_SHORT_EXPIRY_DAYS)))
     if asked("lang") and config.lang not in LANGUAGES:
         found.append(bad("lang", config.lang, Phrase("allowed_choice", choices=", ".join(LANGUAGES))))
     for key, (low, high) in SECONDS.items():

@@ -30,6 +30,7 @@ _FR = {
     "config_console_pair": "configuration : console.certificate et console.key vont ensemble (le certificat propre du terminal et sa clé). Renseigner les deux, ou aucun",
     "console_certificate": "console : impossible de charger le certificat {path} ({why}). Vérifier console.certificate et console.key (le certificat du terminal et sa clé, en PEM)",
     "config_console_tls": "configuration : console.listen = {value} est au-delà de la boucle locale : renseigner console.certificate et console.key (ceux du terminal) pour servir la console en HTTPS, ou écouter sur 127.0.0.1",
+    "allowed_days": "un nombre entier de jours de 0 (jamais) à {high}, sans guillemets",
     "not_utf8": "{path} n'est pas en UTF-8 (octet {position}). L'enregistrer en UTF-8",
     "config_unsaved": "configuration {path} non enregistrée ({why}) ; rien n'a changé. Vérifier que le terminal peut écrire ce fichier et son dossier",
     # storage (outbox)
@@ -57,6 +58,22 @@ _FR = {
                        "séparateur GS, par ex. --substitutes '|' '^'",
     "drain_tried": "essayé {attempts} fois en {timeout} s vers {service} ; dernière réponse : "
                    "{last}. Vérifier le réseau et le service, puis relancer",
+    # delivery note (receiving, issue 17)
+    "note_unreadable": "{path} : bon de livraison illisible ({why}). Vérifier le chemin du fichier",
+    "note_too_big": "{path} : bon de livraison de plus de {high} Mo. Le découper en plusieurs fichiers",
+    "note_empty": "{path} : le bon de livraison n'a aucune ligne de produit. Exporter la feuille avec ses lignes",
+    "note_no_header": "{path} ligne {line} : colonnes non reconnues ({found}). La première ligne doit nommer au "
+                      "moins code produit ; désignation ; quantité",
+    "note_empty_cell": "{path} ligne {line} : {column} est vide. Le remplir ou supprimer la ligne",
+    "note_bad_code": "{path} ligne {line} : code produit {value} refusé ; attendu un CIP13 ou GTIN-14 (13 ou 14 "
+                     "chiffres, clé de contrôle juste). Corriger le code",
+    "note_code_number": "{path} ligne {line} : code produit {value} écrit comme un nombre par le tableur. "
+                        "Mettre la colonne au format texte et exporter à nouveau",
+    "note_bad_quantity": "{path} ligne {line} : quantité {value} refusée ; attendu un nombre entier de 1 à {high}. "
+                         "Corriger la quantité",
+    "note_bad_date": "{path} ligne {line} : péremption {value} refusée ; écrire JJ/MM/AAAA, MM/AAAA ou AAAA-MM-JJ",
+    "note_not_found": "bon de livraison {reference} introuvable dans {directory}. Y déposer le fichier {reference}.csv, ou vérifier notes_dir",
+    "receipt_unwritable": "{path} : impossible d'écrire le bilan de réception ({why}). Vérifier receipts_dir ou --out",
 }
 
 _EN = {
@@ -81,6 +98,7 @@ _EN = {
     "config_console_pair": "configuration: console.certificate and console.key go together (the device's own certificate and its key). Set both, or neither",
     "console_certificate": "console: cannot load the certificate {path} ({why}). Check console.certificate and console.key (the device's certificate and its key, PEM)",
     "config_console_tls": "configuration: console.listen = {value} is beyond loopback: set console.certificate and console.key (the device's own) so that the console is served over HTTPS, or listen on 127.0.0.1",
+    "allowed_days": "a whole number of days from 0 (never) to {high}, without quotes",
     "not_utf8": "{path} is not UTF-8 (byte {position}). Save it as UTF-8",
     "config_unsaved": "configuration {path} not saved ({why}); nothing changed. Check that the terminal may write this file and its folder",
     "storage_read_only": "{path}: the directory {directory} is not writable ({why}). Make it writable for the "
@@ -105,6 +123,22 @@ _EN = {
                        "separator, e.g. --substitutes '|' '^'",
     "drain_tried": "tried {attempts} time(s) in {timeout} s to reach {service}; last answer: {last}. "
                    "Check the network and the service, then run again",
+    # delivery note (receiving, issue 17)
+    "note_unreadable": "{path}: delivery note unreadable ({why}). Check the file's path",
+    "note_too_big": "{path}: delivery note larger than {high} MB. Split it into several files",
+    "note_empty": "{path}: the delivery note has no product line. Export the sheet with its lines",
+    "note_no_header": "{path} line {line}: columns not recognised ({found}). The first line must name at least "
+                      "product code, designation, quantity",
+    "note_empty_cell": "{path} line {line}: {column} is empty. Fill it in or delete the line",
+    "note_bad_code": "{path} line {line}: product code {value} refused; expected a CIP13 or GTIN-14 (13 or 14 "
+                     "digits, right check digit). Correct the code",
+    "note_code_number": "{path} line {line}: product code {value} was written as a number by the spreadsheet. "
+                        "Format the column as text and export again",
+    "note_bad_quantity": "{path} line {line}: quantity {value} refused; expected a whole number from 1 to {high}. "
+                         "Correct the quantity",
+    "note_bad_date": "{path} line {line}: expiry {value} refused; write DD/MM/YYYY, MM/YYYY or YYYY-MM-DD",
+    "note_not_found": "delivery note {reference} not found in {directory}. Place the file {reference}.csv there, or check notes_dir",
+    "receipt_unwritable": "{path}: cannot write the receipt summary ({why}). Check receipts_dir or --out",
 }
 
 _DE = {
@@ -129,6 +163,7 @@ _DE = {
     "config_console_pair": "Konfiguration: console.certificate und console.key gehören zusammen (das eigene Zertifikat des Terminals und sein Schlüssel). Beide angeben oder keinen",
     "console_certificate": "Konsole: Zertifikat {path} kann nicht geladen werden ({why}). console.certificate und console.key prüfen (Zertifikat des Terminals und sein Schlüssel, PEM)",
     "config_console_tls": "Konfiguration: console.listen = {value} liegt außerhalb von Loopback: console.certificate und console.key (die des Terminals) angeben, damit die Konsole über HTTPS läuft, oder auf 127.0.0.1 lauschen",
+    "allowed_days": "eine ganze Zahl von Tagen von 0 (nie) bis {high}, ohne Anführungszeichen",
     "not_utf8": "{path} ist nicht UTF-8 (Byte {position}). Als UTF-8 speichern",
     "config_unsaved": "Konfiguration {path} nicht gespeichert ({why}); nichts geändert. Prüfen, ob das Terminal diese Datei und ihren Ordner schreiben darf",
     "storage_read_only": "{path}: das Verzeichnis {directory} ist nicht beschreibbar ({why}). Für den Benutzer des "
@@ -155,6 +190,22 @@ _DE = {
                        "Trennzeichen GS angeben, z. B. --substitutes '|' '^'",
     "drain_tried": "{attempts} Versuch(e) in {timeout} s, {service} zu erreichen; letzte Antwort: "
                    "{last}. Netz und Dienst prüfen, dann erneut starten",
+    # delivery note (receiving, issue 17)
+    "note_unreadable": "{path}: Lieferschein nicht lesbar ({why}). Pfad der Datei prüfen",
+    "note_too_big": "{path}: Lieferschein größer als {high} MB. In mehrere Dateien aufteilen",
+    "note_empty": "{path}: der Lieferschein hat keine Produktzeile. Das Blatt mit seinen Zeilen exportieren",
+    "note_no_header": "{path} Zeile {line}: Spalten nicht erkannt ({found}). Die erste Zeile muss mindestens "
+                      "Produktcode, Bezeichnung, Menge nennen",
+    "note_empty_cell": "{path} Zeile {line}: {column} ist leer. Ausfüllen oder die Zeile löschen",
+    "note_bad_code": "{path} Zeile {line}: Produktcode {value} abgelehnt; erwartet CIP13 oder GTIN-14 (13 oder 14 "
+                     "Ziffern, richtige Prüfziffer). Code korrigieren",
+    "note_code_number": "{path} Zeile {line}: Produktcode {value} wurde von der Tabellenkalkulation als Zahl "
+                        "geschrieben. Spalte als Text formatieren und erneut exportieren",
+    "note_bad_quantity": "{path} Zeile {line}: Menge {value} abgelehnt; erwartet eine ganze Zahl von 1 bis {high}. "
+                         "Menge korrigieren",
+    "note_bad_date": "{path} Zeile {line}: Verfall {value} abgelehnt; TT/MM/JJJJ, MM/JJJJ oder JJJJ-MM-TT schreiben",
+    "note_not_found": "Lieferschein {reference} in {directory} nicht gefunden. Die Datei {reference}.csv dort ablegen oder notes_dir prüfen",
+    "receipt_unwritable": "{path}: Eingangsbericht nicht schreibbar ({why}). receipts_dir oder --out prüfen",
 }
 
 def _merged() -> dict[str, dict[str, str]]:

@@ -136,6 +136,8 @@ class Presenter:
     # The web console's address, shown as a QR code on request (``FMD-MODE-ADMIN``, issue 15): set by
     # ``fmd-terminal run`` once the console listens; "" while it is off.
     console_address: str = ""
+    # The receiving session's progress on the idle screen (issue 17): set while a session is open.
+    session: Callable[[], list[str]] = staticmethod(lambda: [])  # type: ignore[assignment]
 
     def __init__(self, translate: Translator) -> None:
         self.t = translate
@@ -179,7 +181,40 @@ class Presenter:
         site = verdict.details.get("site")
         if site and "explained" not in verdict.details:
             return self.site_text(verdict.message_id, site)
+        problem = self._receiving_problem(verdict)
+        if problem is not None:
+            return self.t("receive." + problem)
         return self.t(verdict.message_id)
+
+    @staticmethod
+    def _receiving_problem(verdict: Verdict) -> str | None:
+        """The delivery note's first difference (issue 17), the headline unless the verdict is red (an
+        alert's or a refusal's headline stays) or the pack was already scanned (its own headline)."""
+        check = verdict.details.get("receiving")
+        if check is None or not check.problems or verdict.light == "red" or verdict.message_id == "receive_already_scanned":
+            return None
+        return check.problems[0]
+
+    def receiving_lines(self, verdict: Verdict) -> list[str]:
+        """The note's line and what it holds now ("Doliprane 1000 : 38/40"), the other differences,
+        "verified only" where a dock did not decommission, and the service's word when a difference took
+        the headline (issue 17)."""
+        check = verdict.details.get("receiving")
+        if check is None:
+            return []
+        lines = []
+        if check.line is not None:
+            room = LINE_CHARS - len(self.t("line.receive_progress", name="", counted=check.counted,
+                                           quantity=check.quantity))
+            name = check.label if len(check.label) <= room else check.label[: max(1, room - 1)] + "…"
+            lines.append(self.t("line.receive_progress", name=name, counted=check.counted, quantity=check.quantity))
+        first = self._receiving_problem(verdict)
+        lines += [self.t("receive." + p) for p in check.problems if p != first and p != "already_scanned"]
+        if verdict.details.get("verify_only"):
+            lines.append(self.t("line.receive_verify_only"))
+        if first is not None and verdict.message_id != "receive_already_scanned":
+            lines.append(self.t(verdict.message_id))
+        return lines
 
     def site_text(self, reason: str, site: dict) -> str:
         """The site ledger's word (issue 16): "Déjà délivrée au comptoir 2 à 10:42"."""
@@ -204,9 +239,14 @@ class Presenter:
             return self.console_screen(notice.mode, q)
         headline, light = self.t(notice.message_id), None
         lines = [_cut(notice.detail)] if notice.detail else []
-        lines += [_cut(line) for line in self.restart_lines(notice.items)]
+        if notice.message_id == "restart_list":
+            lines += [_cut(line) for line in self.restart_lines(notice.items)]
         scanner = self.scanner_lines(notice.problems)[: _room_below(headline)]
         lines += [_cut(line) for line in scanner]
+        if notice.message_id == "mode_not_in_role":  # issue 17: which role, which mode, where to change it
+            role, mode = notice.items
+            lines = [self.t("line.role", role=self.t("role." + role)),
+                     _cut(self.t("line.mode_refused", mode=self.mode_label(mode))), self.t("line.role_fix")]
         if notice.message_id == "quarter_report":
             lines += [_cut(line) for line in self.quarter()][: _room_below(headline)]
         if notice.message_id == "ready":
@@ -215,6 +255,7 @@ class Presenter:
                 headline = self.t("storage_fault")
             if notice.received:
                 lines.append(_cut(self.received(notice.received)))
+            lines += [_cut(line) for line in self.session()][: max(0, _room_below(headline) - len(lines))]
             lines += self.queue_lines(q)[: max(0, _room_below(headline) - len(lines))]
             lines += [_cut(line) for line in self.health()][: max(0, _room_below(headline) - len(lines))]
         return ScreenModel(light=light, headline=headline, lines=lines, mode=self.mode_label(notice.mode),
@@ -228,6 +269,13 @@ class Presenter:
                                mode=self.mode_label(mode), badge=self.badge(queue=queue))
         return ScreenModel(headline=self.t("console_address"), lines=[self.console_address],
                            mode=self.mode_label(mode), badge=self.badge(queue=queue), qr=self.console_address)
+
+    def receiving(self, headline: str, lines: list[str], mode: str, light: str | None = None,
+                  queue: QueueNotice | None = None) -> ScreenModel:
+        """A receiving session's own screen (issue 17: started, closed with its tally, a note refused),
+        from texts already translated."""
+        return ScreenModel(light=light, headline=headline, lines=[_cut(line) for line in lines[:MAX_LINES]],
+                           mode=self.mode_label(mode), badge=self.badge(queue=queue))
 
     def received(self, n: int) -> str:
         """The idle screen's queue notice of late results (issue 11, item 5): "3 réponses reçues"; the
@@ -293,9 +341,10 @@ class Presenter:
         return lines + [self.t("line.late_do")]
 
     def _lines(self, verdict: Verdict) -> list[str]:
-        t, details, lines = self.t, verdict.details, []
+        t, details = self.t, verdict.details
         if details.get("late"):
             return self._late_lines(verdict)
+        lines = self.receiving_lines(verdict)
         if verdict.alert_code or details.get("alert_id"):  # both kept for the NMVO follow-up (s. 10)
             lines.append(t("line.alert", code=verdict.alert_code or ""))
             if details.get("explained"):  # an alert the site ledger explains (issue 16)

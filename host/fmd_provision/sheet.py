@@ -96,13 +96,13 @@ LABELS = {
 MODE_NAMES = {
     "fr": {"dispense": "Délivrer", "verify": "Vérifier", "undo": "Annuler", "destroy": "Détruire",
            "receive": "Réception", "report": "Trimestre : désactivations",
-           "admin": "Adresse de la console web"},
+           "admin": "Adresse de la console web", "close": "Clore la réception"},
     "en": {"dispense": "Dispense", "verify": "Verify", "undo": "Undo", "destroy": "Destroy",
            "receive": "Receive", "report": "Quarter: decommissions",
-           "admin": "Web console address"},
+           "admin": "Web console address", "close": "Close the receipt"},
     "de": {"dispense": "Abgabe", "verify": "Prüfen", "undo": "Rückgängig", "destroy": "Vernichten",
            "receive": "Wareneingang", "report": "Quartal: Ausbuchungen",
-           "admin": "Adresse der Web-Konsole"},
+           "admin": "Adresse der Web-Konsole", "close": "Wareneingang abschließen"},
 }
 
 # SCANNERS-AND-HARDWARE.md section 3.1: (setting, value) per language.
@@ -240,11 +240,12 @@ def plan(packs: list[dict[str, str]], lang: str, modes: bool, calibration: bool 
         ]
         symbols.append(Symbol(pack_symbol(pack["raw"]), caption, "pack"))
     if modes:
-        from fmd_core.modes import ADMIN_CODE, MODE_CODES, REPORT_CODE
+        from fmd_core.modes import ADMIN_CODE, CLOSE_CODE, MODE_CODES, REPORT_CODE
 
         # the mode codes, then the codes showing the quarter's figure (issue 14, item 6) and the web
-        # console's address as a QR code (issue 15) on the screen; neither changes the mode
-        for mode, text in (*MODE_CODES.items(), ("report", REPORT_CODE), ("admin", ADMIN_CODE)):
+        # console's address as a QR code (issue 15) on the screen, neither changing the mode, then the
+        # code closing a receiving session (issue 17)
+        for mode, text in (*MODE_CODES.items(), ("report", REPORT_CODE), ("admin", ADMIN_CODE), ("close", CLOSE_CODE)):
             symbols.append(Symbol(mode_symbol(text), [MODE_NAMES[lang][mode], text], "mode"))
     if calibration:
         from fmd_core.calibration import CODES

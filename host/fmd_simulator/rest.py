@@ -576,7 +576,7 @@ class SimulatorApp:
         job = self.store.bulk_results(bulk_id)
         if job is None or job[0] != client.client_id:
             raise HTTPProblem(404, "NMVS_TE_JS_01", f"no bulk request {bulk_id!r} of this client.")
-        if job[1] != "done":
+        if job[1] != "done" or job[2] is None:
             return await respond(send, 202, problem_body("NMVS_FE_TX_02", "", language))
         # the stored results' JSON text as it is: decoding and encoding 20,000 results would hold the loop
         await respond_json(send, 200, b'{"operationCode":"NMVS_SUCCESS","items":' + job[2].encode() + b"}")

@@ -76,6 +76,9 @@ def test_texts_fit_a_128x64_screen(lang):
                         quarter="2026Q4",  # the quarter's figure on request (line.quarter_*)
                         n=99,  # late results on the idle screen (line.received), a site's counter (line.site)
                         last="2026-12-02",
+                        role="Wareneingang", mode="RÉCEPTION",  # a mode outside the role (issue 17)
+                        name="Doliprane 1", counted=38, quantity=40, reference="BL-000042",  # receiving
+                        lines=60, packs=2000, ordered=2000, extra=99, alerts=99, line=999,
                     )
                 )
                 <= LINE_CHARS

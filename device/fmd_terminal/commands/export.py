@@ -7,6 +7,11 @@ corrected, with their quality), the service's answer and every resolution. JSON 
 op's full attempt history. The files keep their format (column names, values); the summary and the
 errors for a person are in ``--lang`` (else ``FMD_LANG``, else French).
 
+``--receipts`` lists the receiving sessions kept in the outbox (issue 17), one line each (id, note
+reference, source, role, start and closing times, then the tally's totals); with ``--receipts-dir DIR``
+each closed session's summary is also written there as CSV and PDF (``receiving.report``), with
+``--receipt ID`` only that one.
+
 ``--excel`` makes the CSV one a French spreadsheet (Excel, LibreOffice Calc) opens as it is: UTF-8
 with a byte-order mark (else accents come out garbled), ``;`` between fields (the comma is the
 French decimal separator), CRLF line ends, times as local ``JJ/MM/AAAA HH:MM:SS`` (a date cell), and
@@ -48,6 +53,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--jsonl", metavar="FILE", help="write JSON lines with attempt history ('-' for standard output)")
     parser.add_argument("--excel", action="store_true",
                         help="with --csv: for a French spreadsheet (UTF-8 with BOM, ';', local dates, codes as text)")
+    parser.add_argument("--receipts", action="store_true", help="list the receiving sessions (issue 17)")
+    parser.add_argument("--receipts-dir", metavar="DIR", dest="receipts_dir",
+                        help="with --receipts: write each closed session's summary there (CSV and PDF)")
+    parser.add_argument("--receipt", metavar="ID", type=int, help="with --receipts: only this session")
 
 
 def record_of(row: dict) -> dict:
@@ -84,10 +93,17 @@ def spreadsheet_record(record: dict, row: dict) -> dict:
         if name in TIME_COLUMNS:
             ns = row[TIME_COLUMNS[name]]
             value = None if ns is None else time.strftime("%d/%m/%Y %H:%M:%S", time.localtime(ns / 1e9))
-        elif isinstance(value, str) and _NOT_TEXT.search(value):
-            value = '="' + value.replace('"', '""') + '"'
+        else:
+            value = spreadsheet_text(value)
         out[name] = value
     return out
+
+
+def spreadsheet_text(value: object) -> object:
+    """A code a spreadsheet would read as a number, a date or a formula, as the text formula ``="..."``."""
+    if isinstance(value, str) and _NOT_TEXT.search(value):
+        return '="' + value.replace('"', '""') + '"'
+    return value
 
 
 def write_csv(handle, rows: list[dict], *, excel: bool = False) -> None:
@@ -129,6 +145,8 @@ def execute(args: argparse.Namespace) -> int:
     from fmd_terminal.errors import ConfigError
 
     texts = texts_of(args)
+    if getattr(args, "receipts", False):
+        return export_receipts(args, texts)
     if not args.csv and not args.jsonl:
         raise ConfigError(texts("export_needs"))
     if args.excel and not args.csv:
@@ -146,3 +164,36 @@ def execute(args: argparse.Namespace) -> int:
         return 0
     finally:
         box.close()
+
+
+RECEIPT_COLUMNS = ("id", "reference", "source", "role", "started", "closed", "ordered", "accepted", "pending",
+                   "refused", "missing", "extra", "alerts")
+
+
+def export_receipts(args: argparse.Namespace, texts: Texts) -> int:
+    """The receiving sessions, one ``;``-separated line each after a header; their files when asked."""
+    from pathlib import Path
+
+    from fmd_terminal.outbox.receipts import receipts
+    from fmd_terminal.receiving.report import summary_of, write_files
+
+    box = open_configured_outbox(args, copy_dir=args.receipts_dir)
+    try:
+        records = [r for r in receipts(box) if args.receipt is None or r["id"] == args.receipt]
+    finally:
+        box.close()
+    print(";".join(RECEIPT_COLUMNS))
+    written = 0
+    for record in records:
+        summary = summary_of(record)
+        totals = summary.totals if summary is not None else {}
+        when = {"started": record["started_ns"], "closed": record["closed_ns"]}
+        values = {**record, **totals, **{k: time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(v / 1e9)) if v else ""
+                                         for k, v in when.items()}}
+        print(";".join(str(values.get(name) if values.get(name) is not None else "") for name in RECEIPT_COLUMNS))
+        if summary is not None and args.receipts_dir:
+            for path in write_files(summary, Path(args.receipts_dir), texts.lang):
+                print(path, file=sys.stderr)
+                written += 1
+    print(texts("receipts_listed", count=len(records), files=written), file=sys.stderr)
+    return 0

@@ -113,6 +113,18 @@ CREATE TABLE IF NOT EXISTS pack_view (
   dispense_boot_id TEXT, dispense_boottime_ns INTEGER,
   blocked_seq INTEGER, last_seq INTEGER
 );
+CREATE TABLE IF NOT EXISTS receipt (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  reference TEXT NOT NULL, source TEXT NOT NULL, role TEXT,
+  started_ns INTEGER NOT NULL, closed_ns INTEGER,
+  note TEXT NOT NULL, summary TEXT
+);
+CREATE TABLE IF NOT EXISTS receipt_pack (
+  receipt_id INTEGER NOT NULL REFERENCES receipt(id),
+  pack_key TEXT NOT NULL, seq INTEGER, line INTEGER, product_code TEXT NOT NULL,
+  problems TEXT NOT NULL, state TEXT NOT NULL, service_code TEXT, alert_code TEXT,
+  PRIMARY KEY (receipt_id, pack_key)
+);
 """
 
 # (column, declaration) added to ``op`` after schema version 1 was released (``_add_columns``)
@@ -275,7 +287,9 @@ class SQLiteOutbox:
     def _add_columns(self) -> None:
         """Columns added within schema version 1, each nullable, so an outbox written by an earlier
         release opens (and is completed here) and an earlier release still opens a newer one:
-        ``op.mode``, the terminal's mode at the scan (NULL for ops recorded before it existed)."""
+        ``op.mode``, the terminal's mode at the scan (NULL for ops recorded before it existed).
+        Tables added within version 1 (``receipt``, ``receipt_pack``: the receiving sessions, issue 17)
+        are created by ``SCHEMA``'s ``IF NOT EXISTS`` at every start; an earlier release ignores them."""
         columns = {row["name"] for row in self.storage.execute("PRAGMA table_info(op)")}
         for name, declaration in ADDED_COLUMNS:
             if name not in columns:

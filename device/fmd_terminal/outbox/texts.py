@@ -59,6 +59,7 @@ _FR = {
     "pending_op": "  opération {seq} {kind} {state} n° de série ...{serial} dernière erreur : {error}",
     # export
     "exported": "{count} opération(s) exportée(s)",
+    "receipts_listed": "{count} réception(s) listée(s), {files} fichier(s) écrit(s)",
     "export_needs": "export demande --csv FICHIER et/ou --jsonl FICHIER",
     "excel_needs_csv": "--excel s'applique au CSV : ajouter --csv FICHIER",
     # report
@@ -122,6 +123,7 @@ _EN = {
     "pending": "fmd-terminal: {count} operation(s) still pending after {timeout} s:",
     "pending_op": "  seq {seq} {kind} {state} serial ...{serial} last error: {error}",
     "exported": "{count} operation(s) exported",
+    "receipts_listed": "{count} receipt(s) listed, {files} file(s) written",
     "export_needs": "export needs --csv FILE and/or --jsonl FILE",
     "excel_needs_csv": "--excel applies to the CSV file: add --csv FILE",
     # report
@@ -186,6 +188,7 @@ _DE = {
     "pending": "fmd-terminal: {count} Vorgang/Vorgänge nach {timeout} s noch offen:",
     "pending_op": "  Vorgang {seq} {kind} {state} Seriennummer ...{serial} letzter Fehler: {error}",
     "exported": "{count} Vorgang/Vorgänge exportiert",
+    "receipts_listed": "{count} Wareneingang/-gänge aufgeführt, {files} Datei(en) geschrieben",
     "export_needs": "export braucht --csv DATEI und/oder --jsonl DATEI",
     "excel_needs_csv": "--excel gilt für die CSV-Datei: --csv DATEI angeben",
     # report

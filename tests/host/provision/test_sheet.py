@@ -22,7 +22,7 @@ from PIL import Image
 from fmd_core import decode_scan
 from fmd_core.calibration import CODES as CALIBRATION_CODES
 from fmd_core.calibration import infer_text
-from fmd_core.modes import MODE_CODES, is_admin_scan, is_report_scan, mode_of_scan
+from fmd_core.modes import MODE_CODES, is_admin_scan, is_close_scan, is_report_scan, mode_of_scan
 from fmd_provision import sheet
 
 
@@ -76,9 +76,9 @@ def test_every_printed_pack_and_mode_decodes(provision, tmp_path):
     out = tmp_path / "sheet.pdf"
     run = provision("sheet", "--packs", packs, "--out", out)
     assert run.code == 0, run.err
-    assert "32 packs, 7 mode barcodes, 2 calibration codes" in run.out
+    assert "32 packs, 8 mode barcodes, 2 calibration codes" in run.out
     images = pdf_images(out.read_bytes())
-    assert len(images) == len(expected) + len(MODE_CODES) + 2 + len(CALIBRATION_CODES)
+    assert len(images) == len(expected) + len(MODE_CODES) + 3 + len(CALIBRATION_CODES)
     for pack, image in zip(expected, images[: len(expected)], strict=True):
         text = scanned_text(image)
         assert text[:3] == pack["raw"][:3]  # ]d2 GS1 Data Matrix, ]d1 IFA
@@ -90,6 +90,7 @@ def test_every_printed_pack_and_mode_decodes(provision, tmp_path):
     assert modes == list(MODE_CODES)
     assert is_report_scan(scanned_text(images[len(expected) + len(MODE_CODES)]))  # the quarter's figure on request
     assert is_admin_scan(scanned_text(images[len(expected) + len(MODE_CODES) + 1]))  # the console's address
+    assert is_close_scan(scanned_text(images[len(expected) + len(MODE_CODES) + 2]))  # a receipt's closing (issue 17)
 
 
 def test_pack_symbols_are_square_ecc200():
@@ -108,7 +109,7 @@ def test_sheet_without_packs_has_modes_and_the_vendor_notice(provision, tmp_path
     out = tmp_path / "modes.pdf"
     run = provision("sheet", "--out", out, "--lang", "en")
     assert run.code == 0, run.err
-    assert len(pdf_images(out.read_bytes())) == len(MODE_CODES) + 2 + len(CALIBRATION_CODES)
+    assert len(pdf_images(out.read_bytes())) == len(MODE_CODES) + 3 + len(CALIBRATION_CODES)
 
 
 @pytest.mark.parametrize("lang", ["fr", "en", "de"])
@@ -131,8 +132,8 @@ def test_no_setup_leaves_the_calibration_codes_out(provision, tmp_path):
     assert run.code == 0, run.err
     assert "0 calibration codes" in run.out
     texts = [scanned_text(image) for image in pdf_images(out.read_bytes())]
-    assert [mode_of_scan(text) for text in texts[:-2]] == list(MODE_CODES) and is_report_scan(texts[-2])
-    assert is_admin_scan(texts[-1])
+    assert [mode_of_scan(text) for text in texts[:-3]] == list(MODE_CODES) and is_report_scan(texts[-3])
+    assert is_admin_scan(texts[-2]) and is_close_scan(texts[-1])
 
 
 @pytest.mark.parametrize(
