@@ -168,8 +168,10 @@ _DE = {
 
 def _merged() -> dict[str, dict[str, str]]:
     from fmd_terminal.doctor_texts import DOCTOR
+    from fmd_terminal.receiving.import_texts import IMPORT_TEXTS
 
-    return {lang: {**table, **DOCTOR[lang]} for lang, table in (("fr", _FR), ("en", _EN), ("de", _DE))}
+    return {lang: {**table, **DOCTOR[lang], **IMPORT_TEXTS[lang]}
+            for lang, table in (("fr", _FR), ("en", _EN), ("de", _DE))}
 
 
 MESSAGES = _merged()
