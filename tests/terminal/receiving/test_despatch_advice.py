@@ -94,7 +94,7 @@ def loopback_server():
     """A real HTTP server on 127.0.0.1 that records every request: an external entity must never reach it."""
     _CountingHandler.hits = []
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _CountingHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
