@@ -15,7 +15,9 @@ event in between: no busy loop; a scanned note barcode wakes it at once):
 - the stick is only ever opened for reading; the session reads the local copy, so pulling the stick
   out after the hand-over loses nothing either.
 
-``on_note`` and ``on_problem`` run on the watcher's thread (``start``) or in the caller's (``check``).
+``on_note`` and ``on_problem`` run on the watcher's thread (``start``) or in the caller's (``check``);
+``screen_line`` is the short line the OLED shows for either (the full one-line message, with its fix,
+is the error's ``in_language``).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import BinaryIO
 
+from fmd_terminal.i18n import Translator
 from fmd_terminal.receiving.note import MAX_NOTE_BYTES, DeliveryNote, NoteError
 from fmd_terminal.receiving.note_files import NOTE_SUFFIXES, load_note_file
 
@@ -49,9 +52,28 @@ class StickNote:
     path: Path
     origin: str
 
+    @property
+    def on_stick(self) -> str:
+        """The file's path on the stick (``bons-de-livraison/BL-2026-118.xml``)."""
+        return self.origin.removeprefix("usb:")
+
     def load(self) -> DeliveryNote:
         """The delivery note, its ``source`` the stick's file. Raises ``NoteError`` as ``load_note_file``."""
         return replace(load_note_file(self.path), source=self.origin)
+
+
+# the watcher's problems that have a short screen text of their own (gettext ``usb.*``)
+SCREEN_TEXTS = {"usb_pulled": "usb.pulled", "usb_no_note": "usb.no_note", "usb_no_match": "usb.no_match"}
+
+
+def screen_line(event: StickNote | NoteError, t: Translator) -> str | None:
+    """What the screen shows for a note handed over or a problem the watcher reported, in ``t``'s
+    language; None for a problem of the note itself (a bad CSV line, a refused XML): the session shows
+    that error's own message."""
+    if isinstance(event, StickNote):
+        return t("usb.note_taken", name=Path(event.on_stick).name)
+    message_id = SCREEN_TEXTS.get(event.text_id or "")
+    return t(message_id, **event.fields) if message_id else None
 
 
 def note_files(root: Path) -> list[Path]:
@@ -219,7 +241,7 @@ class StickWatcher:
             self._answered = wanted
             if choice is None:
                 self.on_problem(NoteError.text("usb_no_match", reference=wanted,
-                                               found=", ".join(c.origin.removeprefix("usb:") for c in copies)))
+                                               found=", ".join(c.on_stick for c in copies)))
                 return
         if choice != self._handed:
             self._handed = choice
@@ -230,7 +252,7 @@ class StickWatcher:
         """The copy whose file name, else whose note's reference, is ``wanted`` (compared as ``_key``)."""
         key = _key(wanted)
         for copy in copies:
-            if _key(Path(copy.origin.removeprefix("usb:")).stem) == key:
+            if _key(Path(copy.on_stick).stem) == key:
                 return copy
         for copy in copies:
             try:

@@ -16,8 +16,9 @@ from pathlib import Path
 
 import pytest
 
+from fmd_terminal.i18n import Translator
 from fmd_terminal.receiving.note import NoteError
-from fmd_terminal.receiving.usb import StickNote, StickWatcher, note_files
+from fmd_terminal.receiving.usb import StickNote, StickWatcher, note_files, screen_line
 
 SAMPLE_XML = Path(__file__).parent / "data" / "despatch-advice.xml"
 DOLIPRANE = "3400930000007"
@@ -55,15 +56,18 @@ def watcher(recorder, stick, tmp_path, **options) -> StickWatcher:
 
 
 def plug(stick: Path, files: dict[str, str | bytes], *, ages: dict[str, int] | None = None) -> None:
-    """The stick appears with ``files`` (name -> content); ``ages`` in minutes set their times."""
-    stick.mkdir(parents=True)
+    """The stick appears with ``files`` (name -> content) at once, as a mount does: written aside, then
+    renamed into place; ``ages`` in minutes set their times."""
+    staging = stick.with_name(stick.name + ".staging")
+    staging.mkdir(parents=True)
     now = time.time()
     for name, content in files.items():
-        path = stick / name
+        path = staging / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(content.encode() if isinstance(content, str) else content)
         age = (ages or {}).get(name, 0)
         os.utime(path, (now - 60 * age, now - 60 * age))
+    staging.rename(stick)
 
 
 def snapshot(root: Path) -> dict[str, tuple[int, int, int]]:
@@ -237,3 +241,19 @@ def test_the_watcher_thread_notices_a_stick_and_sleeps_in_between(recorder, stic
     finally:
         looking.stop()
     assert "usb-stick-watcher" not in [thread.name for thread in threading.enumerate()]
+
+
+@pytest.mark.parametrize("lang, expected", [
+    ("fr", ["Clé USB : bon BL-1.csv", "Bon BL-9 absent de la clé USB", "Clé USB retirée en lecture : la remettre",
+            "Clé USB sans bon de livraison", None]),
+    ("en", ["USB stick: note BL-1.csv", "Note BL-9 not on the USB stick", "USB stick pulled out: put it back",
+            "No delivery note on the USB stick", None]),
+    ("de", ["USB-Stick: Lieferschein BL-1.csv", "Lieferschein BL-9 nicht auf Stick",
+            "USB-Stick beim Lesen gezogen: einstecken", "Kein Lieferschein auf dem USB-Stick", None]),
+])
+def test_the_screen_line_of_each_event(lang, expected):
+    events = [StickNote(Path("/spool/00-BL-1.csv"), "usb:BL-1.csv"),
+              NoteError.text("usb_no_match", reference="BL-9", found="BL-1.csv"),
+              NoteError.text("usb_pulled", name="BL-1.csv"), NoteError.text("usb_no_note"),
+              NoteError.text("note_empty", path="usb:BL-1.csv", line=None)]
+    assert [screen_line(event, Translator(lang)) for event in events] == expected
