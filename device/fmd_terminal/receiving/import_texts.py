@@ -30,6 +30,8 @@ _FR = {
     "usb_pulled": "{name} : clé USB retirée pendant la lecture. La remettre : le bon sera relu, rien n'est perdu",
     "usb_no_match": "clé USB : aucun bon de livraison {reference} parmi {found}. Vérifier le bon scanné ou copier "
                     "son fichier dans bons-de-livraison/",
+    "usb_spool": "{path} : copie du bon de la clé USB impossible ({why}). Libérer de la place sur le "
+                 "terminal ou le faire vérifier",
     "usb_no_note": "clé USB : aucun bon de livraison (.csv ou .xml) à la racine ni dans bons-de-livraison/. "
                    "Y copier le fichier du bon",
 }
@@ -57,6 +59,8 @@ _EN = {
     "usb_pulled": "{name}: USB stick pulled out while reading. Put it back: the note is read again, nothing is lost",
     "usb_no_match": "USB stick: no delivery note {reference} among {found}. Check the scanned note or copy its file "
                     "into bons-de-livraison/",
+    "usb_spool": "{path}: the USB stick's note cannot be copied ({why}). Free space on the terminal or "
+                 "have it checked",
     "usb_no_note": "USB stick: no delivery note (.csv or .xml) at its root or in bons-de-livraison/. Copy the "
                    "note's file there",
 }
@@ -85,6 +89,8 @@ _DE = {
                   "nichts geht verloren",
     "usb_no_match": "USB-Stick: kein Lieferschein {reference} unter {found}. Den gescannten Lieferschein prüfen oder "
                     "seine Datei nach bons-de-livraison/ kopieren",
+    "usb_spool": "{path}: Lieferschein vom USB-Stick nicht kopierbar ({why}). Platz auf dem Terminal "
+                 "freigeben oder es prüfen lassen",
     "usb_no_note": "USB-Stick: kein Lieferschein (.csv oder .xml) im Hauptordner oder in bons-de-livraison/. Die "
                    "Datei des Lieferscheins dorthin kopieren",
 }

@@ -78,30 +78,28 @@ def screen_line(event: StickNote | NoteError, t: Translator) -> str | None:
 
 def note_files(root: Path) -> list[Path]:
     """The notes on a stick mounted at ``root``, newest first: regular files (no links, devices or pipes)
-    ending in ``.csv`` or ``.xml``, at the root or in ``bons-de-livraison/`` (any case), not hidden."""
-    folders = [root]
-    try:
-        folders += [entry for entry in root.iterdir()
-                    if entry.name.casefold() == NOTES_FOLDER and stat.S_ISDIR(entry.lstat().st_mode)]
-    except OSError:
-        return []
+    ending in ``.csv`` or ``.xml``, at the root or in ``bons-de-livraison/`` (any case), not hidden.
+    Raises ``OSError`` when the stick cannot be listed (pulled out)."""
+    folders = [root] + [entry for entry in root.iterdir()
+                        if entry.name.casefold() == NOTES_FOLDER and stat.S_ISDIR(entry.lstat().st_mode)]
     found: list[tuple[int, Path]] = []
     for folder in folders:
-        try:
-            entries = list(folder.iterdir())
-        except OSError:
-            continue
-        for entry in entries:
+        for entry in folder.iterdir():
             if entry.name.startswith(".") or entry.suffix.lower() not in NOTE_SUFFIXES:
                 continue
-            try:
-                status = entry.lstat()
-            except OSError:
-                continue
+            status = entry.lstat()
             if stat.S_ISREG(status.st_mode):
                 found.append((status.st_mtime_ns, entry))
     found.sort(key=lambda pair: (-pair[0], str(pair[1])))
     return [path for _, path in found[:MAX_FILES]]
+
+
+def _store(data: bytes, mtime_ns: int, target: Path) -> None:
+    """``data`` written to ``target`` in one rename (never a half copy), with the stick's file time."""
+    partial = target.with_name(target.name + ".part")
+    partial.write_bytes(data)
+    os.utime(partial, ns=(mtime_ns, mtime_ns))
+    os.replace(partial, target)
 
 
 def _key(reference: str) -> str:
@@ -182,19 +180,28 @@ class StickWatcher:
                 self._offer(self._copies)
 
     def _read_stick(self) -> list[StickNote] | None:
-        """Copies of every note on the stick, newest first; None (and one problem) if it went mid-read."""
-        files = note_files(self.mount_point)
+        """Copies of every note on the stick, newest first; None (and one problem) if it went mid-read
+        or the copies cannot be stored."""
+        try:
+            files = note_files(self.mount_point)
+        except OSError:
+            self.on_problem(NoteError.text("usb_pulled", name=str(self.mount_point)))
+            return None
         if not files:
             self._answered = self._wanted
             self.on_problem(NoteError.text("usb_no_note"))
             return []
-        folder = self._new_spool_folder()
+        try:
+            folder = self._new_spool_folder()
+        except OSError as error:
+            self.on_problem(NoteError.text("usb_spool", path=str(self.spool), why=error.strerror or str(error)))
+            return None
         copies: list[StickNote] = []
         for number, path in enumerate(files):
             relative = path.relative_to(self.mount_point).as_posix()
             target = folder / f"{number:02d}-{path.name}"
             try:
-                self._copy(path, target)
+                data, mtime_ns = self._read(path)
             except NoteError as error:
                 self.on_problem(error)
                 continue
@@ -202,11 +209,18 @@ class StickWatcher:
                 shutil.rmtree(folder, ignore_errors=True)
                 self.on_problem(NoteError.text("usb_pulled", name=relative))
                 return None
+            try:
+                _store(data, mtime_ns, target)
+            except OSError as error:
+                shutil.rmtree(folder, ignore_errors=True)
+                self.on_problem(NoteError.text("usb_spool", path=str(folder), why=error.strerror or str(error)))
+                return None
             copies.append(StickNote(target, f"usb:{relative}"))
         return copies
 
-    def _copy(self, source: Path, target: Path) -> None:
-        """``source`` read whole (at most ``MAX_NOTE_BYTES``), then written to ``target`` in one rename."""
+    def _read(self, source: Path) -> tuple[bytes, int]:
+        """The whole of ``source`` (at most ``MAX_NOTE_BYTES``) and its time; ``OSError`` if the stick goes."""
+        mtime_ns = source.stat().st_mtime_ns
         data = bytearray()
         with self.opener(source) as handle:
             while chunk := handle.read(CHUNK):
@@ -214,10 +228,7 @@ class StickWatcher:
                 if len(data) > MAX_NOTE_BYTES:
                     raise NoteError.text("note_too_big", path=f"usb:{source.name}",
                                          high=MAX_NOTE_BYTES // (1024 * 1024))
-        partial = target.with_name(target.name + ".part")
-        partial.write_bytes(data)
-        os.utime(partial, ns=(source.stat().st_mtime_ns,) * 2)
-        os.replace(partial, target)
+        return bytes(data), mtime_ns
 
     def _new_spool_folder(self) -> Path:
         self.spool.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -232,9 +243,8 @@ class StickWatcher:
         """Hand over the wanted note (or the newest when none is wanted), once; a wanted reference the
         stick does not hold is one problem, once."""
         wanted = self._wanted
-        if wanted is None:
-            choice = copies[0]
-        else:
+        choice: StickNote | None = copies[0]
+        if wanted is not None:
             if self._answered == wanted:
                 return
             choice = self._matching(copies, wanted)
@@ -243,7 +253,7 @@ class StickWatcher:
                 self.on_problem(NoteError.text("usb_no_match", reference=wanted,
                                                found=", ".join(c.on_stick for c in copies)))
                 return
-        if choice != self._handed:
+        if choice is not None and choice != self._handed:
             self._handed = choice
             self.on_note(choice)
 

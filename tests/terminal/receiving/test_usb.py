@@ -257,3 +257,28 @@ def test_the_screen_line_of_each_event(lang, expected):
               NoteError.text("usb_pulled", name="BL-1.csv"), NoteError.text("usb_no_note"),
               NoteError.text("note_empty", path="usb:BL-1.csv", line=None)]
     assert [screen_line(event, Translator(lang)) for event in events] == expected
+
+
+def test_copies_that_cannot_be_stored_are_one_line_and_the_stick_is_untouched(recorder, stick, tmp_path):
+    (tmp_path / "spool").write_text("a file where the spool folder should be")
+    looking = watcher(recorder, stick, tmp_path)
+    plug(stick, {"BL-1.csv": CSV})
+    before = snapshot(stick)
+    looking.check()
+    [problem] = recorder.problems
+    assert problem.text_id == "usb_spool" and recorder.notes == []
+    assert str(tmp_path / "spool") in problem.in_language("fr") and "\n" not in problem.in_language("de")
+    assert snapshot(stick) == before
+
+
+def test_a_stick_that_cannot_be_listed_counts_as_pulled_out(recorder, stick, tmp_path, monkeypatch):
+    from fmd_terminal.receiving import usb
+
+    def gone(root):
+        raise OSError(errno.EIO, "Input/output error")
+
+    monkeypatch.setattr(usb, "note_files", gone)
+    looking = watcher(recorder, stick, tmp_path)
+    plug(stick, {"BL-1.csv": CSV})
+    looking.check()
+    assert [p.text_id for p in recorder.problems] == ["usb_pulled"]
