@@ -14,7 +14,8 @@ Document Header around ``despatchAdviceMessage`` and the namespace prefixes do n
 Items of the same GTIN and batch (the same product packed in several cartons, so in several logistic
 units) are added up into one ``NoteLine`` with the first item's description; the same GTIN and batch
 with two expiry dates is refused. An item that names several batches for one quantity is refused: the
-quantity per batch is unknown.
+quantity per batch is unknown. A message carrying several advices (several deliveries) is refused too:
+one file, one delivery note.
 
 Safety (the file comes from outside, often on a USB stick): at most ``MAX_NOTE_BYTES`` are read, and
 the XML goes through ``defusedxml`` with every DTD refused, so no entity is ever expanded (billion
@@ -187,10 +188,13 @@ def parse_despatch_advice(data: bytes, source: str) -> DeliveryNote:
     if len(data) > MAX_NOTE_BYTES:
         raise NoteError.text("note_too_big", path=source, high=MAX_NOTE_BYTES // (1024 * 1024))
     root, lines = _parse_xml(data, source)
-    advice = root if _local(root.tag) == "despatchAdvice" else next(
-        (e for e in root.iter() if _local(e.tag) == "despatchAdvice"), None)
-    if advice is None:
+    advices = [e for e in root.iter() if _local(e.tag) == "despatchAdvice"]
+    if not advices:
         raise NoteError.text("da_not_despatch_advice", path=source, root=_local(root.tag))
+    if len(advices) > 1:  # a message may carry several advices: one delivery is one note
+        references = [_text(a, "despatchAdviceIdentification", "entityIdentification") or "-" for a in advices]
+        raise NoteError.text("da_several", path=source, count=len(advices), references=", ".join(references))
+    [advice] = advices
     reference = _text(advice, "despatchAdviceIdentification", "entityIdentification")
     if not reference:
         raise NoteError.text("da_no_reference", path=source)

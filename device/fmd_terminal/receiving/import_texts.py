@@ -14,6 +14,8 @@ _FR = {
     "da_not_xml": "{path} ligne {line} : XML illisible ({why}). Exporter à nouveau l'avis d'expédition",
     "da_not_despatch_advice": "{path} : ce XML ({root}) n'est pas un avis d'expédition GS1 (despatchAdvice). "
                               "Utiliser l'export « Despatch Advice GS1 XML » du fournisseur, ou un CSV",
+    "da_several": "{path} : le fichier contient {count} avis d'expédition ({references}). Exporter un avis "
+                  "par fichier",
     "da_no_reference": "{path} : l'avis d'expédition n'a pas de numéro (despatchAdviceIdentification/"
                        "entityIdentification). Demander au fournisseur un avis complet",
     "da_missing": "{path} ligne {line} (article {item}) : {field} manquant. Compléter l'article ou exporter à nouveau",
@@ -43,6 +45,8 @@ _EN = {
     "da_not_xml": "{path} line {line}: unreadable XML ({why}). Export the despatch advice again",
     "da_not_despatch_advice": "{path}: this XML ({root}) is not a GS1 despatch advice (despatchAdvice). Use the "
                               "supplier's \"Despatch Advice GS1 XML\" export, or a CSV",
+    "da_several": "{path}: the file holds {count} despatch advices ({references}). Export one advice per "
+                  "file",
     "da_no_reference": "{path}: the despatch advice has no number (despatchAdviceIdentification/"
                        "entityIdentification). Ask the supplier for a complete advice",
     "da_missing": "{path} line {line} (item {item}): {field} missing. Complete the item or export again",
@@ -72,6 +76,8 @@ _DE = {
     "da_not_xml": "{path} Zeile {line}: XML nicht lesbar ({why}). Das Lieferavis erneut exportieren",
     "da_not_despatch_advice": "{path}: dieses XML ({root}) ist kein GS1-Lieferavis (despatchAdvice). Den Export "
                               "„Despatch Advice GS1 XML“ des Lieferanten oder eine CSV verwenden",
+    "da_several": "{path}: die Datei enthält {count} Lieferavise ({references}). Ein Avis je Datei "
+                  "exportieren",
     "da_no_reference": "{path}: das Lieferavis hat keine Nummer (despatchAdviceIdentification/"
                        "entityIdentification). Beim Lieferanten ein vollständiges Avis anfordern",
     "da_missing": "{path} Zeile {line} (Position {item}): {field} fehlt. Position ergänzen oder erneut exportieren",

@@ -183,6 +183,10 @@ def test_every_bad_item_is_listed_not_only_the_first():
     (lambda: "<invoiceMessage><invoice/></invoiceMessage>", "da_not_despatch_advice", ["invoiceMessage", "CSV"]),
     (lambda: sample()[: sample().index("<despatchAdviceLogisticUnit>")]
      + "</despatchAdvice></despatch_advice:despatchAdviceMessage>", "note_empty", []),
+    (lambda: sample().replace("</despatchAdvice>", "</despatchAdvice><despatchAdvice><despatchAdviceIdentification>"
+                              "<entityIdentification>BL-2026-119</entityIdentification>"
+                              "</despatchAdviceIdentification></despatchAdvice>"), "da_several",
+     ["BL-2026-118, BL-2026-119"]),
     (lambda: sample()[:1500], "da_not_xml", []),
     (lambda: "Code produit;Désignation;Quantité\n", "da_not_xml", []),
 ])
