@@ -210,10 +210,11 @@ _DE = {
 
 def _merged() -> dict[str, dict[str, str]]:
     from fmd_terminal.doctor_texts import DOCTOR
+    from fmd_terminal.receiving.import_texts import IMPORT_TEXTS
     from fmd_terminal.setup_texts import SETUP
     from fmd_terminal.upkeep_texts import UPKEEP
 
-    return {lang: {**table, **DOCTOR[lang], **SETUP[lang], **UPKEEP[lang]}
+    return {lang: {**table, **DOCTOR[lang], **SETUP[lang], **UPKEEP[lang], **IMPORT_TEXTS[lang]}
             for lang, table in (("fr", _FR), ("en", _EN), ("de", _DE))}
 
 

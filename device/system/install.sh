@@ -18,7 +18,8 @@
 #  4. the configuration and key from the bundle into /etc/fmd-terminal (root:fmd 0640, key 0600 fmd),
 #     and release.pub, the key release bundles are checked with;
 #  5. I2C on, getty on tty1 masked (a scan before the grab must not type into a login prompt);
-#  6. udev rules, the unit, `systemctl enable --now fmd-terminal`.
+#  6. udev rules, the unit, `systemctl enable --now fmd-terminal`; the udev rule and unit that mount a
+#     USB stick of delivery notes read-only at /media/fmd-usb (docs/receiving-notes.md).
 #
 # FMD_PYTHON (default python3) is the interpreter the virtual environment is made from.
 # FMD_NO_START=1 installs and enables without starting (inside an image build's chroot, where no
@@ -103,6 +104,10 @@ systemctl mask getty@tty1.service
 say "udev rules and service"
 install -D -m 0644 "$SRC/device/system/70-fmd-scanner.rules" "$DESTDIR/etc/udev/rules.d/70-fmd-scanner.rules"
 install -D -m 0644 "$SRC/device/system/fmd-terminal.service" "$DESTDIR/etc/systemd/system/fmd-terminal.service"
+# A USB stick with delivery notes: mounted read-only at /media/fmd-usb by a unit the udev rule asks for.
+install -D -m 0644 "$SRC/device/system/71-fmd-usb-stick.rules" "$DESTDIR/etc/udev/rules.d/71-fmd-usb-stick.rules"
+install -D -m 0644 "$SRC/device/system/fmd-usb-stick@.service" "$DESTDIR/etc/systemd/system/fmd-usb-stick@.service"
+install -d -m 0755 "$DESTDIR/media/fmd-usb"
 systemctl enable fmd-terminal.service
 if [ "${FMD_NO_START:-0}" = 1 ]; then
     say "done: fmd-terminal starts at the next boot"

@@ -28,7 +28,7 @@ def named_paths(document: Path) -> list[str]:
     """Backticked names and link targets in ``document`` that look like repository paths."""
     text = document.read_text(encoding="utf-8")
     found = re.findall(r"`([^`\s]+)`", text) + re.findall(r"\]\(([^)\s#]+)(?:#[^)]*)?\)", text)
-    found += re.findall(r"(?<![\w/.-])((?:" + "|".join(map(re.escape, TOP)) + r")[\w./-]+)", text)
+    found += re.findall(r"(?<![\w/.-])((?:" + "|".join(map(re.escape, TOP)) + r")[\w./@-]+)", text)
     paths = []
     for name in found:
         name = name.rstrip(".,:;)")

@@ -60,6 +60,10 @@ def test_install_with_a_bundle(tmp_path, bundle):
     assert (root / "etc/systemd/system/fmd-terminal.service").read_bytes() == (
         ROOT / "device/system/fmd-terminal.service").read_bytes()
     assert (root / "etc/udev/rules.d/70-fmd-scanner.rules").is_file()
+    assert (root / "etc/udev/rules.d/71-fmd-usb-stick.rules").is_file()
+    assert (root / "etc/systemd/system/fmd-usb-stick@.service").read_bytes() == (
+        ROOT / "device/system/fmd-usb-stick@.service").read_bytes()
+    assert (root / "media/fmd-usb").is_dir()  # the mount point the udev rule's unit mounts the stick at
     assert (root / "etc/sysusers.d/fmd-terminal.conf").is_file()
     release = root / "opt/fmd-terminal/releases/0.1.0"
     names = [line.split()[0] for line in commands]
