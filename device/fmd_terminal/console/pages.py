@@ -197,10 +197,10 @@ def calibration(info: dict[str, Any], lang: str) -> str:
     return out + f'<h2>{t(lang, "calibration_last")}</h2><ul id="advice">{lines}</ul>'
 
 
-def settings(lang: str, values: dict[str, str], pending: dict[str, str], path: str, csrf: str) -> str:
+def settings(lang: str, values: dict[str, str], pending: dict[str, str], path: str, main: str, csrf: str) -> str:
     """The settings form: mode and language (at once), scanner and indicators (at the next restart;
     ``pending``: key -> what is in use until then, for a key saved but not yet in use), all saved in
-    the file ``path``."""
+    the settings file ``path``, where they replace those of the configuration file ``main``."""
     modes = "".join(f'<option value="{m}"{" selected" if m == values["mode"] else ""}>{m}</option>' for m in MODES)
     langs = "".join(f'<option value="{code}"{" selected" if code == values["lang"] else ""}>{code}</option>'
                     for code in LANGUAGES)
@@ -218,7 +218,7 @@ def settings(lang: str, values: dict[str, str], pending: dict[str, str], path: s
             f'<p><small>{t(lang, "settings_lang_help")}</small></p>'
             f'{url_field("scanner", "scanner_url")}{url_field("indicators", "indicators_url")}'
             f'<p><small>{t(lang, "settings_restart_help")}</small></p>'
-            f'<p><small>{t(lang, "settings_file_help", path=path)}</small></p>'
+            f'<p><small id="saved-in">{t(lang, "settings_file_help", path=path, main=main)}</small></p>'
             f'<button id="save">{t(lang, "save")}</button></form>')
 
 

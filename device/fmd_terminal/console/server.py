@@ -442,16 +442,18 @@ class Handler(BaseHTTPRequestHandler):
                    if getattr(console.started, key) != getattr(console.config, key)}  # saved, not yet in use
         values.update({key: value for key, value in (shown or {}).items() if key in SETTINGS})
         body = pages.message(note, refused) + pages.settings(session.lang, values, pending,
-                                                             console.config.source, session.csrf)
+                                                             console.config.settings_file, console.config.source,
+                                                             session.csrf)
         self._page(session, "nav.settings", body, 400 if refused else 200)
 
     def save_settings(self, session: Session, query: dict[str, str], form: dict[str, str]) -> None:
         """Mode, language, scanner and indicators, validated as the configuration file is
-        (``Config.validate``: one validation, the same message) and saved into it (``config_file.save``:
-        atomic, comments and other keys kept), so they survive a restart. Mode and language apply at
-        once (the language is the terminal's: screen and console); scanner and indicators at the next
-        start (their adapters are open in the scan path). Who and what is in the audit trail."""
-        from fmd_terminal import config_file
+        (``Config.validate``: one validation, the same message) and saved into the terminal's settings
+        file in its state folder (``settings_file.save``: atomic, owner only), so they survive a restart;
+        the configuration file itself is never written. Mode and language apply at once (the language is
+        the terminal's: screen and console); scanner and indicators at the next start (their adapters
+        are open in the scan path). Who and what is in the audit trail."""
+        from fmd_terminal import settings_file
 
         console = self.console
         asked = {key: form.get(key, "").strip() for key in SETTINGS}
@@ -459,7 +461,10 @@ class Handler(BaseHTTPRequestHandler):
             checked = replace(console.config, **asked).validate()
             changed = {key: value for key, value in asked.items() if value != getattr(console.config, key)}
             if changed:
-                config_file.save(console.config.source, changed)
+                kept = {key: getattr(console.config, key) for key in console.config.from_settings}
+                settings_file.save(console.config.settings_file, {**kept, **changed}, console.config.source)
+                checked = replace(checked, from_settings={
+                    **{key: getattr(console.config, key) for key in changed}, **console.config.from_settings})
         except TerminalError as error:
             console.audit.write(session.user, self._client, "refused_settings", why=str(error))
             return self.settings(session, query, form, pages.escape(error.in_language(session.lang)), refused=True,
@@ -473,7 +478,7 @@ class Handler(BaseHTTPRequestHandler):
         console.audit.write(session.user, self._client, "settings", **changed)
         if changed:
             log.info("console: %s saved %s in %s", session.user,
-                     ", ".join(f"{key} = {value!r}" for key, value in changed.items()), checked.source)
+                     ", ".join(f"{key} = {value!r}" for key, value in changed.items()), checked.settings_file)
         self.settings(session, query, form, pages.t(session.lang, "settings_saved"), shown={"mode": checked.mode})
 
     def enrol_page(self, session: Session, query: dict[str, str], form: dict[str, str], note: str = "",
