@@ -27,6 +27,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from fmd_terminal import settings_file
 from fmd_terminal.console import pages, views
 from fmd_terminal.console.enrolling import Desk, Job
 from fmd_terminal.console.security import MIN_PASSWORD, Audit, Credentials, LoginLimiter, Session, Sessions
@@ -40,7 +41,6 @@ PRE_COOKIE = "fmd_console_login"  # the login and setup forms' CSRF token (doubl
 LIVE_PERIOD_S = 0.25
 HEALTH_PERIOD_S = 2.0  # the certificate and account files are read again at most this often
 MAX_BODY = 16 * 1024
-SETTINGS = ("mode", "lang", "scanner", "indicators")  # the configuration keys the settings page saves
 HEADERS = {
     "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
                                "img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
@@ -440,7 +440,7 @@ class Handler(BaseHTTPRequestHandler):
                   "scanner": console.config.scanner, "indicators": console.config.indicators}
         pending = {key: getattr(console.started, key) for key in ("scanner", "indicators")
                    if getattr(console.started, key) != getattr(console.config, key)}  # saved, not yet in use
-        values.update({key: value for key, value in (shown or {}).items() if key in SETTINGS})
+        values.update({key: value for key, value in (shown or {}).items() if key in settings_file.KEYS})
         body = pages.message(note, refused) + pages.settings(session.lang, values, pending,
                                                              console.config.settings_file, console.config.source,
                                                              session.csrf)
@@ -453,10 +453,8 @@ class Handler(BaseHTTPRequestHandler):
         the configuration file itself is never written. Mode and language apply at once (the language is
         the terminal's: screen and console); scanner and indicators at the next start (their adapters
         are open in the scan path). Who and what is in the audit trail."""
-        from fmd_terminal import settings_file
-
         console = self.console
-        asked = {key: form.get(key, "").strip() for key in SETTINGS}
+        asked = {key: form.get(key, "").strip() for key in settings_file.KEYS}
         try:
             checked = replace(console.config, **asked).validate()
             changed = {key: value for key, value in asked.items() if value != getattr(console.config, key)}

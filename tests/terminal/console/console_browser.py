@@ -45,7 +45,7 @@ class RunningTerminal:
         self.state = tmp_path / "state"  # the unit's StateDirectory= (0700): the console's settings file
         self.state.mkdir(mode=0o700)
         self.enrolled = enrolled
-        top = f'enrolment_dir = "{enrolment_dir}"\n' if enrolment_dir else ""
+        top = f'enrolment_dir = "{tmp_path / enrolment_dir}"\n' if enrolment_dir else ""  # relative: to tmp_path
         self.config.write_text(
             "# the console's browser tests (the settings page keeps this comment)\n"
             'lang = "fr"\n' + top + (service_config(sim, "rest", cert) if enrolled else "") +
