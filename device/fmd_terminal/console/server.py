@@ -461,7 +461,7 @@ class Handler(BaseHTTPRequestHandler):
             if changed:
                 kept = {key: getattr(console.config, key) for key in console.config.from_settings}
                 settings_file.save(console.config.settings_file, {**kept, **changed}, console.config.source)
-                checked = replace(checked, from_settings={
+                checked = replace(checked, settings_problem=None, from_settings={  # a damaged file: replaced
                     **{key: getattr(console.config, key) for key in changed}, **console.config.from_settings})
         except TerminalError as error:
             console.audit.write(session.user, self._client, "refused_settings", why=str(error))
