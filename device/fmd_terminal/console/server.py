@@ -441,9 +441,10 @@ class Handler(BaseHTTPRequestHandler):
         pending = {key: getattr(console.started, key) for key in ("scanner", "indicators")
                    if getattr(console.started, key) != getattr(console.config, key)}  # saved, not yet in use
         values.update({key: value for key, value in (shown or {}).items() if key in settings_file.KEYS})
-        body = pages.message(note, refused) + pages.settings(session.lang, values, pending,
-                                                             console.config.settings_file, console.config.source,
-                                                             session.csrf)
+        problem = console.config.settings_problem  # the settings file ignored at start: said, and why
+        body = pages.message(note, refused) + pages.settings(
+            session.lang, values, pending, console.config.settings_file, console.config.source, session.csrf,
+            problem.in_language(session.lang) if problem is not None else "")
         self._page(session, "nav.settings", body, 400 if refused else 200)
 
     def save_settings(self, session: Session, query: dict[str, str], form: dict[str, str]) -> None:

@@ -129,3 +129,17 @@ def test_run_and_doctor_say_the_settings_file_was_ignored_and_where_values_come_
     assert cli.main(["run", "--config", str(main), "--scanner", scanner, "--screen", "recording://"]) == 0
     err = capsys.readouterr().err.splitlines()
     assert [line for line in err if "ignorés" in line] == [err[0]] and str(main) in err[0]  # the file's lang: fr
+
+
+def test_the_console_settings_page_says_where_it_saves_and_why_a_settings_file_was_ignored(place):
+    from fmd_terminal.console import pages
+
+    main, state = place
+    (state / "settings.toml").write_text('mode = "verify\n', encoding="utf-8")
+    loaded = load(main, state)
+    values = {"mode": loaded.mode, "lang": "de", "scanner": loaded.scanner, "indicators": loaded.indicators}
+    html = pages.settings("de", values, {}, loaded.settings_file, loaded.source, "token",
+                          loaded.settings_problem.in_language("de"))
+    assert 'id="settings-ignored"' in html and "ignoriert" in html
+    assert f"In {state / 'settings.toml'} gespeichert" in html and str(main) in html
+    assert 'id="settings-ignored"' not in pages.settings("fr", values, {}, loaded.settings_file, loaded.source, "t")
