@@ -1,10 +1,13 @@
-"""The terminal's configuration: a TOML file, the environment, then flags (each overrides the one before).
+"""The terminal's configuration: a TOML file, the settings saved on the terminal, the environment, then
+flags (each overrides the one before).
 
 ``device/system/fmd-terminal.example.toml`` shows every key. Service credentials come from the file
 (``[service] client_id`` / ``client_secret``, or a separate ``secrets_file``) or from the environment
 variables ``FMD_CLIENT_ID`` and ``FMD_CLIENT_SECRET``. A file that holds a secret must not be readable
 by group or others (mode 0600 or 0400): such a file is refused with the command that fixes it, since
-a leaked secret lets anyone decommission packs in the pharmacy's name.
+a leaked secret lets anyone decommission packs in the pharmacy's name. The settings a person saves in
+the web console (mode, language, scanner, indicators) are read from the terminal's state folder after
+the file (``settings_file``): the service never writes the configuration file.
 """
 
 from __future__ import annotations
@@ -55,6 +58,9 @@ class Config:
     enrolment_dir: str = ""  # where ``fmd-terminal enrol`` writes the credentials (issue 14); relative to the file
     console: Mapping[str, Any] = field(default_factory=dict)  # the web console ([console] table, fmd_terminal.console)
     source: str = ""  # the file read, for messages
+    settings_file: str = ""  # where the console's settings are saved and read (``settings_file``)
+    from_settings: Mapping[str, Any] = field(default_factory=dict)  # key -> the file's value it replaced
+    settings_problem: ConfigError | None = field(default=None, compare=False, repr=False)  # why it was ignored
 
     def validate(self, keys: tuple[str, ...] | None = None) -> Config:
         """Every key's type, range and allowed values (``config_rules``); raises the first problem."""
@@ -70,7 +76,7 @@ def check_private(path: Path) -> None:
         raise ConfigError.text("config_secret_readable", path=path, mode=f"{stat.S_IMODE(mode):04o}")
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
+def read_toml(path: Path) -> dict[str, Any]:
     try:
         with path.open("rb") as handle:
             return tomllib.load(handle)
@@ -83,7 +89,8 @@ def _read_toml(path: Path) -> dict[str, Any]:
 
 
 _TOP_KEYS = {f.name for f in fields(Config)} - {"service", "sync", "console", "client_id", "client_secret", "client_cert",
-                                                  "client_key", "client_key_pin", "ca_bundle", "timeouts", "source"}
+                                                  "client_key", "client_key_pin", "ca_bundle", "timeouts", "source",
+                                                  "settings_file", "from_settings", "settings_problem"}
 _SERVICE_KEYS = {"url", "client_id", "client_secret", "client_cert", "client_key", "ca_bundle", "timeouts",
                  "secrets_file"}
 
@@ -124,7 +131,7 @@ def _from_mapping(data: Mapping[str, Any], path: Path) -> dict[str, Any]:
         values["client_secret"] = service["client_secret"]
     if service.get("secrets_file"):
         secrets_path = (path.parent / service["secrets_file"]).resolve()
-        secrets = _read_toml(secrets_path)
+        secrets = read_toml(secrets_path)
         check_private(secrets_path)
         for key in ("client_id", "client_secret", "client_key_pin"):
             if secrets.get(key):
@@ -134,21 +141,26 @@ def _from_mapping(data: Mapping[str, Any], path: Path) -> dict[str, Any]:
 
 def load(path: str | None = None, *, environ: Mapping[str, str] | None = None,
          overrides: Mapping[str, Any] | None = None) -> Config:
-    """File, then ``FMD_CLIENT_ID`` / ``FMD_CLIENT_SECRET``, then ``overrides`` (flags; None = not given)."""
+    """File, then its settings file (``settings_file.apply``), then ``FMD_CLIENT_ID`` /
+    ``FMD_CLIENT_SECRET``, then ``overrides`` (flags; None = not given)."""
     env = os.environ if environ is None else environ
     config = Config()
     if path:
         file_path = Path(path)
         try:
-            config = replace(config, source=str(file_path), **_from_mapping(_read_toml(file_path), file_path))
+            config = replace(config, source=str(file_path), **_from_mapping(read_toml(file_path), file_path))
         except TypeError as error:
             raise ConfigError.text("config_shape", path=file_path, why=error) from error
+        from fmd_terminal import settings_file
+
+        config = settings_file.apply(config, env)
     if env.get("FMD_CLIENT_ID"):
         config = replace(config, client_id=env["FMD_CLIENT_ID"])
     if env.get("FMD_CLIENT_SECRET"):
         config = replace(config, client_secret=env["FMD_CLIENT_SECRET"])
     given = {k: v for k, v in (overrides or {}).items() if v is not None}
-    return with_enrolment(replace(config, **given))
+    kept = {key: value for key, value in config.from_settings.items() if key not in given}  # a flag wins
+    return with_enrolment(replace(config, **given, from_settings=kept))
 
 
 def enrolment_path(config: Config) -> Path | None:
@@ -165,5 +177,5 @@ def with_enrolment(config: Config) -> Config:
     written = directory / "service.toml" if directory else None
     if written is None or not written.exists():
         return config
-    values = _from_mapping(_read_toml(written), written)
+    values = _from_mapping(read_toml(written), written)
     return replace(config, **{key: value for key, value in values.items() if not getattr(config, key)})

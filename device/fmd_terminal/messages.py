@@ -33,6 +33,8 @@ _FR = {
     "allowed_days": "un nombre entier de jours de 0 (jamais) à {high}, sans guillemets",
     "not_utf8": "{path} n'est pas en UTF-8 (octet {position}). L'enregistrer en UTF-8",
     "config_unsaved": "configuration {path} non enregistrée ({why}) ; rien n'a changé. Vérifier que le terminal peut écrire ce fichier et son dossier",
+    "settings_ignored": "réglages {path} ignorés : {why}. Les valeurs de {main} sont utilisées ; corriger ou supprimer {path}, ou enregistrer de nouveau les réglages dans la console",
+    "settings_open": "{path} est modifiable par le groupe ou les autres (mode {mode}). Exécuter : chmod 600 {path}",
     # storage (outbox)
     "storage_read_only": "{path} : le dossier {directory} n'est pas inscriptible ({why}). Le rendre inscriptible "
                          "pour l'utilisateur du terminal (chown, chmod ou partition remontée en écriture)",
@@ -101,6 +103,8 @@ _EN = {
     "allowed_days": "a whole number of days from 0 (never) to {high}, without quotes",
     "not_utf8": "{path} is not UTF-8 (byte {position}). Save it as UTF-8",
     "config_unsaved": "configuration {path} not saved ({why}); nothing changed. Check that the terminal may write this file and its folder",
+    "settings_ignored": "settings {path} ignored: {why}. The values of {main} are used; correct or delete {path}, or save the settings again in the console",
+    "settings_open": "{path} can be changed by group or others (mode {mode}). Run: chmod 600 {path}",
     "storage_read_only": "{path}: the directory {directory} is not writable ({why}). Make it writable for the "
                          "terminal's user (chown, chmod, or remount the partition read-write)",
     "storage_no_directory": "{path}: the directory {directory} does not exist. Create it for the terminal's "
@@ -166,6 +170,8 @@ _DE = {
     "allowed_days": "eine ganze Zahl von Tagen von 0 (nie) bis {high}, ohne Anführungszeichen",
     "not_utf8": "{path} ist nicht UTF-8 (Byte {position}). Als UTF-8 speichern",
     "config_unsaved": "Konfiguration {path} nicht gespeichert ({why}); nichts geändert. Prüfen, ob das Terminal diese Datei und ihren Ordner schreiben darf",
+    "settings_ignored": "Einstellungen {path} ignoriert: {why}. Die Werte aus {main} gelten; {path} korrigieren oder löschen, oder die Einstellungen in der Konsole erneut speichern",
+    "settings_open": "{path} ist für Gruppe oder andere änderbar (Modus {mode}). Ausführen: chmod 600 {path}",
     "storage_read_only": "{path}: das Verzeichnis {directory} ist nicht beschreibbar ({why}). Für den Benutzer des "
                          "Terminals beschreibbar machen (chown, chmod oder Partition schreibbar einhängen)",
     "storage_no_directory": "{path}: das Verzeichnis {directory} existiert nicht. Für den Benutzer des Terminals "

@@ -150,3 +150,23 @@ def test_udev_rules_are_well_formed_and_cover_both_interfaces():
 def test_rules_file_is_numbered_between_input_id_and_modemmanager():
     number = int((SYSTEM / "70-fmd-scanner.rules").name.split("-")[0])
     assert 60 < number < 77
+
+
+def test_the_service_may_write_its_settings_file_and_not_its_configuration():
+    """The console saves settings in ``settings.toml`` of the state folder (``settings_file``): the
+    unit's StateDirectory= is that folder, writable under ProtectSystem=strict and owned by the service's
+    user; nothing makes ``/etc`` writable, so the configuration file and the keys beside it stay the
+    installer's."""
+    from fmd_terminal import settings_file
+
+    service = unit_sections()["Service"]
+    state = "/var/lib/" + service["StateDirectory"]
+    assert settings_file.location({}) == Path(state) / "settings.toml"  # the folder used outside systemd too
+    assert settings_file.location({"STATE_DIRECTORY": state}) == Path(state) / "settings.toml"  # set by systemd
+    assert service["StateDirectoryMode"] == "0700"
+    writable = service.get("ReadWritePaths", "").split()
+    assert not any(path.lstrip("-+").startswith("/etc") for path in writable)
+    hidden = service.get("ReadOnlyPaths", "").split() + service.get("InaccessiblePaths", "").split()
+    assert not any(state.startswith(path.lstrip("-+").rstrip("/")) for path in hidden)
+    assert service["ProtectSystem"] == "strict" and service["UMask"] == "0077"
+    assert "--config /etc/fmd-terminal/" in service["ExecStart"]

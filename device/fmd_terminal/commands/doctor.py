@@ -275,6 +275,18 @@ def check_configuration(config: Any, texts: Texts) -> list[Check]:
                   p.in_language(texts.lang)) for p in problems(config)]
 
 
+def check_settings(config: Any, texts: Texts) -> list[Check]:
+    """Where the settings saved on the terminal come from (``settings_file``): a line per key its
+    settings file sets in place of the configuration file's value; a warning when it was ignored."""
+    from fmd_terminal.config_rules import shown
+
+    if config.settings_problem is not None:
+        return [Check("settings", WARN, config.settings_problem.in_language(texts.lang))]
+    return [_check(texts, "settings", OK, "d_setting_from", key=key, value=shown(key, getattr(config, key)),
+                   path=config.settings_file, before=shown(key, before), main=config.source)
+            for key, before in config.from_settings.items()]
+
+
 def run_checks(config: Any, texts: Texts | None = None) -> list[Check]:
     texts = texts or Texts()
     found = check_configuration(config, texts)
@@ -290,6 +302,7 @@ def run_checks(config: Any, texts: Texts | None = None) -> list[Check]:
         ("clock", lambda: check_clock(texts=texts)), ("storage", lambda: check_storage(config, texts))]
     if not found:
         found.append(_check(texts, "configuration", OK, "d_config_ok"))
+    found += check_settings(config, texts)
     results: list[Check] = []
     for name, run in checks:
         if name not in refused:

@@ -34,6 +34,7 @@ def overrides_of(args: argparse.Namespace) -> dict[str, object]:
 
 def execute(args: argparse.Namespace) -> int:
     import contextlib
+    import sys
 
     from fmd_terminal import app, config, console
     from fmd_terminal.enrolment_screen import enrol_by_scan, needs_enrolment
@@ -49,6 +50,8 @@ def execute(args: argparse.Namespace) -> int:
             settings, scanner = enrol_by_scan(settings, stack, desk=web.desk if web is not None else None)
         settings = settings.validate()
         args.lang = settings.lang  # errors from here on are printed in the configured language (cli.main)
+        if settings.settings_problem is not None:  # ignored: the configuration file's values are used
+            print(f"fmd-terminal: {settings.settings_problem.in_language(settings.lang)}", file=sys.stderr, flush=True)
         refuse_live_service(settings.scanner, settings.service)
         terminal = app.build(settings, stack, notifier=notifier, scanner=scanner)
         if web is not None:

@@ -197,10 +197,12 @@ def calibration(info: dict[str, Any], lang: str) -> str:
     return out + f'<h2>{t(lang, "calibration_last")}</h2><ul id="advice">{lines}</ul>'
 
 
-def settings(lang: str, values: dict[str, str], pending: dict[str, str], path: str, csrf: str) -> str:
+def settings(lang: str, values: dict[str, str], pending: dict[str, str], path: str, main: str, csrf: str,
+             ignored: str = "") -> str:
     """The settings form: mode and language (at once), scanner and indicators (at the next restart;
     ``pending``: key -> what is in use until then, for a key saved but not yet in use), all saved in
-    the file ``path``."""
+    the settings file ``path``, where they replace those of the configuration file ``main``;
+    ``ignored``: why the settings file was not used at start (``settings_ignored``), in ``lang``."""
     modes = "".join(f'<option value="{m}"{" selected" if m == values["mode"] else ""}>{m}</option>' for m in MODES)
     langs = "".join(f'<option value="{code}"{" selected" if code == values["lang"] else ""}>{code}</option>'
                     for code in LANGUAGES)
@@ -211,14 +213,15 @@ def settings(lang: str, values: dict[str, str], pending: dict[str, str], path: s
         return (f'<label>{t(lang, label)}<input name="{key}" id="{key}" value="{escape(values[key])}" '
                 f'size="50" maxlength="300" required></label>{note}')
 
-    return (f'<form method="post" action="/settings">{csrf_field(csrf)}'
+    warning = f'<p class="refused" id="settings-ignored">{escape(ignored)}</p>' if ignored else ""
+    return (f'{warning}<form method="post" action="/settings">{csrf_field(csrf)}'
             f'<label>{t(lang, "mode")}<select name="mode" id="mode">{modes}</select></label>'
             f'<p><small>{t(lang, "settings_mode_help")}</small></p>'
             f'<label>{t(lang, "language")}<select name="lang" id="lang">{langs}</select></label>'
             f'<p><small>{t(lang, "settings_lang_help")}</small></p>'
             f'{url_field("scanner", "scanner_url")}{url_field("indicators", "indicators_url")}'
             f'<p><small>{t(lang, "settings_restart_help")}</small></p>'
-            f'<p><small>{t(lang, "settings_file_help", path=path)}</small></p>'
+            f'<p><small id="saved-in">{t(lang, "settings_file_help", path=path, main=main)}</small></p>'
             f'<button id="save">{t(lang, "save")}</button></form>')
 
 

@@ -27,6 +27,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from fmd_terminal import settings_file
 from fmd_terminal.console import pages, views
 from fmd_terminal.console.enrolling import Desk, Job
 from fmd_terminal.console.security import MIN_PASSWORD, Audit, Credentials, LoginLimiter, Session, Sessions
@@ -40,7 +41,6 @@ PRE_COOKIE = "fmd_console_login"  # the login and setup forms' CSRF token (doubl
 LIVE_PERIOD_S = 0.25
 HEALTH_PERIOD_S = 2.0  # the certificate and account files are read again at most this often
 MAX_BODY = 16 * 1024
-SETTINGS = ("mode", "lang", "scanner", "indicators")  # the configuration keys the settings page saves
 HEADERS = {
     "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
                                "img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
@@ -440,26 +440,30 @@ class Handler(BaseHTTPRequestHandler):
                   "scanner": console.config.scanner, "indicators": console.config.indicators}
         pending = {key: getattr(console.started, key) for key in ("scanner", "indicators")
                    if getattr(console.started, key) != getattr(console.config, key)}  # saved, not yet in use
-        values.update({key: value for key, value in (shown or {}).items() if key in SETTINGS})
-        body = pages.message(note, refused) + pages.settings(session.lang, values, pending,
-                                                             console.config.source, session.csrf)
+        values.update({key: value for key, value in (shown or {}).items() if key in settings_file.KEYS})
+        problem = console.config.settings_problem  # the settings file ignored at start: said, and why
+        body = pages.message(note, refused) + pages.settings(
+            session.lang, values, pending, console.config.settings_file, console.config.source, session.csrf,
+            problem.in_language(session.lang) if problem is not None else "")
         self._page(session, "nav.settings", body, 400 if refused else 200)
 
     def save_settings(self, session: Session, query: dict[str, str], form: dict[str, str]) -> None:
         """Mode, language, scanner and indicators, validated as the configuration file is
-        (``Config.validate``: one validation, the same message) and saved into it (``config_file.save``:
-        atomic, comments and other keys kept), so they survive a restart. Mode and language apply at
-        once (the language is the terminal's: screen and console); scanner and indicators at the next
-        start (their adapters are open in the scan path). Who and what is in the audit trail."""
-        from fmd_terminal import config_file
-
+        (``Config.validate``: one validation, the same message) and saved into the terminal's settings
+        file in its state folder (``settings_file.save``: atomic, owner only), so they survive a restart;
+        the configuration file itself is never written. Mode and language apply at once (the language is
+        the terminal's: screen and console); scanner and indicators at the next start (their adapters
+        are open in the scan path). Who and what is in the audit trail."""
         console = self.console
-        asked = {key: form.get(key, "").strip() for key in SETTINGS}
+        asked = {key: form.get(key, "").strip() for key in settings_file.KEYS}
         try:
             checked = replace(console.config, **asked).validate()
             changed = {key: value for key, value in asked.items() if value != getattr(console.config, key)}
             if changed:
-                config_file.save(console.config.source, changed)
+                kept = {key: getattr(console.config, key) for key in console.config.from_settings}
+                settings_file.save(console.config.settings_file, {**kept, **changed}, console.config.source)
+                checked = replace(checked, settings_problem=None, from_settings={  # a damaged file: replaced
+                    **{key: getattr(console.config, key) for key in changed}, **console.config.from_settings})
         except TerminalError as error:
             console.audit.write(session.user, self._client, "refused_settings", why=str(error))
             return self.settings(session, query, form, pages.escape(error.in_language(session.lang)), refused=True,
@@ -473,7 +477,7 @@ class Handler(BaseHTTPRequestHandler):
         console.audit.write(session.user, self._client, "settings", **changed)
         if changed:
             log.info("console: %s saved %s in %s", session.user,
-                     ", ".join(f"{key} = {value!r}" for key, value in changed.items()), checked.source)
+                     ", ".join(f"{key} = {value!r}" for key, value in changed.items()), checked.settings_file)
         self.settings(session, query, form, pages.t(session.lang, "settings_saved"), shown={"mode": checked.mode})
 
     def enrol_page(self, session: Session, query: dict[str, str], form: dict[str, str], note: str = "",

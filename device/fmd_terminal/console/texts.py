@@ -159,9 +159,14 @@ TEXTS: dict[str, tuple[str, str, str]] = {
     "settings_lang_help": ("La langue de l'écran du terminal et de la console, aussitôt.",
                            "The language of the terminal's screen and of the console, at once.",
                            "Die Sprache des Terminalbildschirms und der Konsole, sofort."),
-    "settings_file_help": ("Enregistrés dans le fichier de configuration {path} : gardés au redémarrage.",
-                           "Saved in the configuration file {path}: kept across a restart.",
-                           "In der Konfigurationsdatei {path} gespeichert: bleiben nach einem Neustart erhalten."),
+    "settings_file_help": ("Enregistrés dans {path}, le fichier des réglages du terminal : ils y remplacent ceux du "
+                           "fichier de configuration {main}, que la console ne modifie jamais, et sont gardés au "
+                           "redémarrage.",
+                           "Saved in {path}, the terminal's settings file: there they replace those of the "
+                           "configuration file {main}, which the console never changes, and are kept across a restart.",
+                           "In {path} gespeichert, der Einstellungsdatei des Terminals: dort ersetzen sie die der "
+                           "Konfigurationsdatei {main}, die die Konsole nie ändert, und bleiben nach einem Neustart "
+                           "erhalten."),
     "scanner_url": ("Lecteur (URL)", "Scanner (URL)", "Scanner (URL)"),
     "indicators_url": ("Voyants et buzzer (URL)", "Lights and buzzer (URL)", "Leuchten und Summer (URL)"),
     "settings_restart_help": ("Lecteur, voyants et buzzer : pris en compte au prochain redémarrage du terminal.",

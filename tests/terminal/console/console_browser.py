@@ -40,9 +40,12 @@ class RunningTerminal:
         self.state_dir = tmp_path / "console"
         self.outbox = tmp_path / "outbox.db"
         tls_lines = f'certificate = "{tls[0]}"\nkey = "{tls[1]}"\n' if tls else ""
-        self.config = tmp_path / "terminal.toml"
+        self.config = tmp_path / "etc" / "terminal.toml"  # the installer's, in its own folder as deployed
+        self.config.parent.mkdir()
+        self.state = tmp_path / "state"  # the unit's StateDirectory= (0700): the console's settings file
+        self.state.mkdir(mode=0o700)
         self.enrolled = enrolled
-        top = f'enrolment_dir = "{enrolment_dir}"\n' if enrolment_dir else ""
+        top = f'enrolment_dir = "{tmp_path / enrolment_dir}"\n' if enrolment_dir else ""  # relative: to tmp_path
         self.config.write_text(
             "# the console's browser tests (the settings page keeps this comment)\n"
             'lang = "fr"\n' + top + (service_config(sim, "rest", cert) if enrolled else "") +
@@ -59,6 +62,7 @@ class RunningTerminal:
         tmp_path = self.dir
         env = {k: v for k, v in os.environ.items() if not k.startswith("FMD_")}
         env["PYTHONUNBUFFERED"] = "1"
+        env["STATE_DIRECTORY"] = str(self.state)  # as systemd sets it from the unit's StateDirectory=
         if self.enrolled:
             env.update({"FMD_CLIENT_ID": "pharmacy-demo", "FMD_CLIENT_SECRET": SECRET})
         self.log = (tmp_path / "terminal.log").open("a")
@@ -90,6 +94,12 @@ class RunningTerminal:
     def scan(self, raw: str) -> None:
         self.proc.stdin.write(raw + "\n")  # a pipe: the group separator travels as it is
         self.proc.stdin.flush()
+
+    def load(self, **overrides):
+        """The configuration as ``run`` reads it here: the file, then the settings file, then ``overrides``."""
+        from fmd_terminal import config
+
+        return config.load(str(self.config), environ={"STATE_DIRECTORY": str(self.state)}, overrides=overrides)
 
     def audit(self) -> list[dict]:
         return [json.loads(line) for line in (self.state_dir / "audit.jsonl").read_text().splitlines()]

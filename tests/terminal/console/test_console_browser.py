@@ -173,27 +173,34 @@ def test_the_console_refuses(browser, tmp_path, mtls_sim, pki):
         other.stop()
 
 
-def test_settings_are_saved_in_the_configuration_and_kept_across_a_restart(browser, terminal):
-    """Mode and language chosen on the settings page: at once on the terminal's screen, saved in its
-    configuration file (comments kept), and still there after the terminal restarts from that file.
+def test_settings_are_saved_in_the_settings_file_and_kept_across_a_restart(browser, terminal):
+    """Mode and language chosen on the settings page: at once on the terminal's screen, saved in the
+    terminal's settings file in its state folder, and still there after the terminal restarts. The
+    configuration file is read-only as deployed (0440 in a 0550 folder) and the console never writes it.
     A scanner URL the configuration check refuses is refused with that check's own message."""
-    from fmd_terminal import config
+    import stat
+
     from fmd_terminal.i18n import Translator
 
+    original = terminal.config.read_bytes()
+    terminal.config.chmod(0o440)
+    terminal.config.parent.chmod(0o550)
+    before = terminal.config.stat()
     first_use_and_login(browser, terminal, "Marie")
     browser.get(terminal.base + "/settings")
     assert by_id(browser, "scanner").get_attribute("value") == "stdin://"
+    saved_in = by_id(browser, "saved-in").text
+    assert str(terminal.state / "settings.toml") in saved_in and str(terminal.config) in saved_in
 
     # a scanner URL no adapter serves: the same line as the configuration check, in the page's language
     by_id(browser, "scanner").clear()
     by_id(browser, "scanner").send_keys("nope://x")
     by_id(browser, "save").click()
     refused = browser.find_element("css selector", ".refused").text
-    checked = config.load(str(terminal.config), overrides={"scanner": "nope://x"})
     from fmd_terminal.config_rules import problems
 
-    assert refused == problems(checked)[0].in_language("fr") and "nope://x" in refused
-    assert "nope" not in terminal.config.read_text() and terminal.audit()[-1]["action"] == "refused_settings"
+    assert refused == problems(terminal.load(scanner="nope://x"))[0].in_language("fr") and "nope://x" in refused
+    assert not (terminal.state / "settings.toml").exists() and terminal.audit()[-1]["action"] == "refused_settings"
     assert by_id(browser, "scanner").get_attribute("value") == "nope://x"  # kept in the form, to correct
     assert not browser.find_elements("id", "scanner-pending")  # nothing saved: nothing pending
     shoot(browser, "settings-refused")
@@ -208,9 +215,14 @@ def test_settings_are_saved_in_the_configuration_and_kept_across_a_restart(brows
     assert "recording://" in by_id(browser, "indicators-pending").text  # in use until the restart
     assert by_id(browser, "mode").get_attribute("value") == "verify"  # the page shows what was saved
     shoot(browser, "settings-saved")
-    saved = terminal.config.read_text()
-    assert saved.startswith("# the console's browser tests") and 'lang = "de"' in saved
-    assert 'mode = "verify"' in saved and 'indicators = "none://"' in saved and "[console]" in saved
+    settings = terminal.state / "settings.toml"
+    saved = settings.read_text()
+    assert 'lang = "de"' in saved and 'mode = "verify"' in saved and 'indicators = "none://"' in saved
+    assert "scanner" not in saved.split("\n\n", 1)[1]  # only what the person changed
+    assert stat.S_IMODE(settings.stat().st_mode) == 0o600
+    assert terminal.config.read_bytes() == original  # the installer's file: untouched
+    after = terminal.config.stat()
+    assert (after.st_ino, after.st_mtime_ns, stat.S_IMODE(after.st_mode)) == (before.st_ino, before.st_mtime_ns, 0o440)
     entry = terminal.audit()[-1]
     assert (entry["user"], entry["action"], entry["mode"], entry["lang"]) == ("Marie", "settings", "verify", "de")
     german = Translator("de")
@@ -218,7 +230,8 @@ def test_settings_are_saved_in_the_configuration_and_kept_across_a_restart(brows
     assert german("mode.verify") in terminal.screen.read_text().splitlines()[-3]  # in verify mode
 
     terminal.restart()
-    assert config.load(str(terminal.config)).validate().indicators == "none://"
+    assert terminal.load().validate().indicators == "none://"
+    assert terminal.config.read_bytes() == original
     browser.delete_all_cookies()
     browser.get(terminal.base + "/")
     assert browser.find_element("css selector", "html").get_attribute("lang") == "de"  # the console's default
