@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -77,6 +78,7 @@ class Store:
         self.path = path
         self._on_group_open: Callable[[], None] | None = None
         self._group_open = False
+        self._lock = threading.RLock()
         try:
             self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
             self.db.execute("PRAGMA journal_mode=WAL")
@@ -102,28 +104,29 @@ class Store:
         calls ``on_open`` (the server schedules ``commit_group`` for the end of the event-loop tick); each
         unit is then a SAVEPOINT inside it, so one failing request never undoes another's work.
         """
-        db = self.db
-        if self._on_group_open is not None and not self._group_open:
+        with self._lock:  # one connection for the event loop and the threads that call in (enrolment)
+            db = self.db
+            if self._on_group_open is not None and not self._group_open:
+                db.execute("BEGIN IMMEDIATE")
+                self._group_open = True
+                self._on_group_open()
+            if self._group_open:
+                db.execute("SAVEPOINT unit")
+                try:
+                    yield db
+                except BaseException:
+                    db.execute("ROLLBACK TO unit")
+                    db.execute("RELEASE unit")
+                    raise
+                db.execute("RELEASE unit")
+                return
             db.execute("BEGIN IMMEDIATE")
-            self._group_open = True
-            self._on_group_open()
-        if self._group_open:
-            db.execute("SAVEPOINT unit")
             try:
                 yield db
             except BaseException:
-                db.execute("ROLLBACK TO unit")
-                db.execute("RELEASE unit")
+                db.execute("ROLLBACK")
                 raise
-            db.execute("RELEASE unit")
-            return
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            yield db
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
+            db.execute("COMMIT")
 
     def group_commit(self, on_open: Callable[[], None] | None) -> None:
         """Turn group commit on (``on_open`` is called when a shared transaction opens) or off (None)."""
@@ -131,7 +134,12 @@ class Store:
         self._on_group_open = on_open
 
     def commit_group(self) -> None:
-        """Commit the shared transaction, if one is open (one WAL write for every request of the tick)."""
+        """Commit the shared transaction, if one is open (one WAL write for every request of the tick);
+        never in the middle of another thread's unit (its SAVEPOINT would be gone: "no such savepoint")."""
+        with self._lock:
+            self._commit_group()
+
+    def _commit_group(self) -> None:
         if self._group_open:
             self._group_open = False
             try:
