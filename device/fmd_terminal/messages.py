@@ -31,6 +31,7 @@ _FR = {
     "console_certificate": "console : impossible de charger le certificat {path} ({why}). Vérifier console.certificate et console.key (le certificat du terminal et sa clé, en PEM)",
     "config_console_tls": "configuration : console.listen = {value} est au-delà de la boucle locale : renseigner console.certificate et console.key (ceux du terminal) pour servir la console en HTTPS, ou écouter sur 127.0.0.1",
     "allowed_days": "un nombre entier de jours de 0 (jamais) à {high}, sans guillemets",
+    "allowed_mount": "un chemin absolu entre guillemets, là où la clé USB est montée (\"/media/fmd-usb\"), ou \"\" pour ne lire aucune clé",
     "not_utf8": "{path} n'est pas en UTF-8 (octet {position}). L'enregistrer en UTF-8",
     "config_unsaved": "configuration {path} non enregistrée ({why}) ; rien n'a changé. Vérifier que le terminal peut écrire ce fichier et son dossier",
     # storage (outbox)
@@ -99,6 +100,7 @@ _EN = {
     "console_certificate": "console: cannot load the certificate {path} ({why}). Check console.certificate and console.key (the device's certificate and its key, PEM)",
     "config_console_tls": "configuration: console.listen = {value} is beyond loopback: set console.certificate and console.key (the device's own) so that the console is served over HTTPS, or listen on 127.0.0.1",
     "allowed_days": "a whole number of days from 0 (never) to {high}, without quotes",
+    "allowed_mount": "an absolute path in quotes, where the USB stick is mounted (\"/media/fmd-usb\"), or \"\" to read no stick",
     "not_utf8": "{path} is not UTF-8 (byte {position}). Save it as UTF-8",
     "config_unsaved": "configuration {path} not saved ({why}); nothing changed. Check that the terminal may write this file and its folder",
     "storage_read_only": "{path}: the directory {directory} is not writable ({why}). Make it writable for the "
@@ -164,6 +166,7 @@ _DE = {
     "console_certificate": "Konsole: Zertifikat {path} kann nicht geladen werden ({why}). console.certificate und console.key prüfen (Zertifikat des Terminals und sein Schlüssel, PEM)",
     "config_console_tls": "Konfiguration: console.listen = {value} liegt außerhalb von Loopback: console.certificate und console.key (die des Terminals) angeben, damit die Konsole über HTTPS läuft, oder auf 127.0.0.1 lauschen",
     "allowed_days": "eine ganze Zahl von Tagen von 0 (nie) bis {high}, ohne Anführungszeichen",
+    "allowed_mount": "ein absoluter Pfad in Anführungszeichen, wo der USB-Stick eingehängt wird (\"/media/fmd-usb\"), oder \"\" für keinen Stick",
     "not_utf8": "{path} ist nicht UTF-8 (Byte {position}). Als UTF-8 speichern",
     "config_unsaved": "Konfiguration {path} nicht gespeichert ({why}); nichts geändert. Prüfen, ob das Terminal diese Datei und ihren Ordner schreiben darf",
     "storage_read_only": "{path}: das Verzeichnis {directory} ist nicht beschreibbar ({why}). Für den Benutzer des "
