@@ -186,6 +186,8 @@ class Terminal:
             mono_ms = time.monotonic_ns() // 1_000_000
             self._live_turn(give_up=self._held_until is not None and mono_ms >= self._held_until)
         event = self._read(timeout_s)
+        if event is not None and event.kind == SCAN:
+            self._button_turn()  # asked while the read waited (a note from the console): before this scan
         if event is not None and self._live is not None and event.kind != END:
             mono_ms = time.monotonic_ns() // 1_000_000
             if 0 < event.received_ms < self._live_since_ms:
