@@ -301,11 +301,15 @@ class Terminal:
         with self._lock:
             self._asked_close = True
 
-    def request_note_problem(self, problem: Any) -> None:
-        """Called from another thread (the USB stick watcher): show ``problem`` (a ``NoteError``) at the
-        loop's next turn; the session, if one is open, goes on."""
+    def request_note_problem(self, problem: Any, name: str = "") -> None:
+        """Called from another thread (the USB stick watcher): show ``problem`` (a ``NoteError``; ``name``
+        the note's file as the person knows it, when the error names a copy) at the
+        loop's next turn (the latest one, if several came meanwhile: each is logged here); the session, if
+        one is open, goes on."""
+        for each in problem.problems:
+            log.warning("%s", each)
         with self._lock:
-            self._asked_problem = problem
+            self._asked_problem = (problem, name)
 
     def _button_turn(self) -> None:
         with self._lock:
@@ -326,7 +330,7 @@ class Terminal:
         if close:
             self.close_receiving()
         if problem is not None:
-            self._show_note_problem(problem)
+            self._show_note_problem(*problem, logged=True)
         if note is not None:
             self.start_receiving(note)
         if asked is not None:
@@ -440,13 +444,13 @@ class Terminal:
         self._idle = None
         return True
 
-    def _show_note_problem(self, error: Any, name: str = "") -> None:
+    def _show_note_problem(self, error: Any, name: str = "", logged: bool = False) -> None:
         """A note that cannot be received (``NoteError``): a stick's own problem in its one screen line
         (``receiving.usb.screen_line``), else "delivery note refused" with the first line to correct;
         every problem goes to the log."""
         from fmd_terminal.receiving.usb import screen_line
 
-        for problem in error.problems:
+        for problem in () if logged else error.problems:
             log.warning("%s", problem)
         t = self.presenter.t
         stick_line = screen_line(error, t)

@@ -39,7 +39,7 @@ def hand_over(terminal: Any, found: StickNote) -> None:
     try:
         note = found.load()
     except NoteError as error:
-        terminal.request_note_problem(error)
+        terminal.request_note_problem(error, Path(found.on_stick).name)
     else:
         terminal.request_receiving(note)
 

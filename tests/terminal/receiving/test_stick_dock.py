@@ -131,6 +131,7 @@ def test_a_bad_note_on_the_stick_is_one_screen_line_and_starts_nothing(tmp_path,
     with dock(tmp_path, lang=lang) as (terminal, _watcher, _scanner, mount):
         plug(mount, (bad, "BL-9.csv"))
         until(lambda: words in screen_text(terminal), "the bad note is said on screen")
+        assert terminal.screen.last.lines[0] == "BL-9.csv"  # the stick's file, not the terminal's copy
         assert terminal.session is None
 
 
