@@ -11,6 +11,8 @@ from __future__ import annotations
 _FR = {
     # fmd-terminal update: the command
     "update_needs": "update demande un fichier de version (fmd-terminal-VERSION.tar) ou --rollback",
+    "update_switched": "fmd-terminal : version {version} installée, le terminal l'utilise désormais",
+    "update_back": "fmd-terminal : retour à la version {version}",
     "update_key_unreadable": "la clé de publication {path} est illisible ({why}) : install.sh la copie depuis le "
                              "release.pub du paquet de l'appareil. La réinstaller",
     "update_restart": "version installée, mais systemctl restart {service} a échoué : {why}. Redémarrer le "
@@ -63,6 +65,8 @@ _FR = {
 
 _EN = {
     "update_needs": "update needs a bundle file (fmd-terminal-VERSION.tar) or --rollback",
+    "update_switched": "fmd-terminal: version {version} installed and switched to",
+    "update_back": "fmd-terminal: back on version {version}",
     "update_key_unreadable": "the release key {path} cannot be read ({why}): install.sh copies it from the device "
                              "bundle's release.pub. Install it again",
     "update_restart": "switched, but systemctl restart {service} failed: {why}. Restart the service by hand",
@@ -108,6 +112,8 @@ _EN = {
 
 _DE = {
     "update_needs": "update braucht eine Versionsdatei (fmd-terminal-VERSION.tar) oder --rollback",
+    "update_switched": "fmd-terminal: Version {version} installiert, das Terminal verwendet sie jetzt",
+    "update_back": "fmd-terminal: zurück auf Version {version}",
     "update_key_unreadable": "der Veröffentlichungsschlüssel {path} kann nicht gelesen werden ({why}): install.sh "
                              "kopiert ihn aus release.pub des Gerätepakets. Neu installieren",
     "update_restart": "umgeschaltet, aber systemctl restart {service} ist fehlgeschlagen: {why}. Den Dienst von "

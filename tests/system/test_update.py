@@ -235,6 +235,7 @@ def test_an_update_completes_after_a_power_cut_before_its_doctor(installed, bund
     assert running(installed) == "1.0.0"
     done = update_process(bundles["1.1.0"], installed, key_file)
     assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "fmd-terminal : version 1.1.0 installée, le terminal l'utilise désormais"
     assert running(installed) == "1.1.0"
     assert not (installed / "staging").exists()
 

@@ -53,8 +53,8 @@ def usage_error(argv, capsys, monkeypatch, fmd_lang=None):
     (["account"], None, "fmd-terminal: il manque l'argument obligatoire action. Les options : fmd-terminal account --help"),
     (["sync", "--outbox"], "de",
      "fmd-terminal: Argument --outbox: nach der Option wird ein Wert erwartet. Die Optionen: fmd-terminal sync --help"),
-    (["bogus"], "de", "fmd-terminal: Argument COMMAND: 'bogus' ist keine erlaubte Wahl (erlaubt: 'run', 'decode', "
-                      "'doctor', 'sync', 'attention', 'export', 'report', 'backup', 'update', 'calibrate', 'enrol', "
+    (["bogus"], "de", "fmd-terminal: Argument COMMAND: 'bogus' ist keine erlaubte Wahl (erlaubt: 'run', 'receive', "
+                      "'decode', 'doctor', 'sync', 'attention', 'export', 'report', 'backup', 'update', 'calibrate', 'enrol', "
                       "'account'). Die Optionen: fmd-terminal --help"),
     (["sync", "--lang", "it"], None,  # a language we do not speak: the error in French
      "fmd-terminal: argument --lang : 'it' n'est pas un choix possible (choisir parmi 'fr', 'en', 'de'). "

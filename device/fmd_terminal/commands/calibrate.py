@@ -130,7 +130,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--profile", metavar="PATH", help=f"where the profile is stored (default {default_profile_path()})"
     )
     parser.add_argument(
-        "--lang", choices=LANGUAGES, default="fr", help="language of the messages (default fr)"
+        "--lang", choices=LANGUAGES, help="language of the messages (default: FMD_LANG, else fr)"
     )
     parser.add_argument(
         "--timeout", type=float, default=60.0, help="seconds to wait for the codes (--scanner)"
@@ -284,10 +284,11 @@ def _write_recording(path: str, url: str, profile: Any, events: list, seen: list
 def execute(args: argparse.Namespace) -> int:
     from fmd_core.calibration import C1, C2, advice, is_blocking
     from fmd_core.keyboard import describe
+    from fmd_terminal.outbox.texts import language
     from fmd_terminal.scanners.guarded import save_profile
     from fmd_terminal.scanners.stdin import unescape
 
-    lang = args.lang
+    lang = language(args.lang)  # --lang, else FMD_LANG, else French
     if args.print_codes:
         print("C1", describe(C1))
         print("C2", describe(C2))

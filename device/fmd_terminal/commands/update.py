@@ -44,10 +44,13 @@ def _restart() -> None:
 def execute(args: argparse.Namespace) -> int:
     from fmd_terminal import update
     from fmd_terminal.errors import ConfigError
+    from fmd_terminal.outbox.texts import Texts
+
+    texts = Texts()  # FMD_LANG, else French (update has no --lang)
 
     if args.rollback:
         version = update.rollback(args.prefix)
-        print(f"fmd-terminal: back on version {version}")
+        print(texts("update_back", version=version))
     else:
         if args.bundle is None:
             raise ConfigError.text("update_needs")
@@ -59,7 +62,7 @@ def execute(args: argparse.Namespace) -> int:
             args.bundle, prefix=args.prefix, public_key_pem=key, python=args.python,
             doctor=["fmd-terminal", "doctor", "--config", str(args.config)],
         )
-        print(f"fmd-terminal: version {version} installed and switched to")
+        print(texts("update_switched", version=version))
     if args.restart:
         _restart()
     return 0

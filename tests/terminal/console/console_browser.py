@@ -149,7 +149,7 @@ def first_use_and_login(driver, terminal: RunningTerminal, user: str) -> None:
 
 
 def login(driver, user: str, password: str = PASSWORD) -> None:
-    assert "/login" in driver.current_url, driver.current_url
+    wait_for(lambda: "/login" in driver.current_url, "the login page")  # a click before may still be loading
     by_id(driver, "user").send_keys(user)
     by_id(driver, "password").send_keys(password)
     by_id(driver, "login").click()

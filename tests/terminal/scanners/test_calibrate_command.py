@@ -107,3 +107,10 @@ def test_a_us_scanner_prints_a_plain_ok(tmp_path, capsys):
     status = cli.main(["calibrate", "--keys", str(recording), "--profile", str(tmp_path / "p.json"), "--lang", "en"])
     lines = capsys.readouterr().out.splitlines()
     assert status == 0 and lines[-1] == "Scanner OK" and len(lines) == 2  # the code read, then OK
+
+
+def test_without_lang_calibrate_speaks_fmd_lang(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("FMD_LANG", "de")
+    profile_path = tmp_path / "p.json"
+    assert cli.main(["calibrate", "--text", "]d201034009300123452112\\x1d10AB", "--profile", str(profile_path)]) == 1
+    assert "Kein Kalibriercode gelesen" in capsys.readouterr().out
