@@ -40,9 +40,11 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
+import textwrap
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from fmd_core.flow import ALERT, LATE, RECORD, SCREEN, SEND, SHOW, Effect, Flow, Notice, Verdict
@@ -53,7 +55,7 @@ from fmd_terminal.errors import StorageError, TerminalError
 from fmd_terminal.i18n import Translator
 from fmd_terminal.journal import Journal
 from fmd_terminal.outbox import RECEIVING_MODES, OpRequest, RecordedOp
-from fmd_terminal.presenter import Presenter, quarter_lines
+from fmd_terminal.presenter import LINE_CHARS, Presenter, quarter_lines
 from fmd_terminal.scanners import CALIBRATED, END, FAULT, MODE, SCAN, ScannerCheck
 
 log = logging.getLogger(__name__)
@@ -125,6 +127,8 @@ class Terminal:
         self.summaries: list[tuple[Any, list[Any]]] = []  # (Summary, files written) per session closed
         self._asked_note: Any = None  # a note another thread asked to receive (request_receiving)
         self._asked_close = False
+        self._asked_problem: Any = None  # a note problem another thread asked to show (request_note_problem)
+        self.stick: Any = None  # the USB stick watcher (receiving.usb.StickWatcher) or None (receiving.stick_dock)
         self.shown: list[Verdict] = []  # every verdict shown, in order (tests, the demo)
         self._ops: dict[int, RecordedOp] = {}
         self._presses = 0
@@ -182,6 +186,8 @@ class Terminal:
             mono_ms = time.monotonic_ns() // 1_000_000
             self._live_turn(give_up=self._held_until is not None and mono_ms >= self._held_until)
         event = self._read(timeout_s)
+        if event is not None and event.kind == SCAN:
+            self._button_turn()  # asked while the read waited (a note from the console): before this scan
         if event is not None and self._live is not None and event.kind != END:
             mono_ms = time.monotonic_ns() // 1_000_000
             if 0 < event.received_ms < self._live_since_ms:
@@ -295,6 +301,16 @@ class Terminal:
         with self._lock:
             self._asked_close = True
 
+    def request_note_problem(self, problem: Any, name: str = "") -> None:
+        """Called from another thread (the USB stick watcher): show ``problem`` (a ``NoteError``; ``name``
+        the note's file as the person knows it, when the error names a copy) at the
+        loop's next turn (the latest one, if several came meanwhile: each is logged here); the session, if
+        one is open, goes on."""
+        for each in problem.problems:
+            log.warning("%s", each)
+        with self._lock:
+            self._asked_problem = (problem, name)
+
     def _button_turn(self) -> None:
         with self._lock:
             presses, self._presses = self._presses, 0
@@ -302,6 +318,7 @@ class Terminal:
             lang, self._asked_lang = self._asked_lang, None
             note, self._asked_note = self._asked_note, None
             close, self._asked_close = self._asked_close, False
+            problem, self._asked_problem = self._asked_problem, None
         if lang is not None and lang != self.presenter.t.lang:
             self.presenter.t.switch(lang)
             forget = getattr(self.presenter.health, "forget", None)
@@ -312,6 +329,9 @@ class Terminal:
                 self.screen.show(self._model)  # lights and sound unchanged (a verdict keeps its hold)
         if close:
             self.close_receiving()
+        if problem is not None:
+            error, name = problem
+            self._show_note_problem(error, name, logged=True)
         if note is not None:
             self.start_receiving(note)
         if asked is not None:
@@ -412,18 +432,36 @@ class Terminal:
             note = (self.desk or Desk()).find_note(reference)
         except NoteNotFound as error:
             log.warning("%s", error)
+            if self.stick is not None:
+                self.stick.want(reference)  # a stick holding it hands it over (now or when it comes)
             self._draw(self.presenter.receiving(t("receive_no_note"), [
                 reference, t("line.receive_place_note", reference=reference)], self.flow.mode), "fault")
         except NoteError as error:
-            for problem in error.problems:
-                log.warning("%s", problem)
-            self._draw(self.presenter.receiving(t("receive_bad_note"), [
-                reference, t("line.receive_bad_note", line=error.fields.get("line") or "-")], self.flow.mode), "fault")
+            self._show_note_problem(error, reference)
+            return True
         else:
             self.start_receiving(note)
             return True
         self._idle = None
         return True
+
+    def _show_note_problem(self, error: Any, name: str = "", logged: bool = False) -> None:
+        """A note that cannot be received (``NoteError``): a stick's own problem in its one screen line
+        (``receiving.usb.screen_line``), else "delivery note refused" with the first line to correct;
+        every problem goes to the log."""
+        from fmd_terminal.receiving.usb import screen_line
+
+        for problem in () if logged else error.problems:
+            log.warning("%s", problem)
+        t = self.presenter.t
+        stick_line = screen_line(error, t)
+        if stick_line is not None:  # one sentence, over the screen's rows
+            title, lines = t("receive_usb_problem"), textwrap.wrap(stick_line, LINE_CHARS)
+        else:
+            source = name or Path(str(error.fields.get("path") or "-")).name
+            title, lines = t("receive_bad_note"), [source, t("line.receive_bad_note", line=error.fields.get("line") or "-")]
+        self._draw(self.presenter.receiving(title, lines, self.flow.mode), "fault")
+        self._idle = None
 
     def _to_session(self, verdict: Verdict) -> None:
         if self.session is None or "receiving" not in verdict.details:

@@ -41,6 +41,7 @@ class Config:
     short_expiry_days: int = 0  # receiving: a pack expiring sooner is flagged (0: never)
     notes_dir: str = ""  # receiving: where a scanned delivery note's file is looked up
     receipts_dir: str = ""  # receiving: where the summary's CSV and PDF are written at closing
+    usb_notes: str = "/media/fmd-usb"  # receiving: where a USB stick of delivery notes is mounted ("": none)
     lang: str = DEFAULT_LANGUAGE
     events_jsonl: str = ""
     ledger: str = ""  # the site ledger and health, e.g. "mqtts://127.0.0.1:8883?site=...&device=..." (README)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Mapping
+from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -215,6 +216,9 @@ def problems(config: Any, keys: tuple[str, ...] | None = None) -> list[ConfigErr
             config.short_expiry_days, bool) or not 0 <= config.short_expiry_days <= MAX_SHORT_EXPIRY_DAYS):
         found.append(bad("short_expiry_days", config.short_expiry_days,
                          Phrase("allowed_days", high=MAX_SHORT_EXPIRY_DAYS)))
+    if asked("usb_notes") and (not isinstance(config.usb_notes, str) or (
+            config.usb_notes and not PurePosixPath(config.usb_notes).is_absolute())):
+        found.append(bad("usb_notes", config.usb_notes, Phrase("allowed_mount")))
     if asked("lang") and config.lang not in LANGUAGES:
         found.append(bad("lang", config.lang, Phrase("allowed_choice", choices=", ".join(LANGUAGES))))
     for key, (low, high) in SECONDS.items():

@@ -19,7 +19,7 @@
 #     and release.pub, the key release bundles are checked with;
 #  5. I2C on, getty on tty1 masked (a scan before the grab must not type into a login prompt);
 #  6. udev rules, the unit, `systemctl enable --now fmd-terminal`; the udev rule and unit that mount a
-#     USB stick of delivery notes read-only at /media/fmd-usb (docs/receiving-notes.md).
+#     USB stick of delivery notes read-only at /media/fmd-usb (docs/receiving.md).
 #
 # FMD_PYTHON (default python3) is the interpreter the virtual environment is made from.
 # FMD_NO_START=1 installs and enables without starting (inside an image build's chroot, where no

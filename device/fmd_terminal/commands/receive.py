@@ -1,6 +1,7 @@
 """``fmd-terminal receive --note FILE``: run the terminal on one delivery, then close it (issue 17).
 
-The note is read first (``receiving.note.load_note``): a bad line stops here, each printed with its
+The note is read first (``receiving.note_files.load_note_file``: a CSV, or a GS1 Despatch Advice
+when the file ends in ``.xml``): a bad line stops here, each printed with its
 fix, before anything is scanned. Then the terminal runs as ``run`` does (same configuration and flags)
 with a receiving session on that note: each pack is checked against it. When the scanner ends (a
 script, the end of standard input) or the close code is scanned, the command waits up to ``--wait``
@@ -21,7 +22,7 @@ DEFAULT_WAIT_S = 30.0
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--note", metavar="FILE", required=True, help="the delivery note (CSV, see docs/receiving.md)")
+    parser.add_argument("--note", metavar="FILE", required=True, help="the delivery note (CSV, or GS1 Despatch Advice .xml; see docs/receiving.md)")
     parser.add_argument("--out", metavar="DIR", help="where to write the summary's CSV and PDF (default: receipts_dir)")
     parser.add_argument("--wait", metavar="S", type=float, default=DEFAULT_WAIT_S,
                         help=f"at the end, wait this long for pending answers (default {DEFAULT_WAIT_S:g} s)")
@@ -30,10 +31,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def read_note(path: str, lang: str | None):
     """The note, or every bad line printed (in ``lang``) and the first raised."""
-    from fmd_terminal.receiving.note import NoteError, load_note
+    from fmd_terminal.receiving.note import NoteError
+    from fmd_terminal.receiving.note_files import load_note_file
 
     try:
-        return load_note(path)
+        return load_note_file(path)
     except NoteError as error:
         for problem in error.problems[1:]:
             print(f"fmd-terminal: {problem.in_language(lang)}", file=sys.stderr)

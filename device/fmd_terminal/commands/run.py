@@ -38,6 +38,7 @@ def execute(args: argparse.Namespace) -> int:
 
     from fmd_terminal import app, config, console
     from fmd_terminal.enrolment_screen import enrol_by_scan, needs_enrolment
+    from fmd_terminal.receiving.stick_dock import watch_sticks
     from fmd_terminal.scanners.key_replay import refuse_live_service
     from fmd_terminal.system_notify import ServiceNotifier
 
@@ -54,6 +55,7 @@ def execute(args: argparse.Namespace) -> int:
             print(f"fmd-terminal: {settings.settings_problem.in_language(settings.lang)}", file=sys.stderr, flush=True)
         refuse_live_service(settings.scanner, settings.service)
         terminal = app.build(settings, stack, notifier=notifier, scanner=scanner)
+        watch_sticks(terminal, settings, stack)  # a USB stick of delivery notes, on a receiving device (issue 17)
         if web is not None:
             web.attach(settings, terminal)
         else:

@@ -13,8 +13,8 @@ from fmd_terminal.console.texts import text
 from fmd_terminal.credential_health import KINDS
 from fmd_terminal.i18n import LANGUAGES
 
-NAV = ("status", "attention", "history", "export", "calibration", "settings", "enrol", "logs")
-PATHS = {"status": "/", "attention": "/attention", "history": "/history", "export": "/export",
+NAV = ("status", "attention", "receiving", "history", "export", "calibration", "settings", "enrol", "logs")
+PATHS = {"status": "/", "attention": "/attention", "receiving": "/receiving", "history": "/history", "export": "/export",
          "calibration": "/calibration", "settings": "/settings", "enrol": "/enrol", "logs": "/logs"}
 
 CSS = """body{font-family:sans-serif;margin:0;color:#111;background:#f6f6f4}
@@ -162,6 +162,48 @@ def attention(entries: Iterable[dict[str, Any]], lang: str, csrf: str, procedure
             f'<select name="reason" id="reason-{seq}">{reasons}</select></label><label>{t(lang, "note")}'
             f'<input name="note" id="note-{seq}"></label><button id="cancel-{seq}">{t(lang, "cancel")}</button></form></section>')
     return "".join(out) or f"<p>{t(lang, 'nothing')}</p>"
+
+
+# the open session's columns on the receiving page (of ``receiving.report.COLUMNS``, titled as the summary)
+PROGRESS = ("line", "product_code", "designation", "batch", "ordered", "accepted", "pending", "refused", "missing",
+            "extra", "alerts")
+PAST_TOTALS = ("ordered", "accepted", "refused", "missing", "extra", "alerts")
+
+
+def receiving(lang: str, csrf: str, view: dict[str, Any], high_mb: int) -> str:
+    """The receiving page (issue 17): the note's upload form, the open session's tally per note line
+    with its close button, the past sessions with their summary's CSV and PDF."""
+    from fmd_terminal.receiving.report import COLUMNS, TITLES, cells
+
+    titles = TITLES[lang if lang in TITLES else "fr"]
+    out = (f'<p>{t(lang, "receiving_help", high=high_mb)}</p><form method="post" action="/receiving" '
+           f'enctype="multipart/form-data">{csrf_field(csrf)}<input type="hidden" name="action" value="start">'
+           f'<label>{t(lang, "note_file")}<input type="file" name="note" id="note" accept=".csv,.xml,text/csv,'
+           f'application/xml,text/xml"></label><button id="start">{t(lang, "receive_start")}</button></form>')
+    current = view["current"]
+    if current is None:
+        out += f'<p id="open-none">{t(lang, "receiving_none")}</p>'
+    else:
+        keep = [COLUMNS.index(name) for name in PROGRESS]
+        head = "".join(f"<th>{escape(titles[name])}</th>" for name in PROGRESS)
+        rows = "".join("<tr>" + "".join(f"<td>{escape(row[i])}</td>" for i in keep) + "</tr>"
+                       for row in cells(current, lang))
+        out += (f'<h2 id="open-title">{t(lang, "receiving_open", reference=current.reference, source=current.source)}'
+                f'</h2><table id="progress"><tr>{head}</tr>{rows}</table>'
+                f'<form method="post" action="/receiving">{csrf_field(csrf)}<input type="hidden" name="action" '
+                f'value="close"><button id="close">{t(lang, "receive_close")}</button></form>')
+    head = "".join(f"<th>{t(lang, key)}</th>" for key in ("col.reference", "col.source", "col.started", "col.closed"))
+    head += "".join(f"<th>{escape(titles[name])}</th>" for name in PAST_TOTALS) + f'<th>{t(lang, "col.files")}</th>'
+    rows = ""
+    for past in view["past"]:
+        files = (f'<a id="csv-{past["id"]}" href="/receipt.csv?id={past["id"]}">CSV</a> '
+                 f'<a id="pdf-{past["id"]}" href="/receipt.pdf?id={past["id"]}">PDF</a>') if past["closed"] else ""
+        rows += (f'<tr id="receipt-{past["id"]}"><td>{escape(past["reference"])}</td><td>{escape(past["source"])}</td>'
+                 f'<td>{escape(past["started"])}</td><td>{escape(past["closed"] or text("receipt_open", lang))}</td>'
+                 + "".join(f'<td>{escape(str(past["totals"].get(name, "")))}</td>' for name in PAST_TOTALS)
+                 + f"<td>{files}</td></tr>")
+    return out + (f'<h2>{t(lang, "receipts_past")}</h2><table id="receipts"><tr>{head}</tr>{rows}</table>'
+                  if rows else "")
 
 
 def history(rows: list[dict[str, Any]], lang: str, query: dict[str, str]) -> str:

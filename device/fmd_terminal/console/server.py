@@ -8,20 +8,24 @@ Routes: ``/`` status, ``/events`` (server-sent events: the status as JSON when i
 every ``LIVE_PERIOD_S``), ``/attention``, ``/history``, ``/export`` (+ ``/export.csv``,
 ``/export.jsonl``, ``/backup.db``), ``/calibration``, ``/settings``, ``/enrol`` (the terminal's
 enrolment: ``console.enrolling``), ``/logs`` (+ ``/logs.txt``); ``/login``, ``/setup`` (first use),
-``/logout``. While the terminal waits for its enrolment, only ``/enrol`` and ``/logs`` are served. Security headers on every answer: a strict Content-Security-Policy (the
+``/logout``; ``/receiving`` (a delivery note uploaded to start a receiving session, its progress, its
+closing; past sessions' summaries as ``/receipt.csv`` and ``/receipt.pdf``). While the terminal waits for its enrolment, only ``/enrol`` and ``/logs`` are served. Security headers on every answer: a strict Content-Security-Policy (the
 console's own script and stylesheet only), no framing, no caching of pages.
 """
 
 from __future__ import annotations
 
 import collections
+import email.policy
 import json
 import logging
+import os
 import re
 import secrets
 import threading
 import time
 from dataclasses import replace
+from email.parser import BytesParser
 from http import cookies
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -33,6 +37,7 @@ from fmd_terminal.console.enrolling import Desk, Job
 from fmd_terminal.console.security import MIN_PASSWORD, Audit, Credentials, LoginLimiter, Session, Sessions
 from fmd_terminal.errors import TerminalError
 from fmd_terminal.i18n import LANGUAGES
+from fmd_terminal.receiving.note_files import NOTE_SUFFIXES
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +46,7 @@ PRE_COOKIE = "fmd_console_login"  # the login and setup forms' CSRF token (doubl
 LIVE_PERIOD_S = 0.25
 HEALTH_PERIOD_S = 2.0  # the certificate and account files are read again at most this often
 MAX_BODY = 16 * 1024
+UPLOAD_OVERHEAD = 16 * 1024  # a multipart form's boundaries and other fields, beside the note's bytes
 HEADERS = {
     "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
                                "img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
@@ -162,6 +168,7 @@ class Handler(BaseHTTPRequestHandler):
     sys_version = ""
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True  # headers and body leave at once (no 40 ms delayed-ACK wait per page)
+    upload: tuple[str, bytes] | None = None  # the file of a multipart form (the receiving page's note)
     console: Console  # set on the subclass made by ``serve``
 
     # -- plumbing ------------------------------------------------------------------------------
@@ -205,11 +212,34 @@ class Handler(BaseHTTPRequestHandler):
         self._send(303, b"", headers={"Location": where}, set_cookies=set_cookies)
 
     def _form(self) -> dict[str, str]:
+        """The POSTed fields; a multipart form's file goes to ``self.upload`` (name, bytes). A body above
+        the limit is not read: ``{"too_big": "1"}`` (and the connection closes)."""
         length = int(self.headers.get("Content-Length") or 0)
-        if length > MAX_BODY:
-            return {}
-        data = self.rfile.read(length).decode("utf-8", "replace")
-        return {key: values[0] for key, values in parse_qs(data, keep_blank_values=True).items()}
+        kind = self.headers.get("Content-Type", "")
+        if length > (MAX_BODY if not kind.startswith("multipart/form-data") else max_upload()):
+            self.close_connection = True
+            return {"too_big": "1"}
+        data = self.rfile.read(length)
+        if kind.startswith("multipart/form-data"):
+            return self._multipart(kind, data)
+        return {key: values[0] for key, values in parse_qs(data.decode("utf-8", "replace"),
+                                                           keep_blank_values=True).items()}
+
+    def _multipart(self, kind: str, data: bytes) -> dict[str, str]:
+        """A ``multipart/form-data`` body (the standard library's MIME parser): text fields, and the file."""
+        message = BytesParser(policy=email.policy.HTTP).parsebytes(
+            b"Content-Type: " + kind.encode("latin-1", "replace") + b"\r\n\r\n" + data)
+        fields: dict[str, str] = {}
+        for part in message.iter_parts() if message.is_multipart() else ():
+            name = part.get_param("name", header="content-disposition") or ""
+            payload = part.get_payload(decode=True) or b""
+            if not isinstance(payload, bytes):  # a nested multipart: not a field this form has
+                continue
+            if part.get_filename() is not None:
+                self.upload = (part.get_filename() or "", payload)
+            else:
+                fields[str(name)] = payload.decode("utf-8", "replace")
+        return fields
 
     @property
     def _client(self) -> str:
@@ -251,8 +281,13 @@ class Handler(BaseHTTPRequestHandler):
             if session is None:
                 return self._to_login(query, why)
             form: dict[str, str] = {}
+            self.upload = None
             if method == "POST":
                 form = self._form()
+                if form.get("too_big") and path == "/receiving":  # nothing read, nothing changed
+                    self.console.audit.write(session.user, self._client, "refused_note", why="too_big")
+                    return self.receiving(session, query, {}, pages.t(session.lang, "note_big", high=max_upload_mb()),
+                                          refused=True, status=413)
                 if not secrets.compare_digest(form.get("csrf", ""), session.csrf):
                     self.console.audit.write(session.user, self._client, "refused_csrf", path=path)
                     return self._html(pages.page(session.lang, "nav.status", pages.message(
@@ -392,6 +427,69 @@ class Handler(BaseHTTPRequestHandler):
         self.console.audit.write(session.user, self._client, action, **detail, state=state)
         self.attention(session, query, form, pages.t(session.lang, "resolved", seq=seq, state=texts.word(state)))
 
+    def receiving(self, session: Session, query: dict[str, str], form: dict[str, str], note: str = "",
+                  refused: bool = False, status: int = 200) -> None:
+        """The receiving page (issue 17): see ``pages.receiving``."""
+        view = views.receiving(self.console.terminal)
+        body = pages.message(note, refused) + pages.receiving(session.lang, session.csrf, view, max_upload_mb())
+        self._page(session, "nav.receiving", body, status)
+
+    def receiving_action(self, session: Session, query: dict[str, str], form: dict[str, str]) -> None:
+        """``start`` with an uploaded note (read by ``load_note_file`` from a private temporary copy under
+        the uploaded file's name, so every message names it), or ``close``: asked of the terminal's loop
+        (``request_receiving``, ``request_close``); who, what and when in the audit trail."""
+        from fmd_core.modes import RECEIVE
+        from fmd_terminal.receiving.note import NoteError
+
+        console, lang = self.console, session.lang
+        terminal = console.terminal
+        if RECEIVE not in terminal.flow.modes:
+            console.audit.write(session.user, self._client, "refused_note", why="role")
+            return self.receiving(session, query, form, pages.t(lang, "receive_role", role=terminal.flow.role),
+                                  refused=True, status=409)
+        if form.get("action") == "close":
+            terminal.request_close()
+            console.audit.write(session.user, self._client, "receive_close")
+            return self.receiving(session, query, form, pages.t(lang, "receiving_closing"))
+        name = os.path.basename((self.upload or ("", b""))[0].replace("\\", "/"))
+        if self.upload is None or not name or not self.upload[1]:
+            return self.receiving(session, query, form, pages.t(lang, "note_none"), refused=True, status=400)
+        if os.path.splitext(name)[1].lower() not in NOTE_SUFFIXES:
+            console.audit.write(session.user, self._client, "refused_note", file=name, why="type")
+            return self.receiving(session, query, form, pages.t(lang, "note_type", name=name), refused=True,
+                                  status=400)
+        try:
+            note = views.uploaded_note(name, self.upload[1])
+        except NoteError as error:
+            console.audit.write(session.user, self._client, "refused_note", file=name,
+                                problems=len(error.problems))
+            lines = "".join(f"<li>{pages.escape(problem.in_language(lang))}</li>" for problem in error.problems)
+            return self.receiving(session, query, form, pages.t(lang, "note_refused") + f'<ul id="problems">{lines}'
+                                  "</ul>", refused=True, status=400)
+        terminal.request_receiving(note)
+        packs = sum(line.quantity for line in note.lines)
+        console.audit.write(session.user, self._client, "receive_note", file=name, reference=note.reference,
+                            lines=len(note.lines), packs=packs)
+        log.info("console: %s started receiving %s (%s)", session.user, note.reference, name)
+        self.receiving(session, query, form, pages.t(lang, "receiving_started", reference=note.reference,
+                                                     lines=len(note.lines), packs=packs))
+
+    def _receipt(self, session: Session, query: dict[str, str], kind: str) -> None:
+        asked = query.get("id", "")
+        found = views.receipt_file(self.console.terminal.outbox, int(asked), kind, session.lang) \
+            if asked.isdigit() else None
+        if found is None:
+            return self.receiving(session, query, {}, pages.t(session.lang, "no_receipt", id=asked), refused=True,
+                                  status=404)
+        name, body = found
+        self._download(session, name, body, "text/csv; charset=utf-8" if kind == "csv" else "application/pdf")
+
+    def receipt_csv(self, session: Session, query: dict[str, str], form: dict[str, str]) -> None:
+        self._receipt(session, query, "csv")
+
+    def receipt_pdf(self, session: Session, query: dict[str, str], form: dict[str, str]) -> None:
+        self._receipt(session, query, "pdf")
+
     def history(self, session: Session, query: dict[str, str], form: dict[str, str]) -> None:
         try:
             rows = views.history(self.console.terminal.outbox, query.get("product_code", "").strip(),
@@ -523,6 +621,16 @@ class Handler(BaseHTTPRequestHandler):
         self._download(session, "logs.txt", body.encode("utf-8"), "text/plain; charset=utf-8")
 
 
+def max_upload() -> int:
+    from fmd_terminal.receiving.note import MAX_NOTE_BYTES
+
+    return MAX_NOTE_BYTES + UPLOAD_OVERHEAD
+
+
+def max_upload_mb() -> int:
+    return (max_upload() - UPLOAD_OVERHEAD) // 2**20
+
+
 def _log_level(query: dict[str, str]) -> str:
     """The logs' level asked by ``?level=`` (and those above it); every level by default."""
     asked = query.get("level", "")
@@ -532,6 +640,8 @@ def _log_level(query: dict[str, str]) -> str:
 ROUTES = {
     ("GET", "/"): Handler.status, ("GET", "/events"): Handler.events,
     ("GET", "/attention"): Handler.attention, ("POST", "/attention"): Handler.resolve,
+    ("GET", "/receiving"): Handler.receiving, ("POST", "/receiving"): Handler.receiving_action,
+    ("GET", "/receipt.csv"): Handler.receipt_csv, ("GET", "/receipt.pdf"): Handler.receipt_pdf,
     ("GET", "/history"): Handler.history, ("GET", "/export"): Handler.export_page,
     ("GET", "/export.csv"): Handler.export_csv, ("GET", "/export.jsonl"): Handler.export_jsonl,
     ("GET", "/backup.db"): Handler.backup, ("GET", "/calibration"): Handler.calibration,

@@ -15,6 +15,7 @@ TEXTS: dict[str, tuple[str, str, str]] = {
     "nav.attention": ("À traiter", "Attention", "Zu bearbeiten"),
     "nav.history": ("Historique", "History", "Verlauf"),
     "nav.export": ("Export et sauvegarde", "Export and backup", "Export und Sicherung"),
+    "nav.receiving": ("Réception", "Receiving", "Wareneingang"),
     "nav.calibration": ("Étalonnage", "Calibration", "Kalibrierung"),
     "nav.settings": ("Réglages", "Settings", "Einstellungen"),
     "nav.enrol": ("Inscription", "Enrolment", "Anmeldung"),
@@ -223,6 +224,54 @@ TEXTS: dict[str, tuple[str, str, str]] = {
                           "The terminal is already enrolled: nothing was sent.",
                           "Das Terminal ist bereits angemeldet: nichts wurde gesendet."),
     # logs
+    # receiving a delivery (issue 17)
+    "receiving_help": ("Charger le bon de livraison (CSV, ou XML GS1 Despatch Advice ; {high} Mo au plus) pour "
+                       "démarrer la réception, puis scanner les boîtes sur le terminal.",
+                       "Load the delivery note (CSV, or GS1 XML Despatch Advice; {high} MB at most) to start the "
+                       "receipt, then scan the packs on the terminal.",
+                       "Lieferschein laden (CSV oder GS1-XML Despatch Advice; höchstens {high} MB), um den "
+                       "Wareneingang zu beginnen, dann die Packungen am Terminal scannen."),
+    "note_file": ("Bon de livraison", "Delivery note", "Lieferschein"),
+    "receive_start": ("Démarrer la réception", "Start receiving", "Wareneingang beginnen"),
+    "receiving_started": ("Réception {reference} demandée : {lines} ligne(s), {packs} boîte(s). Scanner les "
+                          "boîtes sur le terminal.", "Receipt {reference} asked for: {lines} line(s), {packs} "
+                          "pack(s). Scan the packs on the terminal.", "Wareneingang {reference} angefordert: "
+                          "{lines} Zeile(n), {packs} Packung(en). Die Packungen am Terminal scannen."),
+    "receiving_open": ("Réception en cours : {reference} ({source})", "Receipt open: {reference} ({source})",
+                       "Offener Wareneingang: {reference} ({source})"),
+    "receiving_none": ("Aucune réception en cours.", "No receipt open.", "Kein offener Wareneingang."),
+    "receive_close": ("Clôturer la réception", "Close the receipt", "Wareneingang abschließen"),
+    "receiving_closing": ("Clôture demandée : le bilan s'affiche sur le terminal et dans les réceptions passées.",
+                          "Closing asked for: the tally shows on the terminal and among the past receipts.",
+                          "Abschluss angefordert: die Bilanz erscheint am Terminal und bei den früheren "
+                          "Wareneingängen."),
+    "receipts_past": ("Réceptions passées", "Past receipts", "Frühere Wareneingänge"),
+    "receipt_open": ("en cours", "open", "offen"),
+    "col.reference": ("Bon", "Note", "Lieferschein"),
+    "col.source": ("Origine", "Source", "Herkunft"),
+    "col.started": ("Début", "Started", "Beginn"),
+    "col.closed": ("Clôture", "Closed", "Abschluss"),
+    "col.files": ("Bilan", "Summary", "Bilanz"),
+    "note_none": ("Choisir le fichier du bon de livraison (.csv ou .xml), puis démarrer.",
+                  "Choose the delivery note's file (.csv or .xml), then start.",
+                  "Die Datei des Lieferscheins (.csv oder .xml) wählen, dann beginnen."),
+    "note_type": ("{name} : un bon de livraison est un fichier .csv ou .xml. L'exporter dans l'un de ces formats.",
+                  "{name}: a delivery note is a .csv or .xml file. Export it in one of these formats.",
+                  "{name}: ein Lieferschein ist eine .csv- oder .xml-Datei. Ihn in einem dieser Formate exportieren."),
+    "note_big": ("Fichier trop gros : un bon de livraison fait au plus {high} Mo. Vérifier le fichier choisi.",
+                 "File too big: a delivery note is {high} MB at most. Check the file chosen.",
+                 "Datei zu groß: ein Lieferschein hat höchstens {high} MB. Die gewählte Datei prüfen."),
+    "note_refused": ("Bon de livraison refusé, rien n'a démarré. Corriger ces lignes et le charger à nouveau :",
+                     "Delivery note refused, nothing started. Correct these lines and load it again:",
+                     "Lieferschein abgelehnt, nichts begonnen. Diese Zeilen korrigieren und erneut laden:"),
+    "receive_role": ("Ce poste ({role}) ne reçoit pas de livraison : régler role = \"reception\" ou "
+                     "\"pui_dock\" dans la configuration.",
+                     "This device ({role}) does not receive deliveries: set role = \"reception\" or "
+                     "\"pui_dock\" in the configuration.",
+                     "Dieses Gerät ({role}) nimmt keine Lieferungen an: role = \"reception\" oder "
+                     "\"pui_dock\" in der Konfiguration setzen."),
+    "no_receipt": ("Réception {id} introuvable ou pas encore clôturée.", "Receipt {id} not found or not closed yet.",
+                   "Wareneingang {id} nicht gefunden oder noch nicht abgeschlossen."),
     "logs_audit": ("Actions dans la console aujourd'hui", "Console actions today", "Aktionen in der Konsole heute"),
     "logs_terminal": ("Messages du terminal aujourd'hui", "Terminal messages today", "Terminalmeldungen heute"),
     "empty": ("Rien aujourd'hui.", "Nothing today.", "Heute nichts."),

@@ -13,6 +13,7 @@ import os
 import shutil
 import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
 from fmd_terminal import __version__
@@ -134,3 +135,55 @@ def calibration(terminal: Any, lang: str) -> dict[str, Any]:
     profile = scanner.profile
     return {"guarded": True, "profile": profile.as_dict() if profile is not None else None,
             "advice": advice(profile, lang) if profile is not None else []}
+
+
+def receiving(terminal: Any) -> dict[str, Any]:
+    """The receiving page (issue 17): the open session's tally line by line (``ReceivingSession.summary``,
+    as the closing one), and every session kept in the outbox, newest first (``export --receipts``'s)."""
+    from fmd_terminal.outbox.receipts import receipts
+    from fmd_terminal.receiving.report import summary_of
+
+    session = terminal.session  # one read: the loop's thread may replace it meanwhile
+    current = None
+    if session is not None:
+        current = session.summary()
+    past = []
+    for record in reversed(receipts(terminal.outbox)) if hasattr(terminal.outbox, "reading") else []:
+        summary = summary_of(record)
+        past.append({"id": record["id"], "reference": record["reference"], "source": record["source"],
+                     "started": _iso(record["started_ns"]), "closed": _iso(record["closed_ns"]),
+                     "totals": summary.totals if summary is not None else {}})
+    return {"current": current, "past": past}
+
+
+def receipt_file(box: Any, receipt_id: int, kind: str, lang: str) -> tuple[str, bytes] | None:
+    """A closed session's summary as ``csv`` or ``pdf`` (``receiving.report``'s writers, as the closing
+    writes them): its file name and bytes; None when no closed session has that id."""
+    from fmd_terminal.outbox.receipts import receipts
+    from fmd_terminal.receiving.report import file_stem, summary_of, write_csv, write_pdf
+
+    record = next((r for r in receipts(box) if r["id"] == receipt_id), None)
+    summary = summary_of(record) if record is not None else None
+    if summary is None:
+        return None
+    stem = file_stem(summary)
+    with tempfile.TemporaryDirectory(prefix="fmd-console-") as directory:
+        target = os.path.join(directory, f"{stem}.{kind}")
+        (write_csv if kind == "csv" else write_pdf)(summary, Path(target), lang)
+        with open(target, "rb") as handle:
+            return f"{stem}.{kind}", handle.read()
+
+
+def uploaded_note(name: str, data: bytes) -> Any:
+    """The delivery note uploaded as ``name`` (``load_note_file``: ``.xml`` a Despatch Advice, else CSV),
+    read from a private temporary copy; its ``source`` says it came through the console. Raises
+    ``NoteError`` with every bad line."""
+    from dataclasses import replace
+
+    from fmd_terminal.receiving.note_files import load_note_file
+
+    with tempfile.TemporaryDirectory(prefix="fmd-console-note-") as directory:
+        path = os.path.join(directory, name)
+        with open(path, "wb") as handle:
+            handle.write(data)
+        return replace(load_note_file(path), source=f"console:{name}")

@@ -1,9 +1,9 @@
 """Where receiving sessions find their notes and leave their summaries (issue 17), from the configuration.
 
 ``notes_dir``: a scanned delivery-note barcode (``FMD-NOTE-<reference>``, ``fmd_core.modes``) names a
-note file there: ``<reference>.csv`` first (any case), else any note file whose reference column says
-``<reference>``. ``LOADERS`` maps a file's extension to its reader, so another format (a GS1 Despatch
-Advice) is one more entry. ``receipts_dir``: where each closing writes its CSV and PDF (``report``);
+note file there: ``<reference>.csv`` or ``<reference>.xml`` first (any case), else any note file whose
+reference says ``<reference>``. ``LOADERS`` maps a file's extension to its reader: ``.csv`` the CSV note,
+``.xml`` a GS1 Despatch Advice (``note_files.load_note_file``). ``receipts_dir``: where each closing writes its CSV and PDF (``report``);
 empty, the summary is kept in the outbox only (``fmd-terminal export --receipts`` writes it later).
 """
 
@@ -13,9 +13,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from fmd_terminal.receiving.note import DeliveryNote, NoteError, load_note
+from fmd_terminal.receiving.note_files import load_note_file
 from fmd_terminal.receiving.session import Summary
 
-LOADERS: dict[str, Callable[[Path], DeliveryNote]] = {".csv": load_note}
+LOADERS: dict[str, Callable[[Path], DeliveryNote]] = {".csv": load_note, ".xml": load_note_file}
 
 
 class NoteNotFound(NoteError):

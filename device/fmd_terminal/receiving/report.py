@@ -133,13 +133,18 @@ def write_pdf(summary: Summary, path: Path, lang: str = "fr") -> Path:
     return path
 
 
+def file_stem(summary: Summary) -> str:
+    """The note's reference as a file name's start (letters, digits, ``-`` and ``_`` kept)."""
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in summary.reference) or "reception"
+
+
 def write_files(summary: Summary, directory: Path, lang: str = "fr") -> list[Path]:
     """``<reference>-<closing time>.csv`` and ``.pdf`` in ``directory`` (made if missing); their paths."""
     try:
         Path(directory).mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise ConfigError.text("receipt_unwritable", path=str(directory), why=error.strerror or str(error)) from error
-    stem = "".join(c if c.isalnum() or c in "-_" else "_" for c in summary.reference) or "reception"
+    stem = file_stem(summary)
     stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime((summary.closed_ns or time.time_ns()) / 1e9))
     base = Path(directory) / f"{stem}-{stamp}"
     return [write_csv(summary, base.with_suffix(".csv"), lang), write_pdf(summary, base.with_suffix(".pdf"), lang)]

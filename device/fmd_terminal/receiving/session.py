@@ -150,8 +150,9 @@ class ReceivingSession:
 
     def summary(self, closed_ns: int | None = None) -> Summary:
         """The tally now, line by line."""
+        packs = list(self.packs.values())  # one copy: the web console reads the tally from its own thread
         rows = summarise(self.receipt.entries, [(p.line, p.problems, p.product_code, p.state, p.alert_code)
-                                                for p in self.packs.values()])
+                                                for p in packs])
         for row in rows:
             if row["line"] is not None:
                 line = self.note.lines[row["line"]]

@@ -1,7 +1,7 @@
 """Delivery notes from a USB stick: notice the stick, copy its notes, hand one to the receiving session.
 
 On the appliance a stick is mounted read-only, nosuid, nodev, noexec at ``MOUNT_POINT`` by
-``device/system/71-fmd-usb-stick.rules`` and ``fmd-usb-stick@.service`` (docs/receiving-notes.md).
+``device/system/71-fmd-usb-stick.rules`` and ``fmd-usb-stick@.service`` (docs/receiving.md).
 ``StickWatcher`` looks at that folder once per ``interval`` (one ``stat``, a thread that sleeps on an
 event in between: no busy loop; a scanned note barcode wakes it at once):
 

@@ -31,10 +31,12 @@ class RunningTerminal:
     """``fmd-terminal run`` reading scans from its standard input, with the console on loopback."""
 
     def __init__(self, tmp_path: Path, sim, *, session_minutes: float = 15, tls: tuple[str, str] | None = None,
-                 cert: tuple[str, str] | None = None, enrolment_dir: str = "", enrolled: bool = True):
+                 cert: tuple[str, str] | None = None, enrolment_dir: str = "", enrolled: bool = True,
+                 settings: str = ""):
         """``cert``: the terminal's client certificate and key (default: the simulator's, a year);
         ``enrolment_dir``: where enrolment writes (and the account's dates are read); ``enrolled=False``:
-        no service and no login yet, the terminal starts on its enrolment screen."""
+        no service and no login yet, the terminal starts on its enrolment screen; ``settings``: more
+        top-level lines of the configuration (``role = "pui_dock"``)."""
         self.dir = tmp_path
         self.port = free_port()
         self.state_dir = tmp_path / "console"
@@ -45,7 +47,7 @@ class RunningTerminal:
         self.state = tmp_path / "state"  # the unit's StateDirectory= (0700): the console's settings file
         self.state.mkdir(mode=0o700)
         self.enrolled = enrolled
-        top = f'enrolment_dir = "{tmp_path / enrolment_dir}"\n' if enrolment_dir else ""  # relative: to tmp_path
+        top = (f'enrolment_dir = "{tmp_path / enrolment_dir}"\n' if enrolment_dir else "") + settings  # relative
         self.config.write_text(
             "# the console's browser tests (the settings page keeps this comment)\n"
             'lang = "fr"\n' + top + (service_config(sim, "rest", cert) if enrolled else "") +

@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -20,8 +21,8 @@ def pack(serial, batch="B123", code=CODE, expiry="270630"):
     return "]d201" + code + "17" + expiry + "10" + batch + GS + "21" + serial
 
 
-def receive(tmp_path, note_text, scans, *flags, settings='role = "pui_dock"\n', lang="fr"):
-    note = tmp_path / "BL77.csv"
+def receive(tmp_path, note_text, scans, *flags, settings='role = "pui_dock"\n', lang="fr", name="BL77.csv"):
+    note = tmp_path / name
     note.write_text(note_text, encoding="utf-8")
     script = tmp_path / "scans.jsonl"
     script.write_text("".join(json.dumps(item) + "\n" for item in scans), encoding="utf-8")
@@ -68,6 +69,21 @@ def test_a_delivery_prints_and_writes_its_tally(tmp_path):
     assert "Doliprane 1000… : 1/2" in done.stdout and "Quantité dépassée" in done.stdout
     written = sorted(p.suffix for p in (tmp_path / "out").iterdir())
     assert written == [".csv", ".pdf"]
+
+
+def test_a_despatch_advice_is_a_note_too(tmp_path):
+    advice = (Path(__file__).parent / "data" / "despatch-advice.xml").read_text(encoding="utf-8")
+    doliprane = pack("S1", batch="D2401", code="03400935955838", expiry="280630")
+    done = receive(tmp_path, advice, [{"raw": doliprane}], name="BL-2026-118.xml")
+    assert done.returncode == 0, done.stderr
+    tallies = [line.split(";") for line in done.stdout.splitlines() if line[:2] in ("1;", "2;", "3;")]
+    assert [(t[1], t[5], t[6]) for t in tallies] == [("3400935955838", "40", "1"), ("3400930001776", "12", "0"),
+                                                    ("3400936158740", "5", "0")]
+
+
+def test_a_bad_despatch_advice_is_refused_before_any_scan(tmp_path):
+    done = receive(tmp_path, "<despatchAdvice>", [], name="BL-2026-118.xml", lang="en")
+    assert done.returncode == 3 and "Traceback" not in done.stderr and "BL-2026-118.xml" in done.stderr
 
 
 def test_the_note_barcode_and_the_close_code_from_the_scanner(tmp_path):
