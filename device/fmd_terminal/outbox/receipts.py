@@ -65,7 +65,8 @@ def close_receipt(box: Any, receipt_id: int, closed_ns: int, summary: dict) -> N
 
 
 def receipts(box: Any) -> list[dict[str, Any]]:
-    """Every session, oldest first, with its note and summary decoded (summary None while open)."""
+    """Every session, oldest first, with its note and summary decoded (summary None while open; note
+    None when its stored text no longer reads: such a session is closed as interrupted at start)."""
     with box.reading() as db:
         if not db.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'receipt'"):
             return []  # an outbox no session was ever received in, attached read-only by a command
@@ -73,7 +74,7 @@ def receipts(box: Any) -> list[dict[str, Any]]:
     out = []
     for row in rows:
         record = dict(row)
-        record["note"] = json.loads(row["note"])
+        record["note"] = _decoded(row["note"])
         record["summary"] = json.loads(row["summary"]) if row["summary"] else None
         out.append(record)
     return out
@@ -81,3 +82,10 @@ def receipts(box: Any) -> list[dict[str, Any]]:
 
 def packs(box: Any, receipt_id: int) -> list[dict[str, Any]]:
     return [dict(row, problems=json.loads(row["problems"])) for row in pack_rows(box, receipt_id)]
+
+
+def _decoded(text: str | None) -> Any:
+    try:
+        return json.loads(text) if text else None
+    except ValueError:
+        return None
