@@ -127,6 +127,7 @@ class Terminal:
         self.summaries: list[tuple[Any, list[Any]]] = []  # (Summary, files written) per session closed
         self._asked_note: Any = None  # a note another thread asked to receive (request_receiving)
         self._asked_close = False
+        self._restart_items: tuple = ()  # the restart list at start, kept on a resumed session's screen
         self.shown: list[Verdict] = []  # every verdict shown, in order (tests, the demo)
         self._ops: dict[int, RecordedOp] = {}
         self._presses = 0
@@ -153,8 +154,9 @@ class Terminal:
     # -- the loop ------------------------------------------------------------------------------
 
     def start(self) -> None:
-        self.apply(self.flow.start(self.clock(), self._recent_ops()))
-        self._resume_receiving()
+        recent = self._recent_ops()
+        self.apply(self.flow.start(self.clock(), recent))
+        self._resume_receiving(recent)
         self.notifier.ready()
         missing = self._scanner_absent()
         if missing is not None:
@@ -366,10 +368,11 @@ class Terminal:
         self.presenter.session = self._session_lines  # type: ignore[method-assign]
         self.flow.switch_mode(RECEIVE, self.clock())
 
-    def _resume_receiving(self) -> None:
+    def _resume_receiving(self, recent: list[tuple] | None = None) -> None:
         """At start: a session the outbox holds open (a power cut, a killed process) is taken up again,
         the newest one; any older one, and one that no longer reads (``SessionDamaged``) or that the
-        role cannot receive in, is closed (as interrupted when it does not read); nothing is deleted."""
+        role cannot receive in, is closed (as interrupted when it does not read); nothing is deleted.
+        ``recent``: the restart list (the last op before the restart), kept on the resumed screen."""
         from fmd_terminal.outbox import receipts
         from fmd_terminal.receiving.session import ReceivingSession, SessionDamaged, interrupt
 
@@ -397,15 +400,17 @@ class Terminal:
                 self._take_session(session)
                 log.info("receiving %s resumed after a restart: %d pack(s) noted", record["reference"],
                          len(session.packs))
+                self._restart_items = tuple(recent or ())
                 self._show_resumed()
         except StorageError as error:  # the ops are in the outbox; the session's copy stays open for later
             log.error("receiving session not resumed: %s", error)
 
     def _show_resumed(self) -> None:
-        """"Réception reprise : <reference>" and the packs counted on the note of those ordered."""
+        """"Réception reprise : <reference>", the packs counted on the note of those ordered, and below
+        them the restart list's last op (OFFLINE-QUEUE.md 5.3: its result may not have been shown)."""
+        lines = self._session_lines() + self.presenter.restart_lines(self._restart_items)
         self._draw(self.presenter.receiving(self.presenter.t("receive_resumed", reference=self.session.note.reference),
-                                            self._session_lines(), RECEIVE, queue=self._read_queue(self.clock())),
-                   "mode_changed")
+                                            lines, RECEIVE, queue=self._read_queue(self.clock())), "mode_changed")
         self._idle = None
 
     def close_receiving(self) -> Any:

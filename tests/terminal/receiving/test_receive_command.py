@@ -113,8 +113,8 @@ def _receive_command(tmp_path, name, scanner, *flags):
     env = {k: v for k, v in os.environ.items() if not k.startswith("FMD_")}
     return [sys.executable, "-m", "fmd_terminal", "receive", "--config", str(config), "--note", str(note),
             "--scanner", scanner, "--service", "scripted://success", "--screen", "console://?color=0",
-            "--outbox", f"sqlite://{tmp_path / name}", "--out", str(tmp_path / "out"), "--wait", "5", "--lang", "fr",
-            *flags], env
+            "--outbox", f"sqlite://{tmp_path / name}", "--out", str(tmp_path / "out"), "--wait", "40", "--lang", "fr",
+            *flags], env  # the wait ends as soon as every answer is in: generous for a loaded machine
 
 
 def test_a_receive_killed_mid_delivery_goes_on_when_run_again(tmp_path):
@@ -129,7 +129,7 @@ def test_a_receive_killed_mid_delivery_goes_on_when_run_again(tmp_path):
     straight = tmp_path / "straight.jsonl"
     straight.write_text("".join(json.dumps({"raw": raw}) + "\n" for raw in scans), encoding="utf-8")
     command, env = _receive_command(tmp_path, "straight.db", f"script://{straight}")
-    expected = subprocess.run(command, capture_output=True, text=True, timeout=60, env=env)
+    expected = subprocess.run(command, capture_output=True, text=True, timeout=120, env=env)
     assert expected.returncode == 0, expected.stderr
 
     command, env = _receive_command(tmp_path, "killed.db", "stdin://")
@@ -156,7 +156,7 @@ def test_a_receive_killed_mid_delivery_goes_on_when_run_again(tmp_path):
     rest = tmp_path / "rest.jsonl"
     rest.write_text("".join(json.dumps({"raw": raw}) + "\n" for raw in scans[2:]), encoding="utf-8")
     command, env = _receive_command(tmp_path, "killed.db", f"script://{rest}")
-    resumed = subprocess.run(command, capture_output=True, text=True, timeout=60, env=env)
+    resumed = subprocess.run(command, capture_output=True, text=True, timeout=120, env=env)
     assert resumed.returncode == 0, resumed.stderr
     assert "Réception reprise : BL77" in resumed.stdout + resumed.stderr
     assert "Déjà scannée (réception)" in resumed.stdout
