@@ -454,6 +454,7 @@ class Terminal:
         while self.session is not None and self.session.pending() and time.monotonic() < deadline:
             time.sleep(poll_s)  # the worker sends on its own thread; its results are collected here
             self.collect_resolutions()
+            self.session.catch_up()  # ops from before a restart: their state in the outbox
         return self.session.pending() if self.session is not None else 0
 
     def _receiving_scan(self, text: str) -> bool:

@@ -182,10 +182,16 @@ class ReceivingSession:
         except (ValueError, TypeError, KeyError, IndexError) as error:
             raise SessionDamaged.text("receive_damaged", reference=str(record.get("reference") or "-"),
                                       why=f"{type(error).__name__}: {error}") from error
-        for key, pack in session.packs.items():
-            if pack.state == PENDING and pack.seq is not None:
-                session._catch_up(key, pack)
+        session.catch_up()
         return session
+
+    def catch_up(self) -> None:
+        """Each pending pack of an op from before the restart brought up to its op's state in the outbox
+        (an answer stored just before the cut, or one settled since without a word to the session)."""
+        for seq, key in self._by_seq.items():
+            pack = self.packs[key]
+            if pack.state == PENDING and pack.seq == seq:
+                self._catch_up(key, pack)
 
     def _catch_up(self, key: str, pack: PackState) -> None:
         """A pending pack whose op was answered before the cut, its answer not yet noted: noted now."""
@@ -265,6 +271,7 @@ class ReceivingSession:
     def close(self) -> Summary:
         """The closing tally, kept in the outbox; closing twice gives the first closing's tally."""
         if self.closed is None:
+            self.catch_up()
             self.closed = self.summary(self.wall_ns())
             if self.outbox is not None and self.id is not None:
                 receipts.close_receipt(self.outbox, self.id, self.closed.closed_ns or 0, self.closed.as_dict())

@@ -157,7 +157,7 @@ def test_a_receive_killed_mid_delivery_goes_on_when_run_again(tmp_path):
     rest.write_text("".join(json.dumps({"raw": raw}) + "\n" for raw in scans[2:]), encoding="utf-8")
     command, env = _receive_command(tmp_path, "killed.db", f"script://{rest}")
     resumed = subprocess.run(command, capture_output=True, text=True, timeout=120, env=env)
-    assert resumed.returncode == 0, resumed.stderr
+    assert resumed.returncode == 0, resumed.stdout[-3000:] + resumed.stderr[-2000:]
     assert "Réception reprise : BL77" in resumed.stdout + resumed.stderr
     assert "Déjà scannée (réception)" in resumed.stdout
     assert "Déjà délivrée ici" not in resumed.stdout and "Déjà désactivée ici" not in resumed.stdout
