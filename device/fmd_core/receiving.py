@@ -145,6 +145,20 @@ class Receipt:
         self._seen[pack_key] = result
         return result
 
+    def restore(self, pack_key, line, problems):
+        """A pack checked before a restart (its ``line`` and ``problems`` as that check found them), put
+        back as ``check`` left it: counted on its line unless it was extra, and known, so scanning it
+        again is ALREADY_SCANNED, never a second count. Returns its Check."""
+        if line is not None and not 0 <= line < len(self.entries):
+            raise ValueError("line %r not in the note" % (line,))
+        if line is not None and QUANTITY_EXCEEDED not in problems:
+            self.counted[line] += 1
+        entry = self.entries[line] if line is not None else NoteEntry("", 0)
+        result = Check(line, problems, self.counted[line] if line is not None else 0, entry.quantity,
+                       not problems, entry.label)
+        self._seen[pack_key] = result
+        return result
+
     def _line(self, candidates, batch, expiry):
         """The first line of the product with room that matches batch and expiry, else the first with
         room, else the first (which the pack exceeds)."""

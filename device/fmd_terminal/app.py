@@ -32,7 +32,9 @@ command, a scanned ``FMD-NOTE-<reference>`` found in the notes folder, or ``requ
 another thread such as a USB watcher) puts the note's tally on the flow and switches to receive mode;
 every verdict, shown or late, goes to the session; ``close_receiving()`` (the close code
 ``FMD-RECEIVE-END``, ``request_close``, or the end of the ``receive`` command) shows the tally and keeps
-it in the outbox and as files.
+it in the outbox and as files. A session left open by a power cut or a killed process is taken up again
+at ``start`` ("Réception reprise", its count so far); one that can no longer be read is closed as
+interrupted, and the screen says so.
 """
 
 from __future__ import annotations
@@ -129,6 +131,7 @@ class Terminal:
         self._asked_close = False
         self._asked_problem: Any = None  # a note problem another thread asked to show (request_note_problem)
         self.stick: Any = None  # the USB stick watcher (receiving.usb.StickWatcher) or None (receiving.stick_dock)
+        self._restart_items: tuple = ()  # the restart list at start, kept on a resumed session's screen
         self.shown: list[Verdict] = []  # every verdict shown, in order (tests, the demo)
         self._ops: dict[int, RecordedOp] = {}
         self._presses = 0
@@ -155,7 +158,9 @@ class Terminal:
     # -- the loop ------------------------------------------------------------------------------
 
     def start(self) -> None:
-        self.apply(self.flow.start(self.clock(), self._recent_ops()))
+        recent = self._recent_ops()
+        self.apply(self.flow.start(self.clock(), recent))
+        self._resume_receiving(recent)
         self.notifier.ready()
         missing = self._scanner_absent()
         if missing is not None:
@@ -353,17 +358,20 @@ class Terminal:
                 self.presenter.t("line.role_fix")], self.flow.mode), "fault")
             self._idle = None
             return None
+        resumed = self.session
+        if resumed is not None and resumed.resumed and (resumed.note.reference, resumed.note.lines) == (
+                note.reference, note.lines):  # the same delivery, resumed after a restart: it goes on
+            self._show_resumed()
+            return resumed
         if self.session is not None:
             self.close_receiving()
         short = self.desk.short_expiry_days if self.desk else 0
         try:
-            self.session = ReceivingSession(note, short_expiry_days=short, role=self.flow.role, outbox=self.outbox)
+            session = ReceivingSession(note, short_expiry_days=short, role=self.flow.role, outbox=self.outbox)
         except StorageError as error:  # the ops are still recorded one by one; only the session's copy is lost
             log.error("receiving session not kept in the outbox: %s", error)
-            self.session = ReceivingSession(note, short_expiry_days=short, role=self.flow.role)
-        self.flow.receipt = self.session.receipt
-        self.presenter.session = self._session_lines  # type: ignore[method-assign]
-        self.flow.switch_mode(RECEIVE, self.clock())
+            session = ReceivingSession(note, short_expiry_days=short, role=self.flow.role)
+        self._take_session(session)
         log.info("receiving %s from %s: %d lines", note.reference, note.source, len(note.lines))
         t = self.presenter.t
         self._draw(self.presenter.receiving(t("receive_started", reference=note.reference), [
@@ -372,6 +380,58 @@ class Terminal:
             queue=self._read_queue(self.clock())), "mode_changed")
         self._idle = None
         return self.session
+
+    def _take_session(self, session: Any) -> None:
+        """``session`` becomes the one open: the flow checks receive scans against its tally."""
+        self.session = session
+        self.flow.receipt = session.receipt
+        self.presenter.session = self._session_lines  # type: ignore[method-assign]
+        self.flow.switch_mode(RECEIVE, self.clock())
+
+    def _resume_receiving(self, recent: list[tuple] | None = None) -> None:
+        """At start: a session the outbox holds open (a power cut, a killed process) is taken up again,
+        the newest one; any older one, and one that no longer reads (``SessionDamaged``) or that the
+        role cannot receive in, is closed (as interrupted when it does not read); nothing is deleted.
+        ``recent``: the restart list (the last op before the restart), kept on the resumed screen."""
+        from fmd_terminal.outbox import receipts
+        from fmd_terminal.receiving.session import ReceivingSession, SessionDamaged, interrupt
+
+        if not hasattr(self.outbox, "transaction"):
+            return  # an outbox that cannot be opened keeps nothing to resume
+        short = self.desk.short_expiry_days if self.desk else 0
+        try:
+            stored = receipts.open_receipts(self.outbox)
+            for n, record in enumerate(stored, 1):
+                try:
+                    session = ReceivingSession.resume(self.outbox, record, short_expiry_days=short)
+                except SessionDamaged as error:
+                    log.error("%s", error)
+                    summary = interrupt(self.outbox, record, time.time_ns())
+                    t = self.presenter.t
+                    self._draw(self.presenter.receiving(t("receive_interrupted"), [
+                        summary.reference, t("line.receive_interrupted"), t("line.receive_scan_note")],
+                        self.flow.mode), "fault")
+                    self._idle = None
+                    continue
+                if n < len(stored) or RECEIVE not in self.flow.modes:
+                    log.warning("receipt %s left open before the restart: closed", record["reference"])
+                    session.close()
+                    continue
+                self._take_session(session)
+                log.info("receiving %s resumed after a restart: %d pack(s) noted", record["reference"],
+                         len(session.packs))
+                self._restart_items = tuple(recent or ())
+                self._show_resumed()
+        except StorageError as error:  # the ops are in the outbox; the session's copy stays open for later
+            log.error("receiving session not resumed: %s", error)
+
+    def _show_resumed(self) -> None:
+        """"Réception reprise : <reference>", the packs counted on the note of those ordered, and below
+        them the restart list's last op (OFFLINE-QUEUE.md 5.3: its result may not have been shown)."""
+        lines = self._session_lines() + self.presenter.restart_lines(self._restart_items)
+        self._draw(self.presenter.receiving(self.presenter.t("receive_resumed", reference=self.session.note.reference),
+                                            lines, RECEIVE, queue=self._read_queue(self.clock())), "mode_changed")
+        self._idle = None
 
     def close_receiving(self) -> Any:
         """Close the session: its tally on screen, in the outbox and as files (``desk.receipts_dir``);
@@ -414,6 +474,7 @@ class Terminal:
         while self.session is not None and self.session.pending() and time.monotonic() < deadline:
             time.sleep(poll_s)  # the worker sends on its own thread; its results are collected here
             self.collect_resolutions()
+            self.session.catch_up()  # ops from before a restart: their state in the outbox
         return self.session.pending() if self.session is not None else 0
 
     def _receiving_scan(self, text: str) -> bool:
@@ -464,7 +525,7 @@ class Terminal:
         self._idle = None
 
     def _to_session(self, verdict: Verdict) -> None:
-        if self.session is None or "receiving" not in verdict.details:
+        if self.session is None or not self.session.owns(verdict):
             return
         try:
             self.session.on_verdict(verdict)

@@ -77,6 +77,7 @@ _FR = {
     "note_bad_date": "{path} ligne {line} : péremption {value} refusée ; écrire JJ/MM/AAAA, MM/AAAA ou AAAA-MM-JJ",
     "note_not_found": "bon de livraison {reference} introuvable dans {directory}. Y déposer le fichier {reference}.csv, ou vérifier notes_dir",
     "receipt_unwritable": "{path} : impossible d'écrire le bilan de réception ({why}). Vérifier receipts_dir ou --out",
+    "receive_damaged": "réception {reference} non reprise après le redémarrage : session enregistrée illisible ({why}). Close comme interrompue avec ce qu'elle contient ; rescanner le bon de livraison pour continuer",
 }
 
 _EN = {
@@ -145,6 +146,7 @@ _EN = {
     "note_bad_date": "{path} line {line}: expiry {value} refused; write DD/MM/YYYY, MM/YYYY or YYYY-MM-DD",
     "note_not_found": "delivery note {reference} not found in {directory}. Place the file {reference}.csv there, or check notes_dir",
     "receipt_unwritable": "{path}: cannot write the receipt summary ({why}). Check receipts_dir or --out",
+    "receive_damaged": "receipt {reference} not resumed after the restart: stored session unreadable ({why}). Closed as interrupted with what it holds; scan the delivery note again to go on",
 }
 
 _DE = {
@@ -215,6 +217,7 @@ _DE = {
     "note_bad_date": "{path} Zeile {line}: Verfall {value} abgelehnt; TT/MM/JJJJ, MM/JJJJ oder JJJJ-MM-TT schreiben",
     "note_not_found": "Lieferschein {reference} in {directory} nicht gefunden. Die Datei {reference}.csv dort ablegen oder notes_dir prüfen",
     "receipt_unwritable": "{path}: Eingangsbericht nicht schreibbar ({why}). receipts_dir oder --out prüfen",
+    "receive_damaged": "Wareneingang {reference} nach dem Neustart nicht fortgesetzt: gespeicherte Sitzung unlesbar ({why}). Als unterbrochen abgeschlossen mit dem, was sie enthält; Lieferschein erneut scannen, um fortzufahren",
 }
 
 def _merged() -> dict[str, dict[str, str]]:

@@ -117,7 +117,7 @@ CREATE TABLE IF NOT EXISTS receipt (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
   reference TEXT NOT NULL, source TEXT NOT NULL, role TEXT,
   started_ns INTEGER NOT NULL, closed_ns INTEGER,
-  note TEXT NOT NULL, summary TEXT
+  note TEXT NOT NULL, summary TEXT, rescans INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS receipt_pack (
   receipt_id INTEGER NOT NULL REFERENCES receipt(id),
@@ -127,8 +127,8 @@ CREATE TABLE IF NOT EXISTS receipt_pack (
 );
 """
 
-# (column, declaration) added to ``op`` after schema version 1 was released (``_add_columns``)
-ADDED_COLUMNS = (("mode", "TEXT"),)
+# (table, column, declaration) added after schema version 1 was released (``_add_columns``)
+ADDED_COLUMNS = (("op", "mode", "TEXT"), ("receipt", "rescans", "INTEGER NOT NULL DEFAULT 0"))
 
 _VIEW_COLUMNS = local_checks.PackView.__slots__
 
@@ -287,13 +287,15 @@ class SQLiteOutbox:
     def _add_columns(self) -> None:
         """Columns added within schema version 1, each nullable, so an outbox written by an earlier
         release opens (and is completed here) and an earlier release still opens a newer one:
-        ``op.mode``, the terminal's mode at the scan (NULL for ops recorded before it existed).
+        ``op.mode``, the terminal's mode at the scan (NULL for ops recorded before it existed);
+        ``receipt.rescans``, a session's packs scanned again, kept so a session resumed after a restart
+        closes with the same tally (0 for sessions before it existed).
         Tables added within version 1 (``receipt``, ``receipt_pack``: the receiving sessions, issue 17)
         are created by ``SCHEMA``'s ``IF NOT EXISTS`` at every start; an earlier release ignores them."""
-        columns = {row["name"] for row in self.storage.execute("PRAGMA table_info(op)")}
-        for name, declaration in ADDED_COLUMNS:
+        for table, name, declaration in ADDED_COLUMNS:
+            columns = {row["name"] for row in self.storage.execute(f"PRAGMA table_info({table})")}
             if name not in columns:
-                self.storage.execute(f"ALTER TABLE op ADD COLUMN {name} {declaration}")
+                self.storage.execute(f"ALTER TABLE {table} ADD COLUMN {name} {declaration}")
 
     def _attach(self) -> None:
         """An admin command's view of an outbox the terminal owns: check the schema, change nothing."""

@@ -2,7 +2,8 @@
 
 A check case: ``{"id", "entries": [[code, quantity, batch, expiry]], "short": days, "today": iso,
 "scans": [[code, key, batch, expiry]], "expect": [[line, [problems], counted, decommission]]}`` (one
-expected check per scan, in order). A summary case: ``{"id", "summary": True, "entries", "packs":
+expected check per scan, in order); ``"restored": [[key, line, [problems]]]`` puts back packs checked
+before a restart first. A summary case: ``{"id", "summary": True, "entries", "packs":
 [[line, [problems], code, state, alert]], "expect": {row index: {key: value}}}``.
 """
 
@@ -39,6 +40,12 @@ CASES = [
      "today": None, "scans": [[DOLI14, "k1", "B", "2027-01-31"], [DOLI14, "k2", "A", "2027-01-31"],
                               [DOLI14, "k3", "A", "2027-01-31"]],
      "expect": [[1, [], 1, True], [0, [], 1, True], [0, ["quantity_exceeded"], 1, False]]},
+    {"id": "restored-after-restart", "entries": [[DOLI, 3, "AB12", None]], "short": 0, "today": None,
+     "restored": [["k1", 0, []], ["k2", 0, ["batch_differs"]], ["k9", None, ["wrong_product"]]],
+     "scans": [[DOLI14, "k1", "AB12", "2027-01-31"], [OTHER, "k9", "X", "2027-01-31"],
+               [DOLI14, "k3", "AB12", "2027-01-31"], [DOLI14, "k4", "AB12", "2027-01-31"]],
+     "expect": [[0, ["already_scanned"], 2, False], [None, ["already_scanned"], 0, False], [0, [], 3, True],
+                [0, ["quantity_exceeded"], 3, False]]},
     {"id": "summary-every-column", "summary": True,
      "entries": [[DOLI, 4, "AB12", None], [SPAS, 2, None, None], [OTHER[:-1] + "2", 1, None, None]],
      "packs": [[0, [], DOLI14, "accepted", None], [0, ["batch_differs"], DOLI14, "accepted", None],
@@ -69,6 +76,8 @@ def check(case):
                     return "row %d %s: %r, expected %r" % (index, key, rows[index][key], value)
         return None
     receipt = Receipt(_entries(case), case["short"])
+    for key, line, problems in case.get("restored", ()):  # packs checked before a restart
+        receipt.restore(key, line, tuple(problems))
     for scan, wanted in zip(case["scans"], case["expect"]):
         got = receipt.check(scan[0], scan[1], scan[2], scan[3], case["today"])
         actual = [got.line, list(got.problems), got.counted, got.decommission]

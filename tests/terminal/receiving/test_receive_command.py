@@ -119,3 +119,68 @@ def test_export_lists_the_sessions_and_writes_their_files(tmp_path):
         "BL77", "pui_dock", "2", "1", "1")
     assert "1 receipt(s) listed, 2 file(s) written" in listed.stderr
     assert sorted(p.suffix for p in (tmp_path / "again").iterdir()) == [".csv", ".pdf"]
+
+
+def _receive_command(tmp_path, name, scanner, *flags):
+    note = tmp_path / "BL77.csv"
+    note.write_text(NOTE, encoding="utf-8")
+    config = tmp_path / "terminal.toml"
+    config.write_text('role = "pui_dock"\n', encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FMD_")}
+    return [sys.executable, "-m", "fmd_terminal", "receive", "--config", str(config), "--note", str(note),
+            "--scanner", scanner, "--service", "scripted://success", "--screen", "console://?color=0",
+            "--outbox", f"sqlite://{tmp_path / name}", "--out", str(tmp_path / "out"), "--wait", "40", "--lang", "fr",
+            *flags], env  # the wait ends as soon as every answer is in: generous for a loaded machine
+
+
+def test_a_receive_killed_mid_delivery_goes_on_when_run_again(tmp_path):
+    """SIGKILL after two packs; the same ``receive --note`` again resumes the session: the pack scanned
+    again is "already scanned" (not "already dispensed here"), and the tally printed is the one of the
+    delivery received in one go."""
+    import signal
+    import sqlite3
+    import time
+
+    scans = [pack("S1"), pack("S2", batch="ZZ9"), pack("S1"), pack("S3")]
+    straight = tmp_path / "straight.jsonl"
+    straight.write_text("".join(json.dumps({"raw": raw}) + "\n" for raw in scans), encoding="utf-8")
+    command, env = _receive_command(tmp_path, "straight.db", f"script://{straight}")
+    expected = subprocess.run(command, capture_output=True, text=True, timeout=120, env=env)
+    assert expected.returncode == 0, expected.stderr
+
+    command, env = _receive_command(tmp_path, "killed.db", "stdin://")
+    process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, env=env)
+    try:
+        process.stdin.write(scans[0] + "\n" + scans[1] + "\n")
+        process.stdin.flush()
+        deadline, noted = time.monotonic() + 30, 0
+        while noted < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+            if (tmp_path / "killed.db").exists():
+                db = sqlite3.connect(f"file:{tmp_path / 'killed.db'}?mode=ro", uri=True)
+                try:
+                    noted = db.execute("SELECT COUNT(*) FROM receipt_pack").fetchone()[0]
+                except sqlite3.OperationalError:
+                    noted = 0  # the tables are not made yet
+                finally:
+                    db.close()
+        assert noted == 2
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.communicate(timeout=30)
+    rest = tmp_path / "rest.jsonl"
+    rest.write_text("".join(json.dumps({"raw": raw}) + "\n" for raw in scans[2:]), encoding="utf-8")
+    command, env = _receive_command(tmp_path, "killed.db", f"script://{rest}")
+    resumed = subprocess.run(command, capture_output=True, text=True, timeout=120, env=env)
+    assert resumed.returncode == 0, resumed.stdout[-3000:] + resumed.stderr[-2000:]
+    assert "Réception reprise : BL77" in resumed.stdout + resumed.stderr
+    assert "Déjà scannée (réception)" in resumed.stdout
+    assert "Déjà délivrée ici" not in resumed.stdout and "Déjà désactivée ici" not in resumed.stdout
+    tally = [line for line in resumed.stdout.splitlines() if line.count(";") > 10]
+    assert tally and tally == [line for line in expected.stdout.splitlines() if line.count(";") > 10]
+    db = sqlite3.connect(tmp_path / "killed.db")
+    try:
+        assert db.execute("SELECT COUNT(*), COUNT(closed_ns), SUM(rescans) FROM receipt").fetchone() == (1, 1, 1)
+    finally:
+        db.close()
