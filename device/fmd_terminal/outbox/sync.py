@@ -417,8 +417,10 @@ class SyncWorker:
         if s.gather_count > 0 and len(self.bulks) < s.outstanding:
             waiting = self.outbox.eligible(min(s.gather_count, s.batch_size), gathered=True)
             gather_in = self._gather_in(waiting, now)
-            # the randomised start holds the backlog, not a delivery scanned since (section 6.2)
-            if gather_in == 0.0 and (bt >= self.backlog_not_before_ns or self._scanned_since_start(waiting[0], now)):
+            # the randomised start holds the backlog, not a delivery scanned since (section 6.2): one pack
+            # scanned since is enough (``waiting`` is in seq order: the newest last), the backlog's packs
+            # then ride in the same bulk at no extra request
+            if gather_in == 0.0 and (bt >= self.backlog_not_before_ns or self._scanned_since_start(waiting[-1], now)):
                 self._submit(waiting, now, s.gather_poll_s)
                 return 0.0
         if bt < self.backlog_not_before_ns:

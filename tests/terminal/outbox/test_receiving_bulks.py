@@ -140,3 +140,23 @@ def test_gather_settings_within_bounds_are_accepted():
     assert problems(Config(service="scripted://success", sync={"gather_count": 200, "gather_wait_s": 30,
                                                                  "gather_quiet_s": 2, "gather_poll_s": 0.5}),
                     ("sync",)) == []
+
+
+def test_a_pack_scanned_since_the_start_is_not_held_behind_the_backlogs_randomised_start(outbox, clock):
+    """Two receiving ops recorded before the terminal started (backlog: held by the randomised start) and
+    one scanned since: once the gather is due, the bulk goes at once and carries all three; without the
+    fresh one, the backlog alone waits for the randomised start."""
+    service = ModelService([pack(n) for n in range(1, 10)])
+    receive(outbox, 1)
+    receive(outbox, 2)
+    clock.advance(1.0)
+    worker = make(outbox, clock, service, start_jitter_s=600.0)
+    worker.rng = random.Random(1)
+    clock.advance(2.0)
+    worker.step()
+    assert worker.backlog_not_before_ns > clock().boottime_ns  # the randomised start runs
+    assert service.calls == []  # the backlog alone: held
+    receive(outbox, 3)
+    clock.advance(1.5)  # the quiet time after the fresh scan
+    worker.step()
+    assert service.calls == [("submit", "3")]  # the three in one bulk, at once

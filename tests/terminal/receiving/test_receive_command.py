@@ -125,7 +125,9 @@ def _receive_command(tmp_path, name, scanner, *flags):
     note = tmp_path / "BL77.csv"
     note.write_text(NOTE, encoding="utf-8")
     config = tmp_path / "terminal.toml"
-    config.write_text('role = "pui_dock"\n', encoding="utf-8")
+    # no randomised start: a verification recorded before a kill goes with the backlog, which a terminal
+    # holds up to start_jitter_s (60 s) after its start, longer than the test's --wait
+    config.write_text('role = "pui_dock"\n[sync]\nstart_jitter_s = 0\n', encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith("FMD_")}
     return [sys.executable, "-m", "fmd_terminal", "receive", "--config", str(config), "--note", str(note),
             "--scanner", scanner, "--service", "scripted://success", "--screen", "console://?color=0",
