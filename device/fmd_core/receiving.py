@@ -137,13 +137,7 @@ class Receipt:
                 problems.append(EXPIRY_DIFFERS)
         if self._short(expiry, today):
             problems.append(SHORT_EXPIRY)
-        if line is not None and QUANTITY_EXCEEDED not in problems:
-            self.counted[line] += 1
-        entry = self.entries[line] if line is not None else NoteEntry("", 0)
-        result = Check(line, problems, self.counted[line] if line is not None else 0, entry.quantity,
-                       not problems, entry.label)
-        self._seen[pack_key] = result
-        return result
+        return self._note(pack_key, line, problems)
 
     def restore(self, pack_key, line, problems):
         """A pack checked before a restart (its ``line`` and ``problems`` as that check found them), put
@@ -151,6 +145,11 @@ class Receipt:
         again is ALREADY_SCANNED, never a second count. Returns its Check."""
         if line is not None and not 0 <= line < len(self.entries):
             raise ValueError("line %r not in the note" % (line,))
+        return self._note(pack_key, line, problems)
+
+    def _note(self, pack_key, line, problems):
+        """The pack counted on its ``line`` (unless it exceeds it or is extra) and remembered, so that
+        scanning it again is ALREADY_SCANNED; its Check."""
         if line is not None and QUANTITY_EXCEEDED not in problems:
             self.counted[line] += 1
         entry = self.entries[line] if line is not None else NoteEntry("", 0)

@@ -113,7 +113,7 @@ def write_pdf(summary: Summary, path: Path, lang: str = "fr") -> Path:
     pdf.set_font("helvetica", "", 9)
     for line in (titles["source"].format(source=summary.source),
                  titles["started"].format(start=_when(summary.started_ns), end=_when(summary.closed_ns)),
-                 titles["role"].format(role=summary.role or "-"), titles["rescans"].format(n=summary.rescans)):
+                 titles["role"].format(role=_role_word(summary.role, lang)), titles["rescans"].format(n=summary.rescans)):
         pdf.cell(0, 5, _latin1(line), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(2)
     widths = (11, 26, 52, 16, 19, 15, 13, 13, 14, 14, 15, 12, 13, 15, 13, 16)
@@ -153,3 +153,10 @@ def write_files(summary: Summary, directory: Path, lang: str = "fr") -> list[Pat
 def summary_of(record: dict[str, Any]) -> Summary | None:
     """The closing summary of an outbox ``receipt`` record (``outbox.receipts.receipts``), None while open."""
     return Summary.from_dict(record["summary"]) if record.get("summary") else None
+
+
+def _role_word(role: str | None, lang: str) -> str:
+    """The device's role as the screen names it ("quai PUI", not ``pui_dock``); "-" when it has none."""
+    from fmd_terminal.i18n import Translator
+
+    return Translator(lang)("role." + role) if role else "-"

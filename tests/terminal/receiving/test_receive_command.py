@@ -69,6 +69,16 @@ def test_a_delivery_prints_and_writes_its_tally(tmp_path):
     assert "Doliprane 1000… : 1/2" in done.stdout and "Quantité dépassée" in done.stdout
     written = sorted(p.suffix for p in (tmp_path / "out").iterdir())
     assert written == [".csv", ".pdf"]
+    assert b"Poste : quai PUI" in pdf_text(next((tmp_path / "out").glob("*.pdf")).read_bytes())  # not pui_dock
+
+
+def pdf_text(data: bytes) -> bytes:
+    """The PDF's page content streams, inflated (fpdf2 writes core-font text as literal strings)."""
+    import re
+    import zlib
+
+    streams = re.findall(rb"/FlateDecode.*?stream\r?\n(.*?)\r?\nendstream", data, re.S)
+    return b"".join(zlib.decompress(stream) for stream in streams)
 
 
 def test_a_despatch_advice_is_a_note_too(tmp_path):
