@@ -14,7 +14,6 @@ one we speak, else ``FMD_LANG``, else French.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -67,8 +66,13 @@ def language_of(argv: Sequence[str], environ: dict[str, str] | None = None) -> s
             value = arg.partition("=")[2]
         if value in LANGUAGES:
             return value
-    value = (os.environ if environ is None else environ).get("FMD_LANG", "").strip()
-    return value if value in LANGUAGES else DEFAULT_LANGUAGE
+    from fmd_terminal.errors import ConfigError
+    from fmd_terminal.outbox.texts import language
+
+    try:
+        return language(None, environ)  # FMD_LANG, else French: the commands' own rule
+    except ConfigError:  # an unknown FMD_LANG: the commands say so; a usage error is still one line
+        return DEFAULT_LANGUAGE
 
 
 def translate(message: str, lang: str) -> str:
