@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from fmd_terminal.config import Config, read_toml
+from fmd_terminal.durable import fsync_directory
 from fmd_terminal.errors import ConfigError
 from fmd_terminal.outbox.texts import Phrase
 
@@ -117,10 +118,6 @@ def save(path: str | Path, values: Mapping[str, str], main: str = "") -> None:
             except BaseException:
                 Path(temporary).unlink(missing_ok=True)
                 raise
-            directory = os.open(target.parent, os.O_RDONLY)
-            try:
-                os.fsync(directory)
-            finally:
-                os.close(directory)
+            fsync_directory(target.parent)
         except OSError as error:
             raise ConfigError.text("config_unsaved", path=str(target), why=error.strerror or str(error)) from error

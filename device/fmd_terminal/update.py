@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fmd_terminal import release
+from fmd_terminal.durable import fsync_directory
 from fmd_terminal.errors import UpdateError
 
 log = logging.getLogger(__name__)
@@ -89,14 +90,6 @@ def _step(name: str) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
 
-def _fsync_directory(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _write_durably(path: Path, data: bytes) -> None:
     """Write ``path`` through a temporary file, fsync'd and renamed (so it is old or new, never torn)."""
     temporary = path.with_name(path.name + ".tmp")
@@ -105,7 +98,7 @@ def _write_durably(path: Path, data: bytes) -> None:
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(temporary, path)
-    _fsync_directory(path.parent)
+    fsync_directory(path.parent)
 
 
 def point_link(link: Path, target: str) -> None:
@@ -115,7 +108,7 @@ def point_link(link: Path, target: str) -> None:
         temporary.unlink()
     os.symlink(target, temporary)
     os.replace(temporary, link)
-    _fsync_directory(link.parent)
+    fsync_directory(link.parent)
 
 
 def read_bundle(path: Path, public_key_pem: bytes) -> tuple[dict, dict[str, tarfile.TarInfo], tarfile.TarFile]:

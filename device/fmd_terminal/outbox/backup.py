@@ -25,6 +25,7 @@ import time
 from typing import Any
 
 from fmd_core import upkeep
+from fmd_terminal.durable import fsync_directory
 from fmd_terminal.errors import StorageError
 from fmd_terminal.outbox.sqlite import _FINAL_SQL, RESTORE_PENDING, SQLiteOutbox, check_directory, iso_utc
 from fmd_terminal.outbox.storage import SQLITE_CORRUPT, SQLITE_NOTADB, Sqlite3Storage, translate
@@ -39,11 +40,8 @@ class BackupError(StorageError):
 
 
 def _sync_directory(path: str) -> None:
-    fd = os.open(os.path.dirname(os.path.abspath(path)), os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    """Flush the folder holding the file ``path`` (its rename)."""
+    fsync_directory(os.path.dirname(os.path.abspath(path)))
 
 
 def _sync_file(path: str) -> None:
